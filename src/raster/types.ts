@@ -1,0 +1,103 @@
+import type { Affine } from '../geo/affine.js';
+import type { FetchOptions } from '../storage/source.js';
+
+/** Sample types we read and write (GDAL names in lower case). */
+export type DType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+
+/** The typed array that holds samples of each dtype. */
+export interface DTypeArrays {
+  uint8: Uint8Array;
+  int8: Int8Array;
+  uint16: Uint16Array;
+  int16: Int16Array;
+  uint32: Uint32Array;
+  int32: Int32Array;
+  float32: Float32Array;
+  float64: Float64Array;
+}
+export type TypedArray = DTypeArrays[DType];
+
+/** One resolution level of a COG: level 0 is full resolution, then the overviews, coarsest last. */
+export interface RasterLevel {
+  /** Pixels. */
+  width: number;
+  height: number;
+  /** Geotransform of this level in the raster's CRS. */
+  transform: Affine;
+  /** Tile (or strip) size in pixels; for strips blockWidth = width. */
+  blockWidth: number;
+  blockHeight: number;
+}
+
+/** What `openCog` reports about a raster. */
+export interface RasterMetadata {
+  /** The object it was read from. */
+  url: string;
+  width: number;
+  height: number;
+  /** Number of bands (samples per pixel), ≥ 1. Bands are numbered from 1 in every API. */
+  bands: number;
+  dtype: DType;
+  /** GDAL_NODATA as a number (NaN allowed), or null when the file declares none. */
+  nodata: number | null;
+  /** `EPSG:<code>` from the GeoKeys, or null when the file has none we understand. */
+  crs: string | null;
+  /** Geotransform of the full-resolution level (CRS units: degrees for 4326/4269, metres for UTM). */
+  transform: Affine;
+  /** Level 0 then overviews, each coarser than the last. */
+  levels: RasterLevel[];
+  tiled: boolean;
+  /** PlanarConfiguration 1 = 'pixel' (all bands in one block), 2 = 'band' (one block per band). */
+  interleave: 'pixel' | 'band';
+  compression: 'none' | 'deflate' | 'lzw' | 'zstd' | 'packbits';
+  predictor: 1 | 2 | 3;
+  /** True when the file has an internal (1-bit) mask per level. */
+  hasMask: boolean;
+}
+
+/**
+ * A pixel window of one level, in pixels. May reach outside the raster (negative offsets, or past the
+ * edge): those cells are filled with the read's `fill` value (boundless read).
+ */
+export interface PixelWindow {
+  col: number;
+  row: number;
+  width: number;
+  height: number;
+}
+
+/** Options for `Cog.read`. */
+export interface ReadOptions extends FetchOptions {
+  /** 1-based band numbers, any order, repeats allowed. */
+  bands: readonly number[];
+  window: PixelWindow;
+  /** Resolution level: 0 = full resolution (default), 1… = overviews. */
+  level?: number;
+  /** Value for cells outside the raster or masked by an internal mask. Default: nodata, else 0. */
+  fill?: number;
+}
+
+/**
+ * Samples of several bands over one window, band-sequential:
+ * `data[i * width * height + r * width + c]` is band `bands[i]` at window row r, column c.
+ */
+export interface RasterBlock<T extends DType = DType> {
+  dtype: T;
+  width: number;
+  height: number;
+  bands: number[];
+  data: DTypeArrays[T];
+  nodata: number | null;
+}
+
+/** An open COG: metadata in memory, blocks fetched and decoded on demand. */
+export interface Cog {
+  readonly metadata: RasterMetadata;
+  /**
+   * Read a window for a list of bands, fetching and decoding only the blocks that intersect it
+   * (concurrently), and honouring `signal`.
+   * @throws AppError `band_out_of_range` | `raster_invalid` | source errors | `aborted`
+   */
+  read(options: ReadOptions): Promise<RasterBlock>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+/**
+ * Byte sources: random access to the bytes of one object (a local file, an HTTP(S) URL, an S3 object or a
+ * buffer in memory). Shaped after @cogeotiff/core's `Source` so a ByteSource can be handed to it directly.
+ */
+
+/** Options every read honours. */
+export interface FetchOptions {
+  /** Aborts the read (and any retry wait); the promise then rejects with an AppError `aborted`. */
+  signal?: AbortSignal;
+}
+
+/** What we know about an object without reading it. */
+export interface SourceMetadata {
+  /** Total size in bytes, when known. */
+  size?: number;
+  /** An opaque version string (HTTP/S3 ETag, or `mtimeMs-size` for files): changes when the bytes change. */
+  etag?: string;
+}
+
+/** Random access to one object's bytes. */
+export interface ByteSource {
+  /** Where the bytes live: `file:///…`, `http(s)://…`, `s3://bucket/key`, `memory://name`. */
+  readonly url: URL;
+  /** Filled in after the first `head()` or read that learns it. */
+  metadata?: SourceMetadata;
+  /**
+   * Read `length` bytes at `offset` (bytes from the start of the object). Without `length`, read to the end.
+   * Resolves with exactly the bytes asked for (fewer only when the object ends first).
+   * @throws AppError `source_not_found` | `source_unavailable` | `source_read_error` | `aborted`
+   */
+  fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer>;
+  /** Size and version of the object without reading its body. */
+  head(options?: FetchOptions): Promise<Required<Pick<SourceMetadata, 'size'>> & SourceMetadata>;
+  /** Release file handles / connections. */
+  close?(): Promise<void>;
+}
+
+/** Opens a ByteSource for a URL or local path; the one place that picks file | http | s3 | memory. */
+export interface SourceResolver {
+  /** @throws AppError `invalid_request` for an unsupported scheme. */
+  open(url: string | URL): ByteSource;
+}
