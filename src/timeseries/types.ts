@@ -24,8 +24,8 @@ export interface SeriesOptions {
   smoother: Smoother;
 }
 
-/** Cell selection rule (our extension, CONTRACT §3). Default: centre rule with all-touched fallback. */
-export type CoverageMode = 'centre' | 'all_touched' | 'fractional';
+export type { CoverageMode } from '../geo/coverage.js';
+import type { CoverageMode } from '../geo/coverage.js';
 
 /** GeoJSON input as accepted by extract (lon/lat, EPSG:4326). Validated by the geo module. */
 export type GeoJsonInput = Record<string, unknown>;
