@@ -1,0 +1,196 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DType, DTypeArrays, RasterBlock } from '../raster/types.js';
+import { createZonalReducer, medianInPlace, weightedQuantile } from './stats.js';
+
+const ARRAYS = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as const;
+
+function block<T extends DType>(dtype: T, w: number, h: number, bands: number[][], nodata: number | null): RasterBlock {
+  const data = new ARRAYS[dtype](w * h * bands.length) as DTypeArrays[T];
+  bands.forEach((b, i) => data.set(b, i * w * h));
+  return { dtype, width: w, height: h, bands: bands.map((_, i) => i + 1), data, nodata };
+}
+
+/** The upstream annual float32 fixture (U§8.4): 100·b + 10·r + 1.1·c, NaN at (3,4) and (2,4) in band 3. */
+function annualFixture(): number[][] {
+  const bands: number[][] = [];
+  for (let b = 1; b <= 5; b++) {
+    const band: number[] = [];
+    for (let r = 0; r < 5; r++)
+      for (let c = 0; c < 5; c++) {
+        const missing = (r === 3 && c === 4) || (b === 3 && r === 2 && c === 4);
+        band.push(missing ? NaN : Math.fround(100 * b + 10 * r + 1.1 * c));
+      }
+    bands.push(band);
+  }
+  return bands;
+}
+
+const rel = (a: number | null | undefined, b: number): void => {
+  expect(a).not.toBeNull();
+  expect(Math.abs((a as number) - b)).toBeLessThanOrEqual(1e-6 * Math.abs(b) + 1e-12);
+};
+
+describe('zonal reducer: upstream worked numbers (U§8.3)', () => {
+  it('full grid of the annual float32 fixture: nanmean and nanmedian per band', () => {
+    const r = createZonalReducer(new Float64Array(25).fill(1), 5, 5, { weighted: false });
+    const s = r.reduce(block('float32', 5, 5, annualFixture(), NaN));
+    [121.691658, 221.691666, 321.573914, 421.691681, 521.691711].forEach((v, i) => rel(s.mean[i], v));
+    [121.65, 221.65, 321.1, 421.65, 521.65].forEach((v, i) => rel(s.median[i], v));
+    expect(r.cellCount).toBe(25);
+  });
+
+  it('single cell (col 1, row 1) gives float32(111.1 + 100(b−1))', () => {
+    const w = new Float64Array(25);
+    w[6] = 1;
+    const s = createZonalReducer(w, 5, 5, { weighted: false }).reduce(block('float32', 5, 5, annualFixture(), NaN));
+    expect(s.mean).toEqual([
+      111.0999984741211, 211.10000610351562, 311.1000061035156, 411.1000061035156, 511.1000061035156,
+    ]);
+    expect(s.median).toEqual(s.mean);
+  });
+
+  it('a cell that is missing in every band gives null statistics', () => {
+    const w = new Float64Array(25);
+    w[3 * 5 + 4] = 1;
+    const s = createZonalReducer(w, 5, 5, { weighted: false }).reduce(block('float32', 5, 5, annualFixture(), NaN));
+    expect(s.mean).toEqual([null, null, null, null, null]);
+    expect(s.median).toEqual([null, null, null, null, null]);
+  });
+
+  it('uint16 with nodata 65535 (histogram path for large areas) matches the float path', () => {
+    // 80×80 so the histogram path is taken; values 100·b + (i mod 997), every 7th cell nodata.
+    const n = 6400;
+    const bands = [1, 2].map((b) => Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 65535 : 100 * b + (i % 997))));
+    const u16 = createZonalReducer(new Float64Array(n).fill(1), 80, 80, { weighted: false }).reduce(
+      block('uint16', 80, 80, bands, 65535),
+    );
+    const f64 = createZonalReducer(new Float64Array(n).fill(1), 80, 80, { weighted: false }).reduce(
+      block(
+        'float64',
+        80,
+        80,
+        bands.map((b) => b.map((v) => (v === 65535 ? NaN : v))),
+        null,
+      ),
+    );
+    expect(u16.mean).toEqual(f64.mean);
+    expect(u16.median).toEqual(f64.median);
+  });
+
+  it('int16 histogram handles negative values and an even count', () => {
+    const n = 4096;
+    const band = Array.from({ length: n }, (_, i) => i - 3000); // −3000 … 1095, median (−953 + −952)/2
+    const s = createZonalReducer(new Float64Array(n).fill(1), 64, 64, { weighted: false }).reduce(
+      block('int16', 64, 64, [band], -9999),
+    );
+    expect(s.median).toEqual([-952.5]);
+    expect(s.mean).toEqual([-952.5]);
+  });
+});
+
+describe('weighted statistics (fractional coverage, exactextract semantics)', () => {
+  it('weighted mean Σwx/Σw and weighted median', () => {
+    const w = Float64Array.from([1, 0.5, 0.25, 0]);
+    const s = createZonalReducer(w, 2, 2, { weighted: true }).reduce(block('float64', 2, 2, [[1, 2, 4, 100]], null));
+    rel(s.mean[0], (1 + 1 + 1) / 1.75);
+    // n = 3 sorted x = 1,2,4 w = 1,.5,.25: s = 0, 1·.5 + 2·1 = 2.5, 2·.25 + 2·1.5 = 3.5; S = 2·1.75 = 3.5,
+    // q·S = 1.75 → between s0 = 0 and s1 = 2.5: 1 + 1.75·(2 − 1)/2.5 = 1.7
+    rel(s.median[0], 1.7);
+  });
+
+  it('equal weights give the ordinary median', () => {
+    expect(weightedQuantile([3, 1, 2, 4], [2, 2, 2, 2], 0.5)).toBe(2.5);
+    expect(weightedQuantile([5], [0.3], 0.5)).toBe(5);
+  });
+});
+
+describe('properties', () => {
+  const values = fc.array(fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constant(NaN)), {
+    minLength: 1,
+    maxLength: 60,
+  });
+
+  it('order invariance: permuting cells never changes mean or median', () => {
+    fc.assert(
+      fc.property(values, fc.integer(), (vals, seed) => {
+        const shuffled = [...vals];
+        let s = seed;
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          s = (s * 1103515245 + 12345) & 0x7fffffff;
+          const j = s % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j] as number, shuffled[i] as number];
+        }
+        const n = vals.length;
+        const a = createZonalReducer(new Float64Array(n).fill(1), n, 1, { weighted: false });
+        const x = a.reduce(block('float64', n, 1, [vals], null));
+        const y = a.reduce(block('float64', n, 1, [shuffled], null));
+        expect(y.median).toEqual(x.median);
+        if (x.mean[0] === null) expect(y.mean[0]).toBeNull();
+        else expect(Math.abs((y.mean[0] as number) - x.mean[0])).toBeLessThan(1e-9);
+      }),
+    );
+  });
+
+  it('nodata cells never change a result', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 60000 }), { minLength: 1, maxLength: 50 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        (vals, extra) => {
+          const withNodata = [...vals, ...extra.map(() => 65535)];
+          const n1 = vals.length;
+          const n2 = withNodata.length;
+          const a = createZonalReducer(new Float64Array(n1).fill(1), n1, 1, { weighted: false }).reduce(
+            block('uint16', n1, 1, [vals], 65535),
+          );
+          const b = createZonalReducer(new Float64Array(n2).fill(1), n2, 1, { weighted: true }).reduce(
+            block('uint16', n2, 1, [withNodata], 65535),
+          );
+          expect(b.median[0]).toBeCloseTo(a.median[0] as number, 9);
+          expect(b.mean[0]).toBeCloseTo(a.mean[0] as number, 9);
+        },
+      ),
+    );
+  });
+
+  it('weights of 1 give the plain mean and median', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 40 }),
+        (vals) => {
+          const n = vals.length;
+          const ones = new Float64Array(n).fill(1);
+          const w = createZonalReducer(ones, n, 1, { weighted: true }).reduce(block('float64', n, 1, [vals], null));
+          const p = createZonalReducer(ones, n, 1, { weighted: false }).reduce(block('float64', n, 1, [vals], null));
+          const scale = Math.max(1, ...vals.map(Math.abs));
+          expect(Math.abs((w.mean[0] as number) - (p.mean[0] as number))).toBeLessThanOrEqual(1e-9 * scale);
+          expect(Math.abs((w.median[0] as number) - (p.median[0] as number))).toBeLessThanOrEqual(1e-9 * scale);
+        },
+      ),
+    );
+  });
+
+  it('median agrees with a sort-based median', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 80 }),
+        (vals) => {
+          const sorted = [...vals].sort((a, b) => a - b);
+          const n = sorted.length;
+          const expected = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+          expect(medianInPlace(Float64Array.from(vals), n)).toBe(expected);
+        },
+      ),
+    );
+  });
+});
