@@ -53,9 +53,7 @@ describe('zonal reducer: upstream worked numbers (U§8.3)', () => {
     const w = new Float64Array(25);
     w[6] = 1;
     const s = createZonalReducer(w, 5, 5, { weighted: false }).reduce(block('float32', 5, 5, annualFixture(), NaN));
-    expect(s.mean).toEqual([
-      111.0999984741211, 211.10000610351562, 311.1000061035156, 411.1000061035156, 511.1000061035156,
-    ]);
+    expect(s.mean).toEqual([...[111.1, 211.1, 311.1, 411.1, 511.1].map(Math.fround)]);
     expect(s.median).toEqual(s.mean);
   });
 
