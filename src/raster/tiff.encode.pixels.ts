@@ -1,0 +1,170 @@
+/**
+ * Pure pixel kernels of the COG writer: cutting tiles out of row strips, the TIFF predictors (the inverse
+ * of what readers undo) and the overview downsampler. Typed arrays in, typed arrays out, no I/O.
+ */
+import type { DType, DTypeArrays, TypedArray } from './types.js';
+
+/** Constructor of each dtype's typed array. */
+export const DTYPE_ARRAY: { [K in DType]: { new (length: number): DTypeArrays[K]; BYTES_PER_ELEMENT: number } } = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+/** Bytes per sample of a dtype. */
+export function dtypeBytes(dtype: DType): number {
+  return DTYPE_ARRAY[dtype].BYTES_PER_ELEMENT;
+}
+
+/** TIFF SampleFormat: 1 unsigned integer, 2 signed integer, 3 IEEE float. */
+export function sampleFormat(dtype: DType): 1 | 2 | 3 {
+  if (dtype.startsWith('float')) return 3;
+  return dtype.startsWith('int') ? 2 : 1;
+}
+
+/** A new typed array of `dtype` with `length` samples. */
+export function allocArray(dtype: DType, length: number): TypedArray {
+  return new DTYPE_ARRAY[dtype](length);
+}
+
+/**
+ * Cut one `size`×`size` tile out of row strips (one per band, each `stripWidth` samples wide, `stripRows`
+ * rows), starting at strip column `col` and strip row `row`, interleaving the bands pixel by pixel
+ * (`out[(r·size + c)·bands + b]`). Cells past the strip's right or bottom edge are `fill`: TIFF tiles are
+ * always full size.
+ */
+export function cutTile(
+  strips: readonly TypedArray[],
+  stripWidth: number,
+  stripRows: number,
+  col: number,
+  row: number,
+  size: number,
+  dtype: DType,
+  fill: number,
+): TypedArray {
+  const nb = strips.length;
+  const out = allocArray(dtype, size * size * nb);
+  const w = Math.min(size, stripWidth - col);
+  const h = Math.min(size, stripRows - row);
+  if (fill !== 0 && (w < size || h < size)) out.fill(fill);
+  for (let b = 0; b < nb; b++) {
+    const src = strips[b] as TypedArray;
+    for (let r = 0; r < h; r++) {
+      const s = (row + r) * stripWidth + col;
+      if (nb === 1) {
+        out.set(src.subarray(s, s + w), r * size);
+        continue;
+      }
+      let o = r * size * nb + b;
+      for (let c = 0; c < w; c++, o += nb) out[o] = src[s + c] as number;
+    }
+  }
+  return out;
+}
+
+/** The same bytes seen as unsigned integers of the sample width (predictor 2 differences wrap modulo 2^bits). */
+function unsignedView(a: TypedArray): Uint8Array | Uint16Array | Uint32Array {
+  switch (a.BYTES_PER_ELEMENT) {
+    case 1:
+      return new Uint8Array(a.buffer, a.byteOffset, a.length);
+    case 2:
+      return new Uint16Array(a.buffer, a.byteOffset, a.length);
+    case 4:
+      return new Uint32Array(a.buffer, a.byteOffset, a.length);
+    default:
+      throw new RangeError('predictor 2 needs 8-, 16- or 32-bit integer samples');
+  }
+}
+
+/**
+ * TIFF predictor 2 (horizontal differencing), in place: each sample minus the same band's sample one pixel to
+ * the left, per row of `width` pixels × `spp` samples, modulo 2^bits (libtiff `horDiff*`).
+ */
+export function encodePredictor2(data: TypedArray, width: number, spp: number): void {
+  const u = unsignedView(data);
+  const rowLen = width * spp;
+  for (let start = 0; start < u.length; start += rowLen) {
+    for (let i = start + rowLen - 1; i >= start + spp; i--) u[i] = (u[i] as number) - (u[i - spp] as number);
+  }
+}
+
+/**
+ * TIFF predictor 3 (floating point, libtiff `fpDiff`): per row, the samples' bytes are split into byte planes,
+ * most significant first, then each byte minus the byte `spp` positions before it (mod 256).
+ * @returns a new byte array of the same length.
+ */
+export function encodePredictor3(data: Float32Array | Float64Array, width: number, spp: number): Uint8Array {
+  const bps = data.BYTES_PER_ELEMENT;
+  const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.byteLength);
+  const wc = width * spp;
+  const rowBytes = wc * bps;
+  for (let start = 0; start < out.length; start += rowBytes) {
+    // Little-endian memory: byte `k` of a sample goes to plane bps-1-k (big-endian plane order).
+    for (let k = 0; k < bps; k++) {
+      const plane = start + (bps - 1 - k) * wc;
+      for (let i = 0, s = start + k; i < wc; i++, s += bps) out[plane + i] = src[s] as number;
+    }
+    for (let i = start + rowBytes - 1; i >= start + spp; i--) out[i] = (out[i] as number) - (out[i - spp] as number);
+  }
+  return out;
+}
+
+/** How overview cells are computed from the level above. */
+export type Resampling = 'average' | 'nearest';
+
+/**
+ * Downsample one band's rows by an integer `ratio` (the overview of rows `0…height-1` of `src`, `width`
+ * wide): output is ceil(width/ratio) × ceil(height/ratio), each cell from the ratio×ratio source window
+ * clipped at the edges (GDAL's overview sizes). `average` skips nodata (and NaN) cells and gives nodata when
+ * none is valid; integer results are rounded half up. `nearest` takes the window's centre-right-below cell
+ * (GDAL's choice `floor((i + 0.5)·ratio)`), clamped to the edge.
+ */
+export function downsample(
+  src: TypedArray,
+  width: number,
+  height: number,
+  ratio: number,
+  dtype: DType,
+  nodata: number | null,
+  method: Resampling,
+): TypedArray {
+  const ow = Math.ceil(width / ratio);
+  const oh = Math.ceil(height / ratio);
+  const out = allocArray(dtype, ow * oh);
+  const isFloat = dtype.startsWith('float');
+  const hasNodata = nodata !== null && !Number.isNaN(nodata);
+  for (let oy = 0; oy < oh; oy++) {
+    const y0 = oy * ratio;
+    const y1 = Math.min(height, y0 + ratio);
+    for (let ox = 0; ox < ow; ox++) {
+      const x0 = ox * ratio;
+      const x1 = Math.min(width, x0 + ratio);
+      if (method === 'nearest') {
+        const y = Math.min(height - 1, Math.floor((oy + 0.5) * ratio));
+        const x = Math.min(width - 1, Math.floor((ox + 0.5) * ratio));
+        out[oy * ow + ox] = src[y * width + x] as number;
+        continue;
+      }
+      let sum = 0;
+      let n = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const v = src[y * width + x] as number;
+          if ((hasNodata && v === nodata) || (isFloat && Number.isNaN(v))) continue;
+          sum += v;
+          n++;
+        }
+      }
+      if (n === 0) out[oy * ow + ox] = nodata ?? 0;
+      else out[oy * ow + ox] = isFloat ? sum / n : Math.floor(sum / n + 0.5);
+    }
+  }
+  return out;
+}
