@@ -1,0 +1,124 @@
+/**
+ * Range merging: reads that arrive together (in the same turn of the event loop) and touch or overlap are served
+ * by one underlying read, then split back. A COG reader asks for many neighbouring tiles at once; on HTTP and S3
+ * one request for 1 MB costs far less than 16 requests for 64 KB.
+ */
+import { abortError } from '../errors.js';
+import type { FetchOptions } from './source.js';
+
+/** The underlying read: `length` bytes at `offset`, fewer only at the end of the object. */
+export type RawRead = (offset: number, length: number, signal: AbortSignal | undefined) => Promise<ArrayBuffer>;
+
+/** Tuning of {@link createRangeMerger}. */
+export interface MergeOptions {
+  /** Reads separated by a gap of at most this many bytes are merged too (the gap is read and dropped). Default 0. */
+  maxGapBytes?: number;
+  /** A merged read never grows beyond this many bytes (default 16 MiB). */
+  maxMergedBytes?: number;
+}
+
+interface Pending {
+  offset: number;
+  length: number;
+  signal: AbortSignal | undefined;
+  resolve(buf: ArrayBuffer): void;
+  reject(err: unknown): void;
+}
+
+/** A read function that batches same-turn reads; see the module comment. */
+export type MergedRead = (offset: number, length: number, options?: FetchOptions) => Promise<ArrayBuffer>;
+
+/**
+ * Wraps `raw` so that reads issued in the same event-loop turn are grouped (sorted by offset; a group grows while the
+ * next read starts at most `maxGapBytes` past its end and stays under `maxMergedBytes`) and each group is one `raw`
+ * call. A group's read is aborted only when every member aborted; a member that aborts alone rejects at once.
+ */
+export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): MergedRead {
+  const maxGap = options.maxGapBytes ?? 0;
+  const maxMerged = options.maxMergedBytes ?? 16 * 1024 * 1024;
+  let queue: Pending[] = [];
+
+  const flush = (): void => {
+    const batch = queue.sort((a, b) => a.offset - b.offset);
+    queue = [];
+    let group: Pending[] = [];
+    let start = 0;
+    let end = 0;
+    for (const p of batch) {
+      const pEnd = p.offset + p.length;
+      if (group.length > 0 && p.offset <= end + maxGap && Math.max(end, pEnd) - start <= maxMerged) {
+        group.push(p);
+        end = Math.max(end, pEnd);
+        continue;
+      }
+      if (group.length > 0) runGroup(group, start, end);
+      group = [p];
+      start = p.offset;
+      end = pEnd;
+    }
+    if (group.length > 0) runGroup(group, start, end);
+  };
+
+  const runGroup = (group: Pending[], start: number, end: number): void => {
+    const live = group.filter((p) => p.signal?.aborted !== true);
+    for (const p of group) if (p.signal?.aborted === true) p.reject(abortError(p.signal));
+    if (live.length === 0) return;
+    if (live.length === 1) {
+      const only = live[0] as Pending;
+      raw(only.offset, only.length, only.signal).then(only.resolve, only.reject);
+      return;
+    }
+    // The shared read stops only when all members gave up.
+    const controller = new AbortController();
+    let remaining = live.length;
+    for (const p of live) {
+      if (p.signal === undefined) {
+        remaining = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      p.signal.addEventListener(
+        'abort',
+        () => {
+          if (--remaining === 0) controller.abort(p.signal?.reason);
+        },
+        { once: true },
+      );
+    }
+    raw(start, end - start, controller.signal).then(
+      (buf) => {
+        for (const p of live) {
+          const a = Math.min(p.offset - start, buf.byteLength);
+          const b = Math.min(p.offset + p.length - start, buf.byteLength);
+          p.resolve(buf.slice(a, b));
+        }
+      },
+      (err: unknown) => {
+        for (const p of live) p.reject(err);
+      },
+    );
+  };
+
+  return (offset, length, options) => {
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(abortError(signal));
+    return new Promise<ArrayBuffer>((resolve, reject) => {
+      let settled = false;
+      const onAbort = (): void => {
+        if (settled) return;
+        settled = true;
+        reject(abortError(signal as AbortSignal));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done =
+        <T>(fn: (v: T) => void) =>
+        (v: T): void => {
+          signal?.removeEventListener('abort', onAbort);
+          if (settled) return;
+          settled = true;
+          fn(v);
+        };
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ offset, length, signal, resolve: done(resolve), reject: done(reject) });
+    });
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * A byte source over HTTP(S) range requests (Node's global fetch). Same-turn neighbouring reads are merged into one
+ * request; failures worth retrying (5xx, 429, timeouts, resets, truncated bodies) are retried with backoff.
+ */
+import { AppError, abortError } from '../errors.js';
+import { createRangeMerger, type MergedRead, type MergeOptions } from './merge.js';
+import { checkRange } from './range.js';
+import { DEFAULT_RETRY, RetryableError, withRetry, type RetryOptions } from './retry.js';
+import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
+
+/** Options of {@link HttpSource}. */
+export interface HttpSourceOptions extends RetryOptions {
+  /** Range merging; by default gaps up to 32 KiB are read through, as one round trip costs more than 32 KiB. */
+  merge?: MergeOptions;
+  /** Extra request headers (e.g. authorization). */
+  headers?: Record<string, string>;
+}
+
+/** The object version from a response: ETag, else Last-Modified. */
+function versionOf(res: Response): string | undefined {
+  return res.headers.get('etag') ?? res.headers.get('last-modified') ?? undefined;
+}
+
+/** Parses `bytes a-b/total` or `bytes *\/total`. */
+function parseContentRange(value: string | null): { start?: number; end?: number; total?: number } | null {
+  if (value === null) return null;
+  const m = /^bytes\s+(?:(\d+)-(\d+)|\*)\/(\d+|\*)$/i.exec(value.trim());
+  if (m === null) return null;
+  return {
+    ...(m[1] !== undefined && m[2] !== undefined ? { start: Number(m[1]), end: Number(m[2]) } : {}),
+    ...(m[3] !== undefined && m[3] !== '*' ? { total: Number(m[3]) } : {}),
+  };
+}
+
+/** Random access to an HTTP(S) object through `Range` requests. */
+export class HttpSource implements ByteSource {
+  readonly url: URL;
+  metadata?: SourceMetadata;
+  readonly #policy: Required<RetryOptions>;
+  readonly #headers: Record<string, string>;
+  readonly #read: MergedRead;
+
+  constructor(url: string | URL, options: HttpSourceOptions = {}) {
+    this.url = new URL(url);
+    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') {
+      throw new AppError('invalid_request', `Not an HTTP(S) URL: ${this.url.href}.`);
+    }
+    this.#policy = {
+      retries: options.retries ?? DEFAULT_RETRY.retries,
+      timeoutMs: options.timeoutMs ?? DEFAULT_RETRY.timeoutMs,
+      baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+      maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+    };
+    this.#headers = options.headers ?? {};
+    this.#read = createRangeMerger((o, l, s) => this.#readRange(o, l, s), { maxGapBytes: 32 * 1024, ...options.merge });
+  }
+
+  async fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
+    const signal = options?.signal;
+    if (signal?.aborted === true) throw abortError(signal);
+    checkRange(this.url, offset, length);
+    if (length === 0) return new ArrayBuffer(0);
+    if (length === undefined) {
+      const { size } = await this.head(options);
+      if (offset >= size) return new ArrayBuffer(0);
+      length = size - offset;
+    }
+    return this.#read(offset, length, options);
+  }
+
+  async head(options?: FetchOptions): Promise<{ size: number; etag?: string }> {
+    const meta = await withRetry(this.url.href, this.#policy, options?.signal, async (signal) => {
+      const res = await fetch(this.url, { method: 'HEAD', headers: this.#headers, signal });
+      this.#checkStatus(res);
+      const len = res.headers.get('content-length');
+      if (res.ok && len !== null && res.headers.get('content-encoding') === null) {
+        return { size: Number(len), etag: versionOf(res) };
+      }
+      // No usable length from HEAD (or HEAD refused): ask for the first byte and read the total from Content-Range.
+      const probe = await fetch(this.url, { headers: { ...this.#headers, range: 'bytes=0-0' }, signal });
+      this.#checkStatus(probe);
+      const body = await probe.arrayBuffer();
+      if (probe.status === 206) {
+        const total = parseContentRange(probe.headers.get('content-range'))?.total;
+        if (total !== undefined) return { size: total, etag: versionOf(probe) };
+      }
+      if (probe.status === 416) {
+        const total = parseContentRange(probe.headers.get('content-range'))?.total;
+        return { size: total ?? 0, etag: versionOf(probe) };
+      }
+      return { size: body.byteLength, etag: versionOf(probe) };
+    });
+    this.metadata = { size: meta.size, ...(meta.etag !== undefined ? { etag: meta.etag } : {}) };
+    return { ...this.metadata, size: meta.size };
+  }
+
+  /** Non-retryable statuses become AppErrors; retryable ones RetryableErrors. */
+  #checkStatus(res: Response): void {
+    if (res.ok || res.status === 416) return;
+    const what = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+    if (res.status === 404 || res.status === 410) {
+      throw new AppError('source_not_found', `Not found: ${this.url.href} (${what}).`);
+    }
+    if (res.status >= 500 || res.status === 429 || res.status === 408) throw new RetryableError('unavailable', what);
+    if (res.status === 401 || res.status === 403) {
+      throw new AppError('source_unavailable', `Access denied to ${this.url.href} (${what}).`);
+    }
+    throw new AppError('source_read_error', `Reading ${this.url.href} failed: ${what}.`);
+  }
+
+  /** One ranged GET with retries. Resolves with the bytes, fewer only at the end of the object. */
+  #readRange(offset: number, length: number, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+    return withRetry(this.url.href, this.#policy, signal, async (attemptSignal) => {
+      const res = await fetch(this.url, {
+        headers: { ...this.#headers, range: `bytes=${offset}-${offset + length - 1}`, 'accept-encoding': 'identity' },
+        signal: attemptSignal,
+      });
+      this.#checkStatus(res);
+      if (res.status === 416) {
+        // The range starts at or past the end of the object.
+        await res.body?.cancel();
+        const total = parseContentRange(res.headers.get('content-range'))?.total;
+        if (total !== undefined) this.#learn(total, versionOf(res));
+        return new ArrayBuffer(0);
+      }
+      if (res.status === 206) {
+        const cr = parseContentRange(res.headers.get('content-range'));
+        if (cr?.start !== offset || cr.end === undefined) {
+          await res.body?.cancel();
+          throw new AppError(
+            'source_read_error',
+            `Reading ${this.url.href} failed: asked for bytes ${offset}-${offset + length - 1}, got Content-Range ${String(res.headers.get('content-range'))}.`,
+          );
+        }
+        if (cr.total !== undefined) this.#learn(cr.total, versionOf(res));
+        const body = await res.arrayBuffer();
+        const expected = cr.end - cr.start + 1;
+        if (body.byteLength < expected) {
+          throw new RetryableError('short', `truncated body: ${body.byteLength} of ${expected} bytes`);
+        }
+        return body.byteLength > length ? body.slice(0, length) : body;
+      }
+      // 200: the server ignored the range and sent the whole object.
+      const body = await res.arrayBuffer();
+      const declared = res.headers.get('content-length');
+      if (declared !== null && body.byteLength < Number(declared)) {
+        throw new RetryableError('short', `truncated body: ${body.byteLength} of ${declared} bytes`);
+      }
+      this.#learn(body.byteLength, versionOf(res));
+      return body.slice(Math.min(offset, body.byteLength), Math.min(offset + length, body.byteLength));
+    });
+  }
+
+  #learn(size: number, etag: string | undefined): void {
+    this.metadata = { size, ...(etag !== undefined ? { etag } : {}) };
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * A byte source over an S3 object (`s3://bucket/key`) with ranged GetObject, for AWS or any S3-compatible server
+ * (custom endpoint, path-style). Retries are ours (the client is made with `maxAttempts: 1`) so HTTP and S3 fail
+ * the same way.
+ */
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AppError, abortError } from '../errors.js';
+import { createRangeMerger, type MergedRead, type MergeOptions } from './merge.js';
+import { checkRange } from './range.js';
+import { DEFAULT_RETRY, RetryableError, withRetry, type RetryOptions } from './retry.js';
+import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
+
+/** How to reach the S3 service. Credentials come from the AWS default chain (env, profile, IMDS…). */
+export interface S3ClientOptions {
+  /** Custom endpoint URL for S3-compatible servers (MinIO, Ceph, s3rver…); `S3_ENDPOINT` in the config. */
+  endpoint?: string;
+  /** AWS region; default: the SDK's chain, or `us-east-1` when a custom endpoint is given. */
+  region?: string;
+  /** Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need. */
+  forcePathStyle?: boolean;
+}
+
+/** Creates the one S3 client a process shares. The SDK's own retries are off: {@link S3Source} retries. */
+export function createS3Client(options: S3ClientOptions = {}): S3Client {
+  const region = options.region ?? (options.endpoint !== undefined ? 'us-east-1' : undefined);
+  return new S3Client({
+    ...(region !== undefined ? { region } : {}),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    forcePathStyle: options.forcePathStyle ?? false,
+    maxAttempts: 1,
+  });
+}
+
+/** Options of {@link S3Source}. */
+export interface S3SourceOptions extends RetryOptions {
+  /** Range merging; by default gaps up to 32 KiB are read through. */
+  merge?: MergeOptions;
+}
+
+/** Splits `s3://bucket/key` into its parts. @throws AppError `invalid_request` */
+export function parseS3Url(url: string | URL): { bucket: string; key: string } {
+  const u = new URL(url);
+  const key = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (u.protocol !== 's3:' || u.hostname === '' || key === '') {
+    throw new AppError('invalid_request', `Not an s3://bucket/key URL: ${String(url)}.`);
+  }
+  return { bucket: u.hostname, key };
+}
+
+interface SdkError {
+  name?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+/** Random access to one S3 object. `etag` is the object's ETag. */
+export class S3Source implements ByteSource {
+  readonly url: URL;
+  metadata?: SourceMetadata;
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #key: string;
+  readonly #policy: Required<RetryOptions>;
+  readonly #read: MergedRead;
+
+  constructor(url: string | URL, client: S3Client, options: S3SourceOptions = {}) {
+    const { bucket, key } = parseS3Url(url);
+    this.url = new URL(url);
+    this.#client = client;
+    this.#bucket = bucket;
+    this.#key = key;
+    this.#policy = {
+      retries: options.retries ?? DEFAULT_RETRY.retries,
+      timeoutMs: options.timeoutMs ?? DEFAULT_RETRY.timeoutMs,
+      baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+      maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+    };
+    this.#read = createRangeMerger((o, l, s) => this.#readRange(o, l, s), { maxGapBytes: 32 * 1024, ...options.merge });
+  }
+
+  async fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
+    const signal = options?.signal;
+    if (signal?.aborted === true) throw abortError(signal);
+    checkRange(this.url, offset, length);
+    if (length === 0) return new ArrayBuffer(0);
+    if (length === undefined) {
+      const { size } = await this.head(options);
+      if (offset >= size) return new ArrayBuffer(0);
+      length = size - offset;
+    }
+    return this.#read(offset, length, options);
+  }
+
+  async head(options?: FetchOptions): Promise<{ size: number; etag?: string }> {
+    const out = await withRetry(this.url.href, this.#policy, options?.signal, async (signal) => {
+      try {
+        return await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key }), {
+          abortSignal: signal,
+        });
+      } catch (err) {
+        throw this.#classify(err);
+      }
+    });
+    this.#learn(out.ContentLength ?? 0, out.ETag);
+    return { size: out.ContentLength ?? 0, ...(out.ETag !== undefined ? { etag: out.ETag } : {}) };
+  }
+
+  /** Maps an SDK error to AppError (final) or RetryableError; returns network errors unchanged for withRetry. */
+  #classify(err: unknown): unknown {
+    if (err instanceof AppError || err instanceof RetryableError) return err;
+    const e = (err ?? {}) as SdkError;
+    const status = e.$metadata?.httpStatusCode;
+    const name = e.name ?? e.Code ?? 'Error';
+    if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || status === 404) {
+      return new AppError('source_not_found', `Not found: ${this.url.href} (${name}).`, { cause: err });
+    }
+    if (status !== undefined && (status >= 500 || status === 429 || status === 408)) {
+      return new RetryableError('unavailable', `S3 ${name} (HTTP ${status})`, { cause: err });
+    }
+    if (name === 'SlowDown' || name === 'InternalError' || name === 'ServiceUnavailable' || name === 'RequestTimeout') {
+      return new RetryableError('unavailable', `S3 ${name}`, { cause: err });
+    }
+    if (status === 401 || status === 403 || name === 'AccessDenied' || name === 'CredentialsProviderError') {
+      const msg = err instanceof Error ? err.message : name;
+      return new AppError('source_unavailable', `Access denied to ${this.url.href}: ${msg}`, { cause: err });
+    }
+    if (status !== undefined) {
+      return new AppError('source_read_error', `Reading ${this.url.href} failed: S3 ${name} (HTTP ${status}).`, {
+        cause: err,
+      });
+    }
+    return err;
+  }
+
+  #readRange(offset: number, length: number, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+    return withRetry(this.url.href, this.#policy, signal, async (attemptSignal) => {
+      let res;
+      try {
+        res = await this.#client.send(
+          new GetObjectCommand({
+            Bucket: this.#bucket,
+            Key: this.#key,
+            Range: `bytes=${offset}-${offset + length - 1}`,
+          }),
+          { abortSignal: attemptSignal },
+        );
+      } catch (err) {
+        const e = err as SdkError;
+        // The range starts at or past the end of the object.
+        if (e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416) return new ArrayBuffer(0);
+        throw this.#classify(err);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = (await res.Body?.transformToByteArray()) ?? new Uint8Array(0);
+      } catch (err) {
+        throw new RetryableError('short', `body read failed: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
+      }
+      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.ContentRange ?? '');
+      const total = m?.[3] !== undefined && m[3] !== '*' ? Number(m[3]) : undefined;
+      if (total !== undefined) this.#learn(total, res.ETag);
+      const start = m?.[1] !== undefined ? Number(m[1]) : 0;
+      const expected =
+        m?.[2] !== undefined
+          ? Number(m[2]) - start + 1
+          : (res.ContentLength ?? Math.min(length, (total ?? Infinity) - offset));
+      if (bytes.byteLength < expected) {
+        throw new RetryableError('short', `truncated body: ${bytes.byteLength} of ${expected} bytes`);
+      }
+      // No Content-Range: the whole object came back; cut our range out of it.
+      const from = m === null ? offset : offset - start;
+      const view = bytes.subarray(Math.min(from, bytes.byteLength), Math.min(from + length, bytes.byteLength));
+      return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
+        ? (view.buffer as ArrayBuffer)
+        : view.slice().buffer;
+    });
+  }
+
+  #learn(size: number, etag: string | undefined): void {
+    this.metadata = { size, ...(etag !== undefined ? { etag } : {}) };
+  }
+}
