@@ -1,0 +1,146 @@
+/**
+ * A worker-thread pool (piscina) that runs abortable tasks with progress, so the HTTP event loop keeps answering
+ * while workers decode and compute. Generic: the worker module decides what a task is (see `defineWorkerTask`).
+ *
+ * Cancellation is cooperative first (an `abort` message over a MessagePort aborts the worker's AbortController, so
+ * the worker stops reading and keeps its caches), then forced after a grace period (piscina terminates the thread).
+ * Errors cross the thread boundary as `{code, message}` and are re-thrown as AppError.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { AppError, type ErrorCode } from '../errors.js';
+
+/** Options of one pool run. */
+export interface PoolRunOptions {
+  signal?: AbortSignal;
+  onProgress?(done: number, total: number): void;
+}
+
+/** A pool of worker threads running tasks of type T with results of type R. */
+export interface WorkerPool<T, R> {
+  run(task: T, options?: PoolRunOptions): Promise<R>;
+  /** Threads in the pool. */
+  readonly size: number;
+  close(): Promise<void>;
+}
+
+/** Options of {@link createWorkerPool}. */
+export interface WorkerPoolOptions {
+  /** The worker module (file URL or path); a `.ts` module is loaded through tsx. */
+  filename: string | URL;
+  /** Number of threads. */
+  size: number;
+  /** Serialisable data every worker receives (e.g. the Config). */
+  workerData?: unknown;
+  /** How long a worker may take to honour an abort before it is terminated (ms). Default 2000. */
+  abortGraceMs?: number;
+}
+
+/** What travels to the worker. */
+interface Envelope<T> {
+  task: T;
+  port: MessagePort;
+}
+
+type Outcome<R> = { ok: true; value: R } | { ok: false; code: string; message: string };
+
+type PortMessage = { type: 'progress'; done: number; total: number };
+
+/** Creates a piscina pool. */
+export function createWorkerPool<T, R>(options: WorkerPoolOptions): WorkerPool<T, R> {
+  const filename = options.filename instanceof URL ? options.filename.href : options.filename;
+  const isTs = /\.[cm]?ts$/.test(filename);
+  const piscina = new Piscina({
+    filename,
+    minThreads: options.size,
+    maxThreads: options.size,
+    // Keep the threads (and their caches) alive between jobs.
+    idleTimeout: Number.MAX_SAFE_INTEGER,
+    workerData: options.workerData,
+    execArgv: isTs ? ['--import', 'tsx'] : [],
+  });
+  const grace = options.abortGraceMs ?? 2000;
+
+  return {
+    size: options.size,
+    async run(task: T, runOptions: PoolRunOptions = {}): Promise<R> {
+      const { signal, onProgress } = runOptions;
+      if (signal?.aborted) throw toAbortError(signal);
+      const channel = new MessageChannel();
+      const hard = new AbortController();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => {
+        channel.port1.postMessage('abort');
+        graceTimer = setTimeout(() => hard.abort(), grace);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      channel.port1.on('message', (m: PortMessage) => {
+        if (m.type === 'progress') onProgress?.(m.done, m.total);
+      });
+      try {
+        const envelope: Envelope<T> = { task, port: channel.port2 };
+        const outcome = (await piscina.run(envelope, {
+          transferList: [channel.port2],
+          signal: hard.signal,
+        })) as Outcome<R>;
+        if (outcome.ok) return outcome.value;
+        throw new AppError(outcome.code as ErrorCode, outcome.message);
+      } catch (err) {
+        if (signal?.aborted) throw toAbortError(signal);
+        throw err;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        if (graceTimer) clearTimeout(graceTimer);
+        channel.port1.close();
+      }
+    },
+    async close(): Promise<void> {
+      await piscina.destroy();
+    },
+  };
+}
+
+function toAbortError(signal: AbortSignal): AppError {
+  const reason: unknown = signal.reason;
+  return reason instanceof AppError ? reason : new AppError('aborted', 'The operation was aborted.');
+}
+
+/** What a worker task function receives besides its task. */
+export interface WorkerTaskContext {
+  signal: AbortSignal;
+  onProgress(done: number, total: number): void;
+}
+
+/**
+ * Wraps a task function as the default export of a pool worker module:
+ * `export default defineWorkerTask(async (task, ctx) => …)`.
+ */
+export function defineWorkerTask<T, R>(
+  fn: (task: T, ctx: WorkerTaskContext) => Promise<R>,
+): (envelope: Envelope<T>) => Promise<Outcome<R>> {
+  return async ({ task, port }) => {
+    const controller = new AbortController();
+    port.on('message', (m: unknown) => {
+      if (m === 'abort') controller.abort(new AppError('aborted', 'The operation was aborted.'));
+    });
+    let lastSent = 0;
+    const ctx: WorkerTaskContext = {
+      signal: controller.signal,
+      onProgress(done, total) {
+        // Cheap throttle at the source; the queue throttles store writes again.
+        const now = Date.now();
+        if (done < total && now - lastSent < 50) return;
+        lastSent = now;
+        port.postMessage({ type: 'progress', done, total } satisfies PortMessage);
+      },
+    };
+    try {
+      return { ok: true, value: await fn(task, ctx) };
+    } catch (err) {
+      if (err instanceof AppError) return { ok: false, code: err.code, message: err.message };
+      return { ok: false, code: 'internal_error', message: err instanceof Error ? err.message : String(err) };
+    } finally {
+      port.close();
+    }
+  };
+}

@@ -1,0 +1,258 @@
+/**
+ * In-process job queue (the embedded default, U§5.4–5.5 and §3.1): a per-process admission limit, a deadline
+ * that really stops the work through an AbortSignal, cancel, throttled progress in the store, and the state
+ * machine PENDING → PROCESSING → SUCCESS | FAILED. Records are written in order per job; once a job is terminal
+ * nothing overwrites it. The slot is always released.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError, isAppError } from '../errors.js';
+import type { JobProgress, JobRecord, JobStore } from './job.js';
+import type { JobHandler, JobQueue, JobSpec } from './queue.js';
+
+/** Sentence for a job refused at admission (U§2.3). */
+export const AT_CAPACITY_MESSAGE = 'The extraction service is at capacity. Retry later.';
+/** Sentence stored for a cancelled job (CONTRACT §2). */
+export const CANCELLED_MESSAGE = 'Cancelled.';
+/** Sentence stored for every failure we do not describe to clients (U§3.1). */
+export const INTERNAL_FAILURE_MESSAGE = 'An internal processing error occurred.';
+/** Sentence stored when the server shuts down under a running job. */
+export const SHUTDOWN_MESSAGE = 'The server shut down before this job finished. Please resubmit.';
+
+/** Codes whose message is infrastructure detail: the stored error is the generic sentence (U§3.1). */
+const HIDDEN_CODES = new Set<string>([
+  'source_not_found',
+  'source_unavailable',
+  'source_read_error',
+  'aborted',
+  'raster_invalid',
+  'raster_unsupported',
+  'band_out_of_range',
+  'registry_invalid',
+  'extraction_failed',
+  'store_unavailable',
+  'config_invalid',
+  'internal_error',
+]);
+
+/** Minimal logger (Fastify's pino logger fits). */
+export interface QueueLogger {
+  error(obj: unknown, msg?: string): void;
+}
+
+/** Options of {@link InlineJobQueue}. */
+export interface InlineQueueOptions<I> {
+  store: JobStore;
+  handler: JobHandler<I>;
+  /** Jobs running at once (`max_concurrent_jobs`, ≥ 1). */
+  capacity: number;
+  /** Least time between two progress writes of one job (ms). Default 250. */
+  progressIntervalMs?: number;
+  /** After an abort, how long a handler may take to settle before its slot is freed anyway (ms). Default 5000. */
+  abortGraceMs?: number;
+  /** Written into records as `owner`. Default: a random id per queue. */
+  owner?: string;
+  now?: () => Date;
+  log?: QueueLogger;
+  /** Called when a job enters a state (metrics). */
+  onTransition?: (status: JobRecord['status']) => void;
+}
+
+type AbortKind = 'deadline' | 'cancel' | 'shutdown';
+
+interface Running {
+  id: string;
+  spec: JobSpec;
+  created: string;
+  controller: AbortController;
+  abortKind: AbortKind | null;
+  terminal: boolean;
+  chain: Promise<void>;
+  progress: JobProgress | undefined;
+  lastProgressWrite: number;
+  progressTimer: NodeJS.Timeout | undefined;
+  settled: Promise<void>;
+}
+
+/** The in-process {@link JobQueue}. */
+export class InlineJobQueue<I> implements JobQueue<I> {
+  readonly capacity: number;
+  private readonly running = new Map<string, Running>();
+  private readonly opts: Required<Omit<InlineQueueOptions<I>, 'log' | 'onTransition'>> &
+    Pick<InlineQueueOptions<I>, 'log' | 'onTransition'>;
+  private closed = false;
+
+  constructor(options: InlineQueueOptions<I>) {
+    if (!Number.isInteger(options.capacity) || options.capacity < 1)
+      throw new AppError('config_invalid', 'Extraction job limit must be at least 1.');
+    this.capacity = options.capacity;
+    this.opts = {
+      progressIntervalMs: 250,
+      abortGraceMs: 5000,
+      owner: randomUUID(),
+      now: () => new Date(),
+      ...options,
+    };
+  }
+
+  active(): number {
+    return this.running.size;
+  }
+
+  async enqueue(job: JobSpec, input: I): Promise<void> {
+    if (this.closed || this.running.size >= this.capacity) throw new AppError('at_capacity', AT_CAPACITY_MESSAGE);
+    const created = this.opts.now().toISOString();
+    let release!: () => void;
+    const state: Running = {
+      id: job.id,
+      spec: job,
+      created,
+      controller: new AbortController(),
+      abortKind: null,
+      terminal: false,
+      chain: Promise.resolve(),
+      progress: undefined,
+      lastProgressWrite: 0,
+      progressTimer: undefined,
+      settled: new Promise<void>((resolve) => (release = resolve)),
+    };
+    // Reserve the slot synchronously so concurrent requests cannot both pass admission.
+    this.running.set(job.id, state);
+    try {
+      await this.opts.store.create(this.record(state, 'PENDING'));
+      this.opts.onTransition?.('PENDING');
+    } catch (err) {
+      this.running.delete(job.id);
+      release();
+      throw err;
+    }
+    void this.run(state, input).finally(() => {
+      this.running.delete(job.id);
+      release();
+    });
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const state = this.running.get(id);
+    if (!state || state.terminal) return false;
+    this.abort(state, 'cancel');
+    await state.chain;
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.running.values()];
+    for (const s of all) this.abort(s, 'shutdown');
+    await Promise.all(all.map((s) => Promise.all([s.settled, s.chain])));
+  }
+
+  private async run(state: Running, input: I): Promise<void> {
+    const { signal } = state.controller;
+    const deadline = setTimeout(() => this.abort(state, 'deadline'), state.spec.deadlineMs);
+    // A zero deadline fails before any work starts (U§3.1: PENDING → FAILED).
+    if (state.spec.deadlineMs <= 0) this.abort(state, 'deadline');
+    try {
+      if (signal.aborted) return;
+      this.write(state, this.record(state, 'PROCESSING'));
+      const work = this.opts.handler(input, {
+        signal,
+        onProgress: (done, total) => this.progress(state, done, total),
+      });
+      // Stop waiting for a handler that ignores its signal once the grace period is over.
+      const output = await Promise.race([work, this.abortedAfterGrace(signal)]);
+      if (output === undefined || state.terminal) return;
+      if (state.progress) state.progress = { done: state.progress.total, total: state.progress.total };
+      this.finish(state, { ...this.record(state, 'SUCCESS'), result: output.result, private: output.private });
+    } catch (err) {
+      if (state.terminal) return;
+      this.finish(state, this.failure(state, err));
+    } finally {
+      clearTimeout(deadline);
+      if (state.progressTimer) clearTimeout(state.progressTimer);
+      await state.chain;
+    }
+  }
+
+  /** Resolves (undefined) abortGraceMs after the signal fires; never resolves before. */
+  private abortedAfterGrace(signal: AbortSignal): Promise<undefined> {
+    return new Promise((resolve) => {
+      const go = (): void => void setTimeout(() => resolve(undefined), this.opts.abortGraceMs).unref();
+      if (signal.aborted) go();
+      else signal.addEventListener('abort', go, { once: true });
+    });
+  }
+
+  private abort(state: Running, kind: AbortKind): void {
+    if (state.terminal || state.controller.signal.aborted) return;
+    state.abortKind = kind;
+    const failed = this.failure(state, null);
+    // Record FAILED at once (the client sees it now), then tell the work to stop.
+    this.finish(state, failed);
+    state.controller.abort(
+      new AppError(kind === 'deadline' ? 'deadline_exceeded' : 'aborted', failed.error ?? CANCELLED_MESSAGE),
+    );
+  }
+
+  private failure(state: Running, err: unknown): JobRecord {
+    let error: string;
+    let code: string;
+    if (state.abortKind === 'deadline') {
+      error = `Processing exceeded ${state.spec.deadlineMs} ms.`;
+      code = 'deadline_exceeded';
+    } else if (state.abortKind === 'cancel') {
+      error = CANCELLED_MESSAGE;
+      code = 'job_cancelled';
+    } else if (state.abortKind === 'shutdown') {
+      error = SHUTDOWN_MESSAGE;
+      code = 'internal_error';
+    } else if (isAppError(err) && !HIDDEN_CODES.has(err.code)) {
+      error = err.message;
+      code = err.code;
+    } else {
+      this.opts.log?.error({ err, jobId: state.id }, 'job failed');
+      error = INTERNAL_FAILURE_MESSAGE;
+      code = isAppError(err) ? err.code : 'internal_error';
+    }
+    return { ...this.record(state, 'FAILED'), error, code };
+  }
+
+  private progress(state: Running, done: number, total: number): void {
+    if (state.terminal) return;
+    state.progress = { done, total };
+    if (state.progressTimer) return;
+    const wait = Math.max(0, state.lastProgressWrite + this.opts.progressIntervalMs - Date.now());
+    state.progressTimer = setTimeout(() => {
+      state.progressTimer = undefined;
+      if (state.terminal) return;
+      state.lastProgressWrite = Date.now();
+      this.write(state, this.record(state, 'PROCESSING'));
+    }, wait);
+  }
+
+  private finish(state: Running, record: JobRecord): void {
+    if (state.terminal) return;
+    this.write(state, record);
+    state.terminal = true;
+  }
+
+  private write(state: Running, record: JobRecord): void {
+    if (state.terminal) return;
+    if (record.status !== 'PROCESSING' || record.progress === undefined) this.opts.onTransition?.(record.status);
+    state.chain = state.chain
+      .then(() => this.opts.store.put(record))
+      .catch((err: unknown) => this.opts.log?.error({ err, jobId: state.id }, 'job record write failed'));
+  }
+
+  private record(state: Running, status: JobRecord['status']): JobRecord {
+    const rec: JobRecord = {
+      v: 1,
+      id: state.id,
+      status,
+      created: state.created,
+      updated: this.opts.now().toISOString(),
+      owner: this.opts.owner,
+    };
+    if (state.progress) rec.progress = state.progress;
+    return rec;
+  }
+}
