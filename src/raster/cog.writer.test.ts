@@ -1,0 +1,359 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_GDAL, HAS_RASTERIO, PYTHON, requireTool } from '../../test/support/env.js';
+import { isAppError } from '../errors.js';
+import { writeCog } from './cog.writer.js';
+import type { CogWriteSpec } from './cog.writer.js';
+import { DTYPE_ARRAY, downsample, encodePredictor2, encodePredictor3 } from './tiff.encode.pixels.js';
+import type { DType, TypedArray } from './types.js';
+
+const DTYPES: DType[] = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'float64'];
+const RANGE: Record<DType, [number, number]> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  uint16: [0, 65535],
+  int16: [-32768, 32767],
+  uint32: [0, 4294967295],
+  int32: [-2147483648, 2147483647],
+  float32: [-3.4e38, 3.4e38],
+  float64: [-1.7e308, 1.7e308],
+};
+/** Odd sizes so edge tiles are partial and overview sizes round up: 40×37 → 20×19 → 10×10 with 16² blocks. */
+const W = 40;
+const H = 37;
+const BANDS = 3;
+/** The PaleoCAR transform (U§11): full doubles must survive the round trip exactly. */
+const T = [0.008333333332949996, 0, -114.995833333457, 0, -0.008333333333010806, 42.9958333336016] as const;
+
+/** Deterministic band data with the dtype's extremes, negatives, nodata cells and (floats) NaN and fractions. */
+function makeBand(dtype: DType, band: number, nodata: number): TypedArray {
+  const a = new DTYPE_ARRAY[dtype](W * H);
+  const [lo, hi] = RANGE[dtype];
+  const float = dtype.startsWith('float');
+  for (let i = 0; i < a.length; i++) {
+    const v = ((i * 37 + band * 101) % 251) - (lo < 0 ? 125 : 0);
+    a[i] = float ? v * 1.37 + 0.001 * band : v;
+  }
+  a[1] = lo;
+  a[2] = hi;
+  a[W + 3] = nodata;
+  a[W + 4] = nodata;
+  if (float) a[5] = NaN;
+  return a;
+}
+
+function spec(dtype: DType, extra: Partial<CogWriteSpec>, data: TypedArray[]): CogWriteSpec {
+  return {
+    width: W,
+    height: H,
+    bands: BANDS,
+    dtype,
+    crs: 'EPSG:4269',
+    transform: T,
+    blockSize: 16,
+    readRows: (b, r, h) => (data[b - 1] as TypedArray).slice(r * W, (r + h) * W),
+    ...extra,
+  };
+}
+
+/** Expected overview by a direct 2×2 mean of the valid cells (ignores nodata/NaN), rounding half up for ints. */
+function expectedOverview(src: TypedArray, w: number, h: number, dtype: DType, nodata: number): number[] {
+  const out: number[] = [];
+  for (let y = 0; y < Math.ceil(h / 2); y++) {
+    for (let x = 0; x < Math.ceil(w / 2); x++) {
+      const vals: number[] = [];
+      for (const [dy, dx] of [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ] as const) {
+        if (y * 2 + dy >= h || x * 2 + dx >= w) continue;
+        const v = src[(y * 2 + dy) * w + x * 2 + dx] as number;
+        if (v !== nodata && !Number.isNaN(v)) vals.push(v);
+      }
+      const mean = vals.reduce((s, v) => s + v, 0) / vals.length;
+      const ints = !dtype.startsWith('float');
+      const cast = new DTYPE_ARRAY[dtype](1);
+      cast[0] = vals.length === 0 ? nodata : ints ? Math.floor(mean + 0.5) : mean;
+      out.push(cast[0]);
+    }
+  }
+  return out;
+}
+
+const READ_PY = `
+import json, sys, math, rasterio
+out = {}
+for path in sys.argv[1:]:
+    with rasterio.open(path) as ds:
+        arr = ds.read()
+        ovs = ds.overviews(1)
+        tags = ds.tags(ns='IMAGE_STRUCTURE')
+        r = {'dtype': ds.dtypes[0], 'shape': list(arr.shape), 'nodata': None if ds.nodata is None or math.isnan(ds.nodata) else ds.nodata,
+             'crs': ds.crs.to_string() if ds.crs else None, 'transform': list(ds.transform)[:6],
+             'block': list(ds.block_shapes[0]), 'overviews': ovs, 'interleave': ds.interleaving.name if ds.interleaving else None,
+             'compression': ds.compression.name if ds.compression else None, 'predictor': tags.get('PREDICTOR'),
+             'values': [None if isinstance(v, float) and math.isnan(v) else v for v in arr.ravel().tolist()]}
+    if ovs:
+        with rasterio.open(path, overview_level=0) as ov:
+            a = ov.read(1)
+            r['ov1'] = [None if isinstance(v, float) and math.isnan(v) else v for v in a.ravel().tolist()]
+    out[path] = r
+print(json.dumps(out))
+`;
+
+interface PyResult {
+  dtype: string;
+  shape: number[];
+  nodata: number | null;
+  crs: string | null;
+  transform: number[];
+  block: number[];
+  overviews: number[];
+  interleave: string | null;
+  compression: string | null;
+  predictor: string | undefined;
+  values: (number | null)[];
+  ov1?: (number | null)[];
+}
+
+const toJson = (a: ArrayLike<number>): (number | null)[] => Array.from(a, (v) => (Number.isNaN(v) ? null : v));
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cogw-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('writeCog read back by rasterio (every dtype × interleave × predictor)', () => {
+  const cases = DTYPES.flatMap((dtype) =>
+    (['pixel', 'band'] as const).flatMap((interleave) =>
+      (
+        [
+          ['none', 1],
+          ['deflate', 1],
+          ['deflate', dtype.startsWith('float') ? 3 : 2],
+        ] as const
+      ).map(([compression, predictor]) => ({ dtype, interleave, compression, predictor })),
+    ),
+  );
+  const files = new Map<string, { data: TypedArray[]; nodata: number; c: (typeof cases)[number] }>();
+
+  it.runIf(requireTool('rasterio', HAS_RASTERIO()))(
+    'reads every value, the overview and the metadata back',
+    async () => {
+      for (const c of cases) {
+        const nodata = c.dtype.startsWith('float') ? -9999.5 : c.dtype.startsWith('int') ? -7 : 7;
+        const data = Array.from({ length: BANDS }, (_, b) => makeBand(c.dtype, b + 1, nodata));
+        const path = join(dir, `${c.dtype}-${c.interleave}-${c.compression}-${c.predictor}.tif`);
+        await writeCog(
+          path,
+          spec(c.dtype, { interleave: c.interleave, compression: c.compression, predictor: c.predictor, nodata }, data),
+        );
+        files.set(path, { data, nodata, c });
+      }
+      const got = JSON.parse(
+        execFileSync(PYTHON, ['-c', READ_PY, ...files.keys()], { encoding: 'utf8', maxBuffer: 1 << 28 }),
+      ) as Record<string, PyResult>;
+      for (const [path, { data, nodata, c }] of files) {
+        const r = got[path] as PyResult;
+        const label = `${c.dtype} ${c.interleave} ${c.compression} p${c.predictor}`;
+        expect(r.dtype, label).toBe(c.dtype);
+        expect(r.shape, label).toEqual([BANDS, H, W]);
+        expect(r.nodata, label).toBe(nodata);
+        expect(r.crs, label).toBe('EPSG:4269');
+        expect(r.transform, label).toEqual([...T]);
+        expect(r.block, label).toEqual([16, 16]);
+        expect(r.overviews, label).toEqual([2, 4]);
+        expect(r.interleave, label).toBe(c.interleave);
+        expect(r.compression, label).toBe(c.compression === 'none' ? null : 'deflate');
+        expect(r.predictor ?? '1', label).toBe(String(c.predictor));
+        expect(r.values, label).toEqual(data.flatMap((d) => toJson(d)));
+        expect(r.ov1, label).toEqual(toJson(expectedOverview(data[0] as TypedArray, W, H, c.dtype, nodata)));
+      }
+    },
+  );
+});
+
+describe('writeCog read back by GDAL', () => {
+  const gdal = requireTool('gdal', HAS_GDAL());
+  const validate = (path: string): string =>
+    execFileSync(PYTHON, ['-m', 'osgeo_utils.samples.validate_cloud_optimized_geotiff', '--full-check=yes', path], {
+      encoding: 'utf8',
+    });
+  const u16 = (w: number, h: number, seed: number): Uint16Array =>
+    Uint16Array.from({ length: w * h }, (_, i) => (i * 7 + seed) % 60000);
+
+  it.runIf(gdal)(
+    'gdalinfo reports a tiled COG with overviews, nodata, EPSG and transform; the validator accepts it',
+    async () => {
+      const w = 600;
+      const h = 500;
+      for (const interleave of ['pixel', 'band'] as const) {
+        const bands = [u16(w, h, 1), u16(w, h, 2)];
+        const path = join(dir, `gdal-${interleave}.tif`);
+        await writeCog(path, {
+          width: w,
+          height: h,
+          bands: 2,
+          dtype: 'uint16',
+          crs: 'EPSG:4269',
+          transform: [0.008333333332949996, 0, -114.995833333457, 0, -0.008333333333010806, 42.9958333336016],
+          nodata: 65535,
+          interleave,
+          readRows: (b, r, n) => (bands[b - 1] as Uint16Array).subarray(r * w, (r + n) * w),
+        });
+        const info = JSON.parse(execFileSync('gdalinfo', ['-json', path], { encoding: 'utf8' })) as {
+          size: number[];
+          geoTransform: number[];
+          metadata: Record<string, Record<string, string>>;
+          stac: Record<string, unknown>;
+          bands: { block: number[]; noDataValue: number; overviews: { size: number[] }[] }[];
+        };
+        expect(info.size).toEqual([600, 500]);
+        // gdalinfo prints 15 significant digits; the exact doubles are checked through rasterio above.
+        [-114.995833333457, 0.008333333332949996, 0, 42.9958333336016, 0, -0.008333333333010806].forEach((v, i) =>
+          expect(info.geoTransform[i]).toBeCloseTo(v, 12),
+        );
+        expect(info.stac['proj:epsg']).toBe(4269);
+        expect(info.metadata['IMAGE_STRUCTURE']).toMatchObject({
+          COMPRESSION: 'DEFLATE',
+          LAYOUT: 'COG',
+          PREDICTOR: '2',
+          INTERLEAVE: interleave.toUpperCase(),
+        });
+        expect(info.metadata['']).toMatchObject({ AREA_OR_POINT: 'Area' });
+        for (const band of info.bands) {
+          expect(band.block).toEqual([256, 256]);
+          expect(band.noDataValue).toBe(65535);
+          expect(band.overviews).toEqual([{ size: [300, 250] }, { size: [150, 125] }]);
+        }
+        expect(validate(path)).toContain('is a valid cloud optimized GeoTIFF');
+      }
+    },
+  );
+
+  it.runIf(gdal)('writes projected GeoKeys, a rotated transform, BigTIFF and explicit overview lists', async () => {
+    const w = 70;
+    const h = 50;
+    const data = u16(w, h, 3);
+    const base = {
+      width: w,
+      height: h,
+      bands: 1,
+      dtype: 'uint16',
+      blockSize: 32,
+      readRows: (_b: number, r: number, n: number) => data.slice(r * w, (r + n) * w),
+    } as const;
+    const utm = join(dir, 'utm.tif');
+    await writeCog(utm, {
+      ...base,
+      crs: 32612,
+      transform: [800, 0, 500000, 0, -800, 4100000],
+      overviews: [2, 8],
+      bigTiff: true,
+    });
+    const info = JSON.parse(execFileSync('gdalinfo', ['-json', utm], { encoding: 'utf8' })) as {
+      stac: Record<string, unknown>;
+      geoTransform: number[];
+      bands: { overviews: { size: number[] }[] }[];
+    };
+    expect(info.stac['proj:epsg']).toBe(32612);
+    expect(info.geoTransform).toEqual([500000, 800, 0, 4100000, 0, -800]);
+    expect(info.bands[0]?.overviews).toEqual([{ size: [35, 25] }, { size: [9, 7] }]);
+    expect(validate(utm)).toContain('is a valid cloud optimized GeoTIFF');
+    const head = execFileSync('head', ['-c', '4', utm]);
+    expect([...head]).toEqual([0x49, 0x49, 43, 0]);
+
+    const rotated = join(dir, 'rotated.tif');
+    await writeCog(rotated, { ...base, crs: 'EPSG:4326', transform: [0.5, 0.1, -120, 0.2, -0.5, 45], overviews: [] });
+    const rinfo = JSON.parse(execFileSync('gdalinfo', ['-json', rotated], { encoding: 'utf8' })) as {
+      geoTransform: number[];
+      bands: { overviews?: unknown[] }[];
+    };
+    expect(rinfo.geoTransform).toEqual([-120, 0.5, 0.1, 45, 0.2, -0.5]);
+    expect(rinfo.bands[0]?.overviews ?? []).toEqual([]);
+  });
+});
+
+describe('writeCog errors', () => {
+  const ok = (): CogWriteSpec => ({
+    width: 20,
+    height: 20,
+    bands: 1,
+    dtype: 'uint8',
+    crs: 'EPSG:4326',
+    transform: [1, 0, 0, 0, -1, 0],
+    blockSize: 16,
+    readRows: (_b, _r, n) => new Uint8Array(20 * n),
+  });
+  const bad: [string, Partial<CogWriteSpec>][] = [
+    ['zero width', { width: 0 }],
+    ['block size not a multiple of 16', { blockSize: 20 }],
+    ['predictor 3 on integers', { predictor: 3 }],
+    ['predictor without compression', { compression: 'none', predictor: 2 }],
+    ['nodata outside the dtype', { nodata: 300 }],
+    ['non-EPSG crs', { crs: 'WGS84' }],
+    ['singular transform', { transform: [0, 0, 0, 0, 0, 0] }],
+    ['overviews not powers of two', { overviews: [3] }],
+    ['readRows of the wrong length', { readRows: () => new Uint8Array(5) }],
+    ['readRows of the wrong type', { readRows: (_b, _r, n) => new Uint16Array(20 * n) }],
+  ];
+  it.each(bad)('%s → invalid_request, nothing left behind', async (_name, patch) => {
+    const d = await mkdtemp(join(dir, 'err-'));
+    const err = await writeCog(join(d, 'x.tif'), { ...ok(), ...patch }).catch((e: unknown) => e);
+    expect(isAppError(err, 'invalid_request')).toBe(true);
+    expect(await readdir(d)).toEqual([]);
+  });
+
+  it('a throwing readRows propagates and cleans up', async () => {
+    const d = await mkdtemp(join(dir, 'err-'));
+    const boom = new Error('boom');
+    await expect(writeCog(join(d, 'x.tif'), { ...ok(), readRows: () => Promise.reject(boom) })).rejects.toBe(boom);
+    expect(await readdir(d)).toEqual([]);
+    expect(existsSync(join(d, 'x.tif'))).toBe(false);
+  });
+});
+
+describe('writer kernels', () => {
+  it('predictor 2 undone by a running sum gives the input back (any width, spp)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer(),
+        (w, spp, rows, seed) => {
+          const a = Int16Array.from({ length: w * spp * rows }, (_, i) => ((i + 1) * (seed | 1) * 2654435761) % 32768);
+          const enc = a.slice();
+          encodePredictor2(enc, w, spp);
+          for (let r = 0; r < rows; r++)
+            for (let i = r * w * spp + spp; i < (r + 1) * w * spp; i++)
+              enc[i] = (enc[i] as number) + (enc[i - spp] as number);
+          expect(enc).toEqual(a);
+        },
+      ),
+    );
+  });
+
+  it('predictor 3 matches libtiff byte planes: [1.0, 2.0] float32 one row', () => {
+    // 1.0 = 3f800000, 2.0 = 40000000 → planes [3f 40][80 00][00 00][00 00] → differenced with stride 1 (mod 256).
+    expect([...encodePredictor3(new Float32Array([1, 2]), 2, 1)]).toEqual([
+      0x3f, 0x01, 0x40, 0x80, 0x00, 0x00, 0x00, 0x00,
+    ]);
+  });
+
+  it('average overview skips nodata and rounds integers half up; nearest takes floor((i+0.5)·2)', () => {
+    const src = Uint16Array.from([1, 2, 9, 65535, 3, 4, 65535, 65535, 5, 6, 7, 8]);
+    expect([...downsample(src, 4, 3, 2, 'uint16', 65535, 'average')]).toEqual([3, 9, 6, 8]);
+    expect([...downsample(src, 4, 3, 2, 'uint16', 65535, 'nearest')]).toEqual([4, 65535, 6, 8]);
+  });
+});
