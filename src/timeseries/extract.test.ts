@@ -1,0 +1,224 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isAppError } from '../errors.js';
+import { preflightExtraction, runExtraction } from './extract.js';
+import { bandsOf, testDeps, type TestDataset } from './extract.fixtures.js';
+import type { ExtractRequest } from './types.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/upstream-5x5', import.meta.url));
+const years = ['0001', '0002', '0003', '0004', '0005'];
+const months = years.flatMap((y) => Array.from({ length: 12 }, (_, m) => `${y}-${String(m + 1).padStart(2, '0')}`));
+const grid = [1, 0, -123, 0, -1, 45] as const;
+const DATASETS: TestDataset[] = [
+  {
+    id: 'test-annual',
+    crs: 'EPSG:4326',
+    transform: grid,
+    period: { gte: '0001', lte: '0005' },
+    variables: {
+      ppt: bandsOf('annual_5x5x5_dataset_float32_variable.tif', years),
+      ppt16: bandsOf('annual_5x5x5_dataset_uint16_variable.tif', years),
+      missing: bandsOf('no_such_file.tif', years),
+    },
+  },
+  {
+    id: 'test-monthly',
+    crs: 'EPSG:4326',
+    transform: grid,
+    period: { gte: '0001-01', lte: '0005-12' },
+    variables: { ppt: bandsOf('monthly_5x5x60_dataset_float32_variable.tif', months) },
+  },
+];
+const deps = testDeps(FIXTURES, DATASETS);
+afterAll(() => deps.close());
+
+const box = (x0: number, y0: number, x1: number, y1: number): Record<string, unknown> => ({
+  type: 'Polygon',
+  coordinates: [
+    [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+      [x0, y0],
+    ],
+  ],
+});
+const SINGLE_CELL = box(-122, 43, -121, 44);
+const request = (over: Partial<ExtractRequest> = {}): ExtractRequest => ({
+  dataset_id: 'test-annual',
+  variable_id: 'ppt',
+  selected_area: SINGLE_CELL,
+  zonal_statistic: 'mean',
+  transform: { type: 'NoTransform' },
+  requested_series_options: [{ name: 'raw', smoother: { type: 'NoSmoother' } }],
+  time_range: { gte: '0001', lte: '0005' },
+  ...over,
+});
+const run = (over: Partial<ExtractRequest> = {}) =>
+  runExtraction(request(over), deps, { signal: new AbortController().signal });
+
+function near(actual: readonly (number | null)[] | undefined, expected: readonly (number | null)[]): void {
+  expect(actual).toBeDefined();
+  expect(actual!.length).toBe(expected.length);
+  expected.forEach((e, i) => {
+    if (e === null) expect(actual![i]).toBeNull();
+    else expect(Math.abs((actual![i] as number) - e)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(e)));
+  });
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('runExtraction on the upstream 5×5 fixtures (U§8.3 derived values)', () => {
+  it('annual single cell: values, n_cells, area, summary, base series', async () => {
+    const progress: [number, number][] = [];
+    const { result, base_series } = await runExtraction(request(), deps, {
+      signal: new AbortController().signal,
+      onProgress: (d, t) => progress.push([d, t]),
+    });
+    near(
+      result.series[0]?.values,
+      [111.0999984741211, 211.1000061035156, 311.1000061035156, 411.1000061035156, 511.1000061035156],
+    );
+    expect(result.series[0]?.timesteps).toEqual(years);
+    expect(result.series[0]?.time_range).toEqual({ gte: '0001', lte: '0005' });
+    expect(result.n_cells).toBe(1);
+    expect(Math.abs(result.area - 8985387394.84)).toBeLessThan(0.01);
+    const s = result.summary_stats[0]!;
+    near([s.mean, s.median, s.stdev], [311.1000046, 311.1000061, 158.1138854]);
+    expect(base_series.timesteps).toEqual(years);
+    near(base_series.median, result.series[0]!.values);
+    expect(progress.at(-1)).toEqual([5, 5]);
+  });
+
+  it('full grid: n_cells 25, nanmean and nanmedian per band', async () => {
+    const { result, base_series } = await run({ selected_area: box(-123, 40, -118, 45), zonal_statistic: 'median' });
+    expect(result.n_cells).toBe(25);
+    expect(Math.abs(result.area - 228145753854.25)).toBeLessThan(0.05);
+    near(base_series.mean, [121.691658, 221.691666, 321.573914, 421.691681, 521.691711]);
+    near(base_series.median, [121.65, 221.65, 321.1, 421.65, 521.65]);
+    near(result.series[0]?.values, [121.65, 221.65, 321.1, 421.65, 521.65]);
+  });
+
+  it('uint16 twin: integer values, nodata 65535 → missing', async () => {
+    const { base_series } = await run({ variable_id: 'ppt16', selected_area: box(-123, 40, -118, 45) });
+    // 100·b + 10·r + c over the 24 (23 in band 3) valid cells.
+    const expected = [1, 2, 3, 4, 5].map((b) => {
+      const vals: number[] = [];
+      for (let r = 0; r < 5; r++)
+        for (let c = 0; c < 5; c++)
+          if (!((r === 3 && c === 4) || (b === 3 && r === 2 && c === 4))) vals.push(100 * b + 10 * r + c);
+      return vals.reduce((a, v) => a + v, 0) / vals.length;
+    });
+    near(base_series.mean, expected);
+  });
+
+  it('monthly single cell: 60 values 100·b + 11.1, summary', async () => {
+    const { result } = await run({ dataset_id: 'test-monthly', time_range: { gte: '0001-01', lte: '0005-12' } });
+    near(
+      result.series[0]?.values,
+      Array.from({ length: 60 }, (_, i) => 100 * (i + 1) + 11.1),
+    );
+    expect(result.series[0]?.timesteps[12]).toBe('0002-01');
+    const s = result.summary_stats[0]!;
+    near([s.mean, s.median, s.stdev], [3061.10006, 3061.1001, 1746.42496]);
+  });
+
+  it('point at the origin (−123, 45) → pixel (0,0): [100 … 500], area 0', async () => {
+    const { result } = await run({ selected_area: { type: 'Point', coordinates: [-123, 45] } });
+    expect(result.series[0]?.values).toEqual([100, 200, 300, 400, 500]);
+    expect(result.n_cells).toBe(1);
+    expect(result.area).toBe(0);
+  });
+
+  it('an area of only missing cells (c4, r3): every value and summary null', async () => {
+    const { result } = await run({ selected_area: box(-119, 41, -118, 42) });
+    expect(result.series[0]?.values).toEqual([null, null, null, null, null]);
+    expect(result.summary_stats[0]).toEqual({ name: 'raw', mean: null, median: null, stdev: null });
+    expect(result.n_cells).toBe(1);
+  });
+
+  it('partial range 0002–0004 and the dataset period for a null range', async () => {
+    const partial = await run({ time_range: { gte: '0002', lte: '0004' } });
+    expect(partial.result.series[0]?.time_range).toEqual({ gte: '0002', lte: '0004' });
+    expect(partial.result.series[0]?.values).toHaveLength(3);
+    const full = await run({ time_range: null });
+    expect(full.result.series[0]?.time_range).toEqual({ gte: '0001', lte: '0005' });
+  });
+
+  it('a finer range normalises (0002-01-01 selects 0002) and reports the keys selected', async () => {
+    const { result } = await run({ time_range: { gte: '0002-01-01', lte: '0004-01-01' } });
+    expect(result.series[0]?.timesteps).toEqual(['0002', '0003', '0004']);
+  });
+
+  it('an area partly outside the raster: cells outside are missing but counted', async () => {
+    // Two columns: −124..−122 covers one cell outside (col −1) and col 0, rows 0..0 (lat 44..45).
+    const { result } = await run({ selected_area: box(-124, 44, -122, 45) });
+    expect(result.n_cells).toBe(2);
+    near(result.series[0]?.values, [100, 200, 300, 400, 500]);
+  });
+
+  it('transform and smoothers on the extracted series', async () => {
+    const { result } = await run({
+      transform: { type: 'ZScoreMovingInterval', width: 2 },
+      requested_series_options: [{ name: 'z', smoother: { type: 'NoSmoother' } }],
+    });
+    near(result.series[0]?.values, [null, null, 3, 3, 3]);
+  });
+});
+
+describe('errors', () => {
+  it('unknown dataset and variable', async () => {
+    const e1 = await rejection(run({ dataset_id: 'nonexistent-ds' }));
+    expect(isAppError(e1, 'dataset_not_found')).toBe(true);
+    expect((e1 as Error).message).toBe("Dataset 'nonexistent-ds' not found.");
+    const e2 = await rejection(run({ variable_id: 'no-such-var' }));
+    expect(isAppError(e2, 'variable_not_found')).toBe(true);
+    expect((e2 as Error).message).toBe("Variable 'no-such-var' not found in dataset 'test-annual'.");
+  });
+
+  it('too large an area: the upstream sentence', async () => {
+    const small = testDeps(FIXTURES, DATASETS, { maxCells: 10 });
+    const e = await rejection(preflightExtraction(request({ selected_area: box(-123, 40, -118, 45) }), small));
+    expect(isAppError(e, 'area_too_large')).toBe(true);
+    expect((e as Error).message).toBe('Selected area is too large. Estimated cell count: 25, maximum allowed: 10.');
+  });
+
+  it('an area wholly outside the raster is rejected before any job', async () => {
+    const e = await rejection(preflightExtraction(request({ selected_area: box(-100, 10, -99, 11) }), deps));
+    expect(isAppError(e, 'area_outside_dataset')).toBe(true);
+  });
+
+  it('an empty time selection', async () => {
+    const e = await rejection(run({ time_range: { gte: '0200', lte: '0300' } }));
+    expect(isAppError(e, 'time_range_empty')).toBe(true);
+  });
+
+  it('a fired signal: aborted, or deadline_exceeded for a timeout', async () => {
+    const c = new AbortController();
+    c.abort();
+    const e1 = await rejection(runExtraction(request(), deps, { signal: c.signal }));
+    expect(isAppError(e1, 'aborted')).toBe(true);
+    const e2 = await rejection(
+      runExtraction(request({ max_processing_time: 0 }), deps, {
+        signal: AbortSignal.abort(new DOMException('t', 'TimeoutError')),
+      }),
+    );
+    expect(isAppError(e2, 'deadline_exceeded')).toBe(true);
+    expect((e2 as Error).message).toBe('Processing exceeded 0 ms.');
+  });
+
+  it('a missing file is extraction_failed naming the file', async () => {
+    const e = await rejection(run({ variable_id: 'missing' }));
+    // The footprint check opens the first COG before any job: that is where a missing file shows first.
+    expect(isAppError(e, 'source_not_found') || isAppError(e, 'extraction_failed')).toBe(true);
+    expect((e as Error).message).toMatch(/no_such_file\.tif/);
+  });
+});

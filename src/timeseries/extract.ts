@@ -1,0 +1,264 @@
+/**
+ * The extraction pipeline (U§3.1–§3.8 with the CONTRACT §3 fixes): request → registry and geometry checks →
+ * time selection → pixel window and coverage → band chunks read through the raster engine → per-band zonal
+ * statistics → base series and response.
+ *
+ * Memory stays bounded: a chunk holds at most `chunkBytes` of samples (bands × window cells × sample size), and at
+ * most `fileConcurrency` files are read at once; the cube is never held whole.
+ */
+import pLimit from 'p-limit';
+import { AppError, isAppError } from '../errors.js';
+import { areaSize, areaWindow, estimateCells, projectArea, type ProjectedArea } from '../geo/area.js';
+import { computeCoverage, type CoverageMode } from '../geo/coverage.js';
+import type { Crs } from '../geo/crs.js';
+import { resolveCrs } from '../geo/crs.js';
+import { footprintRelation } from '../geo/footprint.js';
+import { parseSelectedArea, type SelectedArea } from '../geo/geojson.js';
+import type { Cog, DType, PixelWindow } from '../raster/types.js';
+import { resolveTemporalSlice } from '../registry/lookup.js';
+import type { DatasetEntry, Lookup, Registry, TemporalSelection } from '../registry/types.js';
+import type { FetchOptions } from '../storage/source.js';
+import { analyzeBaseSeries } from './analyze.js';
+import { createZonalReducer, type ZonalReducer } from './stats.js';
+import type { BaseSeries, ExtractRequest, TimeRange, TimeseriesResponse } from './types.js';
+
+/** What the pipeline needs from the service (passed in; no singletons). */
+export interface ExtractDeps {
+  registry: Registry;
+  lookups: { get(datasetId: string, o?: FetchOptions): Promise<Lookup> };
+  /** Opens (or returns a cached) COG by absolute URL. The pipeline never closes what this returns. */
+  openCog(url: string, o?: FetchOptions): Promise<Cog>;
+  /** Storage root the lookup's `file` paths are relative to. */
+  baseUrl: string;
+  /** `maxCells`: size pre-flight limit in cells (U§4.3); geometry complexity limits (U§2.3). */
+  limits: { maxCells: number; maxShapes: number; maxCoordinates: number };
+  /** Optional tuning: files read at once (default 4) and bytes of samples per chunk (default 64 MiB). */
+  tuning?: { fileConcurrency?: number; chunkBytes?: number };
+}
+
+/** Everything the checks before a job resolved; `runExtraction` continues from it. */
+export interface ExtractPlan {
+  dataset: DatasetEntry;
+  area: SelectedArea;
+  crs: Crs;
+  /** The area in dataset CRS units. */
+  projected: ProjectedArea;
+  /** Pixel window of the area on the dataset grid (may reach outside the raster: those cells are missing). */
+  window: PixelWindow;
+  /** The range the selection was made from (request, or the dataset period, or the whole lookup). */
+  timeRange: TimeRange;
+  selection: TemporalSelection;
+}
+
+/** Per-run context: cancellation/deadline and progress in timesteps. */
+export interface ExtractContext {
+  signal: AbortSignal;
+  onProgress?(done: number, total: number): void;
+}
+
+const BYTES: Record<DType, number> = {
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  float64: 8,
+};
+
+/**
+ * The checks the HTTP handler runs before creating a job (U§2.3 steps 2–3, CONTRACT §3 footprint rule).
+ * @throws AppError `dataset_not_found` | `variable_not_found` | `invalid_geometry` | `geometry_too_complex` |
+ *   `area_too_large` | lookup errors | `timestep_malformed` | `time_range_empty` | `area_outside_dataset` | source
+ *   and raster errors of the first COG.
+ */
+export async function preflightExtraction(
+  request: ExtractRequest,
+  deps: ExtractDeps,
+  o?: FetchOptions,
+): Promise<ExtractPlan> {
+  const dataset = deps.registry.get(request.dataset_id);
+  if (dataset === null) throw new AppError('dataset_not_found', `Dataset '${request.dataset_id}' not found.`);
+  if (deps.registry.getVariable(request.dataset_id, request.variable_id) === null) {
+    throw new AppError(
+      'variable_not_found',
+      `Variable '${request.variable_id}' not found in dataset '${request.dataset_id}'.`,
+    );
+  }
+  const area = parseSelectedArea(request.selected_area, {
+    maxShapes: deps.limits.maxShapes,
+    maxCoordinates: deps.limits.maxCoordinates,
+  });
+  const crs = resolveCrs(dataset.crs);
+  const estimate = estimateCells(area, crs, dataset.transform);
+  if (estimate !== null && estimate > deps.limits.maxCells) {
+    throw new AppError(
+      'area_too_large',
+      `Selected area is too large. Estimated cell count: ${estimate}, maximum allowed: ${deps.limits.maxCells}.`,
+      { details: { estimate, max: deps.limits.maxCells } },
+    );
+  }
+  const lookup = await deps.lookups.get(request.dataset_id, o);
+  const timeRange = request.time_range ?? dataset.period ?? wholeLookup(lookup, request.variable_id);
+  const selection = resolveTemporalSlice(lookup, request.variable_id, timeRange.gte, timeRange.lte, deps.baseUrl);
+  const projected = projectArea(area, crs);
+  const window = areaWindow(projected.bounds, dataset.transform);
+  const firstUrl = (selection.refs[0] as { url: string }).url;
+  const cog = await deps.openCog(firstUrl, o);
+  if (footprintRelation(window, cog.metadata.width, cog.metadata.height) === 'outside') {
+    throw new AppError('area_outside_dataset', `The selected area lies entirely outside dataset '${dataset.id}'.`, {
+      details: { window },
+    });
+  }
+  return { dataset, area, crs, projected, window, timeRange, selection };
+}
+
+/** The first and last key of the variable (used when neither the request nor the registry gives a range). */
+function wholeLookup(lookup: Lookup, variableId: string): TimeRange {
+  const steps = lookup.get(variableId);
+  const keys = steps ? [...steps.keys()] : [];
+  if (keys.length === 0) {
+    throw new AppError('variable_not_found', `Variable '${variableId}' not found in lookup dictionary.`);
+  }
+  return { gte: keys[0] as string, lte: keys[keys.length - 1] as string };
+}
+
+/** One file's reads: its bands ascending and, per band, the timestep indices it fills. */
+interface FileTask {
+  url: string;
+  bands: number[];
+  targets: number[][];
+}
+
+function groupByFile(selection: TemporalSelection): FileTask[] {
+  const files = new Map<string, Map<number, number[]>>();
+  selection.refs.forEach((ref, i) => {
+    let bands = files.get(ref.url);
+    if (!bands) files.set(ref.url, (bands = new Map()));
+    const list = bands.get(ref.bidx);
+    if (list) list.push(i);
+    else bands.set(ref.bidx, [i]);
+  });
+  return [...files].map(([url, bands]) => {
+    const sorted = [...bands.keys()].sort((a, b) => a - b);
+    return { url, bands: sorted, targets: sorted.map((b) => bands.get(b) as number[]) };
+  });
+}
+
+/**
+ * Runs one extraction: the pre-flight checks, then window reads in band chunks, statistics per band, the base
+ * series (one value per selected timestep) and the response (NoTransform… as requested, over the selection).
+ * Progress is reported in timesteps after every chunk. The signal is honoured between and during chunks.
+ * @throws AppError from {@link preflightExtraction}; `deadline_exceeded` (the signal's reason said so) | `aborted` |
+ *   `extraction_failed` (a read failed; the message names the file).
+ */
+export async function runExtraction(
+  request: ExtractRequest,
+  deps: ExtractDeps,
+  ctx: ExtractContext,
+): Promise<{ result: TimeseriesResponse; base_series: BaseSeries }> {
+  const { signal } = ctx;
+  checkAbort(signal, request);
+  let plan: ExtractPlan;
+  try {
+    plan = await preflightExtraction(request, deps, { signal });
+  } catch (err) {
+    throw signal.aborted ? abortReason(signal, request) : err;
+  }
+  const mode: CoverageMode = request.coverage ?? 'centre';
+  const coverage = computeCoverage(plan.projected, plan.window, plan.dataset.transform, mode);
+  const total = plan.selection.timesteps.length;
+  const mean = new Array<number | null>(total).fill(null);
+  const median = new Array<number | null>(total).fill(null);
+  const cells = coverage.width * coverage.height;
+  const fileConcurrency = Math.max(1, deps.tuning?.fileConcurrency ?? 4);
+  const chunkBytes = Math.max(1, deps.tuning?.chunkBytes ?? 64 * 1024 * 1024);
+  let done = 0;
+  // One failed file stops the others (their reads abort) before the error is reported.
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let firstError: unknown = null;
+
+  const readFile = async (task: FileTask): Promise<void> => {
+    if (stop.signal.aborted) return;
+    let reducer: ZonalReducer | null = null;
+    try {
+      const cog = await deps.openCog(task.url, { signal: stop.signal });
+      const perBand = cells * BYTES[cog.metadata.dtype];
+      const chunk = Math.max(1, Math.floor(chunkBytes / perBand));
+      for (let start = 0; start < task.bands.length; start += chunk) {
+        checkAbort(signal, request);
+        const bands = task.bands.slice(start, start + chunk);
+        if (stop.signal.aborted) return;
+        const block = await cog.read({ bands, window: plan.window, signal: stop.signal });
+        reducer ??= createZonalReducer(coverage.weights, coverage.width, coverage.height, {
+          weighted: mode === 'fractional',
+        });
+        const stats = reducer.reduce(block);
+        bands.forEach((_, j) => {
+          for (const t of task.targets[start + j] as number[]) {
+            mean[t] = stats.mean[j] ?? null;
+            median[t] = stats.median[j] ?? null;
+          }
+        });
+        done += bands.reduce((n, _, j) => n + (task.targets[start + j] as number[]).length, 0);
+        ctx.onProgress?.(done, total);
+      }
+    } catch (err) {
+      if (signal.aborted || firstError !== null) return; // reported below
+      const msg = err instanceof Error ? err.message : String(err);
+      firstError = new AppError('extraction_failed', `Timeseries extraction failed reading ${task.url}: ${msg}`, {
+        cause: err,
+        details: isAppError(err) ? { code: err.code } : undefined,
+      });
+      stop.abort(firstError);
+    }
+  };
+
+  const limit = pLimit(fileConcurrency);
+  try {
+    await Promise.all(groupByFile(plan.selection).map((task) => limit(() => readFile(task))));
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  checkAbort(signal, request);
+  if (firstError !== null) throw firstError;
+
+  const base_series: BaseSeries = { timesteps: plan.selection.timesteps.slice(), mean, median };
+  const result = analyzeBaseSeries(
+    base_series,
+    {
+      zonal_statistic: request.zonal_statistic,
+      transform: request.transform,
+      requested_series_options: request.requested_series_options,
+    },
+    {
+      dataset_id: request.dataset_id,
+      variable_id: request.variable_id,
+      area: areaSize(plan.area, plan.crs),
+      n_cells: coverage.nCells,
+    },
+  );
+  return { result, base_series };
+}
+
+/** The error for a fired signal: its AppError reason as is; a timeout → `deadline_exceeded`; else `aborted`. */
+function abortReason(signal: AbortSignal, request: ExtractRequest): AppError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof AppError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    const ms = request.max_processing_time;
+    return new AppError(
+      'deadline_exceeded',
+      ms === undefined ? 'Processing exceeded the deadline.' : `Processing exceeded ${ms} ms.`,
+      { cause: reason },
+    );
+  }
+  return new AppError('aborted', 'The extraction was cancelled.', { cause: reason });
+}
+
+function checkAbort(signal: AbortSignal, request: ExtractRequest): void {
+  if (signal.aborted) throw abortReason(signal, request);
+}
