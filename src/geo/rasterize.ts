@@ -1,0 +1,209 @@
+/**
+ * Polygon rasterisation with GDAL's rules (alg/llrasterize.cpp, GDAL 3.6), re-implemented over typed arrays:
+ * scanline fill at cell-centre rows (`GDALdllImageFilledPolygon`) and the all-touched edge walk with
+ * "intersect only" (`GDALdllImageLineAllTouched`). Coordinates are pixel (col, row) of the target window.
+ */
+import type { Affine } from './affine.js';
+import type { Position } from './geojson.js';
+
+/** One closed ring in window pixel coordinates (the closing vertex repeated, as OGR keeps it). */
+export interface PixelRing {
+  xs: Float64Array;
+  ys: Float64Array;
+}
+
+/** Map CRS rings to pixel rings with `pixel` = [g1, g2, g0, g4, g5, g3] (px = g0 + X·g1 + Y·g2, GDAL's order). */
+export function toPixelRings(rings: readonly (readonly Position[])[], pixel: Affine): PixelRing[] {
+  const [g1, g2, g0, g4, g5, g3] = pixel;
+  return rings.map((ring) => {
+    const n = ring.length;
+    const xs = new Float64Array(n);
+    const ys = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const [x, y] = ring[i] as Position;
+      xs[i] = g0 + x * g1 + y * g2;
+      ys[i] = g3 + x * g4 + y * g5;
+    }
+    return { xs, ys };
+  });
+}
+
+function fillSpan(mask: Float64Array, width: number, row: number, x1: number, x2: number): void {
+  // Cells x1..x2 inclusive of one row, clipped to the window.
+  const a = Math.max(x1, 0);
+  const b = Math.min(x2, width - 1);
+  const base = row * width;
+  for (let x = a; x <= b; x++) mask[base + x] = 1;
+}
+
+/**
+ * GDAL's scanline fill of a multi-ring polygon (even-odd over all rings): a cell of row y is burnt when its centre
+ * line y + 0.5 lies between a pair of edge crossings, each rounded with floor(x + 0.5). Edges are half-open in y
+ * (lower end included), and a horizontal edge lying exactly on a centre line is burnt when it runs right-to-left,
+ * as GDAL does.
+ */
+export function burnFilled(rings: readonly PixelRing[], width: number, height: number, mask: Float64Array): void {
+  // Pass 1: count crossings per row; pass 2: store them (CSR) — no per-row arrays.
+  const counts = new Int32Array(height + 1);
+  const rowRange = (ya: number, yb: number): [number, number] => {
+    // Rows y with ya <= y + 0.5 < yb, clipped to the window; the exact predicate decides at the ends.
+    let y0 = Math.max(0, Math.ceil(ya - 0.5));
+    while (y0 > 0 && y0 - 1 + 0.5 >= ya) y0--;
+    while (y0 < height && y0 + 0.5 < ya) y0++;
+    let y1 = Math.min(height - 1, Math.ceil(yb - 0.5) - 1);
+    while (y1 + 1 < height && y1 + 1 + 0.5 < yb) y1++;
+    while (y1 >= 0 && y1 + 0.5 >= yb) y1--;
+    return [y0, y1];
+  };
+  const forEachEdge = (visit: (x1: number, y1: number, x2: number, y2: number) => void): void => {
+    for (const { xs, ys } of rings) {
+      const n = xs.length;
+      for (let i = 0; i < n; i++) {
+        const p = i === 0 ? n - 1 : i - 1;
+        visit(xs[p] as number, ys[p] as number, xs[i] as number, ys[i] as number);
+      }
+    }
+  };
+  forEachEdge((_x1, y1, _x2, y2) => {
+    if (y1 === y2) return;
+    const [r0, r1] = y1 < y2 ? rowRange(y1, y2) : rowRange(y2, y1);
+    for (let r = r0; r <= r1; r++) counts[r + 1] = (counts[r + 1] as number) + 1;
+  });
+  for (let r = 0; r < height; r++) counts[r + 1] = (counts[r + 1] as number) + (counts[r] as number);
+  const total = counts[height] as number;
+  const xsAt = new Float64Array(total);
+  const fillPos = counts.slice(0, height);
+  forEachEdge((px1, py1, px2, py2) => {
+    if (py1 === py2) {
+      // A horizontal edge exactly on a centre line, running right to left, is burnt on its own.
+      const r = py1 - 0.5;
+      if (px1 > px2 && Number.isInteger(r) && r >= 0 && r < height) {
+        const h1 = Math.floor(px2 + 0.5);
+        const h2 = Math.floor(px1 + 0.5);
+        if (h1 <= width - 1 && h2 > 0) fillSpan(mask, width, r, h1, h2 - 1);
+      }
+      return;
+    }
+    // Order the edge by y, keeping GDAL's crossing formula (lower end as origin).
+    const [dx1, dy1, dx2, dy2] = py1 < py2 ? [px1, py1, px2, py2] : [px2, py2, px1, py1];
+    const [r0, r1] = rowRange(dy1, dy2);
+    for (let r = r0; r <= r1; r++) {
+      const dy = r + 0.5;
+      const slot = fillPos[r] as number;
+      xsAt[slot] = ((dy - dy1) * (dx2 - dx1)) / (dy2 - dy1) + dx1;
+      fillPos[r] = slot + 1;
+    }
+  });
+  for (let r = 0; r < height; r++) {
+    const start = counts[r] as number;
+    const end = counts[r + 1] as number;
+    if (end - start < 2) continue;
+    const row = xsAt.subarray(start, end).sort();
+    for (let i = 0; i + 1 < row.length; i += 2) {
+      const x1 = Math.floor((row[i] as number) + 0.5);
+      const x2 = Math.floor((row[i + 1] as number) + 0.5);
+      if (x2 > x1 && x1 <= width - 1 && x2 > 0) fillSpan(mask, width, r, x1, x2 - 1);
+    }
+  }
+}
+
+/** Pixel-coordinate tolerance under which GDAL treats an edge end as lying on a cell boundary. */
+const ALIGNED_EPS = 1e-4;
+
+function burn(mask: Float64Array, width: number, height: number, x: number, y: number): void {
+  if (x >= 0 && x < width && y >= 0 && y < height) mask[y * width + x] = 1;
+}
+
+/** Burn the cells one segment passes through (GDAL's all-touched walk with "intersect only"). */
+function walkSegment(
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  width: number,
+  height: number,
+  mask: Float64Array,
+): void {
+  let x = x0;
+  let y = y0;
+  let xEnd = x1;
+  let yEnd = y1;
+  if ((y < 0 && yEnd < 0) || (y > height && yEnd > height) || (x < 0 && xEnd < 0) || (x > width && xEnd > width)) {
+    return;
+  }
+  if (x > xEnd) [x, y, xEnd, yEnd] = [xEnd, yEnd, x, y];
+  const aligned = (v: number): boolean => Math.abs(v - Math.round(v)) < ALIGNED_EPS;
+
+  if (Math.abs(x - xEnd) < 0.01) {
+    // Near-vertical: one column; an edge on a column boundary touches no cell's interior.
+    if (aligned(x) && aligned(xEnd)) return;
+    if (yEnd < y) [y, yEnd] = [yEnd, y];
+    const col = Math.floor(xEnd);
+    if (col < 0 || col >= width) return;
+    const rEnd = Math.min(Math.floor(yEnd - ALIGNED_EPS), height - 1);
+    for (let r = Math.max(Math.floor(y), 0); r <= rEnd; r++) burn(mask, width, height, col, r);
+    return;
+  }
+  if (Math.abs(y - yEnd) < 0.01) {
+    if (aligned(y) && aligned(yEnd)) return;
+    const row = Math.floor(y);
+    if (row < 0 || row >= height) return;
+    const cEnd = Math.min(Math.floor(xEnd - ALIGNED_EPS), width - 1);
+    for (let c = Math.max(Math.floor(x), 0); c <= cEnd; c++) burn(mask, width, height, c, row);
+    return;
+  }
+
+  const slope = (yEnd - y) / (xEnd - x);
+  if (xEnd > width) {
+    yEnd -= (xEnd - width) * slope;
+    xEnd = width;
+  }
+  if (x < 0) {
+    y += (0 - x) * slope;
+    x = 0;
+  }
+  if (yEnd > y) {
+    if (y < 0) {
+      x += (0 - y) / slope;
+      y = 0;
+    }
+    if (yEnd >= height) xEnd += (yEnd - height) / slope;
+  } else {
+    if (y >= height) {
+      x += (height - y) / slope;
+      y = height;
+    }
+    if (yEnd < 0) xEnd -= (yEnd - 0) / slope;
+  }
+  // Step cell by cell, to the next column boundary or the next row boundary, whichever comes first.
+  while (x >= 0 && x < xEnd) {
+    const col = Math.floor(x);
+    const row = Math.floor(y);
+    if (row >= 0 && row < height) burn(mask, width, height, col, row);
+    let stepX = Math.floor(x + 1) - x;
+    let stepY = stepX * slope;
+    if (Math.floor(y + stepY) === row) {
+      x += stepX;
+      y += stepY;
+    } else if (slope < 0) {
+      stepY = Math.min(row - y, -1e-9);
+      stepX = stepY / slope;
+      x += stepX;
+      y += stepY;
+    } else {
+      stepY = Math.max(row + 1 - y, 1e-9);
+      stepX = stepY / slope;
+      x += stepX;
+      y += stepY;
+    }
+  }
+}
+
+/** Burn every cell the ring outlines pass through (the edge part of GDAL `ALL_TOUCHED=TRUE`). */
+export function burnOutline(rings: readonly PixelRing[], width: number, height: number, mask: Float64Array): void {
+  for (const { xs, ys } of rings) {
+    for (let i = 1; i < xs.length; i++) {
+      walkSegment(xs[i - 1] as number, ys[i - 1] as number, xs[i] as number, ys[i] as number, width, height, mask);
+    }
+  }
+}
