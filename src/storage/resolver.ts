@@ -93,12 +93,13 @@ function missingSource(url: URL): ByteSource {
 
 /**
  * Joins a storage base (local directory, `file://`, `http(s)://` or `s3://` prefix) and a relative name (a lookup
- * file name such as `annual/tas_0001.tif`). An absolute `relative` (a URL, or an absolute path) is returned as is.
- * Exactly one slash separates the parts; a leading `./` on `relative` is dropped.
+ * file name such as `annual/tas_0001.tif`). A `relative` that is itself a URL is returned as is; so is an absolute
+ * path under a local base. Under a URL base, exactly one slash separates the parts (a leading `/` or `./` on
+ * `relative` is dropped: names in a lookup are relative to the storage base).
  */
 export function joinUrl(base: string, relative: string): string {
-  if (SCHEME.test(relative) || isAbsolute(relative)) return relative;
+  if (SCHEME.test(relative)) return relative;
   const rel = relative.replace(/^(\.\/)+/, '');
-  if (!SCHEME.test(base)) return joinPath(base, rel);
+  if (!SCHEME.test(base)) return isAbsolute(rel) ? rel : joinPath(base, rel);
   return `${base.replace(/\/+$/, '')}/${rel.replace(/^\/+/, '')}`;
 }

@@ -5,7 +5,7 @@
 import { AppError, abortError } from '../errors.js';
 import { createRangeMerger, type MergedRead, type MergeOptions } from './merge.js';
 import { checkRange } from './range.js';
-import { DEFAULT_RETRY, RetryableError, withRetry, type RetryOptions } from './retry.js';
+import { DEFAULT_RETRY, describeCause, RetryableError, withRetry, type RetryOptions } from './retry.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** Options of {@link HttpSource}. */
@@ -30,6 +30,15 @@ function parseContentRange(value: string | null): { start?: number; end?: number
     ...(m[1] !== undefined && m[2] !== undefined ? { start: Number(m[1]), end: Number(m[2]) } : {}),
     ...(m[3] !== undefined && m[3] !== '*' ? { total: Number(m[3]) } : {}),
   };
+}
+
+/** The body; a connection that drops mid-body is a truncated body (retryable, `source_read_error` at the end). */
+async function readBody(res: Response): Promise<ArrayBuffer> {
+  try {
+    return await res.arrayBuffer();
+  } catch (err) {
+    throw new RetryableError('short', `truncated body (${describeCause(err)})`, { cause: err });
+  }
 }
 
 /** Random access to an HTTP(S) object through `Range` requests. */
@@ -71,7 +80,8 @@ export class HttpSource implements ByteSource {
   async head(options?: FetchOptions): Promise<{ size: number; etag?: string }> {
     const meta = await withRetry(this.url.href, this.#policy, options?.signal, async (signal) => {
       const res = await fetch(this.url, { method: 'HEAD', headers: this.#headers, signal });
-      this.#checkStatus(res);
+      // Only "missing" and server trouble are final for HEAD; anything else (405, 403 on HEAD…) gets the probe.
+      if (res.status === 404 || res.status === 410 || res.status >= 500) this.#checkStatus(res);
       const len = res.headers.get('content-length');
       if (res.ok && len !== null && res.headers.get('content-encoding') === null) {
         return { size: Number(len), etag: versionOf(res) };
@@ -133,7 +143,7 @@ export class HttpSource implements ByteSource {
           );
         }
         if (cr.total !== undefined) this.#learn(cr.total, versionOf(res));
-        const body = await res.arrayBuffer();
+        const body = await readBody(res);
         const expected = cr.end - cr.start + 1;
         if (body.byteLength < expected) {
           throw new RetryableError('short', `truncated body: ${body.byteLength} of ${expected} bytes`);
@@ -141,7 +151,7 @@ export class HttpSource implements ByteSource {
         return body.byteLength > length ? body.slice(0, length) : body;
       }
       // 200: the server ignored the range and sent the whole object.
-      const body = await res.arrayBuffer();
+      const body = await readBody(res);
       const declared = res.headers.get('content-length');
       if (declared !== null && body.byteLength < Number(declared)) {
         throw new RetryableError('short', `truncated body: ${body.byteLength} of ${declared} bytes`);
