@@ -63,6 +63,7 @@ export class LookupStore {
     if (!isPathSegment(datasetId)) {
       return Promise.reject(new AppError('invalid_request', `Invalid dataset id '${datasetId}'.`));
     }
+    if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
     const cached = this.cache.get(datasetId);
     if (cached && this.now() - cached.checkedAt < this.checkIntervalMs) return Promise.resolve(cached.lookup);
     let shared = this.inflight.get(datasetId);
