@@ -52,7 +52,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     doc: 'S3-compatible endpoint URL (MinIO, s3rver…); empty = AWS.',
     defaultText: '(AWS)',
   },
-  { key: 's3_region', kind: 'string', doc: 'S3 region.', defaultText: 'us-east-1' },
+  { key: 's3_region', kind: 'string', doc: 'S3 region of the storage bucket.', defaultText: 'us-east-1' },
   {
     key: 's3_force_path_style',
     kind: 'bool',

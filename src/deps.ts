@@ -1,0 +1,253 @@
+/**
+ * The composition root: the ONLY place that picks the job store (memory | fs | Redis) and builds the source
+ * resolver, block cache, registry, colormaps, lookups, the COG cache, the worker pool and the job queue from the
+ * configuration. Worker threads call {@link createRuntime} with the same (serialisable) config.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps, ExtractionOutput, ExtractionService, ReadinessCheck } from './app.js';
+import type { Config } from './config/config.js';
+import { AppError, isAppError } from './errors.js';
+import { Metrics } from './http/metrics.js';
+import type { JobStore } from './jobs/job.js';
+import { FsJobStore } from './jobs/job.store.fs.js';
+import { MemoryJobStore } from './jobs/job.store.memory.js';
+import { RedisJobStore } from './jobs/job.store.redis.js';
+import { createWorkerPool, type WorkerPool } from './jobs/pool.js';
+import { failOrphans } from './jobs/queue.js';
+import { InlineJobQueue, type QueueLogger } from './jobs/queue.inline.js';
+import { createBlockCache, type BlockCache } from './raster/block.cache.js';
+import { openCog } from './raster/cog.js';
+import type { Cog } from './raster/types.js';
+import { createColormapSet, parseCustomColormaps, type ColormapSet } from './registry/colormaps.js';
+import { LookupStore } from './registry/lookup.js';
+import { parseRegistry } from './registry/registry.js';
+import type { Registry } from './registry/types.js';
+import { createSourceResolver, joinUrl, type DefaultSourceResolver } from './storage/resolver.js';
+import type { FetchOptions } from './storage/source.js';
+import { preflightExtraction, runExtraction, type ExtractDeps } from './timeseries/extract.js';
+import type { ExtractRequest } from './timeseries/types.js';
+
+/** What both the HTTP process and every worker thread build from the config: data access and caches. */
+export interface Runtime {
+  config: Config;
+  resolver: DefaultSourceResolver;
+  blockCache: BlockCache | undefined;
+  colormaps: ColormapSet;
+  registry: Registry;
+  lookups: LookupStore;
+  /** Storage root as an absolute path or URL. */
+  baseUrl: string;
+  /** Opens a COG by URL through a per-process LRU of open COGs (a failed open is evicted). */
+  openCog(url: string, o?: FetchOptions): Promise<Cog>;
+  extractDeps: ExtractDeps;
+  close(): Promise<void>;
+}
+
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** Reads a text file, or null when it does not exist. */
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** Builds the data-access runtime (registry, colormaps, sources, caches). */
+export async function createRuntime(config: Config): Promise<Runtime> {
+  const customText = await readOptional(config.colormapsPath);
+  const colormaps = createColormapSet(
+    customText === null ? {} : parseCustomColormaps(customText, config.colormapsPath),
+  );
+  const registryText = await readOptional(config.registryPath);
+  if (registryText === null) {
+    throw new AppError(
+      'config_invalid',
+      `Registry file not found: ${config.registryPath}. Set REGISTRY_PATH, or run \`skope demo\` to write the demo dataset.`,
+    );
+  }
+  const registry = parseRegistry(registryText, colormaps, config.registryPath);
+  const resolver = createSourceResolver({
+    cacheBytes: config.sourceCacheBytes,
+    s3: {
+      ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+      region: config.s3Region,
+      forcePathStyle: config.s3ForcePathStyle,
+    },
+  });
+  const baseUrl = SCHEME.test(config.storageBaseUrl) ? config.storageBaseUrl : resolvePath(config.storageBaseUrl);
+  const lookups = new LookupStore({ resolver, baseUrl, checkIntervalMs: config.lookupCheckIntervalMs });
+  const blockCache = config.blockCacheBytes > 0 ? createBlockCache(config.blockCacheBytes) : undefined;
+
+  const cogs = new LRUCache<string, Promise<Cog>>({
+    max: config.cogCacheSize,
+    dispose: (p) => void p.then((cog) => cog.close()).catch(() => undefined),
+  });
+  const open = (url: string, o?: FetchOptions): Promise<Cog> => {
+    let p = cogs.get(url);
+    if (!p) {
+      // The shared open must not die with one caller's signal: open without it, let callers stop waiting.
+      p = openCog(resolver.open(url), blockCache ? { blockCache } : {});
+      cogs.set(url, p);
+      p.catch(() => {
+        if (cogs.get(url) === p) cogs.delete(url);
+      });
+    }
+    return o?.signal ? withSignal(p, o.signal) : p;
+  };
+  const extractDeps: ExtractDeps = {
+    registry,
+    lookups,
+    openCog: open,
+    baseUrl,
+    limits: {
+      maxCells: config.defaultMaxCells,
+      maxShapes: config.maxGeometryShapes,
+      maxCoordinates: config.maxGeometryCoordinates,
+    },
+  };
+  return {
+    config,
+    resolver,
+    blockCache,
+    colormaps,
+    registry,
+    lookups,
+    baseUrl,
+    openCog: open,
+    extractDeps,
+    async close() {
+      cogs.clear();
+      await resolver.close();
+    },
+  };
+}
+
+function withSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function abortReason(signal: AbortSignal): AppError {
+  return isAppError(signal.reason) ? signal.reason : new AppError('aborted', 'The operation was aborted.');
+}
+
+/** Picks and opens the job store the config names. */
+export async function createJobStore(config: Config): Promise<JobStore> {
+  switch (config.jobStore) {
+    case 'memory':
+      return new MemoryJobStore();
+    case 'fs':
+      return new FsJobStore(config.jobDir);
+    case 'redis':
+      if (!config.redisUrl) throw new AppError('config_invalid', 'JOB_STORE=redis needs REDIS_URL.');
+      return new RedisJobStore({ url: config.redisUrl });
+  }
+}
+
+/** Options of {@link createDeps}. */
+export interface CreateDepsOptions {
+  /** Run extractions on the calling thread instead of the worker pool (tests, `skope extract`). */
+  inline?: boolean;
+  /** A store to use instead of the configured one (tests). */
+  store?: JobStore;
+  log?: QueueLogger;
+}
+
+/** Builds every dependency of the HTTP app from the config. */
+export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<AppDeps> {
+  const runtime = await createRuntime(config);
+  const store = options.store ?? (await createJobStore(config));
+  try {
+    await store.healthcheck();
+    if (config.jobStore !== 'memory' && options.store === undefined) {
+      await store.cleanup(config.jobMaxAgeHours * 3_600_000);
+      await failOrphans(store);
+    }
+  } catch (err) {
+    await store.close();
+    await runtime.close();
+    throw err;
+  }
+
+  let pool: WorkerPool<ExtractRequest, ExtractionOutput> | null = null;
+  if (!options.inline) {
+    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    pool = createWorkerPool({
+      filename: new URL(`./cli/extract.worker.${ext}`, import.meta.url),
+      size: config.workerPoolSize,
+      workerData: { config },
+    });
+  }
+  const extraction: ExtractionService = {
+    async preflight(request) {
+      await preflightExtraction(request, runtime.extractDeps);
+    },
+    run(request, ctx) {
+      if (pool) return pool.run(request, ctx);
+      return runExtraction(request, runtime.extractDeps, ctx);
+    },
+    async timesteps(datasetId, variableId) {
+      if (runtime.registry.get(datasetId) === null)
+        throw new AppError('dataset_not_found', `Dataset '${datasetId}' not found.`);
+      if (runtime.registry.getVariable(datasetId, variableId) === null)
+        throw new AppError('variable_not_found', `Variable '${variableId}' not found in dataset '${datasetId}'.`);
+      const steps = (await runtime.lookups.get(datasetId)).get(variableId);
+      if (!steps) throw new AppError('variable_not_found', `Variable '${variableId}' not found in lookup dictionary.`);
+      return [...steps.keys()];
+    },
+  };
+
+  const metrics = new Metrics();
+  const queue = new InlineJobQueue<ExtractRequest>({
+    store,
+    capacity: config.maxConcurrentJobs,
+    handler: async (request, ctx) => {
+      const out = await extraction.run(request, ctx);
+      return { result: out.result, private: { base_series: out.base_series } };
+    },
+    onTransition: (s) => metrics.observeJob(s),
+    ...(options.log ? { log: options.log } : {}),
+  });
+
+  const first = runtime.registry.list()[0];
+  const readiness: ReadinessCheck[] = [
+    { name: 'store', check: () => store.healthcheck() },
+    {
+      name: 'storage',
+      check: async () => {
+        if (first) await runtime.resolver.open(joinUrl(runtime.baseUrl, `${first.id}/lookup.json`)).head();
+      },
+    },
+  ];
+
+  return {
+    config,
+    registry: runtime.registry,
+    store,
+    queue,
+    extraction,
+    readiness,
+    metrics,
+    extraRoutes: async (app: FastifyInstance) => {
+      // Registration point for helper H's tiles routes: `await app.register(tilesRoutes({...runtime pieces}))`
+      // goes here once src/http/routes/tiles.ts lands.
+      void app;
+    },
+    async close() {
+      await queue.close();
+      await pool?.close();
+      await store.close();
+      await runtime.close();
+    },
+  };
+}
