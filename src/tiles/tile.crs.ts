@@ -1,0 +1,25 @@
+/**
+ * The view of a dataset CRS that tile rendering needs: lon/lat ↔ dataset coordinates, and whether the CRS is
+ * geographic (then the warp to Web Mercator is separable: a column depends on longitude only, a row on latitude
+ * only). Built from helper E's `resolveCrs` (src/geo/crs.ts) by the route; tests may build one from proj4.
+ */
+export interface TileCrs {
+  /** `EPSG:<code>`. */
+  readonly code: string;
+  /** True for lon/lat CRSs (EPSG:4326, EPSG:4269): x is degrees east, y degrees north. */
+  readonly geographic: boolean;
+  /** WGS84 lon/lat degrees → dataset CRS (x, y) (degrees or metres). */
+  fromLonLat(lon: number, lat: number): [x: number, y: number];
+  /** Dataset CRS (x, y) → WGS84 lon/lat degrees. */
+  toLonLat(x: number, y: number): [lon: number, lat: number];
+}
+
+/** A lon/lat CRS whose datum we treat as WGS84 (EPSG:4326; EPSG:4269 as GDAL's ballpark NAD83→WGS84 does). */
+export function geographicTileCrs(code: string): TileCrs {
+  return {
+    code,
+    geographic: true,
+    fromLonLat: (lon, lat) => [lon, lat],
+    toLonLat: (x, y) => [x, y],
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Which resolution level and which source window feed tile z/x/y (pure: no pixels, no I/O).
+ *
+ * Overview choice (CONTRACT §8, GDAL's rule): the coarsest level whose downsampling factor is at most the
+ * output pixel's size in full-resolution cells × 1.2 (GDAL's oversampling slack); full resolution when zoomed in
+ * past the data. A tile that lands on no cell of the raster plans no read (`window: null`).
+ */
+import type { RasterLevel } from '../raster/types.js';
+import type { TileCrs } from './tile.crs.js';
+import type { Bounds, TileAddress } from './tile.matrix.js';
+import { tileBounds } from './tile.matrix.js';
+import type { Resampling, SourceCoords } from './warp.js';
+import { neededWindow, sourceCoords } from './warp.js';
+import type { PixelWindow } from '../raster/types.js';
+
+/** GDAL_OVERVIEW_OVERSAMPLING_THRESHOLD's value for this purpose. */
+export const OVERVIEW_SLACK = 1.2;
+
+/** What to read and how to sample it for one tile. */
+export interface TilePlan {
+  /** EPSG:3857 bounds of the tile, metres. */
+  bounds: Bounds;
+  /** Output size, px (square). */
+  size: number;
+  /** Resolution level to read: 0 = full resolution. */
+  level: number;
+  /** Full-resolution cells per output pixel (the smaller of the x and y ratios). */
+  downsampling: number;
+  /** Source coordinates of every output pixel centre, in the chosen level's pixels. */
+  coords: SourceCoords;
+  /** Window of the chosen level to read, or null: the tile is wholly outside the raster. */
+  window: PixelWindow | null;
+}
+
+/**
+ * The level GDAL would read for a given downsampling factor (full-resolution cells per output pixel).
+ * @example chooseLevel([{width:1000…}, {width:500…}, {width:250…}], 2.3) → 1 (factor 2 ≤ 2.76 < 4)
+ */
+export function chooseLevel(levels: readonly Pick<RasterLevel, 'width' | 'height'>[], downsampling: number): number {
+  const base = levels[0];
+  if (base === undefined) return 0;
+  let best = 0;
+  let bestFactor = 1;
+  for (let l = 1; l < levels.length; l++) {
+    const lv = levels[l] as Pick<RasterLevel, 'width' | 'height'>;
+    const factor = Math.min(base.width / lv.width, base.height / lv.height);
+    if (factor <= downsampling * OVERVIEW_SLACK && factor > bestFactor) {
+      best = l;
+      bestFactor = factor;
+    }
+  }
+  return best;
+}
+
+/** Full-resolution cells per output pixel along x and y, measured across the tile's central row and column. */
+export function downsamplingOf(coords: SourceCoords): number {
+  const { width, height, col, row } = coords;
+  let dx: number;
+  let dy: number;
+  if (coords.kind === 'separable') {
+    dx = Math.abs((col[width - 1] as number) - (col[0] as number)) / Math.max(1, width - 1);
+    dy = Math.abs((row[height - 1] as number) - (row[0] as number)) / Math.max(1, height - 1);
+  } else {
+    const mid = Math.floor(height / 2) * width;
+    const c0 = mid;
+    const c1 = mid + width - 1;
+    const m = Math.floor(width / 2);
+    const r0 = m;
+    const r1 = (height - 1) * width + m;
+    dx = Math.hypot((col[c1] as number) - (col[c0] as number), (row[c1] as number) - (row[c0] as number));
+    dy = Math.hypot((col[r1] as number) - (col[r0] as number), (row[r1] as number) - (row[r0] as number));
+    dx /= Math.max(1, width - 1);
+    dy /= Math.max(1, height - 1);
+  }
+  return Math.min(dx, dy);
+}
+
+/** Scale source coordinates of level 0 to a level `sx`× narrower and `sy`× shorter. */
+function scaleCoords(coords: SourceCoords, sx: number, sy: number): SourceCoords {
+  const col = coords.col.map((c) => c / sx);
+  const row = coords.row.map((r) => r / sy);
+  return { ...coords, col, row };
+}
+
+/**
+ * Plan tile z/x/y of `size` px over a raster with `levels` (level 0 first) in `crs`.
+ * @example planTile(levels, crs, { z: 0, x: 0, y: 0 }, 256, 'nearest') — a small raster: level 0, a small window
+ */
+export function planTile(
+  levels: readonly RasterLevel[],
+  crs: TileCrs,
+  tile: TileAddress,
+  size: number,
+  resampling: Resampling,
+  gridStep = 16,
+): TilePlan {
+  const base = levels[0];
+  if (base === undefined) throw new RangeError('a raster has at least one level');
+  const bounds = tileBounds(tile);
+  const coords0 = sourceCoords(bounds, size, size, crs, base.transform, gridStep);
+  const downsampling = downsamplingOf(coords0);
+  const level = chooseLevel(levels, downsampling);
+  const lv = levels[level] as RasterLevel;
+  const coords = level === 0 ? coords0 : scaleCoords(coords0, base.width / lv.width, base.height / lv.height);
+  const window = neededWindow(coords, lv.width, lv.height, resampling);
+  return { bounds, size, level, downsampling, coords, window };
+}

@@ -1,0 +1,65 @@
+/**
+ * One tile end to end: plan (pure) → read the planned window of one band → warp → rescale → encode.
+ * Split so the route can answer 304 and the shared transparent tile from the plan alone, before any pixel read.
+ */
+import type { FetchOptions } from '../storage/source.js';
+import type { Cog, RasterLevel } from '../raster/types.js';
+import type { TileCrs } from './tile.crs.js';
+import type { TileAddress } from './tile.matrix.js';
+import type { TilePlan } from './tile.plan.js';
+import { planTile } from './tile.plan.js';
+import type { Rescale, TileCodes } from './render.js';
+import { rescaleToCodes } from './render.js';
+import type { Resampling, SourceSamples } from './warp.js';
+import { warpBilinear, warpNearest } from './warp.js';
+
+/** What determines a tile's pixels besides the file and band. */
+export interface TileSpec {
+  tile: TileAddress;
+  /** Edge length, px. */
+  size: number;
+  resampling: Resampling;
+  rescale: Rescale;
+}
+
+/** Plans `spec` over an open COG (pure; see `planTile`). */
+export function planCogTile(levels: readonly RasterLevel[], crs: TileCrs, spec: TileSpec): TilePlan {
+  return planTile(levels, crs, spec.tile, spec.size, spec.resampling);
+}
+
+/**
+ * Reads the planned window of band `bidx` and returns the warped values (float64, NaN = no data), row-major
+ * `size`×`size`. A plan without a window gives all-NaN without reading.
+ * @throws AppError from `Cog.read` (source errors, `band_out_of_range`, `raster_invalid`, `aborted`)
+ */
+export async function readTileValues(
+  cog: Cog,
+  plan: TilePlan,
+  bidx: number,
+  resampling: Resampling,
+  options: FetchOptions = {},
+): Promise<Float64Array> {
+  if (plan.window === null) return new Float64Array(plan.size * plan.size).fill(NaN);
+  const level = cog.metadata.levels[plan.level] as RasterLevel;
+  const block = await cog.read({ bands: [bidx], window: plan.window, level: plan.level, ...options });
+  const src: SourceSamples = {
+    window: plan.window,
+    data: block.data,
+    nodata: cog.metadata.nodata,
+    levelWidth: level.width,
+    levelHeight: level.height,
+  };
+  return resampling === 'bilinear' ? warpBilinear(plan.coords, src) : warpNearest(plan.coords, src);
+}
+
+/** Reads and rescales one tile to colormap codes (`TRANSPARENT` where there is no data). */
+export async function renderTileCodes(
+  cog: Cog,
+  plan: TilePlan,
+  bidx: number,
+  spec: TileSpec,
+  options: FetchOptions = {},
+): Promise<TileCodes> {
+  const values = await readTileValues(cog, plan, bidx, spec.resampling, options);
+  return rescaleToCodes(values, spec.rescale);
+}
