@@ -1,0 +1,58 @@
+import { LRUCache } from 'lru-cache';
+
+import type { TypedArray } from './types.js';
+
+/**
+ * A process-wide cache of DECODED blocks (native-endian samples, predictor undone), least recently used evicted
+ * first, bounded by decoded bytes. It stores promises, so concurrent readers of one block decode it once; a
+ * rejected load is evicted so the next reader retries. Create one per process and pass it to `openCog`.
+ */
+export interface BlockCache {
+  /**
+   * The cached block for `key`, or the result of `load()` (stored under `key` while it runs).
+   * @param key identifies the bytes: source URL + version, IFD, block index (see `blockCacheKey`).
+   * @param bytes the decoded size in bytes, used for the byte budget.
+   */
+  getOrLoad(key: string, bytes: number, load: () => Promise<TypedArray>): Promise<TypedArray>;
+  /** Bytes currently held (settled and in-flight entries). */
+  readonly size: number;
+  /** Number of blocks currently held. */
+  readonly count: number;
+  clear(): void;
+}
+
+/** Key of one block: source URL and version (ETag / mtime-size), IFD number and block index within that IFD. */
+export function blockCacheKey(url: string, version: string | undefined, ifd: number, block: number): string {
+  return `${url}\u0000${version ?? ''}\u0000${ifd}\u0000${block}`;
+}
+
+/** Creates a block cache holding at most `maxBytes` bytes of decoded blocks (a larger block is not cached). */
+export function createBlockCache(maxBytes: number): BlockCache {
+  if (!Number.isFinite(maxBytes) || maxBytes < 1) throw new RangeError('block cache size must be ≥ 1 byte');
+  // The decoded size is known before the load settles, so it is passed to every set() (no sizeCalculation).
+  const lru = new LRUCache<string, Promise<TypedArray>>({ maxSize: maxBytes });
+  return {
+    getOrLoad(key, bytes, load) {
+      const hit = lru.get(key);
+      if (hit) return hit;
+      const promise = load();
+      const size = Math.max(1, Math.ceil(bytes));
+      if (size <= maxBytes) {
+        lru.set(key, promise, { size });
+        promise.catch(() => {
+          if (lru.peek(key) === promise) lru.delete(key);
+        });
+      }
+      return promise;
+    },
+    get size() {
+      return lru.calculatedSize;
+    },
+    get count() {
+      return lru.size;
+    },
+    clear() {
+      lru.clear();
+    },
+  };
+}

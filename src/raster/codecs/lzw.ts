@@ -1,0 +1,87 @@
+/**
+ * TIFF LZW decoder (compression 5): MSB-first codes of 9–12 bits, Clear = 256, EOI = 257, "early change" code
+ * width switch, as libtiff writes it.
+ *
+ * Speed comes from never materialising dictionary strings: the string of every code added after a Clear is a
+ * substring of the output already written (the previous code's string plus the next byte), so the table only
+ * stores (offset, length) into the output and decoding a code is a copy inside the output buffer.
+ */
+
+const CLEAR = 256;
+const EOI = 257;
+const FIRST = 258;
+const MAX_CODES = 4096;
+
+/**
+ * Decodes `src` into exactly `expectedBytes` bytes (extra output is dropped, as libtiff does).
+ * @throws Error on an invalid code or when the data ends before the output is full.
+ */
+export function lzwDecode(src: Uint8Array, expectedBytes: number): Uint8Array {
+  const out = new Uint8Array(expectedBytes);
+  const offs = new Int32Array(MAX_CODES);
+  const lens = new Int32Array(MAX_CODES);
+  const n = src.length;
+  let ip = 0;
+  let bitBuf = 0;
+  let bitCount = 0;
+  let width = 9;
+  let next = FIRST;
+  let o = 0;
+  let prevOff = -1; // where the previous code's string starts in `out` (-1: no previous code)
+  let prevLen = 0;
+
+  while (o < expectedBytes) {
+    while (bitCount < width) {
+      if (ip >= n) {
+        throw new Error(`LZW data ended after ${o} of ${expectedBytes} bytes`);
+      }
+      bitBuf = ((bitBuf & 0xffffff) << 8) | src[ip++]!;
+      bitCount += 8;
+    }
+    bitCount -= width;
+    const code = (bitBuf >>> bitCount) & ((1 << width) - 1);
+
+    if (code === EOI) break;
+    if (code === CLEAR) {
+      width = 9;
+      next = FIRST;
+      prevOff = -1;
+      continue;
+    }
+
+    const start = o;
+    let len: number;
+    if (code < CLEAR) {
+      out[o++] = code;
+      len = 1;
+    } else if (code < next) {
+      len = lens[code]!;
+      const from = offs[code]!;
+      const take = Math.min(len, expectedBytes - o);
+      // A table string was written earlier and ends at or before `o`, so the copy never overlaps its source.
+      if (take > 8) out.copyWithin(o, from, from + take);
+      else for (let k = 0; k < take; k++) out[o + k] = out[from + k]!;
+      o += take;
+    } else if (code === next && prevOff >= 0) {
+      // KwKwK: the previous string plus its own first byte; the copy overlaps its source, so go byte by byte.
+      len = prevLen + 1;
+      const take = Math.min(len, expectedBytes - o);
+      for (let k = 0; k < take; k++) out[o + k] = out[prevOff + k]!;
+      o += take;
+    } else {
+      throw new Error(`LZW data has an invalid code ${code} (next free code ${next})`);
+    }
+
+    if (prevOff >= 0 && next < MAX_CODES) {
+      // New entry: previous string + first byte of this one; it sits contiguously in the output at prevOff.
+      offs[next] = prevOff;
+      lens[next] = prevLen + 1;
+      next++;
+      if (next + 1 >= 1 << width && width < 12) width++;
+    }
+    prevOff = start;
+    prevLen = len;
+  }
+  if (o < expectedBytes) throw new Error(`LZW data ended after ${o} of ${expectedBytes} bytes`);
+  return out;
+}

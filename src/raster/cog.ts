@@ -1,0 +1,320 @@
+/**
+ * The COG reader: `openCog(source)` parses the TIFF structure once (via @cogeotiff/core) and returns a `Cog`
+ * whose `read()` fetches and decodes only the blocks a window touches, concurrently, and assembles them into a
+ * band-sequential array of the native dtype.
+ */
+import { Tiff, TiffTag } from '@cogeotiff/core';
+import pLimit from 'p-limit';
+
+import { AppError, abortError, isAppError } from '../errors.js';
+import type { ByteSource } from '../storage/source.js';
+import { blockCacheKey } from './block.cache.js';
+import type { BlockCache } from './block.cache.js';
+import { createZstdDecoder } from './codecs/zstd.js';
+import type { ZstdDecode } from './codecs/zstd.js';
+import { decodeBlock, decodedBytes } from './decode.js';
+import type { BlockCoding } from './decode.js';
+import { parseTiff } from './ifd.js';
+import type { IfdLayout, LevelLayout } from './ifd.js';
+import type { Cog, DType, DTypeArrays, RasterBlock, RasterMetadata, ReadOptions, TypedArray } from './types.js';
+import { applyMask, copyBand, copyPixelInterleaved } from './window.js';
+
+/** Options of `openCog`. */
+export interface OpenCogOptions {
+  /** Shared cache of decoded blocks (one per process); without it every read decodes its blocks afresh. */
+  blockCache?: BlockCache;
+  /** Aborts reading the header. */
+  signal?: AbortSignal;
+  /** Blocks fetched and decoded at once per read (default 6). */
+  concurrency?: number;
+}
+
+const ARRAYS: {
+  [K in DType]: { new (n: number): DTypeArrays[K]; new (b: ArrayBuffer, o: number, n: number): DTypeArrays[K] };
+} = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+/** Wraps anything that is not already an AppError as `raster_invalid`, naming the file. */
+function invalid(url: string, what: string, err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new AppError('raster_invalid', `${url}: ${what}: ${msg}`, { cause: err });
+}
+
+/**
+ * Opens a (Cloud-Optimized) GeoTIFF: reads the header and IFDs (a few KB for a COG) and returns its metadata and
+ * a reader. Blocks are fetched only by `read()`.
+ * @throws AppError `raster_invalid` (not a TIFF, truncated or corrupt header) | `raster_unsupported` | source errors
+ */
+export async function openCog(source: ByteSource, options: OpenCogOptions = {}): Promise<Cog> {
+  const url = source.url.href;
+  const { signal, blockCache } = options;
+  if (signal?.aborted) throw abortError(signal);
+  const head = await source.head(signal ? { signal } : undefined);
+  source.metadata = { ...source.metadata, ...head };
+  const size = head.size;
+  const version = head.etag;
+  if (size < 8) throw new AppError('raster_invalid', `${url}: not a TIFF file (${size} bytes).`);
+
+  let tiff: Tiff;
+  let parsed: Awaited<ReturnType<typeof parseTiff>>;
+  try {
+    const magic = new Uint8Array(await source.fetch(0, 4, signal ? { signal } : undefined));
+    const order = String.fromCharCode(magic[0] ?? 0, magic[1] ?? 0);
+    if (order !== 'II' && order !== 'MM')
+      throw new AppError('raster_invalid', `${url}: not a TIFF file (bad magic bytes).`);
+    tiff = await Tiff.create(source, { defaultReadSize: 64 * 1024, ...(signal ? { signal } : {}) });
+    parsed = await parseTiff(tiff, url, signal);
+  } catch (err) {
+    if (signal?.aborted) throw abortError(signal);
+    throw invalid(url, 'cannot read the TIFF structure', err);
+  }
+  const zstd: ZstdDecode | null = parsed.metadata.compression === 'zstd' ? await createZstdDecoder() : null;
+  const metadata: RasterMetadata = { url, ...parsed.metadata };
+  const reader = new CogReader(
+    source,
+    metadata,
+    parsed.levels,
+    parsed.littleEndian,
+    zstd,
+    size,
+    version,
+    blockCache,
+    options.concurrency ?? 6,
+  );
+  return reader;
+}
+
+/** Block offsets and byte counts of one IFD, loaded on first use. */
+interface BlockIndex {
+  offsets: ArrayLike<number>;
+  counts: ArrayLike<number>;
+}
+
+class CogReader implements Cog {
+  private readonly indexes = new Map<number, Promise<BlockIndex>>();
+
+  constructor(
+    private readonly source: ByteSource,
+    readonly metadata: RasterMetadata,
+    private readonly levels: LevelLayout[],
+    private readonly littleEndian: boolean,
+    private readonly zstd: ZstdDecode | null,
+    private readonly size: number,
+    private readonly version: string | undefined,
+    private readonly cache: BlockCache | undefined,
+    private readonly concurrency: number,
+  ) {}
+
+  async close(): Promise<void> {
+    await this.source.close?.();
+  }
+
+  async read(options: ReadOptions): Promise<RasterBlock> {
+    const { metadata: meta } = this;
+    const { window, bands, signal } = options;
+    const levelNo = options.level ?? 0;
+    const level = this.levels[levelNo];
+    if (!Number.isInteger(levelNo) || level === undefined) {
+      throw new AppError(
+        'invalid_request',
+        `${meta.url}: level ${levelNo} does not exist (0..${this.levels.length - 1}).`,
+      );
+    }
+    for (const b of bands) {
+      if (!Number.isInteger(b) || b < 1 || b > meta.bands) {
+        throw new AppError('band_out_of_range', `Band ${b} is out of range: ${meta.url} has bands 1..${meta.bands}.`);
+      }
+    }
+    const { col, row, width, height } = window;
+    if (![col, row, width, height].every(Number.isSafeInteger) || width < 0 || height < 0) {
+      throw new AppError('invalid_request', `Invalid pixel window ${JSON.stringify(window)}.`);
+    }
+    if (signal?.aborted) throw abortError(signal);
+    const fill = options.fill ?? meta.nodata ?? 0;
+    const cells = width * height;
+    const out = new ARRAYS[meta.dtype](cells * bands.length) as TypedArray;
+    if (fill !== 0) out.fill(fill);
+    const result: RasterBlock = { dtype: meta.dtype, width, height, bands: [...bands], data: out, nodata: meta.nodata };
+
+    const data = level.data;
+    const c0 = Math.max(col, 0);
+    const r0 = Math.max(row, 0);
+    const c1 = Math.min(col + width, data.width);
+    const r1 = Math.min(row + height, data.height);
+    if (c0 >= c1 || r0 >= r1 || bands.length === 0) return result;
+
+    const limit = pLimit(this.concurrency);
+    const tasks: Promise<void>[] = [];
+    const planes = data.planar === 2 ? [...new Set(bands.map((b) => b - 1))] : [0];
+    const sparseFill = meta.nodata ?? 0;
+    for (let by = Math.floor(r0 / data.blockHeight); by * data.blockHeight < r1; by++) {
+      for (let bx = Math.floor(c0 / data.blockWidth); bx * data.blockWidth < c1; bx++) {
+        for (const plane of planes) {
+          tasks.push(
+            limit(async () => {
+              const block = await this.block(data, plane, bx, by, signal);
+              const x0 = bx * data.blockWidth;
+              const y0 = by * data.blockHeight;
+              const clip = {
+                c0: Math.max(c0, x0),
+                c1: Math.min(c1, x0 + data.blockWidth),
+                r0: Math.max(r0, y0),
+                r1: Math.min(r1, y0 + data.blockHeight),
+              };
+              if (data.planar === 2) {
+                bands.forEach((b, i) => {
+                  if (b - 1 === plane) copyBand(out, i, window, block, sparseFill, data.blockWidth, x0, y0, clip);
+                });
+              } else {
+                copyPixelInterleaved(
+                  out,
+                  bands,
+                  window,
+                  block,
+                  sparseFill,
+                  data.blockWidth,
+                  data.blockSamples,
+                  x0,
+                  y0,
+                  clip,
+                );
+              }
+            }),
+          );
+        }
+      }
+    }
+    let masks: Promise<{ bits: Uint8Array | null; bx: number; by: number }[]> = Promise.resolve([]);
+    const mask = level.mask;
+    if (mask) {
+      const jobs: Promise<{ bits: Uint8Array | null; bx: number; by: number }>[] = [];
+      for (let by = Math.floor(r0 / mask.blockHeight); by * mask.blockHeight < r1; by++) {
+        for (let bx = Math.floor(c0 / mask.blockWidth); bx * mask.blockWidth < c1; bx++) {
+          jobs.push(
+            limit(async () => ({ bits: (await this.block(mask, 0, bx, by, signal)) as Uint8Array | null, bx, by })),
+          );
+        }
+      }
+      masks = Promise.all(jobs);
+    }
+    try {
+      await Promise.all(tasks);
+      // Masks are applied after the data so the masked cells end as `fill` whatever order blocks arrive in.
+      for (const m of await masks) {
+        if (mask) applyMask(out, bands.length, window, m.bits, mask, m.bx, m.by, fill, { c0, c1, r0, r1 });
+      }
+    } catch (err) {
+      limit.clearQueue();
+      if (signal?.aborted) throw abortError(signal);
+      throw err;
+    }
+    return result;
+  }
+
+  /** Block offsets and byte counts of one IFD (fetched once, on first use). */
+  private index(layout: IfdLayout, signal?: AbortSignal): Promise<BlockIndex> {
+    let p = this.indexes.get(layout.ifd);
+    if (!p) {
+      const img = layout.image;
+      const opts = signal ? { signal } : undefined;
+      p = Promise.all(
+        layout.tiled
+          ? [img.fetch(TiffTag.TileOffsets, opts), img.fetch(TiffTag.TileByteCounts, opts)]
+          : [img.fetch(TiffTag.StripOffsets, opts), img.fetch(TiffTag.StripByteCounts, opts)],
+      ).then(([offsets, counts]) => {
+        if (!offsets || !counts) throw new Error(`IFD ${layout.ifd} has no block offsets`);
+        return { offsets, counts };
+      });
+      p.catch(() => this.indexes.delete(layout.ifd));
+      this.indexes.set(layout.ifd, p);
+    }
+    return p;
+  }
+
+  /**
+   * One decoded block as a typed array of the file's dtype (a Uint8Array of packed bits for masks), or null for a
+   * sparse block (offset or byte count 0: GDAL reads it as nodata, else 0).
+   */
+  private async block(
+    layout: IfdLayout,
+    plane: number,
+    bx: number,
+    by: number,
+    signal?: AbortSignal,
+  ): Promise<TypedArray | null> {
+    const url = this.metadata.url;
+    const n = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
+    let index: BlockIndex;
+    try {
+      index = await this.index(layout, this.cache ? undefined : signal);
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      throw invalid(url, `cannot read the block index of IFD ${layout.ifd}`, err);
+    }
+    const offset = index.offsets[n] ?? 0;
+    const count = index.counts[n] ?? 0;
+    if (offset === 0 || count === 0) return null;
+    const coding: BlockCoding = {
+      compression: layout.compression,
+      predictor: layout.predictor,
+      bitsPerSample: layout.bitsPerSample,
+      samples: layout.blockSamples,
+      width: layout.blockWidth,
+      rows: layout.tiled ? layout.blockHeight : Math.min(layout.blockHeight, layout.height - by * layout.blockHeight),
+      littleEndian: this.littleEndian,
+    };
+    const load = async (s?: AbortSignal): Promise<TypedArray> => {
+      if (offset + count > this.size) {
+        throw new AppError(
+          'raster_invalid',
+          `${url}: block ${n} of IFD ${layout.ifd} extends past the end of the file.`,
+        );
+      }
+      const buf = await this.source.fetch(offset, count, s ? { signal: s } : undefined);
+      if (buf.byteLength < count) {
+        throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${layout.ifd} is truncated.`);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = await decodeBlock(new Uint8Array(buf), coding, this.zstd);
+      } catch (err) {
+        throw invalid(url, `block ${n} of IFD ${layout.ifd} cannot be decoded`, err);
+      }
+      if (layout.bitsPerSample === 1) return bytes;
+      const Ctor = ARRAYS[this.metadata.dtype];
+      return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / (layout.bitsPerSample >> 3));
+    };
+    if (!this.cache) return load(signal);
+    // Shared loads ignore the caller's signal (another reader may be waiting on them); this caller stops waiting.
+    const key = blockCacheKey(url, this.version, layout.ifd, n);
+    const shared = this.cache.getOrLoad(key, decodedBytes(coding), () => load());
+    return signal ? raceAbort(shared, signal) : shared;
+  }
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
