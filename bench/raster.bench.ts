@@ -1,0 +1,151 @@
+/**
+ * Issue 2 benchmark: a 100-band PaleoCAR-shaped COG (1560 × 1440 uint16 DEFLATE 256² blocks), pixel- and
+ * band-interleaved. (1) Read a 100 × 100 window (10 000 cells) across all 100 bands: our reader (`openCog` over
+ * a `FileSource`, open + read each time) vs rasterio (`bench/reference/raster_read.py`, open + read). Target ≥ 2×.
+ * (2) DEFLATE decode throughput of every full-resolution block on one core: `node:zlib` vs Python's zlib (same C
+ * library) and GDAL's whole-raster read. Target ≥ 150 MB/s per core. Also: all blocks over both cores.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { inflate as inflateCb, inflateSync } from 'node:zlib';
+import { Tiff, TiffTag } from '@cogeotiff/core';
+import { openCog } from '../src/raster/cog.js';
+import { FileSource } from '../src/storage/source.file.js';
+import { ensurePaleocarDataset } from './gen/paleocar.js';
+import { median, runReference, timeIt } from './harness.js';
+import type { BenchContext, BenchSuite } from './harness.js';
+
+const inflateAsync = promisify(inflateCb);
+const reference = join(import.meta.dirname, 'reference', 'raster_read.py');
+/** A window that straddles four blocks (cols 730–829, rows 700–799), as a random 10 000-cell area would. */
+const WINDOW = { col: 730, row: 700, width: 100, height: 100 };
+
+interface RefTimes {
+  median: number;
+  seconds: number[];
+  sum?: number;
+  mb_per_s?: number;
+}
+
+/** Offsets and sizes of every full-resolution block, in file order, via @cogeotiff/core. */
+async function listBlocks(path: string): Promise<{ blocks: [number, number][]; decodedBytes: number }> {
+  const source = new FileSource(path);
+  try {
+    const tiff = await Tiff.create(source);
+    const img = tiff.images[0];
+    if (!img) throw new Error(`${path} has no image`);
+    const planar = img.value(TiffTag.PlanarConfiguration) === 2;
+    const bands = img.value(TiffTag.SamplesPerPixel) ?? 1;
+    const { x, y } = img.tileCount;
+    const count = x * y * (planar ? bands : 1);
+    const blocks: [number, number][] = [];
+    for (let i = 0; i < count; i++) {
+      const { offset, imageSize } = await img.getTileSize(i);
+      if (imageSize > 0) blocks.push([offset, imageSize]);
+    }
+    const { width, height } = img.tileSize;
+    const decodedBytes = blocks.length * width * height * 2 * (planar ? 1 : bands);
+    return { blocks: blocks.sort((a, b) => a[0] - b[0]), decodedBytes };
+  } finally {
+    await source.close();
+  }
+}
+
+async function windowCase(ctx: BenchContext, layout: 'pixel' | 'band', path: string): Promise<void> {
+  const bands = Array.from({ length: 100 }, (_, i) => i + 1);
+  let sum = 0;
+  const ours = await timeIt(ctx.reps, async () => {
+    const source = new FileSource(path);
+    const cog = await openCog(source);
+    const block = await cog.read({ bands, window: WINDOW });
+    sum = 0;
+    for (const v of block.data) sum += v;
+    await cog.close();
+    await source.close();
+  });
+  let ref: RefTimes | null = null;
+  if (ctx.python) {
+    const w = WINDOW;
+    ref = await runReference<RefTimes>(ctx.python, reference, [
+      'window',
+      path,
+      ...[w.col, w.row, w.width, w.height, ctx.reps].map(String),
+    ]);
+    if (ref.sum !== sum) throw new Error(`window sums differ: ours ${sum}, rasterio ${String(ref.sum)}`);
+  }
+  ctx.report({
+    name: `window 100×100 × 100 bands, ${layout}-interleaved, open + read`,
+    unit: 's',
+    ours: ours.median,
+    reference: ref?.median ?? null,
+    target: { speedup: 2 },
+    note: `values equal rasterio's, ${ctx.reps} reps`,
+  });
+}
+
+async function inflateCase(ctx: BenchContext, layout: 'pixel' | 'band', path: string): Promise<void> {
+  const { blocks, decodedBytes } = await listBlocks(path);
+  const file = await readFile(path);
+  const chunks = blocks.map(([o, n]) => file.subarray(o, o + n));
+  const blockBytes = decodedBytes / blocks.length;
+  const check = (total: number): void => {
+    if (total !== decodedBytes) throw new Error(`inflated ${total} bytes, expected ${decodedBytes}`);
+  };
+  const one = await timeIt(ctx.reps, () => {
+    let total = 0;
+    // chunkSize = the block's decoded size: one output buffer instead of 16 KiB pieces (PERF-BASELINE).
+    for (const c of chunks) total += inflateSync(c, { chunkSize: blockBytes }).length;
+    check(total);
+  });
+  let ref: RefTimes | null = null;
+  let gdal: RefTimes | null = null;
+  if (ctx.python) {
+    const spec = join(ctx.dataDir, `blocks-${layout}.json`);
+    await writeFile(spec, JSON.stringify({ path, blocks, decoded_bytes: decodedBytes }));
+    ref = await runReference<RefTimes>(ctx.python, reference, ['inflate', spec, String(ctx.reps)]);
+    gdal = await runReference<RefTimes>(ctx.python, reference, ['readall', path, String(Math.min(3, ctx.reps))]);
+  }
+  const mb = decodedBytes / 1e6;
+  const note = `${blocks.length} blocks, ${mb.toFixed(0)} MB decoded from ${(file.length / 1e6).toFixed(0)} MB`;
+  ctx.report({
+    name: `DEFLATE inflate, 1 core, ${layout}-interleaved`,
+    unit: 'MB/s',
+    ours: mb / one.median,
+    reference: ref?.mb_per_s ?? null,
+    target: { min: 150 },
+    note,
+  });
+  const runs: number[] = [];
+  for (let i = 0; i < ctx.reps; i++) {
+    const t0 = performance.now();
+    const sizes = await Promise.all(
+      chunks.map((c) => inflateAsync(c, { chunkSize: blockBytes }).then((b) => b.length)),
+    );
+    check(sizes.reduce((a, b) => a + b, 0));
+    runs.push((performance.now() - t0) / 1000);
+  }
+  ctx.report({
+    name: `DEFLATE inflate, all cores (libuv pool), ${layout}-interleaved`,
+    unit: 'MB/s',
+    ours: mb / median(runs),
+    reference: gdal?.mb_per_s ?? null,
+    note: 'reference: GDAL whole-raster read on 1 thread (inflate + predictor + copy)',
+  });
+}
+
+/** The issue-2 raster benchmark suite. */
+export const suite: BenchSuite = {
+  name: 'raster',
+  description:
+    '100-band PaleoCAR-shaped COG: 10 000-cell window across 100 bands, and DEFLATE decode throughput, vs rasterio',
+  async run(ctx) {
+    for (const layout of ['pixel', 'band'] as const) {
+      const ds = await ensurePaleocarDataset({ bands: 100, layout, dataDir: ctx.dataDir, log: ctx.log });
+      const path = ds.files[0] as string;
+      await windowCase(ctx, layout, path);
+      await inflateCase(ctx, layout, path);
+    }
+  },
+};
