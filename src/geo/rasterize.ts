@@ -12,10 +12,15 @@ export interface PixelRing {
   ys: Float64Array;
 }
 
-/** Map CRS rings to pixel rings with `pixel` = [g1, g2, g0, g4, g5, g3] (px = g0 + X·g1 + Y·g2, GDAL's order). */
+/**
+ * Map CRS rings to pixel rings with `pixel` = [g1, g2, g0, g4, g5, g3] (px = g0 + X·g1 + Y·g2, GDAL's order).
+ * Every ring (exterior or hole) is turned clockwise in CRS coordinates first: GDAL/rasterio burn centre-line
+ * horizontal edges by their direction, and measured against GDAL 3.6 they behave as if every ring were clockwise.
+ */
 export function toPixelRings(rings: readonly (readonly Position[])[], pixel: Affine): PixelRing[] {
   const [g1, g2, g0, g4, g5, g3] = pixel;
-  return rings.map((ring) => {
+  return rings.map((given) => {
+    const ring = clockwise(given);
     const n = ring.length;
     const xs = new Float64Array(n);
     const ys = new Float64Array(n);
@@ -26,6 +31,16 @@ export function toPixelRings(rings: readonly (readonly Position[])[], pixel: Aff
     }
     return { xs, ys };
   });
+}
+
+function clockwise(ring: readonly Position[]): readonly Position[] {
+  let s = 0;
+  for (let i = 0, n = ring.length; i < n; i++) {
+    const [x0, y0] = ring[i] as Position;
+    const [x1, y1] = ring[(i + 1) % n] as Position;
+    s += x0 * y1 - x1 * y0;
+  }
+  return s > 0 ? [...ring].reverse() : ring;
 }
 
 function fillSpan(mask: Float64Array, width: number, row: number, x1: number, x2: number): void {
@@ -39,8 +54,7 @@ function fillSpan(mask: Float64Array, width: number, row: number, x1: number, x2
 /**
  * GDAL's scanline fill of a multi-ring polygon (even-odd over all rings): a cell of row y is burnt when its centre
  * line y + 0.5 lies between a pair of edge crossings, each rounded with floor(x + 0.5). Edges are half-open in y
- * (lower end included), and a horizontal edge lying exactly on a centre line is burnt when it runs right-to-left,
- * as GDAL does.
+ * (lower end included); a horizontal edge lying exactly on a centre line is burnt when it runs right to left.
  */
 export function burnFilled(rings: readonly PixelRing[], width: number, height: number, mask: Float64Array): void {
   // Pass 1: count crossings per row; pass 2: store them (CSR) — no per-row arrays.
@@ -75,7 +89,8 @@ export function burnFilled(rings: readonly PixelRing[], width: number, height: n
   const fillPos = counts.slice(0, height);
   forEachEdge((px1, py1, px2, py2) => {
     if (py1 === py2) {
-      // A horizontal edge exactly on a centre line, running right to left, is burnt on its own.
+      // A horizontal edge exactly on a centre line, running right to left, is burnt on its own (GDAL's "bottom
+      // horizontal segments"); rings are oriented first (toPixelRings), so this picks the lower edges of the shape.
       const r = py1 - 0.5;
       if (px1 > px2 && Number.isInteger(r) && r >= 0 && r < height) {
         const h1 = Math.floor(px2 + 0.5);
