@@ -58,24 +58,51 @@ class Parser {
 
   value(depth: number): OrderedJson {
     if (depth > MAX_DEPTH) this.fail('nesting too deep');
-    const c = this.text[this.i];
-    if (c === '{') return this.object(depth);
-    if (c === '[') return this.array(depth);
-    if (c === '"') return this.string();
-    if (this.text.startsWith('true', this.i)) return this.literal(4, true);
-    if (this.text.startsWith('false', this.i)) return this.literal(5, false);
-    if (this.text.startsWith('null', this.i)) return this.literal(4, null);
-    return this.number();
+    switch (this.text.charCodeAt(this.i)) {
+      case 0x7b: // {
+        return this.object(depth);
+      case 0x5b: // [
+        return this.array(depth);
+      case 0x22: // "
+        return this.string();
+      case 0x74: // t
+        return this.literal('true', true);
+      case 0x66: // f
+        return this.literal('false', false);
+      case 0x6e: // n
+        return this.literal('null', null);
+      default:
+        return this.number();
+    }
   }
 
-  literal<T>(length: number, v: T): T {
-    this.i += length;
+  literal<T>(word: string, v: T): T {
+    if (!this.text.startsWith(word, this.i)) this.fail('unexpected character');
+    this.i += word.length;
     return v;
   }
 
   string(): string {
+    const t = this.text;
+    const start = this.i + 1;
+    const end = t.indexOf('"', start);
+    // Fast path: no escapes and no control characters (the common case for keys and file names).
+    if (end !== -1) {
+      let plain = true;
+      for (let k = start; k < end; k++) {
+        const c = t.charCodeAt(k);
+        if (c < 0x20 || c === 0x5c) {
+          plain = false;
+          break;
+        }
+      }
+      if (plain) {
+        this.i = end + 1;
+        return t.slice(start, end);
+      }
+    }
     STRING.lastIndex = this.i;
-    const m = STRING.exec(this.text);
+    const m = STRING.exec(t);
     if (!m) this.fail('bad string');
     this.i += m[0].length;
     return JSON.parse(m[0]) as string;

@@ -43,6 +43,8 @@ export function parseLookup(jsonText: string, source: string): Lookup {
     if (lookup.has(variable)) fail('duplicate variable', { variable });
     if (!isOrderedObject(steps)) return fail('expected an object of timesteps', { variable });
     const entries = new Map<string, LookupEntry>();
+    // Many entries share a file (100 bands per COG slice): validate each distinct name once.
+    const files = new Map<string, string>();
     let previous: string | null = null;
     for (const [timestep, entry] of steps.members) {
       if (!TIMESTEP_PATTERN.test(timestep) || !isKnownLength(timestep)) {
@@ -67,7 +69,7 @@ export function parseLookup(jsonText: string, source: string): Lookup {
       previous = timestep;
       entries.set(
         timestep,
-        parseEntry(entry, (why) => fail(why, { variable, timestep })),
+        parseEntry(entry, files, (why) => fail(why, { variable, timestep })),
       );
     }
     lookup.set(variable, entries);
@@ -84,7 +86,7 @@ function isKnownLength(key: string): boolean {
   }
 }
 
-function parseEntry(entry: OrderedJson, fail: (why: string) => never): LookupEntry {
+function parseEntry(entry: OrderedJson, files: Map<string, string>, fail: (why: string) => never): LookupEntry {
   if (!isOrderedObject(entry)) return fail('expected an object with "file" and "bidx"');
   let file: OrderedJson | undefined;
   let bidx: OrderedJson | undefined;
@@ -96,7 +98,12 @@ function parseEntry(entry: OrderedJson, fail: (why: string) => never): LookupEnt
   if (typeof bidx !== 'number' || !Number.isSafeInteger(bidx) || bidx < 1) {
     return fail('"bidx" must be an integer >= 1');
   }
-  return { file: normaliseRelativePath(file, fail), bidx };
+  let normalised = files.get(file);
+  if (normalised === undefined) {
+    normalised = normaliseRelativePath(file, fail);
+    files.set(file, normalised);
+  }
+  return { file: normalised, bidx };
 }
 
 /** Resolves `.`/`..` segments; refuses absolute paths, URLs and anything that climbs above the storage root. */
@@ -123,4 +130,24 @@ function normaliseRelativePath(file: string, fail: (why: string) => never): stri
 export function hasControlChar(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true;
   return false;
+}
+
+/**
+ * `lookup.json` text for `lookup`, members in map order. Use this (not `JSON.stringify` of a plain object): JS
+ * objects enumerate integer-like keys such as `"1000"` first, which would write years ≥ 1000 before `"0103"` and
+ * produce a file that `parseLookup` (like upstream) rejects as not sorted.
+ * @example serializeLookup(new Map([['ppt', new Map([['0999', e1], ['1000', e2]])]])) // '{"ppt":{"0999":…,"1000":…}}'
+ */
+export function serializeLookup(lookup: Lookup, indent = 0): string {
+  const nl = indent > 0 ? '\n' : '';
+  const pad = (depth: number): string => ' '.repeat(indent * depth);
+  const sep = indent > 0 ? ': ' : ':';
+  const variables = [...lookup].map(([variable, steps]) => {
+    const members = [...steps].map(
+      ([key, e]) => `${pad(2)}${JSON.stringify(key)}${sep}${JSON.stringify({ file: e.file, bidx: e.bidx })}`,
+    );
+    const body = members.length === 0 ? '{}' : `{${nl}${members.join(`,${nl}`)}${nl}${pad(1)}}`;
+    return `${pad(1)}${JSON.stringify(variable)}${sep}${body}`;
+  });
+  return `{${nl}${variables.join(`,${nl}`)}${nl}}`;
 }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { joinStorageUrl, parseLookup, resolveSingleBand, resolveTemporalSlice } from './lookup.js';
+import { joinStorageUrl, parseLookup, resolveSingleBand, resolveTemporalSlice, serializeLookup } from './lookup.js';
 import type { Lookup } from './types.js';
 
 /** U§8.1 `minimal_lookup_data`. */
@@ -110,6 +110,30 @@ describe('parseLookup (U§3.2, U§8.2 test_lookup_dicts)', () => {
     ).toBe("Upstream data prep error: Temporal keys are not sorted chronologically. ('0103' then '0101' in 'v')");
     expect(invalid('{"v": {"0101": {"file": "a.tif", "bidx": 1}, "0101": {"file": "a.tif", "bidx": 2}}}')).toMatch(
       /not sorted/,
+    );
+  });
+});
+
+describe('serializeLookup', () => {
+  const years = new Map<string, { file: string; bidx: number }>();
+  for (let y = 103; y <= 2000; y++)
+    years.set(String(y).padStart(4, '0'), { file: `v_${Math.ceil((y - 102) / 100)}.tif`, bidx: ((y - 103) % 100) + 1 });
+  const lookup: Lookup = new Map([
+    ['ppt', years],
+    ['empty', new Map()],
+  ]);
+
+  it('writes keys in map order, which JSON.stringify of an object would not', () => {
+    expect(() => parseLookup(JSON.stringify({ ppt: Object.fromEntries(years) }), 'x')).toThrow(/not sorted/);
+    for (const indent of [0, 2]) {
+      const text = serializeLookup(lookup, indent);
+      expect(JSON.parse(text)).toEqual({ ppt: Object.fromEntries(years), empty: {} });
+      const back = parseLookup(text, 'x');
+      expect([...(back.get('ppt')?.keys() ?? [])]).toEqual([...years.keys()]);
+      expect(back.get('ppt')?.get('2000')).toEqual({ file: 'v_19.tif', bidx: 98 });
+    }
+    expect(serializeLookup(new Map([['v', new Map([['0001', { file: 'a.tif', bidx: 1 }]])]]))).toBe(
+      '{"v":{"0001":{"file":"a.tif","bidx":1}}}',
     );
   });
 });
