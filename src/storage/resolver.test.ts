@@ -68,6 +68,26 @@ describe('createSourceResolver', () => {
     await resolver.close();
   });
 
+  it('builds its own S3 client from endpoint + path-style, with credentials from the default chain', async () => {
+    const saved = { id: process.env['AWS_ACCESS_KEY_ID'], secret: process.env['AWS_SECRET_ACCESS_KEY'] };
+    process.env['AWS_ACCESS_KEY_ID'] = 'S3RVER';
+    process.env['AWS_SECRET_ACCESS_KEY'] = 'S3RVER';
+    const resolver = createSourceResolver({ s3: { endpoint: s3.endpoint, forcePathStyle: true } });
+    try {
+      expect(await readAll(`s3://${s3.bucket}/data/a.bin`, resolver)).toEqual(bytes);
+      await expectCode(resolver.open(`s3://${s3.bucket}/data/none.bin`).head(), 'source_not_found');
+    } finally {
+      await resolver.close();
+      for (const [k, v] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('opens registered memory:// sources; unknown names read as source_not_found', async () => {
     const resolver = createSourceResolver();
     const mem = new MemorySource('memory://demo/a.bin', bytes);

@@ -22,6 +22,7 @@ describe('HttpSource against a local range server with faults', () => {
     server.faults.length = 0;
     server.ignoreRanges = false;
     server.allowHead = true;
+    server.maxRangeBytes = Number.POSITIVE_INFINITY;
   });
   const source = (opts = {}) => new HttpSource(server.url('/a.bin'), { ...fast, ...opts });
   const ranged = () => server.requests.filter((r) => r.range !== undefined);
@@ -94,6 +95,12 @@ describe('HttpSource against a local range server with faults', () => {
     const s = source();
     expect(new Uint8Array(await s.fetch(49_990, 100))).toEqual(bytes.subarray(49_990));
     expect(s.metadata?.size).toBe(50_000);
+  });
+
+  it('asks for the rest when a server sends less than the range asked for', async () => {
+    server.maxRangeBytes = 3_000;
+    expect(new Uint8Array(await source().fetch(1_000, 7_000))).toEqual(bytes.subarray(1_000, 8_000));
+    expect(ranged().map((r) => r.range)).toEqual(['bytes=1000-7999', 'bytes=4000-7999', 'bytes=7000-7999']);
   });
 
   it('falls back to a 0-0 range when HEAD is refused', async () => {

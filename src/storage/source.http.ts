@@ -61,7 +61,7 @@ export class HttpSource implements ByteSource {
       maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
     };
     this.#headers = options.headers ?? {};
-    this.#read = createRangeMerger((o, l, s) => this.#readRange(o, l, s), { maxGapBytes: 32 * 1024, ...options.merge });
+    this.#read = createRangeMerger((o, l, s) => this.#readFull(o, l, s), { maxGapBytes: 32 * 1024, ...options.merge });
   }
 
   async fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
@@ -116,6 +116,28 @@ export class HttpSource implements ByteSource {
       throw new AppError('source_unavailable', `Access denied to ${this.url.href} (${what}).`);
     }
     throw new AppError('source_read_error', `Reading ${this.url.href} failed: ${what}.`);
+  }
+
+  /**
+   * A range in as many requests as the server needs: some servers cap the bytes of one 206 below what was asked,
+   * so a short 206 that is not at the end of the object is followed by a request for the rest.
+   */
+  async #readFull(offset: number, length: number, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+    const first = await this.#readRange(offset, length, signal);
+    const size = this.metadata?.size;
+    if (
+      first.byteLength === 0 ||
+      first.byteLength >= length ||
+      size === undefined ||
+      offset + first.byteLength >= size
+    ) {
+      return first;
+    }
+    const rest = await this.#readFull(offset + first.byteLength, length - first.byteLength, signal);
+    const out = new Uint8Array(first.byteLength + rest.byteLength);
+    out.set(new Uint8Array(first), 0);
+    out.set(new Uint8Array(rest), first.byteLength);
+    return out.buffer;
   }
 
   /** One ranged GET with retries. Resolves with the bytes, fewer only at the end of the object. */

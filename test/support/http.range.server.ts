@@ -32,6 +32,8 @@ export interface RangeServer {
   ignoreRanges: boolean;
   /** When false, HEAD is answered 405 (sources must fall back to a 0-0 range). */
   allowHead: boolean;
+  /** Largest body of one 206 (servers may send less than asked); default unlimited. */
+  maxRangeBytes: number;
   close(): Promise<void>;
 }
 
@@ -42,7 +44,7 @@ export async function startRangeServer(): Promise<RangeServer> {
   const files = new Map<string, { bytes: Uint8Array; etag: string }>();
   const requests: SeenRequest[] = [];
   const faults: Fault[] = [];
-  const state = { ignoreRanges: false, allowHead: true };
+  const state = { ignoreRanges: false, allowHead: true, maxRangeBytes: Number.POSITIVE_INFINITY };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -75,6 +77,7 @@ export async function startRangeServer(): Promise<RangeServer> {
     if (m !== null) {
       start = Number(m[1]);
       end = m[2] === '' || m[2] === undefined ? size - 1 : Math.min(Number(m[2]), size - 1);
+      end = Math.min(end, start + state.maxRangeBytes - 1);
       if (start >= size) {
         res.writeHead(416, { 'content-range': `bytes */${size}`, etag: file.etag }).end();
         return;
@@ -121,6 +124,12 @@ export async function startRangeServer(): Promise<RangeServer> {
     },
     set ignoreRanges(v: boolean) {
       state.ignoreRanges = v;
+    },
+    get maxRangeBytes() {
+      return state.maxRangeBytes;
+    },
+    set maxRangeBytes(v: number) {
+      state.maxRangeBytes = v;
     },
     get allowHead() {
       return state.allowHead;
