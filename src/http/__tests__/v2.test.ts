@@ -1,0 +1,155 @@
+/**
+ * The legacy v2 `POST /timeseries` (CONTRACT §2, U§8.5): synchronous, tolerant body, "Original" summary entry,
+ * edges computed from data outside the range, array-form errors.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeTo, makeTestData, startApp, type TestData } from './support.js';
+
+let data: TestData;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  data = await makeTestData();
+  ({ app } = await startApp(data.env));
+});
+afterAll(async () => {
+  await app?.close();
+  await data?.remove();
+});
+
+/** The body the SKOPE UI sends: a Feature point, dates with days, extra fields. */
+function uiBody(o: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    datasetId: 'annual_5x5x5_dataset',
+    dataset_id: 'test-annual',
+    variable_id: 'ppt',
+    selected_area: { type: 'Feature', geometry: { type: 'Point', coordinates: [-123, 45] }, properties: {} },
+    zonal_statistic: 'mean',
+    transform: { type: 'NoTransform' },
+    requested_series_options: [{ name: 'original', smoother: { type: 'NoSmoother' } }],
+    time_range: { gte: '0002-01-01', lte: '0004-01-01' },
+    max_processing_time: 10_000,
+    ...o,
+  };
+}
+
+interface Response {
+  summary_stats: { name: string; mean: number | null; median: number | null; stdev: number | null }[];
+  series: { time_range: { gte: string; lte: string }; timesteps: string[]; values: (number | null)[] }[];
+  transform: unknown;
+  n_cells: number;
+}
+
+const post = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/timeseries', payload });
+
+describe('POST /timeseries (v2)', () => {
+  it('round trip with the UI body: U§8.5 point values for every legacy range', async () => {
+    const ranges: [string, string, number[]][] = [
+      ['0001-01-01', '0003-01-01', [100, 200, 300]],
+      ['0001-01-01', '0005-01-01', [100, 200, 300, 400, 500]],
+      ['0002-01-01', '0004-01-01', [200, 300, 400]],
+      ['0003-01-01', '0004-01-01', [300, 400]],
+      ['0003-01-01', '0005-01-01', [300, 400, 500]],
+      ['0003-01-01', '0003-01-01', [300]],
+    ];
+    for (const [gte, lte, values] of ranges) {
+      const res = await post(uiBody({ time_range: { gte, lte } }));
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json<Response>();
+      expect(closeTo(body.series[0]?.values, values)).toBe(true);
+      expect(body.series[0]?.time_range).toEqual({ gte: gte.slice(0, 4), lte: lte.slice(0, 4) });
+      expect(body.summary_stats.map((s) => s.name)).toEqual(['original']);
+      expect(body.n_cells).toBe(1);
+    }
+  });
+
+  it('time_range and its keys are optional (the dataset period fills them); dates ending 12-31 are accepted', async () => {
+    const none = await post(uiBody({ time_range: undefined }));
+    expect(none.json<Response>().series[0]?.timesteps).toEqual(['0001', '0002', '0003', '0004', '0005']);
+    const onlyGte = await post(uiBody({ time_range: { gte: '0004-01-01' } }));
+    expect(onlyGte.json<Response>().series[0]?.timesteps).toEqual(['0004', '0005']);
+    const endOfYear = await post(uiBody({ time_range: { gte: '0001-01-01', lte: '0002-12-31' } }));
+    expect(closeTo(endOfYear.json<Response>().series[0]?.values, [100, 200])).toBe(true);
+  });
+
+  it('a transform adds an "Original" summary first; z-score and smoother edges use data outside the range', async () => {
+    const res = await post(
+      uiBody({
+        selected_area: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [-122, 43],
+              [-121, 43],
+              [-121, 44],
+              [-122, 44],
+              [-122, 43],
+            ],
+          ],
+        },
+        transform: { type: 'ZScoreFixedInterval' },
+        requested_series_options: [
+          { name: 'smooth', smoother: { type: 'MovingAverageSmoother', method: 'trailing', width: 3 } },
+        ],
+        time_range: { gte: '0003-01-01', lte: '0005-01-01' },
+      }),
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<Response>();
+    expect(body.transform).toEqual({ type: 'ZScoreFixedInterval' });
+    expect(body.summary_stats[0]?.name).toBe('Original');
+    const o = body.summary_stats[0];
+    expect(closeTo([o?.mean ?? null, o?.median ?? null, o?.stdev ?? null], [411.1, 411.1, 100])).toBe(true);
+    // Reference = the requested range 0003–0005 (mean 411.1, population std 81.6497); z over 0001–0005 is
+    // [−3.6742, −2.4495, −1.2247, 0, 1.2247]; trailing 3 over the full series, cut to 0003–0005:
+    expect(body.series[0]?.timesteps).toEqual(['0003', '0004', '0005']);
+    expect(closeTo(body.series[0]?.values, [-2.449489743, -1.224744871, 0], 1e-6)).toBe(true);
+    expect(body.summary_stats[1]?.name).toBe('smooth');
+  });
+
+  it('every error is in the array form', async () => {
+    const missing = await post(uiBody({ dataset_id: 'nonexistent-ds' }));
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({
+      detail: [{ loc: [], msg: "Dataset 'nonexistent-ds' not found.", type: 'dataset_not_found' }],
+      code: 'dataset_not_found',
+    });
+    const invalid = await post(uiBody({ requested_series_options: [] }));
+    expect(invalid.statusCode).toBe(422);
+    const detail = invalid.json<{ detail: { msg: string }[] }>().detail;
+    expect(Array.isArray(detail)).toBe(true);
+    expect(typeof detail[0]?.msg).toBe('string');
+    const late = await post(uiBody({ max_processing_time: 0 }));
+    expect(late.statusCode).toBe(504);
+    expect(late.json()).toEqual({
+      detail: [{ loc: [], msg: 'Processing exceeded 0 ms.', type: 'deadline_exceeded' }],
+      code: 'deadline_exceeded',
+    });
+    const reversed = await post(uiBody({ time_range: { gte: '0004', lte: '0002' } }));
+    expect(reversed.statusCode).toBe(422);
+    expect(reversed.json<{ detail: { msg: string }[] }>().detail[0]?.msg).toBe('Start date cannot be after end date.');
+  });
+});
+
+describe('GET /point/{dataset}/{variable}/{lon},{lat}', () => {
+  it("returns one cell's full series", async () => {
+    const res = await app.inject({ method: 'GET', url: '/point/test-annual/ppt/-121.5,43.5' });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<{ timesteps: string[]; values: number[]; lon: number; lat: number }>();
+    expect(body.timesteps).toEqual(['0001', '0002', '0003', '0004', '0005']);
+    expect(closeTo(body.values, [111.1, 211.1, 311.1, 411.1, 511.1])).toBe(true);
+    expect([body.lon, body.lat]).toEqual([-121.5, 43.5]);
+    const nodata = await app.inject({ method: 'GET', url: '/point/test-annual/ppt/-118.5,41.5' });
+    expect(nodata.json<{ values: unknown[] }>().values).toEqual([null, null, null, null, null]);
+  });
+
+  it('bad coordinates → 422; unknown dataset → 404; outside → 422', async () => {
+    expect((await app.inject({ method: 'GET', url: '/point/test-annual/ppt/abc,1' })).statusCode).toBe(422);
+    expect((await app.inject({ method: 'GET', url: '/point/test-annual/ppt/200,1' })).statusCode).toBe(422);
+    expect((await app.inject({ method: 'GET', url: '/point/nope/ppt/-121.5,43.5' })).statusCode).toBe(404);
+    const out = await app.inject({ method: 'GET', url: '/point/test-annual/ppt/10,10' });
+    expect(out.statusCode).toBe(422);
+    expect(out.json<{ code: string }>().code).toBe('area_outside_dataset');
+  });
+});
