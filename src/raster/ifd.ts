@@ -143,6 +143,30 @@ export function parseNodata(text: string | null): number | null {
   return Number.isNaN(v) ? null : v;
 }
 
+const RANGES: Record<DType, [number, number]> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  uint16: [0, 65535],
+  int16: [-32768, 32767],
+  uint32: [0, 4294967295],
+  int32: [-2147483648, 2147483647],
+  float32: [-3.4028234663852886e38, 3.4028234663852886e38],
+  float64: [-Infinity, Infinity],
+};
+
+/**
+ * A nodata value the dtype cannot hold (e.g. 65535 on int16) matches no sample, so it is reported as none, as
+ * rasterio does (upstream's reference behaviour). NaN and ±Infinity are kept for floats.
+ */
+export function representable(nodata: number | null, dtype: DType): number | null {
+  if (nodata === null) return null;
+  const float = dtype === 'float32' || dtype === 'float64';
+  if (Number.isNaN(nodata)) return float ? nodata : null;
+  if (float && !Number.isFinite(nodata)) return nodata;
+  const [lo, hi] = RANGES[dtype];
+  return nodata >= lo && nodata <= hi ? nodata : null;
+}
+
 /** The geotransform GDAL derives from the GeoTIFF tags (identity with south-up rows when there are none). */
 function geoTransform(img: TiffImage): Affine {
   const rasterType = img.valueGeo(TiffTagGeo.GTRasterTypeGeoKey);
@@ -220,7 +244,7 @@ export async function parseTiff(tiff: Tiff, url: string, signal?: AbortSignal): 
 
   const transform = geoTransform(base);
   const epsg = epsgOf(base);
-  const nodata = parseNodata(await tag(base, TiffTag.GdalNoData, signal));
+  const nodata = representable(parseNodata(await tag(base, TiffTag.GdalNoData, signal)), dtype);
   return {
     metadata: {
       width: main.width,
