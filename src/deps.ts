@@ -150,7 +150,7 @@ export async function createJobStore(config: Config): Promise<JobStore> {
       return new FsJobStore(config.jobDir);
     case 'redis':
       if (!config.redisUrl) throw new AppError('config_invalid', 'JOB_STORE=redis needs REDIS_URL.');
-      return new RedisJobStore({ url: config.redisUrl });
+      return new RedisJobStore({ url: config.redisUrl, prefix: config.redisPrefix });
   }
 }
 

@@ -66,6 +66,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultText: '(none)',
   },
   {
+    key: 'redis_prefix',
+    kind: 'string',
+    doc: 'Prefix of the Redis job keys (`<prefix>job:<id>`), to share one Redis between deployments.',
+    defaultText: '(none)',
+  },
+  {
     key: 'job_store',
     kind: 'enum',
     values: ['memory', 'fs', 'redis'],
@@ -204,6 +210,7 @@ export const ConfigSchema = z.object({
   s3Region: z.string().min(1).default('us-east-1'),
   s3ForcePathStyle: z.boolean().default(false),
   redisUrl: z.string().optional(),
+  redisPrefix: z.string().default(''),
   jobStore: z.enum(['memory', 'fs', 'redis']),
   jobDir: z.string().min(1),
   jobMaxAgeHours: z.number().int().min(1).max(8760).default(24),

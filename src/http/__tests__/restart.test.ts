@@ -1,0 +1,76 @@
+/**
+ * A server restart with a persistent job store (filesystem, and the real Redis on 127.0.0.1:6379): finished jobs
+ * survive (status and analyze still work); jobs a previous process left PENDING/PROCESSING are failed with a
+ * clear sentence at start-up.
+ */
+import { randomUUID } from 'node:crypto';
+import { createConnection } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ORPHAN_MESSAGE } from '../../jobs/queue.js';
+import { REDIS_URL, requireTool } from '../../../test/support/env.js';
+import { extractAndWait, extractPayload, makeTestData, startApp, type TestData } from './support.js';
+
+/** Whether something answers on the Redis URL's port. */
+async function redisUp(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: u.hostname, port: Number(u.port || 6379) });
+    socket.setTimeout(1000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+let data: TestData;
+let hasRedis = false;
+beforeAll(async () => {
+  data = await makeTestData();
+  hasRedis = requireTool('redis', await redisUp(REDIS_URL));
+});
+afterAll(async () => {
+  await data?.remove();
+});
+
+describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => {
+  it('keeps finished jobs and fails orphans', async (ctx) => {
+    if (store === 'redis' && !hasRedis) return ctx.skip();
+    const env = { ...data.env, JOB_STORE: store, REDIS_URL, REDIS_PREFIX: `skope-restart-test:${randomUUID()}:` };
+    const first = await startApp(env);
+    const { id } = await extractAndWait(first.app, extractPayload());
+    // A job the previous process was running when it died.
+    const orphan = randomUUID();
+    const now = new Date().toISOString();
+    await first.deps.store.create({
+      v: 1,
+      id: orphan,
+      status: 'PROCESSING',
+      created: now,
+      updated: now,
+      progress: { done: 2, total: 5 },
+    });
+    await first.app.close();
+
+    const second = await startApp(env);
+    try {
+      const status = await second.app.inject({ method: 'GET', url: `/timeseries/status/${id}` });
+      expect(status.json()).toMatchObject({ status: 'SUCCESS', result: { n_cells: 1 } });
+      const analyze = await second.app.inject({
+        method: 'POST',
+        url: '/timeseries/analyze',
+        payload: {
+          extraction_id: id,
+          transform: { type: 'NoTransform' },
+          requested_series_options: [{ name: 'raw', smoother: { type: 'NoSmoother' } }],
+          time_range: { gte: '0005', lte: '0005' },
+        },
+      });
+      expect(analyze.statusCode).toBe(200);
+      expect(analyze.json<{ series: { values: number[] }[] }>().series[0]?.values[0]).toBeCloseTo(511.1, 4);
+      const failed = await second.app.inject({ method: 'GET', url: `/timeseries/status/${orphan}` });
+      expect(failed.json()).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
+    } finally {
+      await second.app.close();
+    }
+  });
+});
