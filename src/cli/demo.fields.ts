@@ -65,7 +65,7 @@ function yearCoefficients(kind: FieldKind, year: number): [a: number, b: number]
  */
 export function fillFieldRows(grid: FieldGrid, year: number, row: number, rows: number, out: Uint16Array): void {
   const [a, b] = yearCoefficients(grid.kind, year);
-  const noise = grid.kind === 'ppt' ? 0.04 : 0.015;
+  const noise = grid.kind === 'ppt' ? 0.015 : 0.01;
   const start = row * grid.width;
   const end = start + rows * grid.width;
   for (let i = start, o = 0; i < end; i++, o++) {

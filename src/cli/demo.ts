@@ -57,7 +57,7 @@ export interface AnnualCubeSpec {
   bandsPerFile: number;
   interleave: 'pixel' | 'band';
   overviews: 'auto' | readonly number[];
-  /** zlib level (default 6). */
+  /** zlib level (default 1: 4× faster to write than 6 for ~10 % more bytes; these are generated data). */
   deflateLevel?: number;
   /** Reuse precomputed patterns (they depend only on kind and grid size). */
   grid?: FieldGrid;
@@ -97,7 +97,7 @@ export async function writeAnnualCube(spec: AnnualCubeSpec): Promise<Map<string,
       nodata: PALEOCAR_NODATA,
       interleave: spec.interleave,
       overviews: spec.overviews,
-      deflateLevel: spec.deflateLevel ?? 6,
+      deflateLevel: spec.deflateLevel ?? 1,
       readRows: (band, row, height) => {
         const year = first + band - 1;
         const out = new Uint16Array(spec.width * height);
@@ -113,11 +113,18 @@ export async function writeAnnualCube(spec: AnnualCubeSpec): Promise<Map<string,
   return entries;
 }
 
-/** `lookup.json` text (U§3.2) for variables in the given order; keys stay chronological. */
+/**
+ * `lookup.json` text (U§3.2) for variables in the given order. Written by hand because a JS object would put
+ * integer-like keys ("1000"…"2000") before "0103": key order is part of the format (chronological).
+ */
 export function lookupJson(variables: ReadonlyMap<string, ReadonlyMap<string, LookupEntry>>): string {
-  const obj: Record<string, Record<string, LookupEntry>> = {};
-  for (const [v, entries] of variables) obj[v] = Object.fromEntries(entries);
-  return JSON.stringify(obj);
+  const vars = [...variables].map(([v, entries]) => {
+    const items = [...entries].map(
+      ([k, e]) => `${JSON.stringify(k)}:${JSON.stringify({ file: e.file, bidx: e.bidx })}`,
+    );
+    return `${JSON.stringify(v)}:{${items.join(',')}}`;
+  });
+  return `{${vars.join(',')}}`;
 }
 
 /** Write `text` to `path` via a temp file and rename, so readers never see half a file. */
