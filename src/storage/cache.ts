@@ -103,12 +103,10 @@ export function createCachedSource(source: ByteSource, cache: ByteCache): ByteSo
         // aborted, read for ourselves.
         const joined = pending;
         const signal = options?.signal;
-        pending = (signal === undefined ? joined : Promise.race([joined, abortPromise(signal)])).catch(
-          (err: unknown) => {
-            if (isAppError(err, 'aborted') && signal?.aborted !== true) return source.fetch(offset, length, options);
-            throw err;
-          },
-        );
+        pending = (signal === undefined ? joined : raceAbort(joined, signal)).catch((err: unknown) => {
+          if (isAppError(err, 'aborted') && signal?.aborted !== true) return source.fetch(offset, length, options);
+          throw err;
+        });
       }
       return pending.then((buf) => buf.slice(0));
     },
@@ -122,10 +120,12 @@ export function createCachedSource(source: ByteSource, cache: ByteCache): ByteSo
   return cached;
 }
 
-function abortPromise(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fire = (): void => reject(abortError(signal));
-    if (signal.aborted) fire();
-    else signal.addEventListener('abort', fire, { once: true });
+/** `p`, or AppError `aborted` as soon as `signal` fires; the listener is removed once `p` settles. */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

@@ -70,22 +70,18 @@ export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): Mer
     }
     // The shared read stops only when all members gave up.
     const controller = new AbortController();
-    let remaining = live.length;
-    for (const p of live) {
-      if (p.signal === undefined) {
-        remaining = Number.POSITIVE_INFINITY;
-        continue;
-      }
-      p.signal.addEventListener(
-        'abort',
-        () => {
-          if (--remaining === 0) controller.abort(p.signal?.reason);
-        },
-        { once: true },
-      );
-    }
+    let remaining = live.some((p) => p.signal === undefined) ? Number.POSITIVE_INFINITY : live.length;
+    const onMemberAbort = (): void => {
+      if (--remaining === 0) controller.abort(new Error('every merged read was aborted'));
+    };
+    for (const p of live) p.signal?.addEventListener('abort', onMemberAbort, { once: true });
+    // Callers may share one long-lived signal (a job's) across thousands of reads: always unhook.
+    const unhook = (): void => {
+      for (const p of live) p.signal?.removeEventListener('abort', onMemberAbort);
+    };
     raw(start, end - start, controller.signal).then(
       (buf) => {
+        unhook();
         for (const p of live) {
           const a = Math.min(p.offset - start, buf.byteLength);
           const b = Math.min(p.offset + p.length - start, buf.byteLength);
@@ -93,6 +89,7 @@ export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): Mer
         }
       },
       (err: unknown) => {
+        unhook();
         for (const p of live) p.reject(err);
       },
     );

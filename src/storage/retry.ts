@@ -124,13 +124,21 @@ export async function withRetry<T>(
       const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (i - 1));
       await sleep(Math.random() * cap, signal);
     }
-    const timeout = AbortSignal.timeout(policy.timeoutMs);
-    const attemptSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    // One controller per attempt, fired by the caller's signal or the timeout, and unhooked afterwards (a job's
+    // signal lives long and sees thousands of reads).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`timed out after ${policy.timeoutMs} ms`));
+    }, policy.timeoutMs);
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await attempt(attemptSignal);
+      return await attempt(controller.signal);
     } catch (err) {
       if (signal !== undefined && isAborted(signal)) throw abortError(signal);
-      if (timeout.aborted) {
+      if (timedOut) {
         last = new RetryableError('unavailable', `timed out after ${policy.timeoutMs} ms`, { cause: err });
         continue;
       }
@@ -144,6 +152,9 @@ export async function withRetry<T>(
         continue;
       }
       throw new AppError('source_unavailable', `Reading ${what} failed: ${describeCause(err)}.`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
   const kind = last instanceof RetryableError ? last.kind : 'unavailable';

@@ -2,6 +2,7 @@
  * The ByteSource conformance suite: every implementation (file, memory, HTTP, S3, cached) runs these same tests.
  * Import it from a test file and call {@link describeSourceConformance} once per implementation.
  */
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import type { ByteSource } from './source.js';
@@ -145,6 +146,19 @@ export function describeSourceConformance(name: string, make: (bytes: Uint8Array
         c.abort();
         await expectCode(aborted, 'aborted');
         expect(new Uint8Array(await other)).toEqual(bytes.subarray(41_000, 42_000));
+      }),
+    );
+
+    it(
+      'leaves no abort listener behind on a long-lived signal shared by many reads',
+      withFixture(async ({ source }) => {
+        const c = new AbortController();
+        await source.head({ signal: c.signal });
+        for (let round = 0; round < 3; round++) {
+          await Promise.all(Array.from({ length: 20 }, (_, i) => source.fetch(i * 3_000, 1_000, { signal: c.signal })));
+          await Promise.all(Array.from({ length: 5 }, () => source.fetch(7, 10, { signal: c.signal })));
+        }
+        expect(getEventListeners(c.signal, 'abort')).toHaveLength(0);
       }),
     );
 
