@@ -185,8 +185,6 @@ describe.runIf(enabled)('coverage and windows against GDAL/rasterio', () => {
     >;
   };
   const ref = run();
-  if (process.env['GEO_DUMP'])
-    writeFileSync('/tmp/geo_cases.json', JSON.stringify(cases.map((c, i) => ({ ...c, bounds: projected[i]?.bounds }))));
 
   it('windows equal rasterio from_bounds with U§3.4 rounding', () => {
     cases.forEach((c, i) => {

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import type { Affine } from './affine.js';
+import { areaSize, areaWindow, estimateCells, projectArea, unionPolygons } from './area.js';
+import { resolveCrs } from './crs.js';
+import { footprintRelation } from './footprint.js';
+import { parseSelectedArea, type Position } from './geojson.js';
+
+const LIMITS = { maxShapes: 100, maxCoordinates: 10_000 };
+const ring = (x0: number, y0: number, x1: number, y1: number): Position[] => [
+  [x0, y0],
+  [x1, y0],
+  [x1, y1],
+  [x0, y1],
+  [x0, y0],
+];
+const box = (x0: number, y0: number, x1: number, y1: number): unknown => ({
+  type: 'Polygon',
+  coordinates: [ring(x0, y0, x1, y1)],
+});
+const fc = (...geoms: unknown[]): unknown => ({
+  type: 'FeatureCollection',
+  features: geoms.map((geometry) => ({ type: 'Feature', geometry, properties: null })),
+});
+const area = (g: unknown): ReturnType<typeof parseSelectedArea> => parseSelectedArea(g, LIMITS);
+
+const WGS84 = resolveCrs('EPSG:4326');
+const GRID_5X5: Affine = [1, 0, -123, 0, -1, 45];
+const VALID_DS: Affine = [0.00833, 0, -115, 0, -0.00833, 43];
+const PROJECTED_DS: Affine = [800, 0, 200000, 0, -800, 4800000];
+
+const relClose = (actual: number, expected: number, rel = 1e-6): void => {
+  expect(Math.abs(actual - expected) / Math.abs(expected)).toBeLessThan(rel);
+};
+
+describe('U§3.4 worked example on the 5×5 grid', () => {
+  it('SINGLE_CELL_POLYGON: window col 1 row 1 1×1, geodesic area 8 985 387 394.84 m²', () => {
+    const a = area(box(-122, 43, -121, 44));
+    const p = projectArea(a, WGS84);
+    expect(p.bounds).toEqual([-122, 43, -121, 44]);
+    expect(areaWindow(p.bounds, GRID_5X5)).toEqual({ col: 1, row: 1, width: 1, height: 1 });
+    relClose(areaSize(a, WGS84), 8_985_387_394.84);
+    expect(areaSize(a, WGS84)).toBeCloseTo(8_985_387_394.84, 1);
+  });
+
+  it('the full grid: window 5×5, area 228 145 753 854.25 m²', () => {
+    const a = area(box(-123, 40, -118, 45));
+    expect(areaWindow(projectArea(a, WGS84).bounds, GRID_5X5)).toEqual({ col: 0, row: 0, width: 5, height: 5 });
+    relClose(areaSize(a, WGS84), 228_145_753_854.25);
+  });
+
+  it('a point at the grid origin: pixel (0, 0), 1×1, area 0', () => {
+    const a = area({ type: 'Point', coordinates: [-123, 45] });
+    expect(areaWindow(projectArea(a, WGS84).bounds, GRID_5X5)).toEqual({ col: 0, row: 0, width: 1, height: 1 });
+    expect(areaSize(a, WGS84)).toBe(0);
+  });
+
+  it('points on cell edges and corners go to the floor of their fractional position', () => {
+    const at = (lon: number, lat: number): [number, number] => {
+      const w = areaWindow(projectArea(area({ type: 'Point', coordinates: [lon, lat] }), WGS84).bounds, GRID_5X5);
+      return [w.col, w.row];
+    };
+    expect(at(-121, 43)).toEqual([2, 2]); // corner shared by four cells
+    expect(at(-121.5, 44)).toEqual([1, 1]); // on a horizontal edge
+    expect(at(-122, 43.5)).toEqual([1, 1]); // on a vertical edge
+    expect(at(-118, 40)).toEqual([5, 5]); // the far corner is outside the raster
+  });
+});
+
+describe('areaWindow', () => {
+  it('rounds lengths half-up first, then floors offsets', () => {
+    // Fractional window col 0.4..2.9 (width 2.5 → 3), row 0.2..1.6 (height 1.4 → 1).
+    expect(areaWindow([0.4, -1.6, 2.9, -0.2], [1, 0, 0, 0, -1, 0])).toEqual({ col: 0, row: 0, width: 3, height: 1 });
+    // Width 0.49 rounds to 0 and is clamped to 1.
+    expect(areaWindow([3.3, -3.3, 3.79, -3.2], [1, 0, 0, 0, -1, 0])).toEqual({ col: 3, row: 3, width: 1, height: 1 });
+  });
+
+  it('handles a rotated grid through the four corners', () => {
+    // 90° rotation: x = −row, y = col.
+    const t: Affine = [0, -1, 0, 1, 0, 0];
+    expect(areaWindow([-3, 1, -1, 2], t)).toEqual({ col: 1, row: 1, width: 1, height: 2 });
+  });
+});
+
+describe('estimateCells (U§4.3, U§8.2)', () => {
+  it('box (−110, 37, −109, 38) on valid-ds gives 120 × 120 = 14 400', () => {
+    expect(estimateCells(area(box(-110, 37, -109, 38)), WGS84, VALID_DS)).toBe(14_400);
+  });
+
+  it('the same box in EPSG:32612 with 800 m pixels gives 113 × 140 = 15 820', () => {
+    const a = area(box(-110, 37, -109, 38));
+    const utm = resolveCrs('EPSG:32612');
+    const w = areaWindow(projectArea(a, utm).bounds, PROJECTED_DS);
+    expect([w.width, w.height]).toEqual([113, 140]);
+    expect(estimateCells(a, utm, PROJECTED_DS)).toBe(15_820);
+  });
+
+  it('the degenerate box (0, 0, 0, 0) gives 1', () => {
+    expect(estimateCells(area(box(0, 0, 0, 0)), WGS84, VALID_DS)).toBe(1);
+  });
+
+  it('skips points-only areas and sizes mixed collections on the union bounds', () => {
+    expect(estimateCells(area({ type: 'Point', coordinates: [-110, 38] }), WGS84, VALID_DS)).toBeNull();
+    const mixed = area(fc({ type: 'Point', coordinates: [-112, 40] }, box(-110.1, 37.9, -110, 38)));
+    // Bounds −112..−110 × 37.9..40: 240.1 → 240 columns, 252.1 → 252 rows.
+    expect(estimateCells(mixed, WGS84, VALID_DS)).toBe(240 * 252);
+  });
+
+  it('the small polygon passes 500 000; the large one and two distant small boxes do not', () => {
+    expect(estimateCells(area(box(-110.1, 37.9, -110, 38)), WGS84, VALID_DS)).toBe(144);
+    expect(estimateCells(area(box(-130, 25, -110, 45)), WGS84, VALID_DS)!).toBeGreaterThan(500_000);
+    const far = area(fc(box(-114, 42, -113.99, 42.01), box(-103, 32, -102.99, 32.01)));
+    expect(estimateCells(far, WGS84, VALID_DS)!).toBeGreaterThan(10);
+    // Union bounds 11.01° × 10.01°: 1321.7 → 1322 columns, 1201.7 → 1202 rows.
+    expect(estimateCells(far, WGS84, VALID_DS)).toBe(1322 * 1202);
+  });
+});
+
+describe('areaSize', () => {
+  it('does not double count overlapping shapes (geodesic area of the union)', () => {
+    const one = areaSize(area(box(-122, 43, -121, 44)), WGS84);
+    const twice = areaSize(area(fc(box(-122, 43, -121, 44), box(-122, 43, -121, 44))), WGS84);
+    relClose(twice, one, 1e-9);
+    const halves = areaSize(area(fc(box(-122, 43, -121.4, 44), box(-121.6, 43, -121, 44))), WGS84);
+    relClose(halves, one, 1e-9);
+  });
+
+  it('adds disjoint shapes and subtracts holes', () => {
+    const a = areaSize(area(box(-122, 43, -121, 44)), WGS84);
+    const b = areaSize(area(box(-120, 41, -119, 42)), WGS84);
+    relClose(areaSize(area(fc(box(-122, 43, -121, 44), box(-120, 41, -119, 42))), WGS84), a + b, 1e-12);
+    const hole = areaSize(area(box(-121.75, 43.25, -121.25, 43.75)), WGS84);
+    const withHole = area({
+      type: 'Polygon',
+      coordinates: [ring(-122, 43, -121, 44), ring(-121.75, 43.25, -121.25, 43.75)],
+    });
+    relClose(areaSize(withHole, WGS84), a - hole, 1e-12);
+  });
+
+  it('uses the GRS80 ellipsoid for EPSG:4269', () => {
+    const a = area(box(-122, 43, -121, 44));
+    const nad = areaSize(a, resolveCrs('EPSG:4269'));
+    expect(nad).not.toBe(areaSize(a, WGS84));
+    relClose(nad, 8_985_387_394.84, 1e-7); // the ellipsoids differ by 0.1 mm in b
+  });
+
+  it('is planar CRS units² for projected CRSs', () => {
+    const utm = resolveCrs('EPSG:32612');
+    const a = area(box(-110, 37, -109, 38));
+    const ring0 = ring(-110, 37, -109, 38).map(([lon, lat]) => utm.forward(lon, lat));
+    let s = 0;
+    for (let i = 0; i + 1 < ring0.length; i++) s += ring0[i]![0] * ring0[i + 1]![1] - ring0[i + 1]![0] * ring0[i]![1];
+    relClose(areaSize(a, utm), Math.abs(s / 2), 1e-9);
+    expect(areaSize(a, utm)).toBeGreaterThan(9.7e9);
+    expect(areaSize(a, utm)).toBeLessThan(9.9e9);
+  });
+
+  it('unionPolygons merges overlapping shapes only', () => {
+    const two = area(fc(box(0, 0, 2, 2), box(1, 1, 3, 3))).shapes;
+    const u = unionPolygons(two);
+    expect(u).toHaveLength(1);
+    expect(u[0]![0]).toHaveLength(9);
+    expect(unionPolygons(area(fc(box(0, 0, 1, 1), box(5, 5, 6, 6))).shapes)).toHaveLength(2);
+  });
+});
+
+describe('footprintRelation (CONTRACT §3)', () => {
+  it('classifies windows against a 5×5 raster', () => {
+    expect(footprintRelation({ col: 1, row: 1, width: 1, height: 1 }, 5, 5)).toBe('inside');
+    expect(footprintRelation({ col: 0, row: 0, width: 5, height: 5 }, 5, 5)).toBe('inside');
+    expect(footprintRelation({ col: -1, row: 0, width: 2, height: 1 }, 5, 5)).toBe('partial');
+    expect(footprintRelation({ col: 4, row: 4, width: 2, height: 2 }, 5, 5)).toBe('partial');
+    expect(footprintRelation({ col: 5, row: 0, width: 1, height: 1 }, 5, 5)).toBe('outside');
+    expect(footprintRelation({ col: -3, row: 2, width: 3, height: 1 }, 5, 5)).toBe('outside');
+    expect(footprintRelation({ col: 0, row: 5, width: 5, height: 5 }, 5, 5)).toBe('outside');
+  });
+
+  it('a point on the far corner of the grid is outside; the origin is inside', () => {
+    const win = (lon: number, lat: number) =>
+      areaWindow(projectArea(area({ type: 'Point', coordinates: [lon, lat] }), WGS84).bounds, GRID_5X5);
+    expect(footprintRelation(win(-118, 40), 5, 5)).toBe('outside');
+    expect(footprintRelation(win(-123, 45), 5, 5)).toBe('inside');
+  });
+});

@@ -1,0 +1,257 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Affine } from './affine.js';
+import { areaWindow, projectArea, type ProjectedArea } from './area.js';
+import { computeCoverage, type CoverageMode } from './coverage.js';
+import { resolveCrs } from './crs.js';
+import { parseSelectedArea, type Position, type Shape } from './geojson.js';
+
+const WGS84 = resolveCrs('EPSG:4326');
+const GRID_5X5: Affine = [1, 0, -123, 0, -1, 45];
+const ring = (x0: number, y0: number, x1: number, y1: number): Position[] => [
+  [x0, y0],
+  [x1, y0],
+  [x1, y1],
+  [x0, y1],
+  [x0, y0],
+];
+
+function cover(shapes: Shape[], t: Affine, mode: CoverageMode): ReturnType<typeof computeCoverage> & { win: string } {
+  const area = parseSelectedArea(
+    {
+      type: 'FeatureCollection',
+      features: shapes.map((geometry) => ({ type: 'Feature', geometry, properties: null })),
+    },
+    { maxShapes: 100, maxCoordinates: 100_000 },
+  );
+  const p = projectArea(area, WGS84);
+  const w = areaWindow(p.bounds, t);
+  return { ...computeCoverage(p, w, t, mode), win: `${w.col},${w.row},${w.width}x${w.height}` };
+}
+
+const poly = (...rings: Position[][]): Shape => ({ type: 'Polygon', coordinates: rings });
+
+describe('computeCoverage on the upstream 5×5 grid', () => {
+  it('the single-cell polygon covers its one cell in every mode', () => {
+    for (const mode of ['centre', 'all_touched', 'fractional'] as const) {
+      const c = cover([poly(ring(-122, 43, -121, 44))], GRID_5X5, mode);
+      expect([c.win, c.nCells, Array.from(c.weights)]).toEqual(['1,1,1x1', 1, [1]]);
+    }
+  });
+
+  it('the full-grid polygon gives 25 cells', () => {
+    for (const mode of ['centre', 'all_touched', 'fractional'] as const) {
+      const c = cover([poly(ring(-123, 40, -118, 45))], GRID_5X5, mode);
+      expect([c.win, c.nCells]).toEqual(['0,0,5x5', 25]);
+      expect(c.weights.every((v) => v === 1)).toBe(true);
+    }
+  });
+
+  it('a point at the origin burns pixel (0, 0): n_cells 1', () => {
+    const c = cover([{ type: 'Point', coordinates: [-123, 45] }], GRID_5X5, 'centre');
+    expect([c.win, c.nCells, Array.from(c.weights)]).toEqual(['0,0,1x1', 1, [1]]);
+  });
+
+  it('a polygon holding no cell centre falls back to all-touched (U§3.4 step 8)', () => {
+    // 0.2° × 0.3° inside cell (1, 1), straddling nothing: the centre rule marks nothing.
+    const tiny = poly([
+      [-121.9, 43.9],
+      [-121.7, 43.9],
+      [-121.7, 43.6],
+      [-121.9, 43.9],
+    ]);
+    const c = cover([tiny], GRID_5X5, 'centre');
+    expect([c.win, c.nCells]).toEqual(['1,1,1x1', 1]);
+    // Straddling a vertical cell edge without any centre: both touched cells count.
+    const straddle = poly(ring(-121.2, 43.1, -120.9, 43.3));
+    const s = cover([straddle], GRID_5X5, 'centre');
+    expect([s.win, s.nCells, Array.from(s.weights)]).toEqual(['1,1,1x1', 1, [1]]);
+    const wide = poly(ring(-121.45, 43.1, -120.55, 43.3)); // 0.9 wide: window 1 col at 1.55 → col 1
+    expect(cover([wide], GRID_5X5, 'centre').nCells).toBe(1);
+  });
+
+  it('fractional weights are the covered shares', () => {
+    // Half of cell (1,1) and a quarter of cell (2,1) on a window of 2×1 cells.
+    const c = cover([poly(ring(-122, 43.5, -120.75, 44))], GRID_5X5, 'fractional');
+    expect(c.win).toBe('1,1,1x1');
+    expect(Array.from(c.weights)).toEqual([0.5]);
+    const d = cover([poly(ring(-122.5, 43, -120.5, 44))], GRID_5X5, 'fractional');
+    expect(d.win).toBe('0,1,2x1');
+    expect(Array.from(d.weights)).toEqual([0.5, 1]);
+    expect(d.nCells).toBe(2);
+  });
+
+  it('holes are excluded and overlapping shapes are not double counted in fractional mode', () => {
+    const donut = poly(ring(-123, 40, -118, 45), ring(-122, 41, -119, 44));
+    const c = cover([donut], GRID_5X5, 'fractional');
+    expect(c.nCells).toBe(16);
+    expect(c.weights.reduce((s, v) => s + v, 0)).toBe(16);
+    const both = cover([poly(ring(-123, 44, -121, 45)), poly(ring(-122, 44, -120, 45))], GRID_5X5, 'fractional');
+    expect(Array.from(both.weights)).toEqual([1, 1, 1]);
+  });
+
+  it('centre excludes a hole, all_touched keeps the cells the hole edges run through', () => {
+    const donut = poly(ring(-123, 40, -118, 45), ring(-121.8, 41.2, -119.2, 43.8));
+    expect(cover([donut], GRID_5X5, 'centre').nCells).toBe(16);
+    const touched = cover([donut], GRID_5X5, 'all_touched');
+    // Only the middle cell lies wholly inside the hole.
+    expect(touched.nCells).toBe(24);
+    expect(touched.weights[12]).toBe(0);
+  });
+});
+
+// ---- properties ----------------------------------------------------------------------------------------------
+
+const GRID: Affine = [0.5, 0, -10, 0, -0.5, 10];
+
+/** A random simple polygon: a star around a centre (concave, any orientation and starting vertex). */
+const starArb = fc
+  .record({
+    cx: fc.double({ min: -6, max: 6, noNaN: true }),
+    cy: fc.double({ min: -6, max: 6, noNaN: true }),
+    radii: fc.array(fc.double({ min: 0.3, max: 3, noNaN: true }), { minLength: 3, maxLength: 24 }),
+  })
+  .map(({ cx, cy, radii }): Position[] => {
+    const pts = radii.map((r, i): Position => {
+      const a = (2 * Math.PI * i) / radii.length;
+      return [cx + r * Math.cos(a), cy + r * Math.sin(a)];
+    });
+    return [...pts, pts[0] as Position];
+  });
+
+function coverageOf(rings: Position[][], mode: CoverageMode, t: Affine = GRID): ReturnType<typeof computeCoverage> {
+  const area: ProjectedArea = projectArea(
+    { shapes: [{ type: 'Polygon', coordinates: rings }], pointsOnly: false, nShapes: 1, nCoordinates: 0 },
+    WGS84,
+  );
+  // A fixed window wider than any star, so every polygon lies inside it.
+  return computeCoverage(area, { col: 0, row: 0, width: 40, height: 40 }, t, mode);
+}
+
+function shoelace(r: Position[]): number {
+  let s = 0;
+  for (let i = 0; i + 1 < r.length; i++) s += r[i]![0] * r[i + 1]![1] - r[i + 1]![0] * r[i]![1];
+  return Math.abs(s / 2);
+}
+
+function reorder(r: Position[], start: number, reverse: boolean): Position[] {
+  const open = r.slice(0, -1);
+  const k = start % open.length;
+  let rot = [...open.slice(k), ...open.slice(0, k)];
+  if (reverse) rot = rot.reverse();
+  return [...rot, rot[0] as Position];
+}
+
+describe('coverage properties', () => {
+  it('fractional weights lie in [0, 1] and sum × cell area to the polygon area', () => {
+    fc.assert(
+      fc.property(starArb, (r) => {
+        const c = coverageOf([r], 'fractional');
+        let sum = 0;
+        let min = Infinity;
+        let max = -Infinity;
+        for (const v of c.weights) {
+          min = Math.min(min, v);
+          max = Math.max(max, v);
+          sum += v;
+        }
+        expect(min).toBeGreaterThanOrEqual(0);
+        expect(max).toBeLessThanOrEqual(1);
+        expect(Math.abs(sum * 0.25 - shoelace(r))).toBeLessThan(1e-9 * (1 + shoelace(r)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a hole removes exactly its area', () => {
+    fc.assert(
+      fc.property(starArb, (r) => {
+        // The star shrunk about the origin lies within ±4.5, well inside the outer square and the window.
+        const outer: Position[] = ring(-9.5, -9.5, 9.5, 9.5);
+        const hole: Position[] = r.map(([x, y]) => [x * 0.5, y * 0.5]);
+        const c = coverageOf([outer, hole], 'fractional');
+        const sum = c.weights.reduce((s, v) => s + v, 0);
+        expect(Math.abs(sum * 0.25 - (19 * 19 - shoelace(hole)))).toBeLessThan(1e-9);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('centre cells ⊆ all_touched cells ⊆ fractional cells', () => {
+    fc.assert(
+      fc.property(starArb, (r) => {
+        const centre = coverageOf([r], 'centre').weights;
+        const touched = coverageOf([r], 'all_touched').weights;
+        const frac = coverageOf([r], 'fractional').weights;
+        let violations = 0;
+        for (let i = 0; i < centre.length; i++) {
+          if (centre[i]! > 0 && touched[i] !== 1) violations++;
+          if (frac[i]! > 1e-9 && touched[i] !== 1) violations++;
+        }
+        expect(violations).toBe(0);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('weights do not depend on ring orientation or starting vertex', () => {
+    fc.assert(
+      fc.property(starArb, fc.nat(), fc.boolean(), (r, start, reverse) => {
+        const r2 = reorder(r, start, reverse);
+        let differ = 0;
+        for (const mode of ['centre', 'all_touched'] as const) {
+          const a = coverageOf([r], mode).weights;
+          const b = coverageOf([r2], mode).weights;
+          for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ++;
+        }
+        const a = coverageOf([r], 'fractional').weights;
+        const b = coverageOf([r2], 'fractional').weights;
+        let worst = 0;
+        for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+        expect(differ).toBe(0);
+        expect(worst).toBeLessThan(1e-12);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a polygon covering the whole window gives all weights 1', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 5, noNaN: true }),
+        fc.constantFrom(...(['centre', 'all_touched', 'fractional'] as const)),
+        (m, mode) => {
+          const c = coverageOf([ring(-10 - m, -10 - m, 10 + m, 10 + m)], mode);
+          expect(c.nCells).toBe(1600);
+          expect(c.weights.every((v) => v === 1)).toBe(true);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('handles a 1000×1000-cell window with a 10 000-vertex polygon', () => {
+    const n = 10_000;
+    const pts: Position[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = (2 * Math.PI * i) / n;
+      const r = 4.9 * (0.8 + 0.2 * Math.sin(37 * a));
+      pts.push([5 + r * Math.cos(a), 5 + r * Math.sin(a)]);
+    }
+    pts.push(pts[0]!);
+    const area: ProjectedArea = {
+      shapes: [{ type: 'Polygon', coordinates: [pts] }],
+      bounds: [0, 0, 10, 10],
+      pointsOnly: false,
+    };
+    const t: Affine = [0.01, 0, 0, 0, -0.01, 10];
+    const w = areaWindow(area.bounds, t);
+    expect(w).toEqual({ col: 0, row: 0, width: 1000, height: 1000 });
+    const frac = computeCoverage(area, w, t, 'fractional');
+    const sum = frac.weights.reduce((s, v) => s + v, 0);
+    expect(Math.abs(sum * 1e-4 - shoelace(pts))).toBeLessThan(1e-8);
+    const centre = computeCoverage(area, w, t, 'centre');
+    // The centre count approximates the area in cells to within the boundary cells.
+    expect(Math.abs(centre.nCells - shoelace(pts) * 1e4)).toBeLessThan(frac.nCells - centre.nCells + 1);
+  });
+});
