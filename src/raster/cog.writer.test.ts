@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_GDAL, HAS_RASTERIO, PYTHON, requireTool } from '../../test/support/env.js';
 import { isAppError } from '../errors.js';
+import { FileSource } from '../storage/source.file.js';
+import { openCog } from './cog.js';
 import { writeCog } from './cog.writer.js';
 import type { CogWriteSpec } from './cog.writer.js';
 import { DTYPE_ARRAY, downsample, encodePredictor2, encodePredictor3 } from './tiff.encode.pixels.js';
@@ -133,7 +135,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('writeCog read back by rasterio (every dtype × interleave × predictor)', () => {
+describe('writeCog round trip (every dtype × interleave × predictor)', () => {
   const cases = DTYPES.flatMap((dtype) =>
     (['pixel', 'band'] as const).flatMap((interleave) =>
       (
@@ -146,41 +148,77 @@ describe('writeCog read back by rasterio (every dtype × interleave × predictor
     ),
   );
   const files = new Map<string, { data: TypedArray[]; nodata: number; c: (typeof cases)[number] }>();
+  const label = (c: (typeof cases)[number]): string => `${c.dtype} ${c.interleave} ${c.compression} p${c.predictor}`;
+
+  beforeAll(async () => {
+    for (const c of cases) {
+      const nodata = c.dtype.startsWith('float') ? -9999.5 : c.dtype.startsWith('int') ? -7 : 7;
+      const data = Array.from({ length: BANDS }, (_, b) => makeBand(c.dtype, b + 1, nodata));
+      const path = join(dir, `${c.dtype}-${c.interleave}-${c.compression}-${c.predictor}.tif`);
+      await writeCog(
+        path,
+        spec(c.dtype, { interleave: c.interleave, compression: c.compression, predictor: c.predictor, nodata }, data),
+      );
+      files.set(path, { data, nodata, c });
+    }
+  });
 
   it.runIf(requireTool('rasterio', HAS_RASTERIO()))(
-    'reads every value, the overview and the metadata back',
-    async () => {
-      for (const c of cases) {
-        const nodata = c.dtype.startsWith('float') ? -9999.5 : c.dtype.startsWith('int') ? -7 : 7;
-        const data = Array.from({ length: BANDS }, (_, b) => makeBand(c.dtype, b + 1, nodata));
-        const path = join(dir, `${c.dtype}-${c.interleave}-${c.compression}-${c.predictor}.tif`);
-        await writeCog(
-          path,
-          spec(c.dtype, { interleave: c.interleave, compression: c.compression, predictor: c.predictor, nodata }, data),
-        );
-        files.set(path, { data, nodata, c });
-      }
+    'rasterio reads every value, the overview and the metadata back',
+    () => {
       const got = JSON.parse(
         execFileSync(PYTHON, ['-c', READ_PY, ...files.keys()], { encoding: 'utf8', maxBuffer: 1 << 28 }),
       ) as Record<string, PyResult>;
       for (const [path, { data, nodata, c }] of files) {
         const r = got[path] as PyResult;
-        const label = `${c.dtype} ${c.interleave} ${c.compression} p${c.predictor}`;
-        expect(r.dtype, label).toBe(c.dtype);
-        expect(r.shape, label).toEqual([BANDS, H, W]);
-        expect(r.nodata, label).toBe(nodata);
-        expect(r.crs, label).toBe('EPSG:4269');
-        expect(r.transform, label).toEqual([...T]);
-        expect(r.block, label).toEqual([16, 16]);
-        expect(r.overviews, label).toEqual([2, 4]);
-        expect(r.interleave, label).toBe(c.interleave);
-        expect(r.compression, label).toBe(c.compression === 'none' ? null : 'deflate');
-        expect(r.predictor ?? '1', label).toBe(String(c.predictor));
-        expect(r.values, label).toEqual(data.flatMap((d) => toJson(d)));
-        expect(r.ov1, label).toEqual(toJson(expectedOverview(data[0] as TypedArray, W, H, c.dtype, nodata)));
+        const l = label(c);
+        expect(r.dtype, l).toBe(c.dtype);
+        expect(r.shape, l).toEqual([BANDS, H, W]);
+        expect(r.nodata, l).toBe(nodata);
+        expect(r.crs, l).toBe('EPSG:4269');
+        expect(r.transform, l).toEqual([...T]);
+        expect(r.block, l).toEqual([16, 16]);
+        expect(r.overviews, l).toEqual([2, 4]);
+        expect(r.interleave, l).toBe(c.interleave);
+        expect(r.compression, l).toBe(c.compression === 'none' ? null : 'deflate');
+        expect(r.predictor ?? '1', l).toBe(String(c.predictor));
+        expect(r.values, l).toEqual(data.flatMap((d) => toJson(d)));
+        expect(r.ov1, l).toEqual(toJson(expectedOverview(data[0] as TypedArray, W, H, c.dtype, nodata)));
       }
     },
   );
+
+  it('our reader (openCog) reads every value, the overview and the metadata back', async () => {
+    for (const [path, { data, nodata, c }] of files) {
+      const l = label(c);
+      const source = new FileSource(path);
+      const cog = await openCog(source);
+      try {
+        const m = cog.metadata;
+        expect(
+          [m.width, m.height, m.bands, m.dtype, m.crs, m.interleave, m.compression, m.predictor, m.tiled],
+          l,
+        ).toEqual([W, H, BANDS, c.dtype, 'EPSG:4269', c.interleave, c.compression, c.predictor, true]);
+        expect(m.nodata, l).toBe(nodata);
+        expect(m.transform, l).toEqual([...T]);
+        expect(
+          m.levels.map((v) => [v.width, v.height, v.blockWidth, v.blockHeight]),
+          l,
+        ).toEqual([
+          [40, 37, 16, 16],
+          [20, 19, 16, 16],
+          [10, 10, 16, 16],
+        ]);
+        const all = await cog.read({ bands: [1, 2, 3], window: { col: 0, row: 0, width: W, height: H } });
+        expect(toJson(all.data), l).toEqual(data.flatMap((d) => toJson(d)));
+        const ov = await cog.read({ bands: [1], window: { col: 0, row: 0, width: 20, height: 19 }, level: 1 });
+        expect(toJson(ov.data), l).toEqual(toJson(expectedOverview(data[0] as TypedArray, W, H, c.dtype, nodata)));
+      } finally {
+        await cog.close();
+        await source.close();
+      }
+    }
+  });
 });
 
 describe('writeCog read back by GDAL', () => {
