@@ -109,6 +109,8 @@ export function createColormapSet(custom: Record<string, string[]> = {}): Colorm
       customLuts.set(`${name}_r`, { lut: reverseLut(lut), stops: [...stops].reverse() });
   }
   const cache = new Map<string, Colormap | null>();
+  const builtins = Object.keys(COLORMAP_TABLES).flatMap((n) => [n, `${n}_r`]);
+  const names = [...new Set([...builtins, ...customLuts.keys()])].sort();
 
   const build = (name: string): Colormap | null => {
     const own = customLuts.get(name);
@@ -123,8 +125,7 @@ export function createColormapSet(custom: Record<string, string[]> = {}): Colorm
       return cache.get(name) ?? null;
     },
     names(): string[] {
-      const builtins = Object.keys(COLORMAP_TABLES).flatMap((n) => [n, `${n}_r`]);
-      return [...new Set([...builtins, ...customLuts.keys()])].sort();
+      return [...names];
     },
   };
 }

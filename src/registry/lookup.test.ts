@@ -136,6 +136,32 @@ describe('serializeLookup', () => {
       '{"v":{"0001":{"file":"a.tif","bidx":1}}}',
     );
   });
+
+  it('round-trips any valid lookup through parseLookup', () => {
+    const steps = fc
+      .uniqueArray(fc.integer({ min: 0, max: 9999 }), { minLength: 1, maxLength: 40 })
+      .chain((years) =>
+        fc.tuple(
+          fc.constant([...years].sort((a, b) => a - b).map((y) => String(y).padStart(4, '0'))),
+          fc.array(fc.tuple(fc.constantFrom('a.tif', 'd/b c.tif', 'é/#1.tif'), fc.integer({ min: 1, max: 2000 })), {
+            minLength: years.length,
+            maxLength: years.length,
+          }),
+        ),
+      )
+      .map(([keys, entries]) => new Map(keys.map((k, i) => [k, { file: entries[i]![0], bidx: entries[i]![1] }])));
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), steps, { minKeys: 1, maxKeys: 4 }),
+        (vars) => {
+          const lookup: Lookup = new Map(Object.entries(vars));
+          const back = parseLookup(serializeLookup(lookup), 'x');
+          expect([...back].map(([v, m]) => [v, [...m]])).toEqual([...lookup].map(([v, m]) => [v, [...m]]));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
 });
 
 describe('resolveTemporalSlice (U§8.2 test_registry)', () => {
