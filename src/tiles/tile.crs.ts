@@ -1,3 +1,5 @@
+import type { Crs } from '../geo/crs.js';
+
 /**
  * The view of a dataset CRS that tile rendering needs: lon/lat ↔ dataset coordinates, and whether the CRS is
  * geographic (then the warp to Web Mercator is separable: a column depends on longitude only, a row on latitude
@@ -21,5 +23,28 @@ export function geographicTileCrs(code: string): TileCrs {
     geographic: true,
     fromLonLat: (lon, lat) => [lon, lat],
     toLonLat: (x, y) => [x, y],
+  };
+}
+
+/**
+ * Adapts helper E's `Crs` (src/geo/crs.ts). A point the projection cannot map (far outside a UTM zone) becomes
+ * NaN — no data — instead of an error, since low-zoom tiles span far more than a projected dataset's zone.
+ */
+export function tileCrsFrom(crs: Crs): TileCrs {
+  const safe =
+    (fn: (a: number, b: number) => [number, number]) =>
+    (a: number, b: number): [number, number] => {
+      try {
+        const p = fn(a, b);
+        return Number.isFinite(p[0]) && Number.isFinite(p[1]) ? p : [NaN, NaN];
+      } catch {
+        return [NaN, NaN];
+      }
+    };
+  return {
+    code: crs.code,
+    geographic: crs.geographic,
+    fromLonLat: safe((lon, lat) => crs.forward(lon, lat)),
+    toLonLat: safe((x, y) => crs.inverse(x, y)),
   };
 }

@@ -52,7 +52,7 @@ export function chooseLevel(levels: readonly Pick<RasterLevel, 'width' | 'height
   return best;
 }
 
-/** Full-resolution cells per output pixel along x and y, measured across the tile's central row and column. */
+/** Full-resolution cells per output pixel: the smaller of the x and y steps between neighbouring output pixels. */
 export function downsamplingOf(coords: SourceCoords): number {
   const { width, height, col, row } = coords;
   let dx: number;
@@ -61,16 +61,33 @@ export function downsamplingOf(coords: SourceCoords): number {
     dx = Math.abs((col[width - 1] as number) - (col[0] as number)) / Math.max(1, width - 1);
     dy = Math.abs((row[height - 1] as number) - (row[0] as number)) / Math.max(1, height - 1);
   } else {
-    const mid = Math.floor(height / 2) * width;
-    const c0 = mid;
-    const c1 = mid + width - 1;
-    const m = Math.floor(width / 2);
-    const r0 = m;
-    const r1 = (height - 1) * width + m;
-    dx = Math.hypot((col[c1] as number) - (col[c0] as number), (row[c1] as number) - (row[c0] as number));
-    dy = Math.hypot((col[r1] as number) - (col[r0] as number), (row[r1] as number) - (row[r0] as number));
-    dx /= Math.max(1, width - 1);
-    dy /= Math.max(1, height - 1);
+    // Mean step between neighbouring output pixels, over pixels every 16 rows/columns where the projection is
+    // defined (low-zoom tiles over a projected CRS have undefined parts).
+    const step = (a: number, b: number): number => {
+      const d = Math.hypot((col[b] as number) - (col[a] as number), (row[b] as number) - (row[a] as number));
+      return Number.isFinite(d) ? d : NaN;
+    };
+    let sx = 0;
+    let nx = 0;
+    let sy = 0;
+    let ny = 0;
+    for (let j = 0; j < height; j += 16) {
+      for (let i = 0; i < width; i += 16) {
+        const k = j * width + i;
+        const h = i + 1 < width ? step(k, k + 1) : NaN;
+        const v = j + 1 < height ? step(k, k + width) : NaN;
+        if (!Number.isNaN(h)) {
+          sx += h;
+          nx++;
+        }
+        if (!Number.isNaN(v)) {
+          sy += v;
+          ny++;
+        }
+      }
+    }
+    dx = nx > 0 ? sx / nx : 1;
+    dy = ny > 0 ? sy / ny : 1;
   }
   return Math.min(dx, dy);
 }

@@ -1,0 +1,203 @@
+/**
+ * The tile use case behind the HTTP routes: validate a request in upstream's order (U§2.2), resolve the timestep
+ * to a file and band, open the COG header, plan the tile and compute its ETag — all before any pixel is read —
+ * then render. Also the TileJSON facts of a timestep.
+ */
+import { createHash } from 'node:crypto';
+import { AppError } from '../errors.js';
+import { resolveCrs } from '../geo/crs.js';
+import type { Crs } from '../geo/crs.js';
+import type { Cog, RasterMetadata } from '../raster/types.js';
+import type { ColormapSet } from '../registry/colormaps.js';
+import { resolveSingleBand } from '../registry/lookup.js';
+import type { Lookup, Registry } from '../registry/types.js';
+import type { FetchOptions } from '../storage/source.js';
+import type { TileFormat } from './encode.js';
+import { TransparentTiles, encodeTile } from './encode.js';
+import { allTransparent } from './render.js';
+import type { TileStyle } from './style.js';
+import { validateTileStyle } from './style.js';
+import type { TileCrs } from './tile.crs.js';
+import { tileCrsFrom } from './tile.crs.js';
+import { MAX_ZOOM, isTileInMatrix } from './tile.matrix.js';
+import type { TilePlan } from './tile.plan.js';
+import { planTile } from './tile.plan.js';
+import { renderTileCodes } from './tile.render.js';
+import type { RasterFootprint } from './tilejson.js';
+import { rasterFootprint } from './tilejson.js';
+import type { Resampling } from './warp.js';
+
+/** Bumped when the rendering changes, so clients' cached ETags stop matching. */
+const RENDER_VERSION = 'skope-tiles-1';
+
+/** What the tile service needs (the route's `TilesDeps` without HTTP settings). */
+export interface TileSourceDeps {
+  registry: Registry;
+  colormaps: ColormapSet;
+  lookups: { get(datasetId: string, o?: FetchOptions): Promise<Lookup> };
+  /** Opens (and may cache) the COG at an absolute URL or path; reads its header only. */
+  openCog(url: string, o?: FetchOptions): Promise<Cog>;
+  /** Storage root the lookup's `file` paths are relative to. */
+  baseUrl: string;
+}
+
+/** Which timestep of which variable, styled how (query values as received). */
+export interface TileLayerRequest {
+  datasetId: string;
+  variableId: string;
+  timestep: string;
+  /** `colormap` query value (blank, `undefined`, `null` → the registry's). */
+  colormap?: string | undefined;
+  /** `rescale` query value, `lo,hi` (default `0,100`). */
+  rescale?: string | undefined;
+}
+
+/** One tile request. */
+export interface TileRequest extends TileLayerRequest {
+  z: number;
+  x: number;
+  y: number;
+  /** Edge length, px (128, 256 or 512). */
+  size: number;
+  format: TileFormat;
+  resampling: Resampling;
+}
+
+/** A validated, planned tile: everything but the pixels. */
+export interface PreparedTile {
+  request: TileRequest;
+  style: TileStyle;
+  /** Strong ETag (quoted) of the pixels this request renders. */
+  etag: string;
+  cog: Cog;
+  bidx: number;
+  plan: TilePlan;
+  /** 256 × RGBA colour table. */
+  lut: Uint8Array;
+}
+
+/** The resolved layer of a TileJSON request. */
+export interface PreparedLayer {
+  style: TileStyle;
+  timestep: string;
+  footprint: RasterFootprint;
+}
+
+/** Tile rendering over the registry, lookups and COGs. Holds the shared transparent tiles. */
+export class TileService {
+  readonly #deps: TileSourceDeps;
+  readonly #crsCache = new Map<string, Crs>();
+  readonly #transparent = new TransparentTiles();
+
+  constructor(deps: TileSourceDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Validates and plans a tile without reading pixels.
+   * @throws AppError `dataset_not_found` | `variable_not_found` (404), `invalid_request` (style, tile range),
+   *   `colormap_not_found` (422), `timestep_malformed` (422), `timestep_not_found` (404), source/raster errors
+   */
+  async prepare(req: TileRequest, options: FetchOptions = {}): Promise<PreparedTile> {
+    const { style, lut } = this.#style(req);
+    if (!Number.isInteger(req.z) || req.z < 0 || req.z > MAX_ZOOM) {
+      throw new AppError('invalid_request', `Zoom level must be an integer from 0 to ${MAX_ZOOM}.`);
+    }
+    if (!isTileInMatrix(req)) {
+      throw new AppError(
+        'invalid_request',
+        `Tile ${req.z}/${req.x}/${req.y} does not exist: x and y must be below ${2 ** req.z}.`,
+      );
+    }
+    const { cog, bidx, crs } = await this.#open(req, options);
+    const plan = planTile(cog.metadata.levels, crs, req, req.size, req.resampling);
+    const etag = this.#etag(req, style, lut, cog.metadata, bidx, plan.level);
+    return { request: req, style, etag, cog, bidx, plan, lut };
+  }
+
+  /**
+   * Renders a prepared tile: the shared transparent tile when the plan reads nothing or every pixel is empty.
+   * @throws AppError source/raster errors, `aborted`
+   */
+  async render(tile: PreparedTile, options: FetchOptions = {}): Promise<Buffer> {
+    const { request: req, plan } = tile;
+    if (plan.window === null) return this.#transparent.get(req.size, req.format);
+    const spec = { tile: req, size: req.size, resampling: req.resampling, rescale: tile.style.rescale };
+    const codes = await renderTileCodes(tile.cog, plan, tile.bidx, spec, options);
+    if (allTransparent(codes)) return this.#transparent.get(req.size, req.format);
+    return encodeTile(codes, req.size, req.format, tile.lut);
+  }
+
+  /**
+   * Validates a layer (same checks and order as a tile) and describes its raster for TileJSON.
+   * @throws as `prepare`
+   */
+  async layer(req: TileLayerRequest, options: FetchOptions = {}): Promise<PreparedLayer> {
+    const { style } = this.#style(req);
+    const { cog, crs, timestep } = await this.#open(req, options);
+    const m = cog.metadata;
+    return { style, timestep, footprint: rasterFootprint(m.width, m.height, m.transform, crs) };
+  }
+
+  #style(req: TileLayerRequest): { style: TileStyle; lut: Uint8Array } {
+    const { registry, colormaps } = this.#deps;
+    if (registry.get(req.datasetId) === null) {
+      throw new AppError('dataset_not_found', `Dataset '${req.datasetId}' not found.`);
+    }
+    const variable = registry.getVariable(req.datasetId, req.variableId);
+    if (variable === null) {
+      throw new AppError('variable_not_found', `Variable '${req.variableId}' not found in dataset '${req.datasetId}'.`);
+    }
+    const style = validateTileStyle(req.colormap, req.rescale, variable.colormap);
+    const cm = colormaps.get(style.colormap);
+    if (cm === null) throw new AppError('colormap_not_found', `Colormap '${style.colormap}' is not known.`);
+    return { style, lut: cm.lut };
+  }
+
+  async #open(
+    req: TileLayerRequest,
+    options: FetchOptions,
+  ): Promise<{ cog: Cog; bidx: number; crs: TileCrs; timestep: string }> {
+    const { lookups, baseUrl, openCog, registry } = this.#deps;
+    const lookup = await lookups.get(req.datasetId, options);
+    const { url, bidx, timestep } = resolveSingleBand(lookup, req.variableId, req.timestep, baseUrl);
+    const cog = await openCog(url, options);
+    if (bidx < 1 || bidx > cog.metadata.bands) {
+      throw new AppError('band_out_of_range', `Band ${bidx} is outside ${url} (${cog.metadata.bands} bands).`);
+    }
+    // The file's own CRS wins: registry CRSs of some datasets are placeholders (U§9.2).
+    const code = cog.metadata.crs ?? (registry.get(req.datasetId)?.crs as string);
+    const crs = tileCrsFrom(resolveCrs(code, this.#crsCache));
+    return { cog, bidx, crs, timestep };
+  }
+
+  #etag(req: TileRequest, style: TileStyle, lut: Uint8Array, m: RasterMetadata, bidx: number, level: number): string {
+    const h = createHash('sha1');
+    h.update(
+      JSON.stringify([
+        RENDER_VERSION,
+        m.url,
+        m.width,
+        m.height,
+        m.bands,
+        m.dtype,
+        m.nodata === null ? null : String(m.nodata),
+        m.crs,
+        m.transform,
+        m.levels.map((l) => [l.width, l.height]),
+        bidx,
+        level,
+        req.z,
+        req.x,
+        req.y,
+        style.colormap,
+        style.rescaleText,
+        req.size,
+        req.format,
+        req.resampling,
+      ]),
+    );
+    h.update(lut);
+    return `"${h.digest('base64url')}"`;
+  }
+}
