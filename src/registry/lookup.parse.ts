@@ -29,52 +29,57 @@ export function parseLookup(jsonText: string, source: string): Lookup {
       details: { source },
     });
   }
-  const fail = (why: string, where: Record<string, string> = {}): never => {
-    const at = Object.entries(where)
-      .map(([k, v]) => `${k} '${v}'`)
-      .join(', ');
-    throw new AppError('lookup_invalid', `${SCHEMA_FAILED} (${source}${at ? `, ${at}` : ''}: ${why})`, {
-      details: { source, ...where },
-    });
-  };
-  if (!isOrderedObject(root) || root.members.length === 0) fail('expected a non-empty object of variables');
+  if (!isOrderedObject(root) || root.members.length === 0) {
+    throw schemaError(source, 'expected a non-empty object of variables');
+  }
   const lookup = new Map<string, ReadonlyMap<string, LookupEntry>>();
-  for (const [variable, steps] of (root as { members: [string, OrderedJson][] }).members) {
-    if (lookup.has(variable)) fail('duplicate variable', { variable });
-    if (!isOrderedObject(steps)) return fail('expected an object of timesteps', { variable });
-    const entries = new Map<string, LookupEntry>();
-    // Many entries share a file (100 bands per COG slice): validate each distinct name once.
-    const files = new Map<string, string>();
-    let previous: string | null = null;
-    for (const [timestep, entry] of steps.members) {
-      if (!TIMESTEP_PATTERN.test(timestep) || !isKnownLength(timestep)) {
-        throw new AppError('lookup_invalid', `Upstream time format violation: ${timestep}`, {
-          details: { source, variable, timestep },
-        });
-      }
-      if (previous !== null && !(timestep > previous)) {
-        throw new AppError('lookup_invalid', `${NOT_SORTED} ('${previous}' then '${timestep}' in '${variable}')`, {
-          details: { source, variable, timestep },
-        });
-      }
-      if (previous !== null && timestep.length !== previous.length) {
-        throw new AppError(
-          'lookup_invalid',
-          `Upstream time format violation: ${timestep} (mixes precisions with '${previous}')`,
-          {
-            details: { source, variable, timestep },
-          },
-        );
-      }
-      previous = timestep;
-      entries.set(
-        timestep,
-        parseEntry(entry, files, (why) => fail(why, { variable, timestep })),
-      );
-    }
-    lookup.set(variable, entries);
+  for (const [variable, steps] of root.members) {
+    if (lookup.has(variable)) throw schemaError(source, 'duplicate variable', { variable });
+    if (!isOrderedObject(steps)) throw schemaError(source, 'expected an object of timesteps', { variable });
+    lookup.set(variable, parseSteps(steps.members, variable, source));
   }
   return lookup;
+}
+
+/** One variable's timestep → entry members, validated in file order. */
+function parseSteps(members: [string, OrderedJson][], variable: string, source: string): Map<string, LookupEntry> {
+  const entries = new Map<string, LookupEntry>();
+  // Many entries share a file (100 bands per COG slice): validate each distinct name once.
+  const files = new Map<string, string>();
+  let previous: string | null = null;
+  for (const [timestep, entry] of members) {
+    const where = { variable, timestep };
+    if (!TIMESTEP_PATTERN.test(timestep) || !isKnownLength(timestep)) {
+      throw new AppError('lookup_invalid', `Upstream time format violation: ${timestep}`, {
+        details: { source, ...where },
+      });
+    }
+    if (previous !== null && !(timestep > previous)) {
+      throw new AppError('lookup_invalid', `${NOT_SORTED} ('${previous}' then '${timestep}' in '${variable}')`, {
+        details: { source, ...where },
+      });
+    }
+    if (previous !== null && timestep.length !== previous.length) {
+      const message = `Upstream time format violation: ${timestep} (mixes precisions with '${previous}')`;
+      throw new AppError('lookup_invalid', message, { details: { source, ...where } });
+    }
+    previous = timestep;
+    entries.set(
+      timestep,
+      parseEntry(entry, files, (why) => {
+        throw schemaError(source, why, where);
+      }),
+    );
+  }
+  return entries;
+}
+
+/** The upstream schema sentence, then where and why. */
+function schemaError(source: string, why: string, where: Record<string, string> = {}): AppError {
+  const at = Object.entries(where)
+    .map(([k, v]) => `, ${k} '${v}'`)
+    .join('');
+  return new AppError('lookup_invalid', `${SCHEMA_FAILED} (${source}${at}: ${why})`, { details: { source, ...where } });
 }
 
 function isKnownLength(key: string): boolean {
