@@ -10,7 +10,8 @@ Usage: timeseries_reference.py REQUEST.json  (or '-' for stdin) -> JSON on stdou
 REQUEST: {"crs": "EPSG:4269", "transform": [a,b,c,d,e,f], "max_cells": 1000000, "threads": 10,
           "files": [{"path": "...", "bands": [1,2,...]}, ...],
           "cases": [<GeoJSON Point|Polygon|MultiPolygon|Feature|FeatureCollection>, ...]}
-RESULT:  {"results": [{"n_cells": int, "area": float, "window": [col,row,w,h], "mean": [...], "median": [...]}],
+RESULT:  {"results": [{"n_cells": int, "area": float, "window": [col,row,w,h], "mean": [...], "median": [...],
+                        "seconds": wall time of this case}],
           "seconds": wall time of the extractions}
 Missing statistics are null.
 """
@@ -106,6 +107,7 @@ def run(req):
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for case in req["cases"]:
+            t0 = time.perf_counter()
             window, mask, n_cells, area = spatial(shapes_of(case), req["crs"], aff)
             chunk_size = max_cells // (window.width * window.height)
             if chunk_size == 0:
@@ -118,7 +120,7 @@ def run(req):
                 median.extend(md)
             results.append({"n_cells": n_cells, "area": area,
                             "window": [window.col_off, window.row_off, window.width, window.height],
-                            "mean": clean(mean), "median": clean(median)})
+                            "mean": clean(mean), "median": clean(median), "seconds": time.perf_counter() - t0})
     return {"results": results, "seconds": time.perf_counter() - start}
 
 

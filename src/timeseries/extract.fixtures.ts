@@ -41,6 +41,7 @@ export function testDeps(
   baseDir: string,
   datasets: TestDataset[],
   limits: Partial<ExtractDeps['limits']> = {},
+  tuning?: ExtractDeps['tuning'],
 ): ExtractDeps & { close(): Promise<void> } {
   const lookups = new Map<string, Lookup>(
     datasets.map((d) => [
@@ -68,6 +69,7 @@ export function testDeps(
     },
     baseUrl: baseDir,
     limits: { maxCells: 1_000_000, maxShapes: 100, maxCoordinates: 10_000, ...limits },
+    ...(tuning ? { tuning } : {}),
     async close() {
       for (const c of cogs.values()) await c.then((x) => x.close()).catch(() => undefined);
     },

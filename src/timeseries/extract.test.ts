@@ -174,6 +174,23 @@ describe('runExtraction on the upstream 5×5 fixtures (U§8.3 derived values)', 
   });
 });
 
+describe('strip mode (8/16-bit data, window × bands over the chunk budget)', () => {
+  it('gives the same statistics as whole-window reads, also partly outside the raster', async () => {
+    const tiny = testDeps(FIXTURES, DATASETS, {}, { chunkBytes: 16, fileConcurrency: 1 });
+    try {
+      for (const area of [box(-123, 40, -118, 45), box(-124, 41.5, -119.5, 46), box(-122, 43, -121, 44)]) {
+        const req = request({ variable_id: 'ppt16', selected_area: area });
+        const strips = await runExtraction(req, tiny, { signal: new AbortController().signal });
+        const whole = await runExtraction(req, deps, { signal: new AbortController().signal });
+        expect(strips.base_series).toEqual(whole.base_series);
+        expect(strips.result.n_cells).toBe(whole.result.n_cells);
+      }
+    } finally {
+      await tiny.close();
+    }
+  });
+});
+
 describe('errors', () => {
   it('unknown dataset and variable', async () => {
     const e1 = await rejection(run({ dataset_id: 'nonexistent-ds' }));

@@ -19,7 +19,13 @@ import { resolveTemporalSlice } from '../registry/lookup.js';
 import type { DatasetEntry, Lookup, Registry, TemporalSelection } from '../registry/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import { analyzeBaseSeries } from './analyze.js';
-import { createZonalReducer, type ZonalReducer } from './stats.js';
+import {
+  createStripAccumulator,
+  createZonalReducer,
+  supportsStrips,
+  type BandStatistics,
+  type ZonalReducer,
+} from './stats.js';
 import type { BaseSeries, ExtractRequest, TimeRange, TimeseriesResponse } from './types.js';
 
 /** What the pipeline needs from the service (passed in; no singletons). */
@@ -32,7 +38,7 @@ export interface ExtractDeps {
   baseUrl: string;
   /** `maxCells`: size pre-flight limit in cells (U§4.3); geometry complexity limits (U§2.3). */
   limits: { maxCells: number; maxShapes: number; maxCoordinates: number };
-  /** Optional tuning: files read at once (default 4) and bytes of samples per chunk (default 64 MiB). */
+  /** Optional tuning: files read at once (default 2) and bytes of samples per chunk (default 64 MiB). */
   tuning?: { fileConcurrency?: number; chunkBytes?: number };
 }
 
@@ -55,6 +61,9 @@ export interface ExtractContext {
   signal: AbortSignal;
   onProgress?(done: number, total: number): void;
 }
+
+/** Bands reduced together in strip mode (their histograms take 256 KiB each). */
+const MAX_STRIP_BANDS = 128;
 
 const BYTES: Record<DType, number> = {
   uint8: 1,
@@ -172,7 +181,7 @@ export async function runExtraction(
   const mean = new Array<number | null>(total).fill(null);
   const median = new Array<number | null>(total).fill(null);
   const cells = coverage.width * coverage.height;
-  const fileConcurrency = Math.max(1, deps.tuning?.fileConcurrency ?? 4);
+  const fileConcurrency = Math.max(1, deps.tuning?.fileConcurrency ?? 2);
   const chunkBytes = Math.max(1, deps.tuning?.chunkBytes ?? 64 * 1024 * 1024);
   let done = 0;
   // One failed file stops the others (their reads abort) before the error is reported.
@@ -181,12 +190,67 @@ export async function runExtraction(
   signal.addEventListener('abort', onAbort, { once: true });
   let firstError: unknown = null;
 
+  /** Records the statistics of `task.bands[start …]` and reports progress. */
+  const store = (task: FileTask, start: number, stats: BandStatistics): void => {
+    for (let j = 0; j < stats.mean.length; j++) {
+      for (const t of task.targets[start + j] as number[]) {
+        mean[t] = stats.mean[j] ?? null;
+        median[t] = stats.median[j] ?? null;
+        done++;
+      }
+    }
+    ctx.onProgress?.(done, total);
+  };
+
+  /**
+   * Large windows of 8/16-bit data: all bands of a group (≤ 128) over row strips aligned to the file's block rows,
+   * reduced into per-band histograms as they arrive. Each block is decoded once (a pixel-interleaved block holds
+   * every band, so band chunks would decode it once per chunk) and memory stays at one strip plus the histograms.
+   */
+  const readStrips = async (cog: Cog, task: FileTask): Promise<void> => {
+    const { window } = plan;
+    const bytes = BYTES[cog.metadata.dtype];
+    const blockHeight = cog.metadata.levels[0]?.blockHeight ?? 256;
+    for (let start = 0; start < task.bands.length; start += MAX_STRIP_BANDS) {
+      const bands = task.bands.slice(start, start + MAX_STRIP_BANDS);
+      const acc = createStripAccumulator(
+        coverage.weights,
+        coverage.width,
+        coverage.height,
+        bands.length,
+        cog.metadata.dtype,
+      );
+      const blockRows = Math.max(1, Math.floor(chunkBytes / (window.width * blockHeight * bands.length * bytes)));
+      const stripRows = blockRows * blockHeight;
+      for (let r = 0; r < window.height;) {
+        checkAbort(signal, request);
+        if (stop.signal.aborted) return;
+        const row = window.row + r;
+        const end = Math.min(window.height, Math.floor(row / stripRows) * stripRows + stripRows - window.row);
+        const block = await cog.read({
+          bands,
+          window: { col: window.col, row, width: window.width, height: end - r },
+          signal: stop.signal,
+        });
+        acc.add(block, r);
+        r = end;
+      }
+      store(task, start, acc.finish());
+    }
+  };
+
   const readFile = async (task: FileTask): Promise<void> => {
     if (stop.signal.aborted) return;
     let reducer: ZonalReducer | null = null;
     try {
       const cog = await deps.openCog(task.url, { signal: stop.signal });
-      const perBand = cells * BYTES[cog.metadata.dtype];
+      const dtype = cog.metadata.dtype;
+      const wholeFile = cells * BYTES[dtype] * task.bands.length;
+      if (wholeFile > chunkBytes && mode !== 'fractional' && supportsStrips(dtype)) {
+        await readStrips(cog, task);
+        return;
+      }
+      const perBand = cells * BYTES[dtype];
       const chunk = Math.max(1, Math.floor(chunkBytes / perBand));
       for (let start = 0; start < task.bands.length; start += chunk) {
         checkAbort(signal, request);
@@ -196,15 +260,7 @@ export async function runExtraction(
         reducer ??= createZonalReducer(coverage.weights, coverage.width, coverage.height, {
           weighted: mode === 'fractional',
         });
-        const stats = reducer.reduce(block);
-        bands.forEach((_, j) => {
-          for (const t of task.targets[start + j] as number[]) {
-            mean[t] = stats.mean[j] ?? null;
-            median[t] = stats.median[j] ?? null;
-          }
-        });
-        done += bands.reduce((n, _, j) => n + (task.targets[start + j] as number[]).length, 0);
-        ctx.onProgress?.(done, total);
+        store(task, start, reducer.reduce(block));
       }
     } catch (err) {
       if (signal.aborted || firstError !== null) return; // reported below

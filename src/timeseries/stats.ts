@@ -159,21 +159,108 @@ function histogramStats(
     m++;
   }
   if (m === 0) return null;
+  return { mean: sum / m, median: histogramMedian(hist, m, offset) };
+}
+
+/** The median of the `m` ≥ 1 values counted in `hist` (bin i holds value i − offset). */
+function histogramMedian(hist: Uint32Array, m: number, offset: number): number {
   // Ranks (0-based) of the lower and upper middle values.
   const lo = (m - 1) >> 1;
   const hi = m >> 1;
   let seen = 0;
   let loVal = NaN;
-  for (let i = 0; i < 65536; i++) {
+  for (let i = 0; i < hist.length; i++) {
     const c = hist[i] as number;
     if (c === 0) continue;
     const next = seen + c;
     if (Number.isNaN(loVal) && lo < next) loVal = i - offset;
-    if (hi < next) return { mean: sum / m, median: (loVal + (i - offset)) / 2 };
+    if (hi < next) return (loVal + (i - offset)) / 2;
     seen = next;
   }
   /* c8 ignore next */
   throw new AppError('internal_error', 'Histogram median overran its bins.');
+}
+
+/** True when blocks of `dtype` can be reduced in row strips with {@link createStripAccumulator} (8/16-bit ints). */
+export function supportsStrips(dtype: DType): boolean {
+  return SMALL_INT_OFFSET[dtype] !== undefined;
+}
+
+/**
+ * Accumulates the unweighted statistics of `nBands` bands over a coverage grid fed in row strips (any order, each
+ * row once): per band a sum, a count and a 65 536-bin histogram, so the median is exact without holding the
+ * window. Only for 8/16-bit integer data ({@link supportsStrips}); memory is 256 KiB per band.
+ */
+export interface StripAccumulator {
+  /** Adds a block covering coverage rows `row0 … row0 + block.height − 1` (full coverage width). */
+  add(block: RasterBlock, row0: number): void;
+  /** Statistics per band, in the order the bands were fed. */
+  finish(): BandStatistics;
+}
+
+/** A {@link StripAccumulator} for `nBands` bands over a `width × height` coverage with `weights` (0 = outside). */
+export function createStripAccumulator(
+  weights: ArrayLike<number>,
+  width: number,
+  height: number,
+  nBands: number,
+  dtype: DType,
+): StripAccumulator {
+  const offset = SMALL_INT_OFFSET[dtype];
+  if (offset === undefined) throw new AppError('internal_error', `Strip statistics need 8/16-bit data, not ${dtype}.`);
+  if (weights.length !== width * height) {
+    throw new AppError('internal_error', `Coverage has ${weights.length} weights for a ${width}×${height} window.`);
+  }
+  // cells: indices with weight > 0 (row-major, so ascending); rowStart[r] = first k with cells[k] ≥ r·width.
+  const list: number[] = [];
+  const rowStart = new Int32Array(height + 1);
+  for (let r = 0; r < height; r++) {
+    rowStart[r] = list.length;
+    for (let c = 0; c < width; c++) if ((weights[r * width + c] ?? 0) > 0) list.push(r * width + c);
+  }
+  rowStart[height] = list.length;
+  const cells = Int32Array.from(list);
+  const hists = Array.from({ length: nBands }, () => new Uint32Array(65536));
+  const sums = new Float64Array(nBands);
+  const counts = new Float64Array(nBands);
+  return {
+    add(block, row0) {
+      if (block.width !== width || row0 < 0 || row0 + block.height > height || block.bands.length !== nBands) {
+        throw new AppError('internal_error', `Strip ${block.width}×${block.height} at row ${row0} does not fit.`);
+      }
+      const data = block.data;
+      const nodata = block.nodata === null || Number.isNaN(block.nodata) ? NaN : block.nodata;
+      const k0 = rowStart[row0] as number;
+      const k1 = rowStart[row0 + block.height] as number;
+      const shift = row0 * width;
+      const size = block.width * block.height;
+      for (let b = 0; b < nBands; b++) {
+        const hist = hists[b] as Uint32Array;
+        const base = b * size - shift;
+        let sum = 0;
+        let n = 0;
+        for (let k = k0; k < k1; k++) {
+          const v = data[base + (cells[k] as number)] as number;
+          if (v === nodata) continue;
+          hist[v + offset]!++;
+          sum += v;
+          n++;
+        }
+        sums[b] = (sums[b] as number) + sum;
+        counts[b] = (counts[b] as number) + n;
+      }
+    },
+    finish() {
+      const mean: (number | null)[] = [];
+      const median: (number | null)[] = [];
+      for (let b = 0; b < nBands; b++) {
+        const m = counts[b] as number;
+        mean.push(m === 0 ? null : (sums[b] as number) / m);
+        median.push(m === 0 ? null : histogramMedian(hists[b] as Uint32Array, m, offset));
+      }
+      return { mean, median };
+    },
+  };
 }
 
 /**

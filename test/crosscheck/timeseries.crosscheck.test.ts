@@ -86,9 +86,13 @@ function agree(actual: (number | null)[], expected: (number | null)[], what: str
   });
 }
 
-async function crossCheck(ds: TestDataset, areas: Record<string, unknown>[]): Promise<void> {
+async function crossCheck(
+  ds: TestDataset,
+  areas: Record<string, unknown>[],
+  tuning?: { chunkBytes: number },
+): Promise<void> {
   const expected = reference(ds, areas);
-  const deps = testDeps(dir, [ds]);
+  const deps = testDeps(dir, [ds], {}, tuning);
   let outside = 0;
   try {
     for (const [i, area] of areas.entries()) {
@@ -144,6 +148,7 @@ describe.runIf(enabled)('cross-check against the Python reference', () => {
     const [e, f] = crs.inverse(300000, 4300000);
     const [g, h] = crs.inverse(500000, 4140000);
     const bbox: [number, number, number, number] = [Math.max(a, e), Math.max(b, h), Math.min(c, g), Math.min(d, f)];
-    await crossCheck(B, cases(2, bbox, 0.05));
+    // A small chunk budget sends larger windows through the row-strip histogram path.
+    await crossCheck(B, cases(2, bbox, 0.05), { chunkBytes: 600 });
   });
 });

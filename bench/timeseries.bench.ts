@@ -1,0 +1,156 @@
+/**
+ * Timeseries extraction benchmark (issue 3): mean + median over all 1898 years of a PaleoCAR-shaped dataset
+ * (1560×1440, uint16 DEFLATE, 19 COGs of 100 bands, band- and pixel-interleaved) for a 10 000-cell and a
+ * 1 000 000-cell polygon — ours (`runExtraction`, in a child process so its peak RSS is measured alone) against
+ * `bench/reference/timeseries_reference.py` (rasterio + numpy, U's algorithm) doing the same work in the same run.
+ * Also reports the share of the physical limit: compressed bytes read ÷ node:zlib inflate rate on 2 cores.
+ */
+import { deflateSync, inflateSync } from 'node:zlib';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { openCog } from '../src/raster/cog.js';
+import { FileSource } from '../src/storage/source.file.js';
+import { ensurePaleocarDataset, readLookup, type PaleocarDataset } from './gen/paleocar.js';
+import { median, runProcess, runReference } from './harness.js';
+import type { BenchContext, BenchSuite } from './harness.js';
+
+const CHILD = fileURLToPath(new URL('./timeseries.child.ts', import.meta.url));
+const REFERENCE = fileURLToPath(new URL('./reference/timeseries_reference.py', import.meta.url));
+const TSX = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+
+interface ChildResult {
+  runs: number[];
+  bytes: number[];
+  maxRssMB: number;
+  n_cells: number;
+  timesteps: number;
+  mean: (number | null)[];
+  median: (number | null)[];
+}
+interface RefResult {
+  results: { n_cells: number; mean: (number | null)[]; median: (number | null)[]; seconds: number }[];
+}
+
+/** A lon/lat box covering exactly `cells`×`cells` cell centres from (col0, row0) of the dataset grid. */
+function box(ds: PaleocarDataset, col0: number, row0: number, cells: number): Record<string, unknown> {
+  const [a, , c, , e, f] = ds.transform;
+  const x0 = c + a * (col0 + 0.3);
+  const x1 = c + a * (col0 + cells + 0.3);
+  const y0 = f + e * (row0 + 0.3);
+  const y1 = f + e * (row0 + cells + 0.3);
+  return {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [x0, y0],
+        [x1, y0],
+        [x1, y1],
+        [x0, y1],
+        [x0, y0],
+      ],
+    ],
+  };
+}
+
+/** node:zlib inflate throughput of one core, in compressed bytes per second, on a real 256² block of the data. */
+async function inflateRate(ds: PaleocarDataset): Promise<number> {
+  const cog = await openCog(new FileSource(ds.files[0] as string));
+  const block = await cog.read({ bands: [1], window: { col: 512, row: 512, width: 256, height: 256 } });
+  await cog.close();
+  const src = block.data as Uint16Array;
+  const diff = new Uint16Array(src.length); // predictor 2, as the generator writes
+  for (let r = 0; r < 256; r++)
+    for (let col = 0; col < 256; col++) {
+      const i = r * 256 + col;
+      diff[i] = col === 0 ? (src[i] as number) : ((src[i] as number) - (src[i - 1] as number)) & 0xffff;
+    }
+  const packed = deflateSync(diff, { level: 6 });
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1000) {
+    inflateSync(packed, { chunkSize: diff.byteLength });
+    n++;
+  }
+  return (n * packed.byteLength) / ((performance.now() - t0) / 1000);
+}
+
+function maxRelDiff(a: (number | null)[], b: (number | null)[]): number {
+  let worst = 0;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? null;
+    const y = b[i] ?? null;
+    if (x === null || y === null) {
+      if (x !== y) return Infinity;
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(y)));
+  }
+  return worst;
+}
+
+async function runCase(
+  ctx: BenchContext,
+  ds: PaleocarDataset,
+  layout: string,
+  label: string,
+  polygon: Record<string, unknown>,
+  reps: number,
+  target: number,
+  rate: number,
+): Promise<void> {
+  ctx.log(`${layout} ${label}: ours × ${reps} …`);
+  const args = { root: ds.root, polygon, reps, blockCacheBytes: 256 * 1024 * 1024 };
+  const ours = JSON.parse(await runProcess(TSX, [CHILD, JSON.stringify(args)])) as ChildResult;
+  let refSeconds: number | null = null;
+  let agreement = 'no reference';
+  if (ctx.python) {
+    ctx.log(`${layout} ${label}: reference × ${reps} …`);
+    const lookup = (await readLookup(ds))[ds.variableId] ?? {};
+    const files: { path: string; bands: number[] }[] = [];
+    for (const e of Object.values(lookup)) {
+      const path = join(ds.root, e.file);
+      const f = files.find((x) => x.path === path);
+      if (f) f.bands.push(e.bidx);
+      else files.push({ path, bands: [e.bidx] });
+    }
+    const reqPath = join(ctx.dataDir, `timeseries-${layout}-${label}.json`);
+    const cases = Array.from({ length: reps }, () => polygon);
+    await writeFile(reqPath, JSON.stringify({ crs: ds.crs, transform: ds.transform, threads: 10, files, cases }));
+    const ref = await runReference<RefResult>(ctx.python, REFERENCE, [reqPath]);
+    refSeconds = median(ref.results.map((r) => r.seconds));
+    const r0 = ref.results[0];
+    if (r0) {
+      const d = Math.max(maxRelDiff(ours.mean, r0.mean), maxRelDiff(ours.median, r0.median));
+      agreement = `n_cells ${ours.n_cells}${ours.n_cells === r0.n_cells ? '' : ` ≠ ref ${r0.n_cells}`}, max rel diff ${d.toExponential(1)}`;
+    }
+  }
+  const seconds = median(ours.runs);
+  const bytes = median(ours.bytes);
+  const limit = bytes / (2 * rate);
+  ctx.report({
+    name: `extract mean+median, ${label}, ${ours.timesteps} years, ${layout}-interleaved`,
+    unit: 's',
+    ours: seconds,
+    reference: refSeconds,
+    target: { speedup: 3, max: target },
+    note:
+      `peak RSS ${ours.maxRssMB.toFixed(0)} MB (≤ 1024), ${(bytes / 1e6).toFixed(0)} MB compressed read, ` +
+      `physical limit ${limit.toFixed(2)} s = ${((100 * limit) / seconds).toFixed(0)} % of ours; ${agreement}`,
+  });
+}
+
+export const suite: BenchSuite = {
+  name: 'timeseries',
+  description: 'runExtraction mean+median, 10k and 1M cells × 1898 years (PaleoCAR-shaped) vs rasterio+numpy',
+  async run(ctx) {
+    for (const layout of ['band', 'pixel'] as const) {
+      const ds = await ensurePaleocarDataset({ bands: 100, files: 19, layout, dataDir: ctx.dataDir, log: ctx.log });
+      const rate = await inflateRate(ds);
+      ctx.log(`node:zlib inflate: ${(rate / 1e6).toFixed(0)} MB/s compressed per core`);
+      await runCase(ctx, ds, layout, '10 000 cells', box(ds, 700, 700, 100), Math.min(ctx.reps, 3), 2, rate);
+      await runCase(ctx, ds, layout, '1 000 000 cells', box(ds, 300, 200, 1000), 1, 60, rate);
+    }
+  },
+};
