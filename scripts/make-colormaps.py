@@ -15,6 +15,8 @@ from the reversed forward table.
 
 Run with Debian's matplotlib (apt-get install python3-matplotlib; generated with 3.6.3):
     /usr/bin/python3 scripts/make-colormaps.py > src/registry/colormaps.data.ts
+    npx prettier --write src/registry/colormaps.data.ts
+src/registry/colormaps.test.ts re-derives every table from matplotlib (when present) and compares.
 """
 import sys
 
