@@ -361,6 +361,40 @@ describe('writeCog errors', () => {
   });
 });
 
+describe('writeCog memory bound', () => {
+  it('asks readRows for one strip of one band at a time, in file order, each row once', async () => {
+    const w = 50;
+    const h = 70;
+    const calls: string[] = [];
+    const path = join(dir, 'strips.tif');
+    for (const interleave of ['pixel', 'band'] as const) {
+      calls.length = 0;
+      await writeCog(path, {
+        width: w,
+        height: h,
+        bands: 2,
+        dtype: 'uint8',
+        crs: 4326,
+        transform: [1, 0, 0, 0, -1, 0],
+        blockSize: 16,
+        interleave,
+        // 2 rows of blocks of both bands: 2 × 16 × 50 × 2 = 3200 bytes.
+        maxStripBytes: 3200,
+        readRows: (b, r, n) => {
+          calls.push(`${b}:${r}+${n}`);
+          return new Uint8Array(w * n).fill(b);
+        },
+      });
+      const strips = ['0+32', '32+32', '64+6'];
+      expect(calls, interleave).toEqual(
+        interleave === 'pixel'
+          ? strips.flatMap((s) => [`1:${s}`, `2:${s}`])
+          : [1, 2].flatMap((b) => ['0+64', '64+6'].map((s) => `${b}:${s}`)),
+      );
+    }
+  });
+});
+
 describe('writer kernels', () => {
   it('predictor 2 undone by a running sum gives the input back (any width, spp)', () => {
     fc.assert(

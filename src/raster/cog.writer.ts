@@ -74,6 +74,11 @@ export interface CogWriteSpec {
   bigTiff?: boolean | 'auto';
   /** Blocks compressed at once on the libuv pool. Default 4. */
   concurrency?: number;
+  /**
+   * Memory bound: uncompressed bytes asked of `readRows` per strip (all bands of a strip for 'pixel', one band
+   * for 'band'), rounded down to whole rows of blocks but never less than one. Default 32 MiB.
+   */
+  maxStripBytes?: number;
 }
 
 /** Where each block of a level landed in that level's temp file (data start, after the leader). */

@@ -115,6 +115,8 @@ export function validateSpec(spec: CogWriteSpec): ResolvedSpec {
   }
   const concurrency = spec.concurrency ?? 4;
   if (!isPositiveInt(concurrency)) throw bad(`concurrency must be a positive integer; got ${concurrency}.`);
+  const stripBudgetBytes = spec.maxStripBytes ?? 32 * 1024 * 1024;
+  if (!isPositiveInt(stripBudgetBytes)) throw bad(`maxStripBytes must be a positive integer; got ${stripBudgetBytes}.`);
   const resampling = spec.resampling ?? 'average';
   if (resampling !== 'average' && resampling !== 'nearest') throw bad(`resampling must be 'average' or 'nearest'.`);
   return {
@@ -135,7 +137,7 @@ export function validateSpec(spec: CogWriteSpec): ResolvedSpec {
     resampling,
     bigTiff: spec.bigTiff ?? 'auto',
     concurrency,
-    stripBudgetBytes: 32 * 1024 * 1024,
+    stripBudgetBytes,
   };
 }
 
