@@ -194,6 +194,9 @@ function walkSegment(
   while (x >= 0 && x < xEnd) {
     const col = Math.floor(x);
     const row = Math.floor(y);
+    // y is monotone along the walk: once it has left the window's rows it cannot return (GDAL walks on; the
+    // result is the same, and a long steep edge cannot spin here).
+    if ((slope > 0 && row >= height) || (slope < 0 && row < 0)) break;
     if (row >= 0 && row < height) burn(mask, width, height, col, row);
     let stepX = Math.floor(x + 1) - x;
     let stepY = stepX * slope;
