@@ -11,6 +11,7 @@ import type { AppDeps, ExtractionOutput, ExtractionService, ReadinessCheck } fro
 import type { Config } from './config/config.js';
 import { AppError, isAppError } from './errors.js';
 import { Metrics } from './http/metrics.js';
+import { tilesRoutes } from './http/routes/tiles.js';
 import type { JobStore } from './jobs/job.js';
 import { FsJobStore } from './jobs/job.store.fs.js';
 import { MemoryJobStore } from './jobs/job.store.memory.js';
@@ -186,6 +187,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       filename: new URL(`./cli/extract.worker.${ext}`, import.meta.url),
       size: config.workerPoolSize,
       workerData: { config },
+      onError: (err) => options.log?.error({ err }, 'extraction worker error'),
     });
   }
   const extraction: ExtractionService = {
@@ -238,10 +240,18 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     extraction,
     readiness,
     metrics,
+    // Tiles render in-process from the same registry, lookups and COG cache.
     extraRoutes: async (app: FastifyInstance) => {
-      // Registration point for helper H's tiles routes: `await app.register(tilesRoutes({...runtime pieces}))`
-      // goes here once src/http/routes/tiles.ts lands.
-      void app;
+      await app.register(
+        tilesRoutes({
+          registry: runtime.registry,
+          colormaps: runtime.colormaps,
+          lookups: runtime.lookups,
+          openCog: runtime.openCog,
+          baseUrl: runtime.baseUrl,
+          cacheMaxAge: config.tileMaxAge,
+        }),
+      );
     },
     async close() {
       await queue.close();

@@ -51,7 +51,7 @@ export async function run(
       }
       const started = Date.now();
       const { writeDemoDataset } = await import('./demo.js');
-      await writeDemoDataset(dir);
+      await writeDemoDataset(dir, { log: (m) => process.stderr.write(`${m}\n`) });
       process.stderr.write(`Demo dataset written to ${dir}/ in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
       return 0;
     }

@@ -44,7 +44,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: 'storage_base_url',
     kind: 'string',
     doc: 'Root that lookup.json `file` paths are relative to: a local directory, `s3://bucket/prefix` or `http(s)://…`.',
-    defaultText: 'demo-data',
+    defaultText: 'demo-data/storage',
   },
   {
     key: 's3_endpoint',
@@ -205,7 +205,7 @@ export const ConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8000),
   registryPath: z.string().min(1).default('demo-data/metadata.yml'),
   colormapsPath: z.string().min(1).default('demo-data/colormaps.json'),
-  storageBaseUrl: z.string().min(1).default('demo-data'),
+  storageBaseUrl: z.string().min(1).default('demo-data/storage'),
   s3Endpoint: z.string().optional(),
   s3Region: z.string().min(1).default('us-east-1'),
   s3ForcePathStyle: z.boolean().default(false),

@@ -34,6 +34,8 @@ export interface WorkerPoolOptions {
   workerData?: unknown;
   /** How long a worker may take to honour an abort before it is terminated (ms). Default 2000. */
   abortGraceMs?: number;
+  /** Told about worker errors that happen outside a task. */
+  onError?(err: unknown): void;
 }
 
 /** What travels to the worker. */
@@ -57,8 +59,11 @@ export function createWorkerPool<T, R>(options: WorkerPoolOptions): WorkerPool<T
     // Keep the threads (and their caches) alive between jobs.
     idleTimeout: Number.MAX_SAFE_INTEGER,
     workerData: options.workerData,
-    execArgv: isTs ? ['--import', 'tsx'] : [],
+    // Resolved from here, not from the process's cwd (`skope serve` may run anywhere).
+    execArgv: isTs ? ['--import', import.meta.resolve('tsx')] : [],
   });
+  // A worker that fails outside a task (e.g. cannot start) must not crash the server: its tasks reject instead.
+  piscina.on('error', (err: unknown) => options.onError?.(err));
   const grace = options.abortGraceMs ?? 2000;
 
   return {
