@@ -103,6 +103,14 @@ describe('HttpSource against a local range server with faults', () => {
     expect(ranged().map((r) => r.range)).toEqual(['bytes=1000-7999', 'bytes=4000-7999', 'bytes=7000-7999']);
   });
 
+  it('sends URL credentials as Basic auth and keeps them (and query strings) out of messages', async () => {
+    const url = server.url('/nope.bin?X-Amz-Signature=abc').replace('http://', 'http://user:s%40cret@');
+    const err: unknown = await new HttpSource(url, fast).fetch(0, 10).catch((e: unknown) => e);
+    expect(isAppError(err, 'source_not_found')).toBe(true);
+    expect((err as Error).message).toBe(`Not found: ${server.url('/nope.bin')}?… (HTTP 404 Not Found).`);
+    expect(server.requests[0]?.authorization).toBe(`Basic ${Buffer.from('user:s@cret').toString('base64')}`);
+  });
+
   it('falls back to a 0-0 range when HEAD is refused', async () => {
     server.allowHead = false;
     const h = await source().head();

@@ -32,6 +32,16 @@ function parseContentRange(value: string | null): { start?: number; end?: number
   };
 }
 
+/** `url` without user, password or query string, for messages that reach clients and logs. */
+export function redactUrl(url: URL): string {
+  const u = new URL(url.href);
+  u.username = '';
+  u.password = '';
+  const hadQuery = u.search !== '';
+  u.search = '';
+  return hadQuery ? `${u.href}?…` : u.href;
+}
+
 /** The body; a connection that drops mid-body is a truncated body (retryable, `source_read_error` at the end). */
 async function readBody(res: Response): Promise<ArrayBuffer> {
   try {
@@ -47,20 +57,34 @@ export class HttpSource implements ByteSource {
   metadata?: SourceMetadata;
   readonly #policy: Required<RetryOptions>;
   readonly #headers: Record<string, string>;
+  /** The URL as shown in messages: no credentials, no query string (it may hold a signature). */
+  readonly #shown: string;
   readonly #read: MergedRead;
 
   constructor(url: string | URL, options: HttpSourceOptions = {}) {
-    this.url = new URL(url);
-    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') {
-      throw new AppError('invalid_request', `Not an HTTP(S) URL: ${this.url.href}.`);
+    const parsed = new URL(url);
+    this.#shown = redactUrl(parsed);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new AppError('invalid_request', `Not an HTTP(S) URL: ${this.#shown}.`);
     }
+    // fetch() refuses URLs with credentials: move them to a Basic authorization header.
+    const auth: Record<string, string> = {};
+    if (parsed.username !== '' || parsed.password !== '') {
+      const user = decodeURIComponent(parsed.username);
+      const pass = decodeURIComponent(parsed.password);
+      auth['authorization'] = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+      parsed.username = '';
+      parsed.password = '';
+    }
+    this.url = parsed;
     this.#policy = {
       retries: options.retries ?? DEFAULT_RETRY.retries,
       timeoutMs: options.timeoutMs ?? DEFAULT_RETRY.timeoutMs,
       baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
       maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
     };
-    this.#headers = options.headers ?? {};
+    // identity: a transparently decompressed body would not match the byte range asked for.
+    this.#headers = { 'accept-encoding': 'identity', ...auth, ...options.headers };
     this.#read = createRangeMerger((o, l, s) => this.#readFull(o, l, s), { maxGapBytes: 32 * 1024, ...options.merge });
   }
 
@@ -78,7 +102,7 @@ export class HttpSource implements ByteSource {
   }
 
   async head(options?: FetchOptions): Promise<{ size: number; etag?: string }> {
-    const meta = await withRetry(this.url.href, this.#policy, options?.signal, async (signal) => {
+    const meta = await withRetry(this.#shown, this.#policy, options?.signal, async (signal) => {
       const res = await fetch(this.url, { method: 'HEAD', headers: this.#headers, signal });
       // Only "missing" and server trouble are final for HEAD; anything else (405, 403 on HEAD…) gets the probe.
       if (res.status === 404 || res.status === 410 || res.status >= 500) this.#checkStatus(res);
@@ -109,13 +133,13 @@ export class HttpSource implements ByteSource {
     if (res.ok || res.status === 416) return;
     const what = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
     if (res.status === 404 || res.status === 410) {
-      throw new AppError('source_not_found', `Not found: ${this.url.href} (${what}).`);
+      throw new AppError('source_not_found', `Not found: ${this.#shown} (${what}).`);
     }
     if (res.status >= 500 || res.status === 429 || res.status === 408) throw new RetryableError('unavailable', what);
     if (res.status === 401 || res.status === 403) {
-      throw new AppError('source_unavailable', `Access denied to ${this.url.href} (${what}).`);
+      throw new AppError('source_unavailable', `Access denied to ${this.#shown} (${what}).`);
     }
-    throw new AppError('source_read_error', `Reading ${this.url.href} failed: ${what}.`);
+    throw new AppError('source_read_error', `Reading ${this.#shown} failed: ${what}.`);
   }
 
   /**
@@ -142,9 +166,9 @@ export class HttpSource implements ByteSource {
 
   /** One ranged GET with retries. Resolves with the bytes, fewer only at the end of the object. */
   #readRange(offset: number, length: number, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
-    return withRetry(this.url.href, this.#policy, signal, async (attemptSignal) => {
+    return withRetry(this.#shown, this.#policy, signal, async (attemptSignal) => {
       const res = await fetch(this.url, {
-        headers: { ...this.#headers, range: `bytes=${offset}-${offset + length - 1}`, 'accept-encoding': 'identity' },
+        headers: { ...this.#headers, range: `bytes=${offset}-${offset + length - 1}` },
         signal: attemptSignal,
       });
       this.#checkStatus(res);
@@ -161,7 +185,7 @@ export class HttpSource implements ByteSource {
           await res.body?.cancel();
           throw new AppError(
             'source_read_error',
-            `Reading ${this.url.href} failed: asked for bytes ${offset}-${offset + length - 1}, got Content-Range ${String(res.headers.get('content-range'))}.`,
+            `Reading ${this.#shown} failed: asked for bytes ${offset}-${offset + length - 1}, got Content-Range ${String(res.headers.get('content-range'))}.`,
           );
         }
         if (cr.total !== undefined) this.#learn(cr.total, versionOf(res));

@@ -14,6 +14,7 @@ export interface SeenRequest {
   method: string;
   path: string;
   range: string | undefined;
+  authorization: string | undefined;
 }
 
 /** Handle on a running test server. */
@@ -49,7 +50,7 @@ export async function startRangeServer(): Promise<RangeServer> {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const range = req.headers.range;
-    requests.push({ method: req.method ?? 'GET', path, range });
+    requests.push({ method: req.method ?? 'GET', path, range, authorization: req.headers.authorization });
     const fault = faults.shift();
     if (fault === 'reset') {
       req.socket.destroy();
