@@ -59,6 +59,9 @@ describe('parseCustomColormaps', () => {
       'skope-precip': SKOPE_PRECIP,
     });
     expect(parseCustomColormaps('{}', 'x')).toEqual({});
+    const odd = parseCustomColormaps('{"__proto__": ["#000000", "#ffffff"]}', 'x');
+    expect(Object.keys(odd)).toEqual(['__proto__']);
+    expect(createColormapSet(odd).get('__proto__')?.stops).toEqual(['#000000', '#ffffff']);
   });
 
   it.each([

@@ -75,7 +75,7 @@ export function parseCustomColormaps(jsonText: string, source: string): Record<s
       details: { source },
     });
   }
-  const out: Record<string, string[]> = {};
+  const out: [string, string[]][] = [];
   for (const [name, stops] of Object.entries(data)) {
     if (name.trim() === '')
       throw new AppError('colormap_invalid', `Colormaps file ${source} has an empty colormap name.`);
@@ -88,9 +88,10 @@ export function parseCustomColormaps(jsonText: string, source: string): Record<s
     });
     // Validates every stop and the count now, so a bad file fails at startup, not at the first tile.
     interpolateStops(list, name);
-    out[name] = list;
+    out.push([name, list]);
   }
-  return out;
+  // fromEntries defines own properties, so even a map called "__proto__" survives.
+  return Object.fromEntries(out);
 }
 
 /**
