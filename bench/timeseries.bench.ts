@@ -22,6 +22,7 @@ const TSX = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
 
 interface ChildResult {
   runs: number[];
+  cpu: number[];
   bytes: number[];
   maxRssMB: number;
   n_cells: number;
@@ -136,7 +137,8 @@ async function runCase(
     reference: refSeconds,
     target: { speedup: 3, max: target },
     note:
-      `peak RSS ${ours.maxRssMB.toFixed(0)} MB (≤ 1024), ${(bytes / 1e6).toFixed(0)} MB compressed read, ` +
+      `CPU ${median(ours.cpu).toFixed(2)} s, peak RSS ${ours.maxRssMB.toFixed(0)} MB (≤ 1024), ` +
+      `${(bytes / 1e6).toFixed(0)} MB compressed read, ` +
       `physical limit ${limit.toFixed(2)} s = ${((100 * limit) / seconds).toFixed(0)} % of ours; ${agreement}`,
   });
 }

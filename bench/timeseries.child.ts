@@ -2,7 +2,7 @@
  * One side of the timeseries benchmark, run in its own process so its peak RSS is its own: builds the service's
  * extraction dependencies over a generated PaleoCAR-shaped dataset (registry, lookup store, file sources, the
  * COG reader with a block cache — as src/deps.ts does), runs `runExtraction` for one polygon `reps` times and
- * prints JSON: wall seconds per run, peak RSS, compressed bytes read per run, n_cells and a few values.
+ * prints JSON: wall and CPU seconds per run (CPU includes the libuv inflate threads), peak RSS, compressed bytes read per run, n_cells and a few values.
  *
  * Usage: tsx bench/timeseries.child.ts '<json {root, polygon, reps, blockCacheBytes}>'
  */
@@ -82,20 +82,25 @@ async function main(): Promise<void> {
     time_range: null,
   };
   const runs: number[] = [];
+  const cpu: number[] = [];
   const bytes: number[] = [];
   let out: Awaited<ReturnType<typeof runExtraction>> | null = null;
   for (let i = 0; i < args.reps; i++) {
     blockCache?.clear(); // every run decodes from the file, as a fresh job on a cold cache would
     counter.bytes = 0;
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     out = await runExtraction(request, deps, { signal: new AbortController().signal });
     runs.push((performance.now() - t0) / 1000);
+    const c1 = process.cpuUsage(c0);
+    cpu.push((c1.user + c1.system) / 1e6);
     bytes.push(counter.bytes);
   }
   const base = out?.base_series;
   process.stdout.write(
     JSON.stringify({
       runs,
+      cpu,
       bytes,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
       n_cells: out?.result.n_cells,
