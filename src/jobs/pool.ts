@@ -6,6 +6,8 @@
  * the worker stops reading and keeps its caches), then forced after a grace period (piscina terminates the thread).
  * Errors cross the thread boundary as `{code, message}` and are re-thrown as AppError.
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AppError, type ErrorCode } from '../errors.js';
@@ -60,7 +62,7 @@ export function createWorkerPool<T, R>(options: WorkerPoolOptions): WorkerPool<T
     idleTimeout: Number.MAX_SAFE_INTEGER,
     workerData: options.workerData,
     // Resolved from here, not from the process's cwd (`skope serve` may run anywhere).
-    execArgv: isTs ? ['--import', import.meta.resolve('tsx')] : [],
+    execArgv: isTs ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
   });
   // A worker that fails outside a task (e.g. cannot start) must not crash the server: its tasks reject instead.
   piscina.on('error', (err: unknown) => options.onError?.(err));

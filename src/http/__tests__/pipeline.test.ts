@@ -47,6 +47,28 @@ describe('U§8.3 pipeline over HTTP', () => {
     expect(res.json()).toEqual({ detail: 'Not Found: GET /settings', code: 'not_found' });
   });
 
+  it('tile_uses_registry_colormap_when_override_is_absent_or_invalid (×2)', async () => {
+    const viridis = await app.inject({ method: 'GET', url: '/tiles/test-annual/ppt/0001/0/0/0?colormap=viridis' });
+    expect(viridis.statusCode).toBe(200);
+    expect(viridis.headers['content-type']).toBe('image/png');
+    for (const query of ['', '?colormap=undefined']) {
+      const res = await app.inject({ method: 'GET', url: `/tiles/test-annual/ppt/0001/0/0/0${query}` });
+      expect(res.statusCode).toBe(200);
+      // The registry's colormap (viridis by default) was used: the same image as asking for viridis.
+      expect(res.rawPayload.equals(viridis.rawPayload)).toBe(true);
+    }
+    const magma = await app.inject({ method: 'GET', url: '/tiles/test-annual/ppt/0001/0/0/0?colormap=magma' });
+    expect(magma.rawPayload.equals(viridis.rawPayload)).toBe(false);
+  });
+
+  it('tile_rejects_invalid_style_parameters (×4)', async () => {
+    for (const query of ['colormap=../viridis', 'rescale=0', 'rescale=nan,100', 'rescale=100,0']) {
+      const res = await app.inject({ method: 'GET', url: `/tiles/test-annual/ppt/0001/0/0/0?${query}` });
+      expect(res.statusCode, query).toBe(422);
+      expect(typeof res.json<{ detail: unknown }>().detail).toBe('string');
+    }
+  });
+
   it('extract_annual_full_range_succeeds (single cell: values, n_cells, area, summary)', async () => {
     const { status } = await extractAndWait(app, extractPayload());
     expect(status['status']).toBe('SUCCESS');
