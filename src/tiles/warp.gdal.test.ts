@@ -3,12 +3,12 @@
  * tile's EPSG:3857 bounds and size, both rescaled to colormap codes. Nearest: ≥ 99.9 % identical and every
  * other pixel takes a cell adjacent to ours.
  */
-import proj4 from 'proj4';
 import { describe, expect, it } from 'vitest';
 import { HAS_GDAL, requireTool } from '../../test/support/env.js';
 import { fixture, gdalLevels, gdalReadLevel, gdalwarpTile } from '../../test/fixtures/tiles/gdal.js';
 import type { TileCrs } from './tile.crs.js';
-import { geographicTileCrs } from './tile.crs.js';
+import { geographicTileCrs, tileCrsFrom } from './tile.crs.js';
+import { resolveCrs } from '../geo/crs.js';
 import { latToMercatorY, lonToMercatorX, MERCATOR_HALF } from './tile.matrix.js';
 import type { TileAddress } from './tile.matrix.js';
 import { planTile } from './tile.plan.js';
@@ -24,16 +24,6 @@ function tileAt(lon: number, lat: number, z: number): TileAddress {
   const x = Math.floor(((lonToMercatorX(lon) + MERCATOR_HALF) / (2 * MERCATOR_HALF)) * n);
   const y = Math.floor(((MERCATOR_HALF - latToMercatorY(lat)) / (2 * MERCATOR_HALF)) * n);
   return { z, x, y };
-}
-
-function utmCrs(code: string, def: string): TileCrs {
-  const conv = proj4('EPSG:4326', def);
-  return {
-    code,
-    geographic: false,
-    fromLonLat: (lon, lat) => conv.forward([lon, lat]) as [number, number],
-    toLonLat: (x, y) => conv.inverse([x, y]) as [number, number],
-  };
 }
 
 interface Case {
@@ -89,7 +79,7 @@ const CASES: Case[] = [
   {
     file: 'utm12.tif',
     band: 1,
-    crs: utmCrs('EPSG:32612', '+proj=utm +zone=12 +datum=WGS84 +units=m +no_defs'),
+    crs: tileCrsFrom(resolveCrs('EPSG:32612')),
     rescale: { lo: -500, hi: 1500 },
     at: [-111.6, 37.7],
     zooms: [

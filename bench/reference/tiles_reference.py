@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Python reference for the tile benchmark (bench/tiles.bench.ts): the rio-tiler path TiTiler takes for
+`/cog/tiles/WebMercatorQuad/{z}/{x}/{y}?bidx=…&colormap_name=…&rescale=lo,hi`:
+rasterio WarpedVRT (EPSG:3857, the tile's transform, nearest) read of one band with its mask, numpy linear rescale
+to uint8, a 256-entry colormap lookup to RGBA (alpha from the mask), and a PNG encode with Pillow.
+
+Usage:
+  tiles_reference.py SPEC.json
+      SPEC = {"path", "bidx", "rescale": [lo, hi], "lut": [[r,g,b,a] × 256], "tiles": [[z,x,y], …],
+              "reps": n, "procs": p, "size": 256}
+      Renders every tile once as warm-up, then `reps` passes over the tile set on one core (per-tile seconds),
+      then the tile set spread over `procs` processes (tiles/s, wall clock, each process warm).
+      Prints {"per_tile": [s, …], "p50": s, "p99": s, "tiles_per_s_parallel": n, "bytes": total PNG bytes}.
+The dataset stays open across tiles (warm, as a long-lived TiTiler worker with GDAL's caches).
+"""
+import io
+import json
+import math
+import multiprocessing as mp
+import statistics
+import sys
+import time
+
+import numpy as np
+import rasterio
+from PIL import Image
+from rasterio.enums import Resampling
+from rasterio.transform import from_bounds
+from rasterio.vrt import WarpedVRT
+
+HALF = 20037508.342789244
+
+
+def tile_bounds(z, x, y):
+    size = 2 * HALF / 2**z
+    minx = -HALF + x * size
+    maxy = HALF - y * size
+    return minx, maxy - size, minx + size, maxy
+
+
+class Renderer:
+    def __init__(self, spec):
+        self.spec = spec
+        self.src = rasterio.open(spec["path"])
+        self.lut = np.array(spec["lut"], dtype=np.uint8)
+        self.lo, self.hi = spec["rescale"]
+        self.size = spec.get("size", 256)
+
+    def render(self, z, x, y):
+        size = self.size
+        bounds = tile_bounds(z, x, y)
+        transform = from_bounds(*bounds, size, size)
+        with WarpedVRT(
+            self.src,
+            crs="EPSG:3857",
+            transform=transform,
+            width=size,
+            height=size,
+            resampling=Resampling.nearest,
+            nodata=self.src.nodata,
+        ) as vrt:
+            data = vrt.read(self.spec["bidx"], masked=True)
+        mask = ~np.ma.getmaskarray(data)
+        arr = np.ma.getdata(data).astype("float64")
+        arr = np.clip(arr, self.lo, self.hi) - self.lo
+        arr = arr / np.float64(self.hi - self.lo) * 255.0
+        idx = arr.astype(np.uint8)
+        rgba = self.lut[idx]
+        rgba[..., 3] = np.where(mask, rgba[..., 3], 0)
+        buf = io.BytesIO()
+        Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
+        return buf.getvalue()
+
+
+_worker = None
+
+
+def _init(spec):
+    global _worker
+    _worker = Renderer(spec)
+    for z, x, y in spec["tiles"]:  # warm this process
+        _worker.render(z, x, y)
+
+
+def _render(t):
+    return len(_worker.render(*t))
+
+
+def main():
+    spec = json.load(open(sys.argv[1]))
+    r = Renderer(spec)
+    tiles = [tuple(t) for t in spec["tiles"]]
+    total = 0
+    for t in tiles:
+        total += len(r.render(*t))
+    per_tile = []
+    for _ in range(spec["reps"]):
+        for t in tiles:
+            t0 = time.perf_counter()
+            r.render(*t)
+            per_tile.append(time.perf_counter() - t0)
+    per_tile.sort()
+    p99 = per_tile[min(len(per_tile) - 1, math.ceil(0.99 * len(per_tile)) - 1)]
+    procs = spec.get("procs", 2)
+    work = tiles * spec["reps"]
+    with mp.Pool(procs, initializer=_init, initargs=(spec,)) as pool:
+        pool.map(_render, tiles[:procs], chunksize=1)  # make sure every worker finished its warm-up
+        t0 = time.perf_counter()
+        pool.map(_render, work, chunksize=4)
+        wall = time.perf_counter() - t0
+    print(
+        json.dumps(
+            {
+                "per_tile": per_tile,
+                "p50": statistics.median(per_tile),
+                "p99": p99,
+                "tiles_per_s_parallel": len(work) / wall,
+                "bytes": total,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
