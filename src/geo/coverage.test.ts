@@ -105,19 +105,20 @@ describe('computeCoverage on the upstream 5×5 grid', () => {
 const GRID: Affine = [0.5, 0, -10, 0, -0.5, 10];
 
 /** A random simple polygon: a star around a centre (concave, any orientation and starting vertex). */
-const starArb = fc
+const centredStarArb = fc
   .record({
     cx: fc.double({ min: -6, max: 6, noNaN: true }),
     cy: fc.double({ min: -6, max: 6, noNaN: true }),
     radii: fc.array(fc.double({ min: 0.3, max: 3, noNaN: true }), { minLength: 3, maxLength: 24 }),
   })
-  .map(({ cx, cy, radii }): Position[] => {
+  .map(({ cx, cy, radii }): { ring: Position[]; cx: number; cy: number } => {
     const pts = radii.map((r, i): Position => {
       const a = (2 * Math.PI * i) / radii.length;
       return [cx + r * Math.cos(a), cy + r * Math.sin(a)];
     });
-    return [...pts, pts[0] as Position];
+    return { ring: [...pts, pts[0] as Position], cx, cy };
   });
+const starArb = centredStarArb.map((s) => s.ring);
 
 function coverageOf(rings: Position[][], mode: CoverageMode, t: Affine = GRID): ReturnType<typeof computeCoverage> {
   const area: ProjectedArea = projectArea(
@@ -253,5 +254,42 @@ describe('coverage properties', () => {
     const centre = computeCoverage(area, w, t, 'centre');
     // The centre count approximates the area in cells to within the boundary cells.
     expect(Math.abs(centre.nCells - shoelace(pts) * 1e4)).toBeLessThan(frac.nCells - centre.nCells + 1);
+  });
+});
+
+describe('fractional coverage against polygon clipping', () => {
+  it('each weight equals the area of the polygon clipped to the cell (an independent computation)', async () => {
+    const { default: clip } = await import('polygon-clipping');
+    const t: Affine = [0.5, 0, -10, 0, -0.5, 10];
+    fc.assert(
+      fc.property(centredStarArb, centredStarArb, ({ ring: outer, cx, cy }, inner) => {
+        // A concave star with a hole: the second star shrunk to a radius ≤ 0.12 about the first one's centre, which
+        // keeps it inside (every edge of the outer star passes at least 0.15 from its centre).
+        const hole: Position[] = inner.ring.map(([x, y]) => [cx + (x - inner.cx) * 0.04, cy + (y - inner.cy) * 0.04]);
+        const rings = [outer, hole];
+        const c = coverageOf(rings, 'fractional', t);
+        let worst = 0;
+        for (let r = 0; r < 40; r++) {
+          for (let col = 0; col < 40; col++) {
+            const x0 = -10 + col * 0.5;
+            const y1 = 10 - r * 0.5;
+            const cell: Position[] = [
+              [x0, y1 - 0.5],
+              [x0 + 0.5, y1 - 0.5],
+              [x0 + 0.5, y1],
+              [x0, y1],
+              [x0, y1 - 0.5],
+            ];
+            let expected = 0;
+            for (const p of clip.intersection([cell], rings)) {
+              p.forEach((ring, i) => (expected += (i === 0 ? 1 : -1) * shoelace(ring)));
+            }
+            worst = Math.max(worst, Math.abs(c.weights[r * 40 + col]! - expected / 0.25));
+          }
+        }
+        expect(worst).toBeLessThan(1e-9);
+      }),
+      { numRuns: 12 },
+    );
   });
 });
