@@ -279,47 +279,75 @@ describe('writeCog read back by GDAL', () => {
     },
   );
 
-  it.runIf(gdal)('writes projected GeoKeys, a rotated transform, BigTIFF and explicit overview lists', async () => {
-    const w = 70;
-    const h = 50;
-    const data = u16(w, h, 3);
-    const base = {
-      width: w,
-      height: h,
-      bands: 1,
-      dtype: 'uint16',
-      blockSize: 32,
-      readRows: (_b: number, r: number, n: number) => data.slice(r * w, (r + n) * w),
-    } as const;
-    const utm = join(dir, 'utm.tif');
-    await writeCog(utm, {
-      ...base,
-      crs: 32612,
-      transform: [800, 0, 500000, 0, -800, 4100000],
-      overviews: [2, 8],
-      bigTiff: true,
-    });
-    const info = JSON.parse(execFileSync('gdalinfo', ['-json', utm], { encoding: 'utf8' })) as {
-      stac: Record<string, unknown>;
-      geoTransform: number[];
-      bands: { overviews: { size: number[] }[] }[];
-    };
-    expect(info.stac['proj:epsg']).toBe(32612);
-    expect(info.geoTransform).toEqual([500000, 800, 0, 4100000, 0, -800]);
-    expect(info.bands[0]?.overviews).toEqual([{ size: [35, 25] }, { size: [9, 7] }]);
-    expect(validate(utm)).toContain('is a valid cloud optimized GeoTIFF');
-    const head = execFileSync('head', ['-c', '4', utm]);
-    expect([...head]).toEqual([0x49, 0x49, 43, 0]);
+  it.runIf(gdal)(
+    'writes projected GeoKeys, a rotated transform, BigTIFF, NaN nodata and explicit overview lists',
+    async () => {
+      const w = 70;
+      const h = 50;
+      const data = u16(w, h, 3);
+      const base = {
+        width: w,
+        height: h,
+        bands: 1,
+        dtype: 'uint16',
+        blockSize: 32,
+        readRows: (_b: number, r: number, n: number) => data.slice(r * w, (r + n) * w),
+      } as const;
+      const utm = join(dir, 'utm.tif');
+      await writeCog(utm, {
+        ...base,
+        crs: 32612,
+        transform: [800, 0, 500000, 0, -800, 4100000],
+        overviews: [2, 8],
+        bigTiff: true,
+      });
+      const info = JSON.parse(execFileSync('gdalinfo', ['-json', utm], { encoding: 'utf8' })) as {
+        stac: Record<string, unknown>;
+        geoTransform: number[];
+        bands: { overviews: { size: number[] }[] }[];
+      };
+      expect(info.stac['proj:epsg']).toBe(32612);
+      expect(info.geoTransform).toEqual([500000, 800, 0, 4100000, 0, -800]);
+      expect(info.bands[0]?.overviews).toEqual([{ size: [35, 25] }, { size: [9, 7] }]);
+      expect(validate(utm)).toContain('is a valid cloud optimized GeoTIFF');
+      const head = execFileSync('head', ['-c', '4', utm]);
+      expect([...head]).toEqual([0x49, 0x49, 43, 0]);
 
-    const rotated = join(dir, 'rotated.tif');
-    await writeCog(rotated, { ...base, crs: 'EPSG:4326', transform: [0.5, 0.1, -120, 0.2, -0.5, 45], overviews: [] });
-    const rinfo = JSON.parse(execFileSync('gdalinfo', ['-json', rotated], { encoding: 'utf8' })) as {
-      geoTransform: number[];
-      bands: { overviews?: unknown[] }[];
-    };
-    expect(rinfo.geoTransform).toEqual([-120, 0.5, 0.1, 45, 0.2, -0.5]);
-    expect(rinfo.bands[0]?.overviews ?? []).toEqual([]);
-  });
+      const source = new FileSource(utm);
+      const cog = await openCog(source);
+      expect(cog.metadata.crs).toBe('EPSG:32612');
+      expect((await cog.read({ bands: [1], window: { col: 0, row: 0, width: w, height: h } })).data).toEqual(data);
+      await cog.close();
+      await source.close();
+
+      const nanPath = join(dir, 'nan.tif');
+      const f32 = Float32Array.from({ length: w * h }, (_, i) => (i % 5 === 0 ? NaN : i / 4));
+      await writeCog(nanPath, {
+        ...base,
+        dtype: 'float32',
+        nodata: NaN,
+        crs: 4326,
+        transform: [1, 0, 0, 0, -1, 0],
+        readRows: (_b, r, n) => f32.slice(r * w, (r + n) * w),
+      });
+      const ninfo = JSON.parse(execFileSync('gdalinfo', ['-json', '-stats', nanPath], { encoding: 'utf8' })) as {
+        bands: { noDataValue: unknown; mean: number }[];
+      };
+      expect(ninfo.bands[0]?.noDataValue).toBe('NaN');
+      // Mean of i/4 over the cells with i % 5 ≠ 0 (GDAL skips NaN nodata).
+      const valid = [...f32].filter((v) => !Number.isNaN(v));
+      expect(ninfo.bands[0]?.mean).toBeCloseTo(valid.reduce((a, b) => a + b, 0) / valid.length, 6);
+
+      const rotated = join(dir, 'rotated.tif');
+      await writeCog(rotated, { ...base, crs: 'EPSG:4326', transform: [0.5, 0.1, -120, 0.2, -0.5, 45], overviews: [] });
+      const rinfo = JSON.parse(execFileSync('gdalinfo', ['-json', rotated], { encoding: 'utf8' })) as {
+        geoTransform: number[];
+        bands: { overviews?: unknown[] }[];
+      };
+      expect(rinfo.geoTransform).toEqual([-120, 0.5, 0.1, 45, 0.2, -0.5]);
+      expect(rinfo.bands[0]?.overviews ?? []).toEqual([]);
+    },
+  );
 });
 
 describe('writeCog errors', () => {
