@@ -46,17 +46,12 @@ export function copyPixelInterleaved(
     }
     // Source index of column c is srcRow + c·samples.
     const srcRow = ((r - y0) * blockWidth - x0) * samples;
-    if (nb === 1) {
-      const s = srcOff[0]!;
-      for (let c = c0; c < c1; c++) out[dstRow + c] = block[srcRow + c * samples + s]!;
-    } else {
-      // Pixel-major: read each pixel's samples contiguously and write nb sequential output streams, so a
-      // 100-band block is streamed through the cache once rather than once per band.
-      for (let c = c0; c < c1; c++) {
-        const sp = srcRow + c * samples;
-        const dp = dstRow + c;
-        for (let i = 0; i < nb; i++) out[dstOff[i]! + dp] = block[sp + srcOff[i]!]!;
-      }
+    // Band-outer within one row: a row of a 100-band 256-pixel block is 51 KB, so it stays in cache while each band
+    // is gathered with a fixed stride and written sequentially (faster than pixel-major scatter to nb outputs).
+    for (let i = 0; i < nb; i++) {
+      let s = srcRow + c0 * samples + srcOff[i]!;
+      const d0 = dstOff[i]! + dstRow;
+      for (let c = c0; c < c1; c++, s += samples) out[d0 + c] = block[s]!;
     }
   }
 }

@@ -17,57 +17,65 @@ const MAX_CODES = 4096;
  * @throws Error on an invalid code or when the data ends before the output is full.
  */
 export function lzwDecode(src: Uint8Array, expectedBytes: number): Uint8Array {
-  const out = new Uint8Array(expectedBytes);
+  // Slack of one maximal string (4096 bytes) lets every copy run unchecked; the result is trimmed to size.
+  const out = new Uint8Array(expectedBytes + MAX_CODES + 1);
   const offs = new Int32Array(MAX_CODES);
   const lens = new Int32Array(MAX_CODES);
   const n = src.length;
+  const fast = n - 2;
   let ip = 0;
   let bitBuf = 0;
   let bitCount = 0;
   let width = 9;
+  let mask = 511;
   let next = FIRST;
   let o = 0;
   let prevOff = -1; // where the previous code's string starts in `out` (-1: no previous code)
   let prevLen = 0;
 
   while (o < expectedBytes) {
-    while (bitCount < width) {
-      if (ip >= n) {
-        throw new Error(`LZW data ended after ${o} of ${expectedBytes} bytes`);
+    if (bitCount < width) {
+      // Codes are at most 12 bits, so two more bytes always suffice; the buffer keeps < 28 meaningful bits.
+      if (ip < fast) {
+        bitBuf = (bitBuf << 16) | (src[ip]! << 8) | src[ip + 1]!;
+        ip += 2;
+        bitCount += 16;
+      } else {
+        while (bitCount < width) {
+          if (ip >= n) throw new Error(`LZW data ended after ${o} of ${expectedBytes} bytes`);
+          bitBuf = (bitBuf << 8) | src[ip++]!;
+          bitCount += 8;
+        }
       }
-      bitBuf = ((bitBuf & 0xffffff) << 8) | src[ip++]!;
-      bitCount += 8;
     }
     bitCount -= width;
-    const code = (bitBuf >>> bitCount) & ((1 << width) - 1);
-
-    if (code === EOI) break;
-    if (code === CLEAR) {
-      width = 9;
-      next = FIRST;
-      prevOff = -1;
-      continue;
-    }
+    const code = (bitBuf >>> bitCount) & mask;
 
     const start = o;
     let len: number;
     if (code < CLEAR) {
       out[o++] = code;
       len = 1;
-    } else if (code < next) {
+    } else if (code >= FIRST && code < next) {
       len = lens[code]!;
       const from = offs[code]!;
-      const take = Math.min(len, expectedBytes - o);
       // A table string was written earlier and ends at or before `o`, so the copy never overlaps its source.
-      if (take > 8) out.copyWithin(o, from, from + take);
-      else for (let k = 0; k < take; k++) out[o + k] = out[from + k]!;
-      o += take;
+      if (len > 16) out.copyWithin(o, from, from + len);
+      else for (let k = 0; k < len; k++) out[o + k] = out[from + k]!;
+      o += len;
+    } else if (code === CLEAR) {
+      width = 9;
+      mask = 511;
+      next = FIRST;
+      prevOff = -1;
+      continue;
+    } else if (code === EOI) {
+      break;
     } else if (code === next && prevOff >= 0) {
       // KwKwK: the previous string plus its own first byte; the copy overlaps its source, so go byte by byte.
       len = prevLen + 1;
-      const take = Math.min(len, expectedBytes - o);
-      for (let k = 0; k < take; k++) out[o + k] = out[prevOff + k]!;
-      o += take;
+      for (let k = 0; k < len; k++) out[o + k] = out[prevOff + k]!;
+      o += len;
     } else {
       throw new Error(`LZW data has an invalid code ${code} (next free code ${next})`);
     }
@@ -77,11 +85,14 @@ export function lzwDecode(src: Uint8Array, expectedBytes: number): Uint8Array {
       offs[next] = prevOff;
       lens[next] = prevLen + 1;
       next++;
-      if (next + 1 >= 1 << width && width < 12) width++;
+      if (next + 1 >= 1 << width && width < 12) {
+        width++;
+        mask = (1 << width) - 1;
+      }
     }
     prevOff = start;
     prevLen = len;
   }
   if (o < expectedBytes) throw new Error(`LZW data ended after ${o} of ${expectedBytes} bytes`);
-  return out;
+  return out.subarray(0, expectedBytes);
 }
