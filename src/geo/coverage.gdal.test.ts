@@ -223,3 +223,91 @@ describe.runIf(enabled)('coverage and windows against GDAL/rasterio', () => {
     });
   });
 });
+
+const PIPELINE_SCRIPT = `
+import json, sys
+import numpy as np
+from affine import Affine
+from rasterio.features import rasterize
+from rasterio.windows import Window, from_bounds, transform as wtransform
+from rasterio.warp import transform as warp
+spec = json.load(open(sys.argv[1]))
+out = []
+for c in spec["cases"]:
+    t = Affine(*c["transform"])
+    shapes = []
+    for s in c["shapes"]:
+        rings = []
+        for ring in s["coordinates"]:
+            xs, ys = warp("EPSG:4326", c["crs"], [p[0] for p in ring], [p[1] for p in ring])
+            rings.append(list(zip(xs, ys)))
+        shapes.append({"type": "Polygon", "coordinates": rings})
+    pts = [p for s in shapes for p in s["coordinates"][0]]
+    b = (min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts))
+    fw = from_bounds(*b, t)
+    w, h = max(int(np.floor(fw.width + 0.5)), 1), max(int(np.floor(fw.height + 0.5)), 1)
+    win = Window(int(np.floor(fw.col_off)), int(np.floor(fw.row_off)), w, h)
+    wt = wtransform(win, t)
+    res = {"window": [win.col_off, win.row_off, w, h]}
+    for at in (False, True):
+        m = rasterize(shapes, out_shape=(h, w), transform=wt, all_touched=at, fill=0, default_value=1, dtype="uint8")
+        res["all_touched" if at else "centre"] = "".join(map(str, m.ravel().tolist()))
+    out.append(res)
+print(json.dumps(out))
+`;
+
+describe.runIf(enabled)(
+  'the whole area → cells pipeline against rasterio + PROJ (EPSG:4269 PaleoCAR grid, UTM 12N)',
+  () => {
+    const grids: { crs: string; transform: Affine; lon: number; lat: number; size: number }[] = [
+      {
+        crs: 'EPSG:4269',
+        transform: [0.008333333332949996, 0, -114.995833333457, 0, -0.008333333333010806, 42.9958333336016],
+        lon: -108,
+        lat: 37,
+        size: 0.3,
+      },
+      { crs: 'EPSG:32612', transform: [800, 0, 200000, 0, -800, 4800000], lon: -110, lat: 38, size: 0.4 },
+    ];
+    const r = rng(4269);
+    const cases = Array.from({ length: 60 }, (_, k) => {
+      const g = grids[k % 2]!;
+      const cx = g.lon + (r() - 0.5) * 2;
+      const cy = g.lat + (r() - 0.5) * 2;
+      const R = g.size * (0.05 + r());
+      const rings =
+        k % 3 === 0
+          ? [star(r, cx, cy, R, 40, 0.5), star(r, cx, cy, R * 0.3, 7, 0.2, false)]
+          : [star(r, cx, cy, R, 12 + (k % 30), 0.4)];
+      const shapes: Shape[] = [{ type: 'Polygon', coordinates: rings }];
+      return { crs: g.crs, transform: g.transform, shapes };
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'skope-geo-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ cases }));
+    writeFileSync(join(dir, 'pipeline.py'), PIPELINE_SCRIPT);
+    const ref = JSON.parse(
+      execFileSync(PYTHON, [join(dir, 'pipeline.py'), join(dir, 'spec.json')], { encoding: 'utf8', timeout: 60_000 }),
+    ) as { window: number[]; centre: string; all_touched: string }[];
+
+    it('windows and masks are identical', () => {
+      let cells = 0;
+      cases.forEach((c, i) => {
+        const area = projectArea(
+          { shapes: c.shapes, pointsOnly: false, nShapes: 1, nCoordinates: 0 },
+          resolveCrs(c.crs),
+        );
+        const w = areaWindow(area.bounds, c.transform);
+        const gdal = ref[i]!;
+        expect([w.col, w.row, w.width, w.height], `case ${i} window`).toEqual(gdal.window);
+        const expectedCentre = gdal.centre.includes('1') ? gdal.centre : gdal.all_touched;
+        const centre = Array.from(computeCoverage(area, w, c.transform, 'centre').weights, String).join('');
+        const touched = Array.from(computeCoverage(area, w, c.transform, 'all_touched').weights, String).join('');
+        expect(centre, `case ${i} centre (${c.crs})`).toBe(expectedCentre);
+        expect(touched, `case ${i} all_touched (${c.crs})`).toBe(gdal.all_touched);
+        cells += expectedCentre.split('1').length - 1;
+      });
+      expect(cells).toBeGreaterThan(10_000);
+    });
+  },
+);
