@@ -69,6 +69,22 @@ export async function timeIt(reps: number, fn: () => unknown): Promise<{ median:
   return { median: median(runs), runs };
 }
 
+/**
+ * Like `timeIt` but in seconds of this process's CPU time (user + system): a per-core figure that the load of
+ * other processes on a shared machine does not inflate. Only meaningful for work on the main thread.
+ */
+export async function cpuTimeIt(reps: number, fn: () => unknown): Promise<{ median: number; runs: number[] }> {
+  await fn();
+  const runs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
+    await fn();
+    const c = process.cpuUsage(c0);
+    runs.push((c.user + c.system) / 1e6);
+  }
+  return { median: median(runs), runs };
+}
+
 /** The first Python that imports rasterio and numpy, or null. */
 export async function findPython(): Promise<string | null> {
   for (const py of ['/usr/bin/python3', 'python3']) {
