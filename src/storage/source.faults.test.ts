@@ -97,6 +97,17 @@ describe('HttpSource against a local range server with faults', () => {
     expect(s.metadata?.size).toBe(50_000);
   });
 
+  it('refuses to download a big object whole for a range when the server ignores ranges', async () => {
+    server.ignoreRanges = true;
+    const err: unknown = await source({ maxWholeBytes: 10_000 })
+      .fetch(0, 100)
+      .catch((e: unknown) => e);
+    expect(isAppError(err, 'source_read_error')).toBe(true);
+    expect((err as Error).message).toBe(
+      `${server.url('/a.bin')} does not support range requests (the server sent the whole object, 50000 bytes, for a 100-byte range).`,
+    );
+  });
+
   it('asks for the rest when a server sends less than the range asked for', async () => {
     server.maxRangeBytes = 3_000;
     expect(new Uint8Array(await source().fetch(1_000, 7_000))).toEqual(bytes.subarray(1_000, 8_000));

@@ -14,6 +14,11 @@ export interface HttpSourceOptions extends RetryOptions {
   merge?: MergeOptions;
   /** Extra request headers (e.g. authorization). */
   headers?: Record<string, string>;
+  /**
+   * Largest object read whole when the server ignores `Range` (answers 200); bigger ones fail with
+   * `source_read_error` rather than being downloaded for every block (default 32 MiB).
+   */
+  maxWholeBytes?: number;
 }
 
 /** The object version from a response: ETag, else Last-Modified. */
@@ -57,6 +62,7 @@ export class HttpSource implements ByteSource {
   metadata?: SourceMetadata;
   readonly #policy: Required<RetryOptions>;
   readonly #headers: Record<string, string>;
+  readonly #maxWholeBytes: number;
   /** The URL as shown in messages: no credentials, no query string (it may hold a signature). */
   readonly #shown: string;
   readonly #read: MergedRead;
@@ -85,6 +91,7 @@ export class HttpSource implements ByteSource {
     };
     // identity: a transparently decompressed body would not match the byte range asked for.
     this.#headers = { 'accept-encoding': 'identity', ...auth, ...options.headers };
+    this.#maxWholeBytes = options.maxWholeBytes ?? 32 * 1024 * 1024;
     this.#read = createRangeMerger((o, l, s) => this.#readFull(o, l, s), { maxGapBytes: 32 * 1024, ...options.merge });
   }
 
@@ -196,9 +203,17 @@ export class HttpSource implements ByteSource {
         }
         return body.byteLength > length ? body.slice(0, length) : body;
       }
-      // 200: the server ignored the range and sent the whole object.
-      const body = await readBody(res);
+      // 200: the server ignored the range and sent the whole object. Fine for small objects (lookups); for a big
+      // COG, downloading all of it per block would be a silent disaster, so say so instead.
       const declared = res.headers.get('content-length');
+      if (declared === null || Number(declared) > this.#maxWholeBytes) {
+        await res.body?.cancel();
+        throw new AppError(
+          'source_read_error',
+          `${this.#shown} does not support range requests (the server sent the whole object, ${declared ?? 'unknown'} bytes, for a ${length}-byte range).`,
+        );
+      }
+      const body = await readBody(res);
       if (declared !== null && body.byteLength < Number(declared)) {
         throw new RetryableError('short', `truncated body: ${body.byteLength} of ${declared} bytes`);
       }
