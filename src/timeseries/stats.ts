@@ -211,56 +211,83 @@ export function createStripAccumulator(
   if (weights.length !== width * height) {
     throw new AppError('internal_error', `Coverage has ${weights.length} weights for a ${width}×${height} window.`);
   }
-  // cells: indices with weight > 0 (row-major, so ascending); rowStart[r] = first k with cells[k] ≥ r·width.
-  const list: number[] = [];
-  const rowStart = new Int32Array(height + 1);
+  // Runs of consecutive in-area cells, row by row: [start, end) pairs of cell indices (row-major), so the hot loop
+  // reads samples sequentially. rowRun[r] = index of the first run of row r.
+  const runs: number[] = [];
+  const rowRun = new Int32Array(height + 1);
   for (let r = 0; r < height; r++) {
-    rowStart[r] = list.length;
-    for (let c = 0; c < width; c++) if ((weights[r * width + c] ?? 0) > 0) list.push(r * width + c);
+    rowRun[r] = runs.length / 2;
+    let c = 0;
+    while (c < width) {
+      while (c < width && !((weights[r * width + c] ?? 0) > 0)) c++;
+      if (c === width) break;
+      const s0 = c;
+      while (c < width && (weights[r * width + c] ?? 0) > 0) c++;
+      runs.push(r * width + s0, r * width + c);
+    }
   }
-  rowStart[height] = list.length;
-  const cells = Int32Array.from(list);
+  rowRun[height] = runs.length / 2;
+  const runArr = Int32Array.from(runs);
   const hists = Array.from({ length: nBands }, () => new Uint32Array(65536));
-  const sums = new Float64Array(nBands);
-  const counts = new Float64Array(nBands);
+  let nodata: number | null | undefined;
   return {
     add(block, row0) {
       if (block.width !== width || row0 < 0 || row0 + block.height > height || block.bands.length !== nBands) {
         throw new AppError('internal_error', `Strip ${block.width}×${block.height} at row ${row0} does not fit.`);
       }
-      const data = block.data;
-      const nodata = block.nodata === null || Number.isNaN(block.nodata) ? NaN : block.nodata;
-      const k0 = rowStart[row0] as number;
-      const k1 = rowStart[row0 + block.height] as number;
+      nodata ??= block.nodata;
+      if (block.nodata !== nodata) {
+        throw new AppError('internal_error', 'Strips of one accumulator must share their nodata value.');
+      }
+      const j0 = rowRun[row0] as number;
+      const j1 = rowRun[row0 + block.height] as number;
       const shift = row0 * width;
       const size = block.width * block.height;
       for (let b = 0; b < nBands; b++) {
-        const hist = hists[b] as Uint32Array;
-        const base = b * size - shift;
-        let sum = 0;
-        let n = 0;
-        for (let k = k0; k < k1; k++) {
-          const v = data[base + (cells[k] as number)] as number;
-          if (v === nodata) continue;
-          hist[v + offset]!++;
-          sum += v;
-          n++;
-        }
-        sums[b] = (sums[b] as number) + sum;
-        counts[b] = (counts[b] as number) + n;
+        accumulateRuns(block.data, b * size - shift, runArr, j0, j1, offset, hists[b] as Uint32Array);
       }
     },
     finish() {
       const mean: (number | null)[] = [];
       const median: (number | null)[] = [];
+      // The nodata bin (when nodata is an integer the dtype can hold) holds missing samples: drop it.
+      const nodataBin = typeof nodata === 'number' && Number.isInteger(nodata) ? nodata + offset : -1;
       for (let b = 0; b < nBands; b++) {
-        const m = counts[b] as number;
-        mean.push(m === 0 ? null : (sums[b] as number) / m);
-        median.push(m === 0 ? null : histogramMedian(hists[b] as Uint32Array, m, offset));
+        const hist = hists[b] as Uint32Array;
+        if (nodataBin >= 0 && nodataBin < hist.length) hist[nodataBin] = 0;
+        let m = 0;
+        let sum = 0;
+        for (let i = 0; i < hist.length; i++) {
+          const c = hist[i] as number;
+          if (c === 0) continue;
+          m += c;
+          sum += c * (i - offset);
+        }
+        mean.push(m === 0 ? null : sum / m);
+        median.push(m === 0 ? null : histogramMedian(hist, m, offset));
       }
       return { mean, median };
     },
   };
+}
+
+/**
+ * Counts the samples `data[base + i]` for i in the runs j0 … j1 − 1 into `hist` (bin = value + offset). The hot
+ * loop: no branch, no sum (both come from the histogram afterwards), nodata counted and dropped at the end.
+ */
+function accumulateRuns(
+  data: TypedArray,
+  base: number,
+  runs: Int32Array,
+  j0: number,
+  j1: number,
+  offset: number,
+  hist: Uint32Array,
+): void {
+  for (let j = j0; j < j1; j++) {
+    const end = base + (runs[2 * j + 1] as number);
+    for (let i = base + (runs[2 * j] as number); i < end; i++) hist[(data[i] as number) + offset]!++;
+  }
 }
 
 /**
