@@ -75,6 +75,16 @@ describe.skipIf(!HAS_REDIS)('redis', () => {
     expect(await r.ping()).toBe('PONG');
   });
 
+  it('matches its prefix literally when listing (glob characters in a prefix are escaped)', async () => {
+    const r = admin as Redis;
+    const star = new RedisJobStore({ client: r, prefix: `${runPrefix}x*[a]:` });
+    const plain = new RedisJobStore({ client: r, prefix: `${runPrefix}xy[a]:` });
+    const mine = testRecord();
+    await star.create(mine);
+    await plain.create(testRecord());
+    expect(await star.listUnfinished()).toEqual([mine.id]);
+  });
+
   it('treats a corrupt value as absent and reports it', async () => {
     const r = admin as Redis;
     const prefix = `${runPrefix}corrupt:`;
