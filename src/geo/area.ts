@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import type { Affine } from './affine.js';
 import type { Crs } from './crs.js';
 import type { Position, SelectedArea, Shape } from './geojson.js';
+import { ringsSelfIntersect } from './validity.js';
 
 /** A pixel window as in `src/raster/types.ts` (`geo` imports nothing internal, so the shape is repeated here). */
 export interface PixelWindow {
@@ -153,25 +154,26 @@ function boxOf(polys: Rings[]): Bounds {
 }
 
 /**
- * The polygons of the union of the shapes (points dropped). Shapes whose bounding boxes do not overlap are kept as
- * they are (the common case, and exact); otherwise the union is computed with polygon-clipping.
+ * The polygons of the union of the shapes (points dropped), valid for signed-area sums. Kept as they are (exact,
+ * and the common case) when the shapes' bounding boxes are disjoint and no shape crosses itself; otherwise merged
+ * with polygon-clipping (which also splits a bow-tie into its two lobes).
  */
 export function unionPolygons(shapes: readonly Shape[]): Rings[] {
   const groups = polygonsOf(shapes);
-  if (groups.length <= 1) return groups[0] ?? [];
+  if (groups.length === 0) return [];
+  let merge = groups.some((g) => ringsSelfIntersect(g.flat()));
   const boxes = groups.map(boxOf);
-  let overlap = false;
-  for (let i = 0; i < boxes.length && !overlap; i++) {
+  for (let i = 0; i < boxes.length && !merge; i++) {
     const a = boxes[i] as Bounds;
     for (let j = i + 1; j < boxes.length; j++) {
       const b = boxes[j] as Bounds;
       if (a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]) {
-        overlap = true;
+        merge = true;
         break;
       }
     }
   }
-  if (!overlap) return groups.flat();
+  if (!merge) return groups.flat();
   const [first, ...rest] = groups as [Rings[], ...Rings[][]];
   try {
     return polygonClipping.union(first, ...rest);
