@@ -3,6 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { AppDeps } from '../../app.js';
 import { AppError } from '../../errors.js';
 import type { JobRecord } from '../../jobs/job.js';
@@ -82,6 +83,13 @@ export function timeseriesRoutes(deps: AppDeps): FastifyPluginAsync {
       },
     );
 
+    // Finished records never change: clients polling a SUCCESS record get its body without a store read and a
+    // re-serialisation (a PaleoCAR result is ~50 KB). Short TTL so an expired record soon answers 404 again.
+    const finished = new LRUCache<string, string>({
+      maxSize: 32 * 1024 * 1024,
+      sizeCalculation: (s) => s.length || 1,
+      ttl: 60_000,
+    });
     app.get(
       '/timeseries/status/:job_id',
       {
@@ -91,9 +99,15 @@ export function timeseriesRoutes(deps: AppDeps): FastifyPluginAsync {
           params: JobIdParams,
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { job_id } = request.params as { job_id: string };
-        return publicRecord(await findJob(deps, job_id, JOB_NOT_FOUND));
+        let body = finished.get(job_id);
+        if (body === undefined) {
+          const rec = await findJob(deps, job_id, JOB_NOT_FOUND);
+          body = JSON.stringify(publicRecord(rec));
+          if (rec.status === 'SUCCESS' || rec.status === 'FAILED') finished.set(job_id, body);
+        }
+        return reply.type('application/json; charset=utf-8').send(body);
       },
     );
 
