@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Python reference for the tile benchmark (bench/tiles.bench.ts): the rio-tiler path TiTiler takes for
 `/cog/tiles/WebMercatorQuad/{z}/{x}/{y}?bidx=…&colormap_name=…&rescale=lo,hi`:
-rasterio WarpedVRT (EPSG:3857, the tile's transform, nearest) read of one band with its mask, numpy linear rescale
-to uint8, a 256-entry colormap lookup to RGBA (alpha from the mask), and a PNG encode with Pillow.
+rio-tiler's `part()` — a WarpedVRT in EPSG:3857 over the tile bounds at the finer of the tile's and the dataset's
+native resolution (`get_vrt_transform`), read with `out_shape` = tile size (GDAL picks overviews for the decimated
+read), nearest — then numpy linear rescale to uint8, a 256-entry colormap lookup to RGBA (alpha from the mask),
+and a PNG encode with Pillow.
 
 Usage:
   tiles_reference.py SPEC.json
@@ -25,8 +27,9 @@ import numpy as np
 import rasterio
 from PIL import Image
 from rasterio.enums import Resampling
-from rasterio.transform import from_bounds
+from rasterio.transform import Affine
 from rasterio.vrt import WarpedVRT
+from rasterio.warp import calculate_default_transform
 
 HALF = 20037508.342789244
 
@@ -45,21 +48,29 @@ class Renderer:
         self.lut = np.array(spec["lut"], dtype=np.uint8)
         self.lo, self.hi = spec["rescale"]
         self.size = spec.get("size", 256)
+        native, _, _ = calculate_default_transform(
+            self.src.crs, "EPSG:3857", self.src.width, self.src.height, *self.src.bounds
+        )
+        self.native_res = (abs(native.a), abs(native.e))
 
     def render(self, z, x, y):
         size = self.size
-        bounds = tile_bounds(z, x, y)
-        transform = from_bounds(*bounds, size, size)
+        w, s, e, n = tile_bounds(z, x, y)
+        # rio-tiler get_vrt_transform: VRT at the finer of the tile and native resolutions.
+        xres = min((e - w) / size, self.native_res[0])
+        yres = min((n - s) / size, self.native_res[1])
+        vw = max(1, round((e - w) / xres))
+        vh = max(1, round((n - s) / yres))
         with WarpedVRT(
             self.src,
             crs="EPSG:3857",
-            transform=transform,
-            width=size,
-            height=size,
+            transform=Affine(xres, 0, w, 0, -yres, n),
+            width=vw,
+            height=vh,
             resampling=Resampling.nearest,
             nodata=self.src.nodata,
         ) as vrt:
-            data = vrt.read(self.spec["bidx"], masked=True)
+            data = vrt.read(self.spec["bidx"], out_shape=(size, size), masked=True, resampling=Resampling.nearest)
         mask = ~np.ma.getmaskarray(data)
         arr = np.ma.getdata(data).astype("float64")
         arr = np.clip(arr, self.lo, self.hi) - self.lo
