@@ -6,6 +6,7 @@
  * Memory stays bounded: a chunk holds at most `chunkBytes` of samples (bands × window cells × sample size), and at
  * most `fileConcurrency` files are read at once; the cube is never held whole.
  */
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { AppError, isAppError } from '../errors.js';
 import { areaSize, areaWindow, estimateCells, projectArea, type ProjectedArea } from '../geo/area.js';
@@ -186,6 +187,7 @@ export async function runExtraction(
   let done = 0;
   // One failed file stops the others (their reads abort) before the error is reported.
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // every concurrent block read listens to it
   const onAbort = (): void => stop.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let firstError: unknown = null;
