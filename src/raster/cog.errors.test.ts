@@ -76,6 +76,42 @@ describe('corrupt and truncated files → raster_invalid naming the file', () =>
     await expectCode(openCog(src), 'raster_invalid', src);
   });
 
+  it('an IFD chain that loops back on itself (no hang)', async () => {
+    const bytes = fixture('uint16_deflate_pixel.tif').slice();
+    const dv = new DataView(bytes.buffer);
+    const ifd = dv.getUint32(4, true);
+    const count = dv.getUint16(ifd, true);
+    dv.setUint32(ifd + 2 + count * 12, ifd, true);
+    const src = source('loop.tif', bytes);
+    const err = await expectCode(openCog(src), 'raster_invalid', src);
+    expect(err.message).toMatch(/loops/);
+  });
+
+  it('a BigTIFF header cut inside its IFD', async () => {
+    const bytes = fixture('uint16_bigtiff.tif');
+    const src = source('bigcut.tif', bytes.subarray(0, 40));
+    await expectCode(openCog(src), 'raster_invalid', src);
+  });
+
+  it('an absurd tile size in the header', async () => {
+    const bytes = fixture('uint16_deflate_pixel.tif').slice();
+    const dv = new DataView(bytes.buffer);
+    const ifd = dv.getUint32(4, true);
+    const count = dv.getUint16(ifd, true);
+    for (let k = 0; k < count; k++) {
+      const at = ifd + 2 + k * 12;
+      const tag = dv.getUint16(at, true);
+      // TileWidth / TileLength (SHORT or LONG, inline): 65 520 × 65 520 pixels × 3 × 2 bytes.
+      if (tag === 322 || tag === 323) {
+        if (dv.getUint16(at + 2, true) === 3) dv.setUint16(at + 8, 65520, true);
+        else dv.setUint32(at + 8, 65520, true);
+      }
+    }
+    const src = source('tile.tif', bytes);
+    const err = await expectCode(openCog(src), 'raster_invalid', src);
+    expect(err.message).toMatch(/1 GiB/);
+  });
+
   it('a block whose byte count runs past EOF (file truncated after the header)', async () => {
     const bytes = fixture('float32_nodata_cog.tif');
     const src = source('trunc.tif', bytes.subarray(0, bytes.length - 100));

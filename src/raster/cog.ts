@@ -14,6 +14,7 @@ import { createZstdDecoder } from './codecs/zstd.js';
 import type { ZstdDecode } from './codecs/zstd.js';
 import { decodeBlock, decodedBytes } from './decode.js';
 import type { BlockCoding } from './decode.js';
+import { HEADER_BYTES, readHeader } from './header.js';
 import { parseTiff } from './ifd.js';
 import type { IfdLayout, LevelLayout } from './ifd.js';
 import type { Cog, DType, DTypeArrays, RasterBlock, RasterMetadata, ReadOptions, TypedArray } from './types.js';
@@ -67,11 +68,8 @@ export async function openCog(source: ByteSource, options: OpenCogOptions = {}):
   let tiff: Tiff;
   let parsed: Awaited<ReturnType<typeof parseTiff>>;
   try {
-    const magic = new Uint8Array(await source.fetch(0, 4, signal ? { signal } : undefined));
-    const order = String.fromCharCode(magic[0] ?? 0, magic[1] ?? 0);
-    if (order !== 'II' && order !== 'MM')
-      throw new AppError('raster_invalid', `${url}: not a TIFF file (bad magic bytes).`);
-    tiff = await Tiff.create(source, { defaultReadSize: 64 * 1024, ...(signal ? { signal } : {}) });
+    const header = await readHeader(source, size, version, signal ? { signal } : undefined);
+    tiff = await Tiff.create(header, { defaultReadSize: HEADER_BYTES, ...(signal ? { signal } : {}) });
     parsed = await parseTiff(tiff, url, signal);
   } catch (err) {
     if (signal?.aborted) throw abortError(signal);

@@ -50,6 +50,9 @@ const SUPPORTED_COMPRESSION: Record<number, RasterMetadata['compression']> = {
   [Compression.PackBits]: 'packbits',
 };
 
+/** A decoded block larger than this is refused (a corrupt header must not make us allocate gigabytes). */
+const MAX_BLOCK_BYTES = 2 ** 30;
+
 /** TIFF NewSubfileType bits. */
 const REDUCED = 1;
 const MASK = 4;
@@ -97,8 +100,13 @@ async function ifdLayout(img: TiffImage, url: string, signal?: AbortSignal): Pro
     blockWidth = width;
     blockHeight = rps === null || rps <= 0 || rps > height ? height : rps;
   }
-  if (!(blockWidth > 0 && blockHeight > 0))
+  if (!(blockWidth > 0 && blockHeight > 0)) {
     throw new AppError('raster_invalid', `${url}: IFD ${img.id} has an empty block size.`);
+  }
+  const blockBytes = (blockWidth * blockHeight * (planar === 2 ? 1 : spp) * bitsPerSample) / 8;
+  if (blockBytes > MAX_BLOCK_BYTES) {
+    throw new AppError('raster_invalid', `${url}: IFD ${img.id} has ${blockBytes}-byte blocks (more than 1 GiB).`);
+  }
   return {
     ifd: img.id,
     image: img,
