@@ -23,6 +23,7 @@ describe('HttpSource against a local range server with faults', () => {
     server.ignoreRanges = false;
     server.allowHead = true;
     server.maxRangeBytes = Number.POSITIVE_INFINITY;
+    server.versionHeader = 'etag';
   });
   const source = (opts = {}) => new HttpSource(server.url('/a.bin'), { ...fast, ...opts });
   const ranged = () => server.requests.filter((r) => r.range !== undefined);
@@ -120,6 +121,16 @@ describe('HttpSource against a local range server with faults', () => {
     expect(isAppError(err, 'source_not_found')).toBe(true);
     expect((err as Error).message).toBe(`Not found: ${server.url('/nope.bin')}?… (HTTP 404 Not Found).`);
     expect(server.requests[0]?.authorization).toBe(`Basic ${Buffer.from('user:s@cret').toString('base64')}`);
+  });
+
+  it('uses Last-Modified as the version when there is no ETag', async () => {
+    server.versionHeader = 'last-modified';
+    const s = source();
+    expect((await s.head()).etag).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    server.versionHeader = 'none';
+    const bare = source();
+    await bare.fetch(0, 10);
+    expect(bare.metadata).toEqual({ size: 50_000 });
   });
 
   it('falls back to a 0-0 range when HEAD is refused', async () => {

@@ -33,6 +33,8 @@ export interface RangeServer {
   ignoreRanges: boolean;
   /** When false, HEAD is answered 405 (sources must fall back to a 0-0 range). */
   allowHead: boolean;
+  /** Which version header to send: ETag (default), Last-Modified only, or none. */
+  versionHeader: 'etag' | 'last-modified' | 'none';
   /** Largest body of one 206 (servers may send less than asked); default unlimited. */
   maxRangeBytes: number;
   close(): Promise<void>;
@@ -42,10 +44,15 @@ const normal = (path: string): string => (path.startsWith('/') ? path : `/${path
 
 /** Starts a server on 127.0.0.1 with an OS-assigned port. */
 export async function startRangeServer(): Promise<RangeServer> {
-  const files = new Map<string, { bytes: Uint8Array; etag: string }>();
+  const files = new Map<string, { bytes: Uint8Array; etag: string; modified: string }>();
   const requests: SeenRequest[] = [];
   const faults: Fault[] = [];
-  const state = { ignoreRanges: false, allowHead: true, maxRangeBytes: Number.POSITIVE_INFINITY };
+  const state = {
+    ignoreRanges: false,
+    allowHead: true,
+    maxRangeBytes: Number.POSITIVE_INFINITY,
+    versionHeader: 'etag' as RangeServer['versionHeader'],
+  };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -90,8 +97,9 @@ export async function startRangeServer(): Promise<RangeServer> {
       'content-length': String(body.byteLength),
       'content-type': 'application/octet-stream',
       'accept-ranges': 'bytes',
-      etag: file.etag,
     };
+    if (state.versionHeader === 'etag') headers['etag'] = file.etag;
+    if (state.versionHeader === 'last-modified') headers['last-modified'] = file.modified;
     if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${size}`;
     res.writeHead(status, headers);
     if (req.method === 'HEAD') {
@@ -116,7 +124,7 @@ export async function startRangeServer(): Promise<RangeServer> {
     url: (path) => `${origin}${normal(path)}`,
     set(path, bytes) {
       const etag = `"${createHash('sha1').update(bytes).digest('hex')}"`;
-      files.set(normal(path), { bytes: bytes.slice(), etag });
+      files.set(normal(path), { bytes: bytes.slice(), etag, modified: new Date().toUTCString() });
     },
     requests,
     faults,
@@ -125,6 +133,12 @@ export async function startRangeServer(): Promise<RangeServer> {
     },
     set ignoreRanges(v: boolean) {
       state.ignoreRanges = v;
+    },
+    get versionHeader() {
+      return state.versionHeader;
+    },
+    set versionHeader(v: RangeServer['versionHeader']) {
+      state.versionHeader = v;
     },
     get maxRangeBytes() {
       return state.maxRangeBytes;
