@@ -174,6 +174,31 @@ describe('runExtraction on the upstream 5×5 fixtures (U§8.3 derived values)', 
   });
 });
 
+describe('coverage modes (CONTRACT §3 extension)', () => {
+  it('fractional: half of (c0, r1) and all of (c1, r1) → weighted mean, exactextract weighted median', async () => {
+    const { result, base_series } = await run({ selected_area: box(-122.5, 43, -121, 44), coverage: 'fractional' });
+    const mean = [1, 2, 3, 4, 5].map((b) => (0.5 * Math.fround(100 * b + 10) + Math.fround(100 * b + 11.1)) / 1.5);
+    near(base_series.mean, mean);
+    // Two values: s = [0, 1.5], S = 1.5, q·S = 0.75 → halfway between them.
+    near(
+      base_series.median,
+      [1, 2, 3, 4, 5].map((b) => (Math.fround(100 * b + 10) + Math.fround(100 * b + 11.1)) / 2),
+    );
+    expect(result.n_cells).toBe(2);
+  });
+
+  it('all_touched counts every touched cell; centre only the cells whose centre is inside', async () => {
+    const area = box(-122.5, 43, -121, 44);
+    expect((await run({ selected_area: area, coverage: 'all_touched' })).result.n_cells).toBe(2);
+    const centre = await run({ selected_area: area });
+    expect(centre.result.n_cells).toBe(1);
+    near(
+      centre.base_series.mean,
+      [111.0999984741211, 211.1000061035156, 311.1000061035156, 411.1000061035156, 511.1000061035156],
+    );
+  });
+});
+
 describe('strip mode (8/16-bit data, window × bands over the chunk budget)', () => {
   it('gives the same statistics as whole-window reads, also partly outside the raster', async () => {
     const tiny = testDeps(FIXTURES, DATASETS, {}, { chunkBytes: 16, fileConcurrency: 1 });
