@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Affine } from './affine.js';
 import { areaSize, areaWindow, estimateCells, projectArea, unionPolygons } from './area.js';
+import { computeCoverage } from './coverage.js';
 import { resolveCrs } from './crs.js';
 import { footprintRelation } from './footprint.js';
 import { parseSelectedArea, type Position } from './geojson.js';
@@ -179,5 +180,30 @@ describe('footprintRelation (CONTRACT §3)', () => {
       areaWindow(projectArea(area({ type: 'Point', coordinates: [lon, lat] }), WGS84).bounds, GRID_5X5);
     expect(footprintRelation(win(-118, 40), 5, 5)).toBe('outside');
     expect(footprintRelation(win(-123, 45), 5, 5)).toBe('inside');
+  });
+});
+
+describe('footprint on the valid-ds grid (U§8.2 geometry cases, CONTRACT §3 semantics)', () => {
+  // dataset_bbox (−115, 31, −102, 43) at 0.00833°: 1560 × 1440 cells.
+  const relation = (g: unknown): string =>
+    footprintRelation(areaWindow(projectArea(area(g), WGS84).bounds, VALID_DS), 1560, 1440);
+
+  it('classifies the upstream test shapes', () => {
+    expect(relation({ type: 'Point', coordinates: [-110, 38] })).toBe('inside');
+    expect(relation({ type: 'Point', coordinates: [-130, 38] })).toBe('outside');
+    expect(relation(box(-113, 36, -111, 38))).toBe('inside');
+    expect(relation(box(-110, 37, -98, 40))).toBe('partial');
+    expect(relation(box(-130, 45, -120, 50))).toBe('outside');
+    // Touching the east edge only: no cell of the raster is in the window.
+    expect(relation(box(-102, 31, -101, 43))).toBe('outside');
+  });
+
+  it('n_cells counts the cells outside the raster too', () => {
+    // Half of this box lies west of the 5×5 grid: window col −1, 2 × 1 cells, both counted.
+    const p = projectArea(area(box(-124, 43, -122, 44)), WGS84);
+    const w = areaWindow(p.bounds, GRID_5X5);
+    expect(w).toEqual({ col: -1, row: 1, width: 2, height: 1 });
+    expect(footprintRelation(w, 5, 5)).toBe('partial');
+    expect(computeCoverage(p, w, GRID_5X5, 'centre').nCells).toBe(2);
   });
 });
