@@ -19,6 +19,7 @@ import { buildIfdTags, planLevels, validateSpec } from './tiff.encode.layout.js'
 import type { LevelPlan, ResolvedSpec } from './tiff.encode.layout.js';
 import { encodeHeader, encodeIfds, ghostHeader, headerLength } from './tiff.encode.js';
 import {
+  DTYPE_ARRAY,
   allocArray,
   cutTile,
   downsample,
@@ -228,7 +229,7 @@ async function encodeLevel(
 }
 
 function checkRows(data: TypedArray, dtype: DType, expected: number, band: number, row: number): void {
-  if (allocArray(dtype, 0).constructor !== data.constructor || data.length !== expected) {
+  if (!(data instanceof DTYPE_ARRAY[dtype]) || data.length !== expected) {
     throw new AppError(
       'invalid_request',
       `readRows(${band}, ${row}) must return ${expected} ${dtype} samples; got ${data.length} in a ${data.constructor.name}.`,
