@@ -153,6 +153,18 @@ describe('runExtraction on the upstream 5×5 fixtures (U§8.3 derived values)', 
     expect(full.result.series[0]?.time_range).toEqual({ gte: '0001', lte: '0005' });
   });
 
+  it('a registry period finer than the keys (0001-01-01 … 0005-12-01) is cut to the key precision', async () => {
+    const fine = testDeps(FIXTURES, [{ ...DATASETS[0]!, period: { gte: '0001-01-01', lte: '0005-12-01' } }]);
+    try {
+      const { result } = await runExtraction(request({ time_range: null }), fine, {
+        signal: new AbortController().signal,
+      });
+      expect(result.series[0]?.timesteps).toEqual(years);
+    } finally {
+      await fine.close();
+    }
+  });
+
   it('a finer range normalises (0002-01-01 selects 0002) and reports the keys selected', async () => {
     const { result } = await run({ time_range: { gte: '0002-01-01', lte: '0004-01-01' } });
     expect(result.series[0]?.timesteps).toEqual(['0002', '0003', '0004']);

@@ -110,7 +110,10 @@ export async function preflightExtraction(
     );
   }
   const lookup = await deps.lookups.get(request.dataset_id, o);
-  const timeRange = request.time_range ?? dataset.period ?? wholeLookup(lookup, request.variable_id);
+  const timeRange =
+    request.time_range ??
+    periodRange(dataset.period, lookup, request.variable_id) ??
+    wholeLookup(lookup, request.variable_id);
   const selection = resolveTemporalSlice(lookup, request.variable_id, timeRange.gte, timeRange.lte, deps.baseUrl);
   const projected = projectArea(area, crs);
   const window = areaWindow(projected.bounds, dataset.transform);
@@ -122,6 +125,18 @@ export async function preflightExtraction(
     });
   }
   return { dataset, area, crs, projected, window, timeRange, selection };
+}
+
+/**
+ * The registry's default period, cut to the lookup's key length: it is our own configuration, and registries write
+ * periods like `0103-01-01 … 2000-12-01` for yearly keys (U§11), which the strict user-input rule would refuse.
+ */
+function periodRange(period: TimeRange | null, lookup: Lookup, variableId: string): TimeRange | null {
+  if (period === null) return null;
+  const first = lookup.get(variableId)?.keys().next().value;
+  if (typeof first !== 'string') return period;
+  const n = first.length;
+  return { gte: period.gte.slice(0, Math.max(n, 4)), lte: period.lte.slice(0, Math.max(n, 4)) };
 }
 
 /** The first and last key of the variable (used when neither the request nor the registry gives a range). */
