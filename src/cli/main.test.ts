@@ -35,3 +35,52 @@ describe('skope CLI', () => {
     );
   });
 });
+
+describe('skope extract', () => {
+  it('prints the CSV of one extraction and progress on stderr', async () => {
+    const { makeTestData } = await import('../http/__tests__/support.js');
+    const { runExtractCommand } = await import('./extract.js');
+    const data = await makeTestData();
+    try {
+      let out = '';
+      let err = '';
+      const io = {
+        stdout: { write: (s: string) => (out += s) },
+        stderr: { write: (s: string) => (err += s) },
+        readText: () => Promise.reject(new Error('unused')),
+      };
+      const code = await runExtractCommand(
+        ['--dataset', 'test-annual', '--variable', 'ppt', '--point', '-123,45', '--from', '0002'],
+        data.env,
+        io,
+      );
+      expect(code).toBe(0);
+      expect(out).toBe('timestep,mean\n0002,200\n0003,300\n0004,400\n0005,500\n');
+      expect(err).toContain('100% 4/4 timesteps');
+      out = '';
+      await runExtractCommand(
+        [
+          '--dataset',
+          'test-annual',
+          '--variable',
+          'ppt',
+          '--bbox',
+          '-123,40,-118,45',
+          '--stat',
+          'median',
+          '--format',
+          'json',
+        ],
+        data.env,
+        io,
+      );
+      const json = JSON.parse(out) as { n_cells: number; series: { values: number[] }[] };
+      expect(json.n_cells).toBe(25);
+      expect(json.series[0]?.values.map((v) => Math.round(v * 100) / 100)).toEqual([
+        121.65, 221.65, 321.1, 421.65, 521.65,
+      ]);
+    } finally {
+      await data.remove();
+    }
+  });
+});
