@@ -27,8 +27,9 @@ export function geographicTileCrs(code: string): TileCrs {
 }
 
 /**
- * Adapts helper E's `Crs` (src/geo/crs.ts). A point the projection cannot map (far outside a UTM zone) becomes
- * NaN — no data — instead of an error, since low-zoom tiles span far more than a projected dataset's zone.
+ * Adapts helper E's `Crs` (src/geo/crs.ts). A point the projection cannot map — an error, a non-finite result, or
+ * (projected CRSs) a result that does not map back to the same lon/lat, as happens far outside a UTM zone — becomes
+ * NaN (no data) instead: low-zoom tiles span far more than a projected dataset's zone.
  */
 export function tileCrsFrom(crs: Crs): TileCrs {
   const safe =
@@ -41,10 +42,17 @@ export function tileCrsFrom(crs: Crs): TileCrs {
         return [NaN, NaN];
       }
     };
+  const forward = safe((lon, lat) => crs.forward(lon, lat));
+  const inverse = safe((x, y) => crs.inverse(x, y));
+  const checkedForward = (lon: number, lat: number): [number, number] => {
+    const p = forward(lon, lat);
+    const [lon2, lat2] = inverse(p[0], p[1]);
+    return Math.abs(lon2 - lon) < 1e-7 && Math.abs(lat2 - lat) < 1e-7 ? p : [NaN, NaN];
+  };
   return {
     code: crs.code,
     geographic: crs.geographic,
-    fromLonLat: safe((lon, lat) => crs.forward(lon, lat)),
-    toLonLat: safe((x, y) => crs.inverse(x, y)),
+    fromLonLat: crs.geographic ? forward : checkedForward,
+    toLonLat: inverse,
   };
 }

@@ -216,6 +216,20 @@ describe('GET /tiles', () => {
     expect((await get('/tiles/geo/temp/0001/6/10/23?colormap=viridis')).headers['etag']).not.toBe(magma);
   });
 
+  it('renders low zooms of a projected dataset without wrapping far-away points onto it', async () => {
+    for (const url of ['/tiles/utm/elev/0001/0/0/0', '/tiles/utm/elev/0001/2/0/1', '/tiles/utm/elev/0001/4/3/6']) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(200);
+      const png = decodePng(res.rawPayload);
+      // The data sits around lon −111.5, lat 37.5; pixels far from it stay transparent.
+      expect(alphaAt(png, 0, 0), url).toBe(0);
+      expect(alphaAt(png, 255, 255), url).toBe(0);
+    }
+    // z4 x=3 y=6 spans lon −112.5…−90, lat 40.98…21.9: the data is in its north-west corner.
+    const z4 = decodePng((await get('/tiles/utm/elev/0001/4/3/6')).rawPayload);
+    expect(alphas(z4).filter((a) => a === 255).length).toBeGreaterThan(10);
+  });
+
   it('renders bilinear tiles', async () => {
     const res = await get('/tiles/geo/ppt/0001/9/99/195?resampling=bilinear&rescale=0,1000');
     expect(res.statusCode).toBe(200);
