@@ -133,6 +133,11 @@ describe('HttpSource against a local range server with faults', () => {
     expect(bare.metadata).toEqual({ size: 50_000 });
   });
 
+  it('reads to the end with one open-ended range request (no HEAD first)', async () => {
+    expect(new Uint8Array(await source().fetch(49_000))).toEqual(bytes.subarray(49_000));
+    expect(server.requests.map((r) => [r.method, r.range])).toEqual([['GET', 'bytes=49000-']]);
+  });
+
   it('falls back to a 0-0 range when HEAD is refused', async () => {
     server.allowHead = false;
     const h = await source().head();
@@ -199,6 +204,11 @@ describe('S3Source through a fault-injecting proxy in front of s3rver', () => {
       new RegExp(`^Reading ${url} failed after 3 attempts: S3 ServiceUnavailable`),
     );
     expect(s3.requests).toHaveLength(3);
+  });
+
+  it('reads to the end with one open-ended GetObject (no HEAD first)', async () => {
+    expect(new Uint8Array(await source().fetch(49_000))).toEqual(bytes.subarray(49_000));
+    expect(s3.requests.map((r) => [r.method, r.range])).toEqual([['GET', 'bytes=49000-']]);
   });
 
   it('reports NoSuchKey as source_not_found without retrying', async () => {

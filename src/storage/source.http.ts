@@ -100,11 +100,8 @@ export class HttpSource implements ByteSource {
     if (signal?.aborted === true) throw abortError(signal);
     checkRange(this.url, offset, length);
     if (length === 0) return new ArrayBuffer(0);
-    if (length === undefined) {
-      const { size } = await this.head(options);
-      if (offset >= size) return new ArrayBuffer(0);
-      length = size - offset;
-    }
+    // To the end: one open-ended range request (`bytes=N-`), no HEAD first and no merging.
+    if (length === undefined) return this.#readFull(offset, undefined, signal);
     return this.#read(offset, length, options);
   }
 
@@ -153,18 +150,16 @@ export class HttpSource implements ByteSource {
    * A range in as many requests as the server needs: some servers cap the bytes of one 206 below what was asked,
    * so a short 206 that is not at the end of the object is followed by a request for the rest.
    */
-  async #readFull(offset: number, length: number, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+  async #readFull(offset: number, length: number | undefined, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
     const first = await this.#readRange(offset, length, signal);
     const size = this.metadata?.size;
-    if (
-      first.byteLength === 0 ||
-      first.byteLength >= length ||
-      size === undefined ||
-      offset + first.byteLength >= size
-    ) {
-      return first;
-    }
-    const rest = await this.#readFull(offset + first.byteLength, length - first.byteLength, signal);
+    const end = length === undefined ? size : Math.min(offset + length, size ?? Infinity);
+    if (first.byteLength === 0 || end === undefined || offset + first.byteLength >= end) return first;
+    const rest = await this.#readFull(
+      offset + first.byteLength,
+      length === undefined ? undefined : length - first.byteLength,
+      signal,
+    );
     const out = new Uint8Array(first.byteLength + rest.byteLength);
     out.set(new Uint8Array(first), 0);
     out.set(new Uint8Array(rest), first.byteLength);
@@ -172,10 +167,11 @@ export class HttpSource implements ByteSource {
   }
 
   /** One ranged GET with retries. Resolves with the bytes, fewer only at the end of the object. */
-  #readRange(offset: number, length: number, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+  #readRange(offset: number, length: number | undefined, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+    const range = `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
     return withRetry(this.#shown, this.#policy, signal, async (attemptSignal) => {
       const res = await fetch(this.url, {
-        headers: { ...this.#headers, range: `bytes=${offset}-${offset + length - 1}` },
+        headers: { ...this.#headers, range },
         signal: attemptSignal,
       });
       this.#checkStatus(res);
@@ -192,7 +188,7 @@ export class HttpSource implements ByteSource {
           await res.body?.cancel();
           throw new AppError(
             'source_read_error',
-            `Reading ${this.#shown} failed: asked for bytes ${offset}-${offset + length - 1}, got Content-Range ${String(res.headers.get('content-range'))}.`,
+            `Reading ${this.#shown} failed: asked for ${range}, got Content-Range ${String(res.headers.get('content-range'))}.`,
           );
         }
         if (cr.total !== undefined) this.#learn(cr.total, versionOf(res));
@@ -201,12 +197,12 @@ export class HttpSource implements ByteSource {
         if (body.byteLength < expected) {
           throw new RetryableError('short', `truncated body: ${body.byteLength} of ${expected} bytes`);
         }
-        return body.byteLength > length ? body.slice(0, length) : body;
+        return length !== undefined && body.byteLength > length ? body.slice(0, length) : body;
       }
       // 200: the server ignored the range and sent the whole object. Fine for small objects (lookups); for a big
       // COG, downloading all of it per block would be a silent disaster, so say so instead.
       const declared = res.headers.get('content-length');
-      if (declared === null || Number(declared) > this.#maxWholeBytes) {
+      if (length !== undefined && (declared === null || Number(declared) > this.#maxWholeBytes)) {
         await res.body?.cancel();
         throw new AppError(
           'source_read_error',
@@ -218,7 +214,8 @@ export class HttpSource implements ByteSource {
         throw new RetryableError('short', `truncated body: ${body.byteLength} of ${declared} bytes`);
       }
       this.#learn(body.byteLength, versionOf(res));
-      return body.slice(Math.min(offset, body.byteLength), Math.min(offset + length, body.byteLength));
+      const stop = length === undefined ? body.byteLength : Math.min(offset + length, body.byteLength);
+      return offset === 0 && stop === body.byteLength ? body : body.slice(Math.min(offset, stop), stop);
     });
   }
 

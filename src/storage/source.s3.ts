@@ -84,11 +84,8 @@ export class S3Source implements ByteSource {
     if (signal?.aborted === true) throw abortError(signal);
     checkRange(this.url, offset, length);
     if (length === 0) return new ArrayBuffer(0);
-    if (length === undefined) {
-      const { size } = await this.head(options);
-      if (offset >= size) return new ArrayBuffer(0);
-      length = size - offset;
-    }
+    // To the end: one open-ended range request (`bytes=N-`), no HEAD first and no merging.
+    if (length === undefined) return this.#readRange(offset, undefined, signal);
     return this.#read(offset, length, options);
   }
 
@@ -133,7 +130,8 @@ export class S3Source implements ByteSource {
     return err;
   }
 
-  #readRange(offset: number, length: number, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+  #readRange(offset: number, length: number | undefined, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+    const range = `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
     return withRetry(this.url.href, this.#policy, signal, async (attemptSignal) => {
       let res;
       try {
@@ -141,7 +139,7 @@ export class S3Source implements ByteSource {
           new GetObjectCommand({
             Bucket: this.#bucket,
             Key: this.#key,
-            Range: `bytes=${offset}-${offset + length - 1}`,
+            Range: range,
           }),
           { abortSignal: attemptSignal },
         );
@@ -166,13 +164,16 @@ export class S3Source implements ByteSource {
       const expected =
         m?.[2] !== undefined
           ? Number(m[2]) - start + 1
-          : (res.ContentLength ?? Math.min(length, (total ?? Infinity) - offset));
-      if (bytes.byteLength < expected) {
+          : (res.ContentLength ?? Math.min(length ?? Infinity, (total ?? Infinity) - offset));
+      if (Number.isFinite(expected) && bytes.byteLength < expected) {
         throw new RetryableError('short', `truncated body: ${bytes.byteLength} of ${expected} bytes`);
       }
       // No Content-Range: the whole object came back; cut our range out of it.
       const from = m === null ? offset : offset - start;
-      const view = bytes.subarray(Math.min(from, bytes.byteLength), Math.min(from + length, bytes.byteLength));
+      const view = bytes.subarray(
+        Math.min(from, bytes.byteLength),
+        Math.min(from + (length ?? Infinity), bytes.byteLength),
+      );
       return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
         ? (view.buffer as ArrayBuffer)
         : view.slice().buffer;
