@@ -423,6 +423,67 @@ describe('writeCog memory bound', () => {
   });
 });
 
+describe('writeCog → openCog property', () => {
+  it('any size, band count, dtype, interleave and block size reads back equal (full resolution and first overview)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          w: fc.integer({ min: 1, max: 70 }),
+          h: fc.integer({ min: 1, max: 70 }),
+          bands: fc.integer({ min: 1, max: 4 }),
+          dtype: fc.constantFrom(...DTYPES),
+          interleave: fc.constantFrom('pixel' as const, 'band' as const),
+          blockSize: fc.constantFrom(16, 32),
+          seed: fc.integer({ min: 0, max: 1000 }),
+        }),
+        async ({ w, h, bands, dtype, interleave, blockSize, seed }) => {
+          const float = dtype.startsWith('float');
+          const lo = float ? -500.25 : RANGE[dtype][0];
+          const span = float ? 1e6 : Math.min(RANGE[dtype][1] - lo, 1e6);
+          const data = Array.from({ length: bands }, (_, b) => {
+            const a = new DTYPE_ARRAY[dtype](w * h);
+            for (let i = 0; i < a.length; i++) a[i] = lo + (((i + 1) * 7919 + b * 104729 + seed * 31) % span);
+            return a;
+          });
+          const path = join(dir, 'prop.tif');
+          await writeCog(path, {
+            width: w,
+            height: h,
+            bands,
+            dtype,
+            interleave,
+            blockSize,
+            crs: 4326,
+            transform: [1, 0, 0, 0, -1, 0],
+            readRows: (b, r, n) => (data[b - 1] as TypedArray).slice(r * w, (r + n) * w),
+          });
+          const source = new FileSource(path);
+          const cog = await openCog(source);
+          try {
+            const all = Array.from({ length: bands }, (_, i) => i + 1);
+            const got = await cog.read({ bands: all, window: { col: 0, row: 0, width: w, height: h } });
+            expect(Array.from(got.data)).toEqual(data.flatMap((d) => Array.from(d)));
+            // 'auto' overviews: halve until the level fits in one block.
+            const sizes: number[][] = [[w, h]];
+            for (let f = 2; (sizes.at(-1) as number[]).some((v) => v > blockSize); f *= 2)
+              sizes.push([Math.ceil(w / f), Math.ceil(h / f)]);
+            expect(cog.metadata.levels.map((l) => [l.width, l.height])).toEqual(sizes);
+            if (sizes.length > 1) {
+              const [ow, oh] = sizes[1] as [number, number];
+              const ov = await cog.read({ bands: [1], level: 1, window: { col: 0, row: 0, width: ow, height: oh } });
+              expect(Array.from(ov.data)).toEqual(expectedOverview(data[0] as TypedArray, w, h, dtype, NaN));
+            }
+          } finally {
+            await cog.close();
+            await source.close();
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
+
 describe('writer kernels', () => {
   it('predictor 2 undone by a running sum gives the input back (any width, spp)', () => {
     fc.assert(
