@@ -293,3 +293,18 @@ describe('fractional coverage against polygon clipping', () => {
     );
   });
 });
+
+describe('degenerate polygons', () => {
+  it('a zero-area box still gives one cell in every mode (the all-touched fallback)', () => {
+    const flat = poly([
+      [-121.3, 43.4],
+      [-121.3, 43.4],
+      [-121.3, 43.4],
+      [-121.3, 43.4],
+    ]);
+    for (const mode of ['centre', 'all_touched', 'fractional'] as const) {
+      const c = cover([flat], GRID_5X5, mode);
+      expect([mode, c.win, c.nCells, Array.from(c.weights)]).toEqual([mode, '1,1,1x1', 1, [1]]);
+    }
+  });
+});

@@ -106,7 +106,8 @@ function rasterMask(
  * - `centre`: GDAL's rasterize rule (cell centre inside; holes excluded; a Point burns the cell holding it), and
  *   when no cell is marked the all-touched result instead (U§3.4 step 8);
  * - `all_touched`: GDAL `ALL_TOUCHED=TRUE` (edges running along cell boundaries do not touch the neighbours);
- * - `fractional`: the exact share of each cell inside the union of the shapes (points weigh 1 in their cell).
+ * - `fractional`: the exact share of each cell inside the union of the shapes (points weigh 1 in their cell); when
+ *   that leaves every weight 0 (a polygon of no area), the all-touched cells with weight 1.
  * Runs in O(cells + edge crossings).
  */
 export function computeCoverage(
@@ -127,6 +128,8 @@ export function computeCoverage(
       height,
     );
     burnPoints(area.shapes, transform, window, weights);
+    // A polygon of no area (e.g. the degenerate box) covers nothing: fall back as `centre` does, not to 0 cells.
+    if (countPositive(weights) === 0) weights = rasterMask(area, window, transform, pixel, true);
   } else {
     weights = rasterMask(area, window, transform, pixel, mode === 'all_touched');
     if (mode === 'centre' && countPositive(weights) === 0) {
