@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isAppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import { preflightExtraction, runExtraction } from './extract.js';
 import { bandsOf, testDeps, type TestDataset } from './extract.fixtures.js';
 import type { ExtractRequest } from './types.js';
@@ -267,6 +267,32 @@ describe('errors', () => {
     );
     expect(isAppError(e2, 'deadline_exceeded')).toBe(true);
     expect((e2 as Error).message).toBe('Processing exceeded 0 ms.');
+  });
+
+  it('a signal fired mid-extraction stops it between chunks (deadline reason kept)', async () => {
+    const chunky = testDeps(FIXTURES, DATASETS, {}, { chunkBytes: 100 * 4 }); // 4 bands of 25 float32 cells
+    const c = new AbortController();
+    const seen: number[] = [];
+    try {
+      const e = await rejection(
+        runExtraction(
+          request({ dataset_id: 'test-monthly', time_range: null, selected_area: box(-123, 40, -118, 45) }),
+          chunky,
+          {
+            signal: c.signal,
+            onProgress: (done) => {
+              seen.push(done);
+              if (done >= 8) c.abort(new AppError('deadline_exceeded', 'Processing exceeded 5 ms.'));
+            },
+          },
+        ),
+      );
+      expect(isAppError(e, 'deadline_exceeded')).toBe(true);
+      expect((e as Error).message).toBe('Processing exceeded 5 ms.');
+      expect(seen.at(-1)).toBeLessThan(60);
+    } finally {
+      await chunky.close();
+    }
   });
 
   it('a missing file is extraction_failed naming the file', async () => {
