@@ -1,7 +1,5 @@
 import { LRUCache } from 'lru-cache';
 
-import type { TypedArray } from './types.js';
-
 /**
  * A process-wide cache of DECODED blocks (native-endian samples, predictor undone), least recently used evicted
  * first, bounded by decoded bytes. It stores promises, so concurrent readers of one block decode it once; a
@@ -13,7 +11,7 @@ export interface BlockCache {
    * @param key identifies the bytes: source URL + version, IFD, block index (see `blockCacheKey`).
    * @param bytes the decoded size in bytes, used for the byte budget.
    */
-  getOrLoad(key: string, bytes: number, load: () => Promise<TypedArray>): Promise<TypedArray>;
+  getOrLoad<T extends object>(key: string, bytes: number, load: () => Promise<T>): Promise<T>;
   /** Bytes currently held (settled and in-flight entries). */
   readonly size: number;
   /** Number of blocks currently held. */
@@ -30,11 +28,12 @@ export function blockCacheKey(url: string, version: string | undefined, ifd: num
 export function createBlockCache(maxBytes: number): BlockCache {
   if (!Number.isFinite(maxBytes) || maxBytes < 1) throw new RangeError('block cache size must be ≥ 1 byte');
   // The decoded size is known before the load settles, so it is passed to every set() (no sizeCalculation).
-  const lru = new LRUCache<string, Promise<TypedArray>>({ maxSize: maxBytes });
+  // Values are whatever the reader stores per key (decoded blocks); keys are unique per file, IFD and block.
+  const lru = new LRUCache<string, Promise<object>>({ maxSize: maxBytes });
   return {
-    getOrLoad(key, bytes, load) {
+    getOrLoad<T extends object>(key: string, bytes: number, load: () => Promise<T>): Promise<T> {
       const hit = lru.get(key);
-      if (hit) return hit;
+      if (hit) return hit as Promise<T>;
       const promise = load();
       const size = Math.max(1, Math.ceil(bytes));
       if (size <= maxBytes) {

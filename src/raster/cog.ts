@@ -12,7 +12,8 @@ import { blockCacheKey } from './block.cache.js';
 import type { BlockCache } from './block.cache.js';
 import { createZstdDecoder } from './codecs/zstd.js';
 import type { ZstdDecode } from './codecs/zstd.js';
-import { decodeBlock, decodedBytes } from './decode.js';
+import { Block } from './block.js';
+import { decodedBytes, inflateBlock } from './decode.js';
 import type { BlockCoding } from './decode.js';
 import { HEADER_BYTES, readHeader } from './header.js';
 import { parseTiff } from './ifd.js';
@@ -159,7 +160,7 @@ class CogReader implements Cog {
         for (const plane of planes) {
           tasks.push(
             limit(async () => {
-              const block = await this.block(data, plane, bx, by, signal);
+              const decoded = await this.block(data, plane, bx, by, signal);
               const x0 = bx * data.blockWidth;
               const y0 = by * data.blockHeight;
               const clip = {
@@ -168,6 +169,8 @@ class CogReader implements Cog {
                 r0: Math.max(r0, y0),
                 r1: Math.min(r1, y0 + data.blockHeight),
               };
+              decoded?.prepare(clip.r0 - y0, clip.r1 - y0);
+              const block = decoded ? decoded.data : null;
               if (data.planar === 2) {
                 bands.forEach((b, i) => {
                   if (b - 1 === plane) copyBand(out, i, window, block, sparseFill, data.blockWidth, x0, y0, clip);
@@ -198,7 +201,11 @@ class CogReader implements Cog {
       for (let by = Math.floor(r0 / mask.blockHeight); by * mask.blockHeight < r1; by++) {
         for (let bx = Math.floor(c0 / mask.blockWidth); bx * mask.blockWidth < c1; bx++) {
           jobs.push(
-            limit(async () => ({ bits: (await this.block(mask, 0, bx, by, signal)) as Uint8Array | null, bx, by })),
+            limit(async () => ({
+              bits: ((await this.block(mask, 0, bx, by, signal))?.data as Uint8Array) ?? null,
+              bx,
+              by,
+            })),
           );
         }
       }
@@ -239,8 +246,8 @@ class CogReader implements Cog {
   }
 
   /**
-   * One decoded block as a typed array of the file's dtype (a Uint8Array of packed bits for masks), or null for a
-   * sparse block (offset or byte count 0: GDAL reads it as nodata, else 0).
+   * One decoded block (samples of the file's dtype, or packed bits for masks; rows finished on demand), or null
+   * for a sparse block (offset or byte count 0: GDAL reads it as nodata, else 0).
    */
   private async block(
     layout: IfdLayout,
@@ -248,7 +255,7 @@ class CogReader implements Cog {
     bx: number,
     by: number,
     signal?: AbortSignal,
-  ): Promise<TypedArray | null> {
+  ): Promise<Block | null> {
     const url = this.metadata.url;
     const n = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
     let index: BlockIndex;
@@ -270,7 +277,7 @@ class CogReader implements Cog {
       rows: layout.tiled ? layout.blockHeight : Math.min(layout.blockHeight, layout.height - by * layout.blockHeight),
       littleEndian: this.littleEndian,
     };
-    const load = async (s?: AbortSignal): Promise<TypedArray> => {
+    const load = async (s?: AbortSignal): Promise<Block> => {
       if (offset + count > this.size) {
         throw new AppError(
           'raster_invalid',
@@ -283,13 +290,18 @@ class CogReader implements Cog {
       }
       let bytes: Uint8Array;
       try {
-        bytes = await decodeBlock(new Uint8Array(buf), coding, this.zstd);
+        bytes = await inflateBlock(new Uint8Array(buf), coding, this.zstd);
       } catch (err) {
         throw invalid(url, `block ${n} of IFD ${layout.ifd} cannot be decoded`, err);
       }
-      if (layout.bitsPerSample === 1) return bytes;
+      if (layout.bitsPerSample === 1) return new Block(bytes, bytes, coding);
       const Ctor = ARRAYS[this.metadata.dtype];
-      return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / (layout.bitsPerSample >> 3));
+      const data = new Ctor(
+        bytes.buffer as ArrayBuffer,
+        bytes.byteOffset,
+        decodedBytes(coding) / (layout.bitsPerSample >> 3),
+      );
+      return new Block(bytes, data, coding);
     };
     if (!this.cache) return load(signal);
     // Shared loads ignore the caller's signal (another reader may be waiting on them); this caller stops waiting.

@@ -30,17 +30,17 @@ export function decodedBytes(c: BlockCoding): number {
 }
 
 /**
- * Decodes `raw` (the stored bytes of one block). The result is a fresh, `bitsPerSample`-aligned buffer of exactly
- * `decodedBytes(c)` bytes that the caller may keep.
+ * Decompresses `raw` (the stored bytes of one block) into a fresh, sample-aligned buffer of exactly
+ * `decodedBytes(c)` bytes that the caller may keep. Byte order and predictor are NOT yet applied: see `finishRows`.
  * @throws Error when the data is corrupt or short (the caller names the file).
  */
-export async function decodeBlock(raw: Uint8Array, c: BlockCoding, zstd: ZstdDecode | null): Promise<Uint8Array> {
+export async function inflateBlock(raw: Uint8Array, c: BlockCoding, zstd: ZstdDecode | null): Promise<Uint8Array> {
   const expected = decodedBytes(c);
   let out: Uint8Array;
   switch (c.compression) {
     case 1:
       if (raw.length < expected) throw new Error(`uncompressed block has ${raw.length} of ${expected} bytes`);
-      out = raw.slice(0, expected); // a copy: the source may share its buffer, and we modify in place below
+      out = raw.slice(0, expected); // a copy: the source may share its buffer, and rows are modified in place
       break;
     case 8:
     case 32946:
@@ -62,12 +62,40 @@ export async function decodeBlock(raw: Uint8Array, c: BlockCoding, zstd: ZstdDec
   if (out.length < expected) throw new Error(`block decoded to ${out.length} of ${expected} bytes`);
   const bytesPerSample = c.bitsPerSample >> 3;
   if (out.length !== expected || (bytesPerSample > 1 && out.byteOffset % bytesPerSample !== 0)) {
-    out = out.slice(0, expected); // zlib may return a view into a shared pool: re-align for typed-array views
+    // zlib may return a view into a shared pool: re-align for typed-array views.
+    out = out.byteOffset % 8 === 0 ? out.subarray(0, expected) : out.slice(0, expected);
   }
-  if (bytesPerSample === 0) return out; // 1-bit mask: no byte order, no predictor
-  if (!c.littleEndian && bytesPerSample > 1 && c.predictor !== 3) swapBytes(out, bytesPerSample);
+  return out;
+}
+
+/** True when rows of this coding need finishing (byte swap or predictor) after `inflateBlock`. */
+export function needsFinishing(c: BlockCoding): boolean {
+  const bytesPerSample = c.bitsPerSample >> 3;
+  if (bytesPerSample === 0) return false; // 1-bit mask
+  return c.predictor !== 1 || (!c.littleEndian && bytesPerSample > 1);
+}
+
+/**
+ * Puts rows [r0, r1) of an inflated block into native byte order and undoes the predictor, in place. Rows are
+ * independent, so a reader can finish only the rows its window needs.
+ */
+export function finishRows(buf: Uint8Array, c: BlockCoding, r0: number, r1: number): void {
+  const bytesPerSample = c.bitsPerSample >> 3;
+  if (bytesPerSample === 0 || r1 <= r0) return;
   const rowSamples = c.width * c.samples;
-  if (c.predictor === 2) undoHorizontal(out, bytesPerSample, c.rows, rowSamples, c.samples);
-  else if (c.predictor === 3) undoFloatingPoint(out, bytesPerSample, c.rows, rowSamples, c.samples);
+  const rowBytes = rowSamples * bytesPerSample;
+  const rows = buf.subarray(r0 * rowBytes, r1 * rowBytes);
+  if (!c.littleEndian && bytesPerSample > 1 && c.predictor !== 3) swapBytes(rows, bytesPerSample);
+  if (c.predictor === 2) undoHorizontal(rows, bytesPerSample, r1 - r0, rowSamples, c.samples);
+  else if (c.predictor === 3) undoFloatingPoint(rows, bytesPerSample, r1 - r0, rowSamples, c.samples);
+}
+
+/**
+ * Decodes one block completely: `inflateBlock` then `finishRows` over every row.
+ * @throws Error when the data is corrupt or short (the caller names the file).
+ */
+export async function decodeBlock(raw: Uint8Array, c: BlockCoding, zstd: ZstdDecode | null): Promise<Uint8Array> {
+  const out = await inflateBlock(raw, c, zstd);
+  finishRows(out, c, 0, c.rows);
   return out;
 }

@@ -1,0 +1,44 @@
+/**
+ * A decoded block as the reader and the block cache hold it: samples of the file's dtype (or packed mask bits)
+ * whose rows are finished (byte order, predictor) lazily, the first time a window needs them. A tile that needs
+ * 16 rows of a 256-row, 13 MB pixel-interleaved block pays for 16 rows of predictor work, not 256.
+ */
+import { finishRows, needsFinishing } from './decode.js';
+import type { BlockCoding } from './decode.js';
+import type { TypedArray } from './types.js';
+
+export class Block {
+  /** Samples of the block in file layout (rows × width × samples), or packed bits for a mask. */
+  readonly data: TypedArray;
+  private readonly bytes: Uint8Array;
+  private readonly coding: BlockCoding;
+  /** Per row: 1 once finished; null when no row needs finishing. */
+  private pending: Uint8Array | null;
+
+  constructor(bytes: Uint8Array, data: TypedArray, coding: BlockCoding) {
+    this.bytes = bytes;
+    this.data = data;
+    this.coding = coding;
+    this.pending = needsFinishing(coding) ? new Uint8Array(coding.rows) : null;
+  }
+
+  /** Makes rows [r0, r1) of the block readable (runs each row's finishing at most once). */
+  prepare(r0: number, r1: number): void {
+    const done = this.pending;
+    if (done === null) return;
+    const end = Math.min(r1, this.coding.rows);
+    let r = Math.max(0, r0);
+    while (r < end) {
+      if (done[r] === 1) {
+        r++;
+        continue;
+      }
+      // Finish a run of unfinished rows in one call.
+      let e = r + 1;
+      while (e < end && done[e] === 0) e++;
+      finishRows(this.bytes, this.coding, r, e);
+      done.fill(1, r, e);
+      r = e;
+    }
+  }
+}
