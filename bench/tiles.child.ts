@@ -1,5 +1,6 @@
 /**
- * One process of the tile benchmark's two-core run: `tsx bench/tiles.child.ts <root> <timestep> <reps>`.
+ * One process of the tile benchmark's two-core run:
+ * `tsx bench/tiles.child.ts <root> <timestep> <reps> [blockCacheBytes]`.
  * Renders the tile set once (warm-up), prints `ready`, waits for a line on stdin, renders the set `reps` times and
  * prints `{"tiles": n}`.
  */
@@ -7,9 +8,9 @@ import { once } from 'node:events';
 import { createBenchService, renderOne, tileSet } from './tiles.setup.js';
 
 async function main(): Promise<void> {
-  const [root, timestep, repsText] = process.argv.slice(2);
+  const [root, timestep, repsText, cacheText] = process.argv.slice(2);
   if (!root || !timestep || !repsText) throw new Error('usage: tiles.child.ts <root> <timestep> <reps>');
-  const { service } = await createBenchService(root, 0);
+  const { service } = await createBenchService(root, Number(cacheText ?? 0));
   const tiles = tileSet();
   for (const t of tiles) await renderOne(service, t, timestep);
   process.stdout.write('ready\n');

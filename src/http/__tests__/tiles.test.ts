@@ -3,6 +3,10 @@
  * test/fixtures/tiles (made by make.sh), with a counting ByteSource to prove which requests read nothing.
  */
 import { readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
@@ -21,6 +25,7 @@ import type { ByteSource } from '../../storage/source.js';
 import { codesToRgba, rescaleToCodes } from '../../tiles/render.js';
 import { tileCrsFrom } from '../../tiles/tile.crs.js';
 import { planTile } from '../../tiles/tile.plan.js';
+import { MERCATOR_HALF, latToMercatorY, lonToMercatorX, tileBounds } from '../../tiles/tile.matrix.js';
 import { installErrorHandlers } from '../errors.js';
 import { etagMatches, tilesRoutes } from '../routes/tiles.js';
 
@@ -28,6 +33,7 @@ const BASE = fixture('');
 const SKOPE_PRECIP = ['#B5834A', '#CDAA78', '#DEC499', '#EFE0CA', '#D8EEEA', '#9ECEC6', '#5CAFA8', '#358C87'];
 const colormaps = createColormapSet({ 'skope-precip': SKOPE_PRECIP });
 const hasGdal = requireTool('gdal', HAS_GDAL());
+const FILE_5X5 = 'annual_5x5x5_dataset_float32_variable.tif';
 
 /** Fetches made through every source, and their bytes. */
 const reads = { fetches: 0, bytes: 0 };
@@ -234,6 +240,75 @@ describe('GET /tiles', () => {
     const res = await get('/tiles/geo/ppt/0001/9/99/195?resampling=bilinear&rescale=0,1000');
     expect(res.statusCode).toBe(200);
     expect(decodePng(res.rawPayload).width).toBe(256);
+  });
+});
+
+describe('GET /tiles over the upstream 5×5 fixture (U§8.3 tile cases)', () => {
+  let app5: FastifyInstance;
+  const viridis = colormaps.get('viridis')!.lut;
+  beforeAll(async () => {
+    const root = await mkdtemp(join(tmpdir(), 'skope-tiles-5x5-'));
+    await mkdir(join(root, 'test-annual'));
+    await writeFile(
+      join(root, 'test-annual', 'lookup.json'),
+      JSON.stringify({ ppt: Object.fromEntries([1, 2, 3, 4, 5].map((b) => [`000${b}`, { file: FILE_5X5, bidx: b }])) }),
+    );
+    await copyFile(
+      fileURLToPath(new URL(`../../../test/fixtures/upstream-5x5/${FILE_5X5}`, import.meta.url)),
+      join(root, FILE_5X5),
+    );
+    const yaml =
+      '- id: test-annual\n  crs: EPSG:4326\n  transform: [1, 0, -123, 0, -1, 45]\n  variables:\n    - id: ppt\n';
+    const resolver = createSourceResolver();
+    app5 = Fastify({ ajv: { customOptions: { allErrors: false, coerceTypes: false } } });
+    installErrorHandlers(app5);
+    await app5.register(
+      tilesRoutes({
+        registry: parseRegistry(yaml, colormaps, 'metadata.yml'),
+        colormaps,
+        lookups: new LookupStore({ resolver, baseUrl: root }),
+        baseUrl: root,
+        openCog: (url) => openCog(resolver.open(url)),
+        cacheMaxAge: 0,
+      }),
+    );
+    await app5.ready();
+    return async () => {
+      await app5.close();
+      await rm(root, { recursive: true, force: true });
+    };
+  });
+
+  /** RGBA at lon/lat in tile z/x/y of 256 px. */
+  function rgbaAt(png: PNG, t: { z: number; x: number; y: number }, lon: number, lat: number): number[] {
+    const [minX, , , maxY] = tileBounds(t);
+    const res = (2 * MERCATOR_HALF) / 2 ** t.z / 256;
+    const i = Math.floor((lonToMercatorX(lon) - minX) / res);
+    const j = Math.floor((maxY - latToMercatorY(lat)) / res);
+    return Array.from(png.data.subarray((j * 256 + i) * 4, (j * 256 + i) * 4 + 4));
+  }
+  const lutAt = (k: number): number[] => Array.from(viridis.subarray(4 * k, 4 * k + 4));
+
+  it('renders with the registry colormap and the default rescale 0,100', async () => {
+    const res = await app5.inject('/tiles/test-annual/ppt/0001/0/0/0');
+    expect(res.statusCode).toBe(200);
+    const png = decodePng(res.rawPayload);
+    const t = { z: 0, x: 0, y: 0 };
+    // At z0 a 1° cell is < 1 px wide: sample at a pixel centre well inside (lon −120.23 → col 2, lat 42.55 → row 2).
+    expect(rgbaAt(png, t, -120.5, 42.5)).toEqual(lutAt(255)); // 122.2 ≥ 100 → top of 0,100
+    expect(rgbaAt(png, t, -100, 0)).toEqual([0, 0, 0, 0]); // outside the raster
+  });
+
+  it('rescales float32 values and leaves NaN cells transparent', async () => {
+    const t = { z: 5, x: 5, y: 11 }; // lon −123.75…−112.5, lat 45.09…40.98
+    const png = decodePng(
+      (await app5.inject(`/tiles/test-annual/ppt/0001/${t.z}/${t.x}/${t.y}?rescale=100,150`)).rawPayload,
+    );
+    expect(rgbaAt(png, t, -122.5, 44.5)).toEqual(lutAt(0)); // 100
+    expect(rgbaAt(png, t, -122.5, 42.5)).toEqual(lutAt(102)); // 120: trunc(20 / 50 × 255)
+    expect(rgbaAt(png, t, -118.5, 41.5)[3]).toBe(0); // NaN cell (row 3, col 4)
+    expect(rgbaAt(png, t, -119.5, 41.5)).toEqual(lutAt(169)); // 133.3 (float32 133.30000305…): trunc(169.83)
+    expect(rgbaAt(png, t, -120.5, 41.5)).toEqual(lutAt(164)); // 132.2: trunc(164.22)
   });
 });
 
