@@ -90,14 +90,19 @@ export function isTransientNetworkError(err: unknown): boolean {
   const code = errorCode(err);
   if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
   // undici reports a body cut short as `TypeError: terminated` without a code on the outer error.
-  return err instanceof TypeError && /terminated|fetch failed|other side closed/i.test(err.message);
+  return err instanceof TypeError && /terminated|other side closed/i.test(err.message);
 }
 
 /** A short human description of a failure cause, for the final error message. */
 export function describeCause(err: unknown): string {
   if (err instanceof RetryableError) return err.message;
   const code = errorCode(err);
-  const message = err instanceof Error ? err.message : String(err);
+  let message = err instanceof Error ? err.message : String(err);
+  // undici's "fetch failed" says nothing; the reason is in `cause` (e.g. "connect ECONNREFUSED …", "bad port").
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  if (cause instanceof Error && cause.message !== '' && !message.includes(cause.message)) {
+    message = `${message}: ${cause.message}`;
+  }
   return code !== undefined && !message.includes(code) ? `${message} (${code})` : message;
 }
 

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRangeServer, type RangeServer } from '../../test/support/http.range.server.js';
 import { startTestS3, type TestS3 } from '../../test/support/s3.js';
@@ -74,6 +75,19 @@ describe('HttpSource against a local range server with faults', () => {
   it('fails with source_read_error when every attempt is truncated', async () => {
     server.faults.push('truncate', 'truncate');
     await expectCode(source({ retries: 1 }).fetch(0, 20_000), 'source_read_error');
+  });
+
+  it('retries a refused connection, then names the cause', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((r) => probe.close(r));
+    const url = `http://127.0.0.1:${port}/a.bin`;
+    const err: unknown = await new HttpSource(url, fast).fetch(0, 10).catch((e: unknown) => e);
+    expect(isAppError(err, 'source_unavailable')).toBe(true);
+    expect((err as Error).message).toBe(
+      `Reading ${url} failed after 4 attempts: fetch failed: connect ECONNREFUSED 127.0.0.1:${port}.`,
+    );
   });
 
   it('does not retry 404: source_not_found after one request', async () => {
