@@ -99,8 +99,40 @@ export class InlineJobQueue<I> implements JobQueue<I> {
   }
 
   async enqueue(job: JobSpec, input: I): Promise<void> {
+    const { state, release } = this.admit(job, this.opts.now().toISOString());
+    try {
+      await this.opts.store.create(this.record(state, 'PENDING'));
+      this.opts.onTransition?.('PENDING');
+    } catch (err) {
+      this.running.delete(job.id);
+      release();
+      throw err;
+    }
+    void this.run(state, input).finally(() => {
+      this.running.delete(job.id);
+      release();
+    });
+  }
+
+  /**
+   * Runs a job whose record another process created (a distributed worker, `queue.bullmq.ts`): admits it, runs it
+   * like an enqueued job and resolves once it is SUCCESS or FAILED in the store.
+   */
+  async process(job: JobSpec, input: I): Promise<JobRecord['status']> {
+    const existing = await this.opts.store.get(job.id);
+    const { state, release } = this.admit(job, existing?.created ?? this.opts.now().toISOString());
+    try {
+      await this.run(state, input);
+    } finally {
+      this.running.delete(job.id);
+      release();
+    }
+    return (await this.opts.store.get(job.id))?.status ?? 'FAILED';
+  }
+
+  /** Reserves a slot synchronously, so concurrent requests cannot both pass admission. */
+  private admit(job: JobSpec, created: string): { state: Running; release: () => void } {
     if (this.closed || this.running.size >= this.capacity) throw new AppError('at_capacity', AT_CAPACITY_MESSAGE);
-    const created = this.opts.now().toISOString();
     let release!: () => void;
     const state: Running = {
       id: job.id,
@@ -115,20 +147,8 @@ export class InlineJobQueue<I> implements JobQueue<I> {
       progressTimer: undefined,
       settled: new Promise<void>((resolve) => (release = resolve)),
     };
-    // Reserve the slot synchronously so concurrent requests cannot both pass admission.
     this.running.set(job.id, state);
-    try {
-      await this.opts.store.create(this.record(state, 'PENDING'));
-      this.opts.onTransition?.('PENDING');
-    } catch (err) {
-      this.running.delete(job.id);
-      release();
-      throw err;
-    }
-    void this.run(state, input).finally(() => {
-      this.running.delete(job.id);
-      release();
-    });
+    return { state, release };
   }
 
   async cancel(id: string): Promise<boolean> {

@@ -1,0 +1,198 @@
+/**
+ * The BullMQ queue and worker on the real Redis (127.0.0.1:6379): global capacity, records written by the worker,
+ * cancel of waiting and running jobs, and a job taken over after its worker process is killed.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createConnection } from 'node:net';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_URL, requireTool } from '../../test/support/env.js';
+import type { JobRecord } from './job.js';
+import { RedisJobStore } from './job.store.redis.js';
+import type { JobHandler } from './queue.js';
+import { BullMqJobQueue, startBullWorker, type BullWorker } from './queue.bullmq.js';
+
+async function redisUp(): Promise<boolean> {
+  const u = new URL(REDIS_URL);
+  return new Promise((resolve) => {
+    const s = createConnection({ host: u.hostname, port: Number(u.port || 6379) });
+    s.setTimeout(1000);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => (s.destroy(), resolve(false)));
+  });
+}
+
+let ok = false;
+const run = `t${randomUUID().slice(0, 8)}`;
+let store: RedisJobStore;
+beforeAll(async () => {
+  ok = requireTool('redis', await redisUp());
+  if (ok) store = new RedisJobStore({ url: REDIS_URL, prefix: `skope-bull-test:${run}:` });
+});
+afterAll(async () => {
+  await store?.close();
+});
+
+async function until(id: string, pred: (r: JobRecord | null) => boolean, ms = 20_000): Promise<JobRecord | null> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const rec = await store.get(id);
+    if (pred(rec)) return rec;
+    if (Date.now() > end) throw new Error(`timeout waiting for ${id}: ${JSON.stringify(rec)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+const done = (r: JobRecord | null): boolean => r?.status === 'SUCCESS' || r?.status === 'FAILED';
+
+const adder: JobHandler<{ n: number; stepMs?: number }> = async ({ n, stepMs = 1 }, ctx) => {
+  for (let i = 1; i <= n; i++) {
+    await new Promise((r) => setTimeout(r, stepMs));
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    ctx.onProgress(i, n);
+  }
+  return { result: { sum: (n * (n + 1)) / 2 }, private: { n } };
+};
+
+describe('BullMQ queue + worker (real Redis)', () => {
+  it('a worker runs enqueued jobs and writes the same records as the inline queue', async (ctx) => {
+    if (!ok) return ctx.skip();
+    const prefix = `${run}a`;
+    const queue = new BullMqJobQueue<{ n: number }>({ url: REDIS_URL, prefix, store, capacity: 5 });
+    const worker = await startBullWorker({ url: REDIS_URL, prefix, store, handler: adder, concurrency: 2 });
+    try {
+      const ids = [randomUUID(), randomUUID()];
+      await queue.enqueue({ id: ids[0] as string, deadlineMs: 10_000 }, { n: 10 });
+      await queue.enqueue({ id: ids[1] as string, deadlineMs: 0 }, { n: 10 });
+      expect(await until(ids[0] as string, done)).toMatchObject({
+        status: 'SUCCESS',
+        result: { sum: 55 },
+        private: { n: 10 },
+        progress: { done: 10, total: 10 },
+      });
+      expect(await until(ids[1] as string, done)).toMatchObject({
+        status: 'FAILED',
+        error: 'Processing exceeded 0 ms.',
+      });
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
+  });
+
+  it('capacity is the global queue depth; a waiting job cancelled never runs', async (ctx) => {
+    if (!ok) return ctx.skip();
+    const prefix = `${run}b`;
+    const queue = new BullMqJobQueue<{ n: number }>({ url: REDIS_URL, prefix, store, capacity: 1 });
+    let worker: BullWorker | null = null;
+    try {
+      const a = randomUUID();
+      await queue.enqueue({ id: a, deadlineMs: 10_000 }, { n: 1 });
+      await expect(queue.enqueue({ id: randomUUID(), deadlineMs: 10_000 }, { n: 1 })).rejects.toMatchObject({
+        code: 'at_capacity',
+      });
+      expect(queue.active()).toBe(1);
+      expect(await queue.cancel(a)).toBe(true);
+      expect(await store.get(a)).toMatchObject({ status: 'FAILED', error: 'Cancelled.', code: 'job_cancelled' });
+      let calls = 0;
+      worker = await startBullWorker<{ n: number }>({
+        url: REDIS_URL,
+        prefix,
+        store,
+        concurrency: 1,
+        handler: async () => (calls++, { result: 1 }),
+      });
+      const b = randomUUID();
+      await queue.enqueue({ id: b, deadlineMs: 10_000 }, { n: 1 });
+      await until(b, done);
+      expect(calls).toBe(1);
+      expect((await store.get(a))?.status).toBe('FAILED');
+      expect(await queue.cancel(a)).toBe(false);
+    } finally {
+      await worker?.close();
+      await queue.close();
+    }
+  });
+
+  it('cancel reaches a running job on its worker', async (ctx) => {
+    if (!ok) return ctx.skip();
+    const prefix = `${run}c`;
+    const queue = new BullMqJobQueue<{ n: number; stepMs: number }>({ url: REDIS_URL, prefix, store, capacity: 2 });
+    let stoppedAt = 0;
+    const worker = await startBullWorker<{ n: number; stepMs: number }>({
+      url: REDIS_URL,
+      prefix,
+      store,
+      concurrency: 1,
+      handler: async (input, c) => {
+        for (let i = 1; i <= input.n; i++) {
+          await new Promise((r) => setTimeout(r, input.stepMs));
+          if (c.signal.aborted) {
+            stoppedAt = i;
+            throw c.signal.reason;
+          }
+          c.onProgress(i, input.n);
+        }
+        return { result: 'finished' };
+      },
+    });
+    try {
+      const id = randomUUID();
+      await queue.enqueue({ id, deadlineMs: 60_000 }, { n: 100_000, stepMs: 2 });
+      await until(id, (r) => r?.status === 'PROCESSING');
+      expect(await queue.cancel(id)).toBe(true);
+      await until(id, () => stoppedAt > 0, 10_000);
+      expect(await store.get(id)).toMatchObject({ status: 'FAILED', error: 'Cancelled.' });
+      expect(stoppedAt).toBeLessThan(100_000);
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
+  });
+
+  it('a job whose worker process dies is taken over by another worker', async (ctx) => {
+    if (!ok) return ctx.skip();
+    const prefix = `${run}d`;
+    const storePrefix = `skope-bull-test:${run}:`;
+    const queue = new BullMqJobQueue<{ n: number }>({ url: REDIS_URL, prefix, store, capacity: 2 });
+    // node itself (not the tsx CLI, which would fork a grandchild that survives the kill).
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        tsx,
+        fileURLToPath(new URL('./__fixtures__/bull.child.ts', import.meta.url)),
+        JSON.stringify({ url: REDIS_URL, prefix, storePrefix }),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let worker: BullWorker | null = null;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+      });
+      const id = randomUUID();
+      await queue.enqueue({ id, deadlineMs: 60_000 }, { n: 3 });
+      expect(await until(id, (r) => r?.progress?.done === 1)).toMatchObject({ status: 'PROCESSING' });
+      child.kill('SIGKILL');
+      worker = await startBullWorker({
+        url: REDIS_URL,
+        prefix,
+        store,
+        handler: adder,
+        concurrency: 1,
+        lockDurationMs: 1000,
+        stalledIntervalMs: 500,
+      });
+      expect(await until(id, done, 30_000)).toMatchObject({ status: 'SUCCESS', result: { sum: 6 } });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await worker?.close();
+      await queue.close();
+    }
+  });
+});
