@@ -10,8 +10,14 @@ export interface BlockCache {
    * The cached block for `key`, or the result of `load()` (stored under `key` while it runs).
    * @param key identifies the bytes: source URL + version, IFD, block index (see `blockCacheKey`).
    * @param bytes the decoded size in bytes, used for the byte budget.
+   * @param usable when given, a cached value it rejects (e.g. a partly decoded block) is replaced by a new load.
    */
-  getOrLoad<T extends object>(key: string, bytes: number, load: () => Promise<T>): Promise<T>;
+  getOrLoad<T extends object>(
+    key: string,
+    bytes: number,
+    load: () => Promise<T>,
+    usable?: (v: T) => boolean,
+  ): Promise<T>;
   /** Bytes currently held (settled and in-flight entries). */
   readonly size: number;
   /** Number of blocks currently held. */
@@ -31,18 +37,33 @@ export function createBlockCache(maxBytes: number): BlockCache {
   // Values are whatever the reader stores per key (decoded blocks); keys are unique per file, IFD and block.
   const lru = new LRUCache<string, Promise<object>>({ maxSize: maxBytes });
   return {
-    getOrLoad<T extends object>(key: string, bytes: number, load: () => Promise<T>): Promise<T> {
-      const hit = lru.get(key);
-      if (hit) return hit as Promise<T>;
-      const promise = load();
-      const size = Math.max(1, Math.ceil(bytes));
-      if (size <= maxBytes) {
-        lru.set(key, promise, { size });
-        promise.catch(() => {
-          if (lru.peek(key) === promise) lru.delete(key);
+    getOrLoad<T extends object>(
+      key: string,
+      bytes: number,
+      load: () => Promise<T>,
+      usable?: (v: T) => boolean,
+    ): Promise<T> {
+      const fresh = (): Promise<T> => {
+        const promise = load();
+        const size = Math.max(1, Math.ceil(bytes));
+        if (size <= maxBytes) {
+          lru.set(key, promise, { size });
+          promise.catch(() => {
+            if (lru.peek(key) === promise) lru.delete(key);
+          });
+        }
+        return promise;
+      };
+      // An unusable value is replaced once: readers that find it replaced already follow the replacement.
+      const follow = (p: Promise<T>, check: (v: T) => boolean): Promise<T> =>
+        p.then((v) => {
+          if (check(v)) return v;
+          const now = lru.peek(key) as Promise<T> | undefined;
+          return now && now !== p ? follow(now, check) : fresh();
         });
-      }
-      return promise;
+      const hit = lru.get(key) as Promise<T> | undefined;
+      if (!hit) return fresh();
+      return usable ? follow(hit, usable) : hit;
     },
     get size() {
       return lru.calculatedSize;

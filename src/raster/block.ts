@@ -3,13 +3,15 @@
  * whose rows are finished (byte order, predictor) lazily, the first time a window needs them. A tile that needs
  * 16 rows of a 256-row, 13 MB pixel-interleaved block pays for 16 rows of predictor work, not 256.
  */
-import { finishRows, needsFinishing } from './decode.js';
+import { finishRows, needsFinishing, rowBytes } from './decode.js';
 import type { BlockCoding } from './decode.js';
 import type { TypedArray } from './types.js';
 
 export class Block {
   /** Samples of the block in file layout (rows × width × samples), or packed bits for a mask. */
   readonly data: TypedArray;
+  /** Rows decoded: all the block's rows, or a prefix when only the top of the block was needed. */
+  readonly rows: number;
   private readonly bytes: Uint8Array;
   private readonly coding: BlockCoding;
   /** Per row: 1 once finished; null when no row needs finishing. */
@@ -19,14 +21,15 @@ export class Block {
     this.bytes = bytes;
     this.data = data;
     this.coding = coding;
-    this.pending = needsFinishing(coding) ? new Uint8Array(coding.rows) : null;
+    this.rows = Math.floor(bytes.length / rowBytes(coding));
+    this.pending = needsFinishing(coding) ? new Uint8Array(this.rows) : null;
   }
 
   /** Makes rows [r0, r1) of the block readable (runs each row's finishing at most once). */
   prepare(r0: number, r1: number): void {
     const done = this.pending;
     if (done === null) return;
-    const end = Math.min(r1, this.coding.rows);
+    const end = Math.min(r1, this.rows);
     let r = Math.max(0, r0);
     while (r < end) {
       if (done[r] === 1) {

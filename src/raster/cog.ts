@@ -160,7 +160,6 @@ class CogReader implements Cog {
         for (const plane of planes) {
           tasks.push(
             limit(async () => {
-              const decoded = await this.block(data, plane, bx, by, signal);
               const x0 = bx * data.blockWidth;
               const y0 = by * data.blockHeight;
               const clip = {
@@ -169,6 +168,7 @@ class CogReader implements Cog {
                 r0: Math.max(r0, y0),
                 r1: Math.min(r1, y0 + data.blockHeight),
               };
+              const decoded = await this.block(data, plane, bx, by, signal, clip.r1 - y0);
               decoded?.prepare(clip.r0 - y0, clip.r1 - y0);
               const block = decoded ? decoded.data : null;
               if (data.planar === 2) {
@@ -255,6 +255,7 @@ class CogReader implements Cog {
     bx: number,
     by: number,
     signal?: AbortSignal,
+    needRows?: number,
   ): Promise<Block | null> {
     const url = this.metadata.url;
     const n = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
@@ -277,6 +278,9 @@ class CogReader implements Cog {
       rows: layout.tiled ? layout.blockHeight : Math.min(layout.blockHeight, layout.height - by * layout.blockHeight),
       littleEndian: this.littleEndian,
     };
+    // Decode only the top of the block when the window ends in its upper part (most of the block unneeded); when
+    // most rows are needed, decode it all so later reads of the same block find it whole in the cache.
+    const partial = needRows !== undefined && needRows <= coding.rows * 0.75 ? needRows : coding.rows;
     const load = async (s?: AbortSignal): Promise<Block> => {
       if (offset + count > this.size) {
         throw new AppError(
@@ -290,7 +294,7 @@ class CogReader implements Cog {
       }
       let bytes: Uint8Array;
       try {
-        bytes = await inflateBlock(new Uint8Array(buf), coding, this.zstd);
+        bytes = await inflateBlock(new Uint8Array(buf), coding, this.zstd, partial);
       } catch (err) {
         throw invalid(url, `block ${n} of IFD ${layout.ifd} cannot be decoded`, err);
       }
@@ -299,14 +303,20 @@ class CogReader implements Cog {
       const data = new Ctor(
         bytes.buffer as ArrayBuffer,
         bytes.byteOffset,
-        decodedBytes(coding) / (layout.bitsPerSample >> 3),
+        bytes.byteLength / (layout.bitsPerSample >> 3),
       );
       return new Block(bytes, data, coding);
     };
     if (!this.cache) return load(signal);
     // Shared loads ignore the caller's signal (another reader may be waiting on them); this caller stops waiting.
     const key = blockCacheKey(url, this.version, layout.ifd, n);
-    const shared = this.cache.getOrLoad(key, decodedBytes(coding), () => load());
+    const need = needRows ?? coding.rows;
+    const shared = this.cache.getOrLoad(
+      key,
+      decodedBytes(coding),
+      () => load(),
+      (b) => b.rows >= need,
+    );
     return signal ? raceAbort(shared, signal) : shared;
   }
 }

@@ -2,7 +2,7 @@
  * Decodes one stored block (tile or strip) into native-endian samples: decompress, fix byte order, undo the
  * predictor. Pure apart from DEFLATE, which runs on the libuv thread pool.
  */
-import { inflate } from './codecs/deflate.js';
+import { inflate, inflatePrefix } from './codecs/deflate.js';
 import { lzwDecode } from './codecs/lzw.js';
 import { unpackBits } from './codecs/packbits.js';
 import { swapBytes, undoFloatingPoint, undoHorizontal } from './codecs/predictor.js';
@@ -29,28 +29,43 @@ export function decodedBytes(c: BlockCoding): number {
   return c.rows * Math.ceil((c.width * c.samples * c.bitsPerSample) / 8);
 }
 
+/** Bytes of one decoded row. */
+export function rowBytes(c: BlockCoding): number {
+  return Math.ceil((c.width * c.samples * c.bitsPerSample) / 8);
+}
+
 /**
- * Decompresses `raw` (the stored bytes of one block) into a fresh, sample-aligned buffer of exactly
- * `decodedBytes(c)` bytes that the caller may keep. Byte order and predictor are NOT yet applied: see `finishRows`.
+ * Decompresses `raw` (the stored bytes of one block) into a fresh, sample-aligned buffer that the caller may keep.
+ * With `needRows` < rows, DEFLATE, LZW, PackBits and uncompressed blocks may stop after those first rows (the result
+ * then holds a whole number of rows ≥ needRows); otherwise it holds exactly `decodedBytes(c)` bytes. Byte order and
+ * predictor are NOT yet applied: see `finishRows`.
  * @throws Error when the data is corrupt or short (the caller names the file).
  */
-export async function inflateBlock(raw: Uint8Array, c: BlockCoding, zstd: ZstdDecode | null): Promise<Uint8Array> {
+export async function inflateBlock(
+  raw: Uint8Array,
+  c: BlockCoding,
+  zstd: ZstdDecode | null,
+  needRows: number = c.rows,
+): Promise<Uint8Array> {
   const expected = decodedBytes(c);
-  let out: Uint8Array;
+  const perRow = rowBytes(c);
+  const needed = Math.min(expected, Math.max(1, needRows) * perRow);
+  let out: Uint8Array | null = null;
   switch (c.compression) {
     case 1:
-      if (raw.length < expected) throw new Error(`uncompressed block has ${raw.length} of ${expected} bytes`);
-      out = raw.slice(0, expected); // a copy: the source may share its buffer, and rows are modified in place
+      if (raw.length < needed) throw new Error(`uncompressed block has ${raw.length} of ${expected} bytes`);
+      out = raw.slice(0, needed); // a copy: the source may share its buffer, and rows are modified in place
       break;
     case 8:
     case 32946:
-      out = await inflate(raw, expected);
+      if (needed < expected) out = await inflatePrefix(raw, expected, needed);
+      out ??= await inflate(raw, expected);
       break;
     case 5:
-      out = lzwDecode(raw, expected);
+      out = lzwDecode(raw, needed);
       break;
     case 32773:
-      out = unpackBits(raw, expected);
+      out = unpackBits(raw, needed);
       break;
     case 50000:
       if (!zstd) throw new Error('no ZSTD decoder');
@@ -59,11 +74,12 @@ export async function inflateBlock(raw: Uint8Array, c: BlockCoding, zstd: ZstdDe
     default:
       throw new Error(`compression ${c.compression} is not supported`);
   }
-  if (out.length < expected) throw new Error(`block decoded to ${out.length} of ${expected} bytes`);
+  if (out.length < needed) throw new Error(`block decoded to ${out.length} of ${expected} bytes`);
+  // Keep whole rows only; re-align when zlib handed back a view into a shared pool.
+  const keep = out.length >= expected ? expected : out.length - (out.length % perRow);
   const bytesPerSample = c.bitsPerSample >> 3;
-  if (out.length !== expected || (bytesPerSample > 1 && out.byteOffset % bytesPerSample !== 0)) {
-    // zlib may return a view into a shared pool: re-align for typed-array views.
-    out = out.byteOffset % 8 === 0 ? out.subarray(0, expected) : out.slice(0, expected);
+  if (out.length !== keep || (bytesPerSample > 1 && out.byteOffset % bytesPerSample !== 0)) {
+    out = out.byteOffset % 8 === 0 ? out.subarray(0, keep) : out.slice(0, keep);
   }
   return out;
 }
@@ -83,8 +99,8 @@ export function finishRows(buf: Uint8Array, c: BlockCoding, r0: number, r1: numb
   const bytesPerSample = c.bitsPerSample >> 3;
   if (bytesPerSample === 0 || r1 <= r0) return;
   const rowSamples = c.width * c.samples;
-  const rowBytes = rowSamples * bytesPerSample;
-  const rows = buf.subarray(r0 * rowBytes, r1 * rowBytes);
+  const perRow = rowSamples * bytesPerSample;
+  const rows = buf.subarray(r0 * perRow, r1 * perRow);
   if (!c.littleEndian && bytesPerSample > 1 && c.predictor !== 3) swapBytes(rows, bytesPerSample);
   if (c.predictor === 2) undoHorizontal(rows, bytesPerSample, r1 - r0, rowSamples, c.samples);
   else if (c.predictor === 3) undoFloatingPoint(rows, bytesPerSample, r1 - r0, rowSamples, c.samples);

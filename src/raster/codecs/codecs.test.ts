@@ -3,7 +3,7 @@ import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { inflate } from './deflate.js';
+import { inflate, inflatePrefix } from './deflate.js';
 import { lzwDecode } from './lzw.js';
 import { unpackBits } from './packbits.js';
 import { swapBytes, undoFloatingPoint, undoHorizontal } from './predictor.js';
@@ -98,6 +98,36 @@ describe('DEFLATE', () => {
     await expect(inflate(bad, 1000)).rejects.toThrow(/DEFLATE/);
     await expect(inflate(z.subarray(0, 3), 1000)).rejects.toThrow(/DEFLATE/);
     await expect(inflate(z, 999)).rejects.toThrow(/DEFLATE/);
+  });
+});
+
+describe('DEFLATE prefix', () => {
+  it('decodes at least the bytes asked for, and they equal the start of the full stream', async () => {
+    await fc.assert(
+      fc.asyncProperty(bytes, fc.double({ min: 0, max: 1, noNaN: true }), async (data, f) => {
+        const needed = Math.max(1, Math.floor(data.length * f));
+        const got = await inflatePrefix(deflateSync(data), data.length, needed);
+        if (got === null) return; // the proportional guess fell short: the caller inflates everything
+        expect(got.length).toBeGreaterThanOrEqual(needed);
+        expect(new Uint8Array(got)).toEqual(data.subarray(0, got.length));
+      }),
+      { numRuns: 100 },
+    );
+  });
+  it('a uniformly compressible 100 KB stream needs only a prefix for its first quarter', async () => {
+    let x = 2463534242; // xorshift32
+    const data = Uint8Array.from({ length: 100_000 }, () => {
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
+      return x & 15; // 4 random bits per byte: compresses about 2×, evenly along the stream
+    });
+    const got = await inflatePrefix(deflateSync(data), data.length, 25_000);
+    expect(got).not.toBeNull();
+    expect(got!.length).toBeLessThan(60_000);
+    expect(new Uint8Array(got!)).toEqual(data.subarray(0, got!.length));
   });
 });
 
