@@ -111,7 +111,7 @@ async function inflateCase(ctx: BenchContext, layout: 'pixel' | 'band', path: st
   const mb = decodedBytes / 1e6;
   const note = `${blocks.length} blocks, ${mb.toFixed(0)} MB decoded from ${(file.length / 1e6).toFixed(0)} MB`;
   ctx.report({
-    name: `DEFLATE inflate, 1 core, ${layout}-interleaved`,
+    name: `DEFLATE inflate per core (CPU time), ${layout}-interleaved`,
     unit: 'MB/s',
     ours: mb / one.median,
     reference: ref?.mb_per_s ?? null,
