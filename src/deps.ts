@@ -12,12 +12,13 @@ import type { Config } from './config/config.js';
 import { AppError, isAppError } from './errors.js';
 import { Metrics } from './http/metrics.js';
 import { tilesRoutes } from './http/routes/tiles.js';
-import type { JobStore } from './jobs/job.js';
+import type { JobRecord, JobStore } from './jobs/job.js';
 import { FsJobStore } from './jobs/job.store.fs.js';
 import { MemoryJobStore } from './jobs/job.store.memory.js';
 import { RedisJobStore } from './jobs/job.store.redis.js';
 import { createWorkerPool, type WorkerPool } from './jobs/pool.js';
-import { failOrphans } from './jobs/queue.js';
+import { failOrphans, type JobHandler, type JobQueue } from './jobs/queue.js';
+import { BullMqJobQueue, startBullWorker, type BullWorker } from './jobs/queue.bullmq.js';
 import { InlineJobQueue, type QueueLogger } from './jobs/queue.inline.js';
 import { createBlockCache, type BlockCache } from './raster/block.cache.js';
 import { openCog } from './raster/cog.js';
@@ -172,7 +173,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     await store.healthcheck();
     if (config.jobStore !== 'memory' && options.store === undefined) {
       await store.cleanup(config.jobMaxAgeHours * 3_600_000);
-      await failOrphans(store);
+      // With BullMQ, unfinished records belong to queued jobs that workers will still run or take over.
+      if (config.queue === 'inline') await failOrphans(store);
     }
   } catch (err) {
     await store.close();
@@ -180,46 +182,40 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     throw err;
   }
 
-  let pool: WorkerPool<ExtractRequest, ExtractionOutput> | null = null;
-  if (!options.inline) {
-    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    pool = createWorkerPool({
-      filename: new URL(`./cli/extract.worker.${ext}`, import.meta.url),
-      size: config.workerPoolSize,
-      workerData: { config },
-      onError: (err) => options.log?.error({ err }, 'extraction worker error'),
-    });
-  }
-  const extraction: ExtractionService = {
-    async preflight(request) {
-      await preflightExtraction(request, runtime.extractDeps);
-    },
-    run(request, ctx) {
-      if (pool) return pool.run(request, ctx);
-      return runExtraction(request, runtime.extractDeps, ctx);
-    },
-    async timesteps(datasetId, variableId) {
-      if (runtime.registry.get(datasetId) === null)
-        throw new AppError('dataset_not_found', `Dataset '${datasetId}' not found.`);
-      if (runtime.registry.getVariable(datasetId, variableId) === null)
-        throw new AppError('variable_not_found', `Variable '${variableId}' not found in dataset '${datasetId}'.`);
-      const steps = (await runtime.lookups.get(datasetId)).get(variableId);
-      if (!steps) throw new AppError('variable_not_found', `Variable '${variableId}' not found in lookup dictionary.`);
-      return [...steps.keys()];
-    },
-  };
+  const { extraction, pool } = createExtraction(config, runtime, options);
 
   const metrics = new Metrics();
-  const queue = new InlineJobQueue<ExtractRequest>({
-    store,
-    capacity: config.maxConcurrentJobs,
-    handler: async (request, ctx) => {
-      const out = await extraction.run(request, ctx);
-      return { result: out.result, private: { base_series: out.base_series } };
-    },
-    onTransition: (s) => metrics.observeJob(s),
-    ...(options.log ? { log: options.log } : {}),
-  });
+  const handler = extractionHandler(extraction);
+  const onTransition = (st: JobRecord['status']): void => metrics.observeJob(st);
+  let queue: JobQueue<ExtractRequest>;
+  let embedded: BullWorker | null = null;
+  if (config.queue === 'bullmq' && config.redisUrl) {
+    const connection = { url: config.redisUrl, prefix: `${config.redisPrefix}skope` };
+    queue = new BullMqJobQueue<ExtractRequest>({
+      ...connection,
+      store,
+      capacity: config.maxConcurrentJobs,
+      onTransition,
+    });
+    if (config.embeddedWorker) {
+      embedded = await startBullWorker({
+        ...connection,
+        store,
+        handler,
+        concurrency: config.workerPoolSize,
+        onTransition,
+        ...(options.log ? { log: options.log } : {}),
+      });
+    }
+  } else {
+    queue = new InlineJobQueue<ExtractRequest>({
+      store,
+      capacity: config.maxConcurrentJobs,
+      handler,
+      onTransition,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
 
   const first = runtime.registry.list()[0];
   const readiness: ReadinessCheck[] = [
@@ -254,7 +250,81 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       );
     },
     async close() {
+      await embedded?.close();
       await queue.close();
+      await pool?.close();
+      await store.close();
+      await runtime.close();
+    },
+  };
+}
+
+/** The extraction service: pre-flight on this thread, extractions on the worker pool (or inline). */
+function createExtraction(
+  config: Config,
+  runtime: Runtime,
+  options: { inline?: boolean; log?: QueueLogger },
+): { extraction: ExtractionService; pool: WorkerPool<ExtractRequest, ExtractionOutput> | null } {
+  let pool: WorkerPool<ExtractRequest, ExtractionOutput> | null = null;
+  if (!options.inline) {
+    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    pool = createWorkerPool({
+      filename: new URL(`./cli/extract.worker.${ext}`, import.meta.url),
+      size: config.workerPoolSize,
+      workerData: { config },
+      onError: (err) => options.log?.error({ err }, 'extraction worker error'),
+    });
+  }
+  const extraction: ExtractionService = {
+    async preflight(request) {
+      await preflightExtraction(request, runtime.extractDeps);
+    },
+    run(request, ctx) {
+      if (pool) return pool.run(request, ctx);
+      return runExtraction(request, runtime.extractDeps, ctx);
+    },
+    async timesteps(datasetId, variableId) {
+      if (runtime.registry.get(datasetId) === null)
+        throw new AppError('dataset_not_found', `Dataset '${datasetId}' not found.`);
+      if (runtime.registry.getVariable(datasetId, variableId) === null)
+        throw new AppError('variable_not_found', `Variable '${variableId}' not found in dataset '${datasetId}'.`);
+      const steps = (await runtime.lookups.get(datasetId)).get(variableId);
+      if (!steps) throw new AppError('variable_not_found', `Variable '${variableId}' not found in lookup dictionary.`);
+      return [...steps.keys()];
+    },
+  };
+  return { extraction, pool };
+}
+
+/** The job handler of extraction jobs: the result is public, the base series private (for analyze). */
+function extractionHandler(extraction: ExtractionService): JobHandler<ExtractRequest> {
+  return async (request, ctx) => {
+    const out = await extraction.run(request, ctx);
+    return { result: out.result, private: { base_series: out.base_series } };
+  };
+}
+
+/**
+ * `skope worker`: a distributed worker process (CONTRACT §4) — runs extraction jobs from the BullMQ queue on its
+ * own worker-thread pool and writes their records to the shared Redis job store.
+ */
+export async function startWorkerProcess(config: Config, options: { log?: QueueLogger } = {}): Promise<BullWorker> {
+  if (!config.redisUrl) throw new AppError('config_invalid', 'skope worker needs REDIS_URL (and JOB_STORE=redis).');
+  const runtime = await createRuntime(config);
+  const store = await createJobStore(config);
+  await store.healthcheck();
+  const { extraction, pool } = createExtraction(config, runtime, options);
+  const worker = await startBullWorker({
+    url: config.redisUrl,
+    prefix: `${config.redisPrefix}skope`,
+    store,
+    handler: extractionHandler(extraction),
+    concurrency: config.workerPoolSize,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return {
+    async close() {
+      await worker.close();
       await pool?.close();
       await store.close();
       await runtime.close();

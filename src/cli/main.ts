@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, processEnv, SETTINGS } from '../config/config.js';
 import { AppError } from '../errors.js';
+import { startWorkerProcess } from '../deps.js';
 import { startServer } from '../main.js';
 import { runExtractCommand } from './extract.js';
 import { takeFlags } from './flags.js';
@@ -16,6 +17,7 @@ const USAGE = `Usage: skope <command> [options]
 
 Commands:
   serve      Start the API on HOST:PORT (default 127.0.0.1:8000).
+  worker     Run extraction jobs from the BullMQ queue (QUEUE=bullmq, REDIS_URL, JOB_STORE=redis).
   demo       Write the demo dataset: skope demo [--dir demo-data] [--if-missing]
   extract    One extraction from the shell, CSV/JSON on stdout, progress on stderr:
              skope extract --dataset ID --variable ID (--geojson FILE | --bbox W,S,E,N | --point LON,LAT)
@@ -39,6 +41,21 @@ export async function run(
   switch (command) {
     case 'serve': {
       await startServer(loadConfig(env, args));
+      return 0;
+    }
+    case 'worker': {
+      const worker = await startWorkerProcess(loadConfig(env, args), {
+        log: { error: (obj, msg) => process.stderr.write(`${msg ?? 'error'}: ${JSON.stringify(obj)}\n`) },
+      });
+      process.stderr.write('skope worker: waiting for extraction jobs (SIGTERM to stop).\n');
+      const stop = (): void => {
+        worker.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
       return 0;
     }
     case 'demo': {

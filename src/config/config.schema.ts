@@ -72,6 +72,19 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultText: '(none)',
   },
   {
+    key: 'queue',
+    kind: 'enum',
+    values: ['inline', 'bullmq'],
+    doc: 'Job queue: `inline` runs jobs in this process; `bullmq` queues them in Redis for `skope worker` processes (needs JOB_STORE=redis).',
+    defaultText: 'inline',
+  },
+  {
+    key: 'embedded_worker',
+    kind: 'bool',
+    doc: 'With QUEUE=bullmq, `skope serve` also runs a worker in-process.',
+    defaultText: 'true',
+  },
+  {
     key: 'job_store',
     kind: 'enum',
     values: ['memory', 'fs', 'redis'],
@@ -212,6 +225,8 @@ export const ConfigSchema = z.object({
   redisUrl: z.string().optional(),
   redisPrefix: z.string().default(''),
   jobStore: z.enum(['memory', 'fs', 'redis']),
+  queue: z.enum(['inline', 'bullmq']).default('inline'),
+  embeddedWorker: z.boolean().default(true),
   jobDir: z.string().min(1),
   jobMaxAgeHours: z.number().int().min(1).max(8760).default(24),
   allowedOrigins: z.array(z.string()).default(['*']),

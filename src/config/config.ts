@@ -75,6 +75,8 @@ export function loadConfig(
   if (out['jobStore'] === undefined) out['jobStore'] = out['redisUrl'] === undefined ? 'fs' : 'redis';
   if (out['jobStore'] === 'redis' && out['redisUrl'] === undefined)
     problems.push('JOB_STORE: `redis` needs REDIS_URL.');
+  if (out['queue'] === 'bullmq' && out['jobStore'] !== 'redis')
+    problems.push('QUEUE: `bullmq` needs the shared Redis job store (REDIS_URL, JOB_STORE=redis).');
   out['jobDir'] ??= join(tmpdir(), 'skope_jobs');
   if (out['workerPoolSize'] === undefined) {
     const jobs = typeof out['maxConcurrentJobs'] === 'number' ? out['maxConcurrentJobs'] : 1;
