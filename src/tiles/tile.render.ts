@@ -3,7 +3,7 @@
  * Split so the route can answer 304 and the shared transparent tile from the plan alone, before any pixel read.
  */
 import type { FetchOptions } from '../storage/source.js';
-import type { Cog, RasterLevel } from '../raster/types.js';
+import type { Cog, PixelWindow, RasterLevel } from '../raster/types.js';
 import type { TileCrs } from './tile.crs.js';
 import type { TileAddress } from './tile.matrix.js';
 import type { TilePlan } from './tile.plan.js';
@@ -11,7 +11,7 @@ import { planTile } from './tile.plan.js';
 import type { Rescale, TileCodes } from './render.js';
 import { rescaleToCodes } from './render.js';
 import type { Resampling, SourceSamples } from './warp.js';
-import { warpBilinear, warpNearest } from './warp.js';
+import { warpBilinear, warpNearest, warpNearestCodes } from './warp.js';
 
 /** What determines a tile's pixels besides the file and band. */
 export interface TileSpec {
@@ -40,15 +40,7 @@ export async function readTileValues(
   options: FetchOptions = {},
 ): Promise<Float64Array> {
   if (plan.window === null) return new Float64Array(plan.size * plan.size).fill(NaN);
-  const level = cog.metadata.levels[plan.level] as RasterLevel;
-  const block = await cog.read({ bands: [bidx], window: plan.window, level: plan.level, ...options });
-  const src: SourceSamples = {
-    window: plan.window,
-    data: block.data,
-    nodata: cog.metadata.nodata,
-    levelWidth: level.width,
-    levelHeight: level.height,
-  };
+  const src = await readSamples(cog, plan, plan.window, bidx, options);
   return resampling === 'bilinear' ? warpBilinear(plan.coords, src) : warpNearest(plan.coords, src);
 }
 
@@ -60,6 +52,21 @@ export async function renderTileCodes(
   spec: TileSpec,
   options: FetchOptions = {},
 ): Promise<TileCodes> {
-  const values = await readTileValues(cog, plan, bidx, spec.resampling, options);
-  return rescaleToCodes(values, spec.rescale);
+  if (spec.resampling === 'bilinear' || plan.window === null) {
+    return rescaleToCodes(await readTileValues(cog, plan, bidx, spec.resampling, options), spec.rescale);
+  }
+  const src = await readSamples(cog, plan, plan.window, bidx, options);
+  return warpNearestCodes(plan.coords, src, spec.rescale);
+}
+
+async function readSamples(
+  cog: Cog,
+  plan: TilePlan,
+  window: PixelWindow,
+  bidx: number,
+  options: FetchOptions,
+): Promise<SourceSamples> {
+  const level = cog.metadata.levels[plan.level] as RasterLevel;
+  const block = await cog.read({ bands: [bidx], window, level: plan.level, ...options });
+  return { window, data: block.data, nodata: cog.metadata.nodata, levelWidth: level.width, levelHeight: level.height };
 }
