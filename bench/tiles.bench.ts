@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensurePaleocarDataset } from './gen/paleocar.js';
@@ -39,17 +40,29 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
 }
 
-/** Per-tile seconds over `reps` passes of the tile set, after one warm-up pass. */
+/** CPU seconds (all threads of this process) spent per tile, sorted; filled by `perTile`. */
+const cpuPerTile: number[] = [];
+
+/**
+ * Per-tile wall seconds over `reps` passes of the tile set, after one warm-up pass, sorted. Also records each
+ * tile's CPU time (user + system, every thread) in `cpuPerTile`: on a shared, loaded machine the wall time
+ * includes waiting for a core, the CPU time does not.
+ */
 async function perTile(reps: number, fn: (i: number) => Promise<unknown>, n: number): Promise<number[]> {
   for (let i = 0; i < n; i++) await fn(i);
   const out: number[] = [];
+  cpuPerTile.length = 0;
   for (let r = 0; r < reps; r++) {
     for (let i = 0; i < n; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await fn(i);
       out.push((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      cpuPerTile.push((c.user + c.system) / 1e6);
     }
   }
+  cpuPerTile.sort((a, b) => a - b);
   return out.sort((a, b) => a - b);
 }
 
