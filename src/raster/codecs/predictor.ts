@@ -60,6 +60,20 @@ export function undoHorizontal(
 
 function accumulate(a: Uint8Array | Uint16Array | Uint32Array, rows: number, rowSamples: number, stride: number): void {
   // Typed-array stores wrap modulo 2^bits, which is exactly the integer overflow libtiff relies on.
+  if (stride === 1) {
+    // One sample per pixel: a running sum per row, kept in a register and wrapped by masking.
+    const mask = a.BYTES_PER_ELEMENT === 4 ? -1 : (1 << (8 * a.BYTES_PER_ELEMENT)) - 1;
+    for (let r = 0; r < rows; r++) {
+      const base = r * rowSamples;
+      const end = base + rowSamples;
+      let acc = a[base]!;
+      for (let i = base + 1; i < end; i++) {
+        acc = (acc + a[i]!) & mask; // for 32-bit samples the int32 result stores as the same uint32 bits
+        a[i] = acc;
+      }
+    }
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const base = r * rowSamples;
     const end = base + rowSamples;
