@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_GDAL, HAS_RASTERIO, PYTHON, requireTool } from '../../test/support/env.js';
 import { FileSource } from '../storage/source.file.js';
 import { openCog } from './cog.js';
-import { writeCog } from './cog.writer.js';
+import { rowsFromCog, writeCog } from './cog.writer.js';
 import type { CogWriteSpec } from './cog.writer.js';
 import { DTYPE_ARRAY } from './tiff.encode.pixels.js';
 import type { DType, TypedArray } from './types.js';
@@ -215,6 +215,45 @@ describe('writeCog round trip (every dtype × interleave × predictor)', () => {
         await cog.close();
         await source.close();
       }
+    }
+  });
+
+  it('rowsFromCog slices bands of an existing COG into a new one, values and georeferencing kept', async () => {
+    const src = [...files.keys()].find((p) => p.includes('int16-band-deflate-2')) as string;
+    const { data, nodata } = files.get(src) as { data: TypedArray[]; nodata: number };
+    const source = new FileSource(src);
+    const cog = await openCog(source);
+    const out = join(dir, 'sliced.tif');
+    try {
+      const m = cog.metadata;
+      await writeCog(out, {
+        width: m.width,
+        height: m.height,
+        bands: 2,
+        dtype: m.dtype,
+        crs: m.crs ?? '',
+        transform: m.transform,
+        nodata: m.nodata,
+        blockSize: 32,
+        readRows: rowsFromCog(cog, [3, 1]),
+      });
+    } finally {
+      await cog.close();
+      await source.close();
+    }
+    const s2 = new FileSource(out);
+    const sliced = await openCog(s2);
+    try {
+      expect([sliced.metadata.bands, sliced.metadata.nodata, sliced.metadata.crs]).toEqual([2, nodata, 'EPSG:4269']);
+      expect(sliced.metadata.transform).toEqual([...T]);
+      const got = await sliced.read({ bands: [1, 2], window: { col: 0, row: 0, width: W, height: H } });
+      expect(Array.from(got.data)).toEqual([
+        ...Array.from(data[2] as TypedArray),
+        ...Array.from(data[0] as TypedArray),
+      ]);
+    } finally {
+      await sliced.close();
+      await s2.close();
     }
   });
 });

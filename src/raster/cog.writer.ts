@@ -28,7 +28,7 @@ import {
   encodePredictor3,
 } from './tiff.encode.pixels.js';
 import type { Resampling } from './tiff.encode.pixels.js';
-import type { DType, TypedArray } from './types.js';
+import type { Cog, DType, TypedArray } from './types.js';
 
 const deflate = promisify(deflateCb);
 
@@ -359,4 +359,23 @@ export async function writeCog(path: string, spec: CogWriteSpec): Promise<void> 
     await Promise.allSettled(raws.map((r) => r.close()));
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A `readRows` that reads full-width rows of an open COG, for re-tiling an existing GeoTIFF or slicing its bands
+ * into new files (`skope ingest`): output band `i` (1-based) is source band `bands[i - 1]` (default: the same).
+ * Rows come from full resolution; cells outside the source are its nodata (boundless read).
+ *
+ * @example
+ * // bands 101–200 of a cube into their own COG
+ * await writeCog(out, { ...geometryOf(cog), bands: 100, readRows: rowsFromCog(cog, range(101, 200)) });
+ */
+export function rowsFromCog(cog: Cog, bands?: readonly number[]): CogWriteSpec['readRows'] {
+  const width = cog.metadata.width;
+  return async (band, row, height) => {
+    const source = bands ? bands[band - 1] : band;
+    if (source === undefined) throw new AppError('band_out_of_range', `Output band ${band} has no source band.`);
+    const block = await cog.read({ bands: [source], window: { col: 0, row, width, height } });
+    return block.data;
+  };
 }
