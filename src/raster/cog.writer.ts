@@ -368,7 +368,10 @@ export async function writeCog(path: string, spec: CogWriteSpec): Promise<void> 
  *
  * @example
  * // bands 101–200 of a cube into their own COG
- * await writeCog(out, { ...geometryOf(cog), bands: 100, readRows: rowsFromCog(cog, range(101, 200)) });
+ * const m = cog.metadata;
+ * await writeCog(out, { width: m.width, height: m.height, bands: 100, dtype: m.dtype, crs: 'EPSG:4269',
+ *   transform: m.transform, nodata: m.nodata, readRows: rowsFromCog(cog, Array.from({ length: 100 }, (_, i) => 101 + i)) });
+ * @throws AppError `band_out_of_range` (from the callback) when `bands` is shorter than the output; reader errors.
  */
 export function rowsFromCog(cog: Cog, bands?: readonly number[]): CogWriteSpec['readRows'] {
   const width = cog.metadata.width;
