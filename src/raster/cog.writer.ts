@@ -319,7 +319,9 @@ async function assemble(
 }
 
 /**
- * Write a Cloud-Optimized GeoTIFF to `path` (replaced atomically: written under a temp name, then renamed).
+ * Write a Cloud-Optimized GeoTIFF to `path` (replaced atomically: written under a temp name, then renamed). Work
+ * files live in a hidden folder `.<name>.XXXXXX` beside `path`, removed on success and on error (a killed process
+ * leaves it behind). The folder of `path` must exist.
  * GDAL reports the result as `LAYOUT=COG` and `validate_cloud_optimized_geotiff.py` accepts it.
  *
  * @example
