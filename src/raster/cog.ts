@@ -5,6 +5,7 @@
  */
 import { Tiff, TiffTag } from '@cogeotiff/core';
 import pLimit from 'p-limit';
+import type { LimitFunction } from 'p-limit';
 
 import { AppError, abortError, isAppError } from '../errors.js';
 import type { ByteSource } from '../storage/source.js';
@@ -92,6 +93,9 @@ export async function openCog(source: ByteSource, options: OpenCogOptions = {}):
   return reader;
 }
 
+/** Blocks whose fetch may be in flight at once per read (bounds the compressed bytes held). */
+const FETCHES_IN_FLIGHT = 64;
+
 /** Block offsets and byte counts of one IFD, loaded on first use. */
 interface BlockIndex {
   offsets: ArrayLike<number>;
@@ -151,8 +155,13 @@ class CogReader implements Cog {
     const r1 = Math.min(row + height, data.height);
     if (c0 >= c1 || r0 >= r1 || bands.length === 0) return result;
 
-    const limit = pLimit(this.concurrency);
+    // Fetches of many blocks start in the same turn (the byte sources merge adjacent ranges into one request);
+    // decoding is bounded separately so at most `concurrency` large blocks are inflating at once.
+    const limit = pLimit(FETCHES_IN_FLIGHT);
+    const decodeLimit = pLimit(this.concurrency);
     const tasks: Promise<void>[] = [];
+    await this.index(level.data, signal).catch(() => undefined); // errors surface (named) from block() below
+    if (level.mask) await this.index(level.mask, signal).catch(() => undefined);
     const planes = data.planar === 2 ? [...new Set(bands.map((b) => b - 1))] : [0];
     const sparseFill = meta.nodata ?? 0;
     for (let by = Math.floor(r0 / data.blockHeight); by * data.blockHeight < r1; by++) {
@@ -168,7 +177,7 @@ class CogReader implements Cog {
                 r0: Math.max(r0, y0),
                 r1: Math.min(r1, y0 + data.blockHeight),
               };
-              const decoded = await this.block(data, plane, bx, by, signal, clip.r1 - y0);
+              const decoded = await this.block(data, plane, bx, by, decodeLimit, signal, clip.r1 - y0);
               decoded?.prepare(clip.r0 - y0, clip.r1 - y0);
               const block = decoded ? decoded.data : null;
               if (data.planar === 2) {
@@ -202,7 +211,7 @@ class CogReader implements Cog {
         for (let bx = Math.floor(c0 / mask.blockWidth); bx * mask.blockWidth < c1; bx++) {
           jobs.push(
             limit(async () => ({
-              bits: ((await this.block(mask, 0, bx, by, signal))?.data as Uint8Array) ?? null,
+              bits: ((await this.block(mask, 0, bx, by, decodeLimit, signal))?.data as Uint8Array) ?? null,
               bx,
               by,
             })),
@@ -219,6 +228,7 @@ class CogReader implements Cog {
       }
     } catch (err) {
       limit.clearQueue();
+      decodeLimit.clearQueue();
       if (signal?.aborted) throw abortError(signal);
       throw err;
     }
@@ -254,6 +264,7 @@ class CogReader implements Cog {
     plane: number,
     bx: number,
     by: number,
+    decodeSlot: LimitFunction,
     signal?: AbortSignal,
     needRows?: number,
   ): Promise<Block | null> {
@@ -294,7 +305,7 @@ class CogReader implements Cog {
       }
       let bytes: Uint8Array;
       try {
-        bytes = await inflateBlock(new Uint8Array(buf), coding, this.zstd, partial);
+        bytes = await decodeSlot(() => inflateBlock(new Uint8Array(buf), coding, this.zstd, partial));
       } catch (err) {
         throw invalid(url, `block ${n} of IFD ${layout.ifd} cannot be decoded`, err);
       }
