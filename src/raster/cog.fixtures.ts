@@ -31,6 +31,8 @@ export interface RefRequest {
   level?: number;
   fill?: number | null;
   applyMask?: boolean;
+  /** Return the level's size and transform instead of values. */
+  meta?: boolean;
 }
 
 /** JSON-safe sample: non-finite numbers as strings (what rasterio_read.py prints). */

@@ -8,7 +8,7 @@ import { TestFileSource } from '../../test/support/file.source.js';
 import { openCog } from './cog.js';
 import { COGS, encode, fixtureNames, gdalinfo, rasterioRead } from './cog.fixtures.js';
 import type { RefRequest } from './cog.fixtures.js';
-import type { Cog, PixelWindow } from './types.js';
+import type { Cog, PixelWindow, RasterLevel } from './types.js';
 
 const names = fixtureNames();
 
@@ -134,5 +134,32 @@ describe('reads equal rasterio (boundless=True)', () => {
       compared++;
     }
     expect(compared).toBe(cases.length);
+  });
+});
+
+describe('overview levels equal rasterio (overview_level)', () => {
+  const run = requireTool('rasterio', HAS_RASTERIO());
+  it.runIf(run)('size and transform of every level', async () => {
+    const cases: (RefRequest & { name: string; expected: RasterLevel })[] = [];
+    for (const name of names) {
+      const cog = await open(name);
+      cog.metadata.levels.forEach((expected, level) => {
+        const window = { col: 0, row: 0, width: 0, height: 0 };
+        cases.push({ name, path: join(COGS, name), bands: [], window, level, meta: true, expected });
+      });
+      await cog.close();
+    }
+    expect(cases.filter((c) => (c.level ?? 0) > 0).length).toBeGreaterThanOrEqual(12);
+    const ref = rasterioRead(PYTHON, cases) as unknown as (
+      { width: number; height: number; transform: number[] } | { error: string }
+    )[];
+    cases.forEach((c, k) => {
+      const r = ref[k]!;
+      if ('error' in r) throw new Error(`rasterio failed on ${c.name}: ${r.error}`);
+      expect([c.expected.width, c.expected.height], c.name).toEqual([r.width, r.height]);
+      c.expected.transform.forEach((v, i) =>
+        expect(v, `${c.name} level ${c.level} [${i}]`).toBeCloseTo(r.transform[i]!, 12),
+      );
+    });
   });
 });
