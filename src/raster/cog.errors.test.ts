@@ -189,6 +189,18 @@ describe('unsupported and invalid requests', () => {
     await cog.close();
   });
 
+  it('a signal aborted while a read is under way → aborted', async () => {
+    const cog = await openCog(new TestFileSource(join(COGS, 'float32_zstd_band.tif')));
+    const ac = new AbortController();
+    const pending = cog.read({ bands: [1, 2, 3], window: FULL, signal: ac.signal });
+    ac.abort();
+    await expectCode(pending, 'aborted');
+    // The Cog stays usable.
+    const ok = await cog.read({ bands: [1], window: { col: 0, row: 0, width: 2, height: 1 } });
+    expect(ok.data.length).toBe(2);
+    await cog.close();
+  });
+
   it('a missing file → the source error (source_not_found)', async () => {
     await expectCode(openCog(new TestFileSource(join(dir, 'nope.tif'))), 'source_not_found');
   });
