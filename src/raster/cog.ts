@@ -28,7 +28,7 @@ export interface OpenCogOptions {
   blockCache?: BlockCache;
   /** Aborts reading the header. */
   signal?: AbortSignal;
-  /** Blocks fetched and decoded at once per read (default 6). */
+  /** Blocks decoded at once per read (default 6); up to 64 block fetches per read are in flight. */
   concurrency?: number;
 }
 
