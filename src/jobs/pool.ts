@@ -48,7 +48,7 @@ interface Envelope<T> {
 
 type Outcome<R> = { ok: true; value: R } | { ok: false; code: string; message: string };
 
-type PortMessage = { type: 'progress'; done: number; total: number };
+type PortMessage = { type: 'progress'; done: number; total: number } | { type: 'end' };
 
 /** Creates a piscina pool. */
 export function createWorkerPool<T, R>(options: WorkerPoolOptions): WorkerPool<T, R> {
@@ -81,8 +81,13 @@ export function createWorkerPool<T, R>(options: WorkerPoolOptions): WorkerPool<T
         graceTimer = setTimeout(() => hard.abort(), grace);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      // The result arrives over piscina's channel, progress over this port: the two are not ordered, so wait for
+      // the worker's `end` (sent after its last progress) before returning.
+      let ended!: () => void;
+      const end = new Promise<void>((resolve) => (ended = resolve));
       channel.port1.on('message', (m: PortMessage) => {
         if (m.type === 'progress') onProgress?.(m.done, m.total);
+        else ended();
       });
       try {
         const envelope: Envelope<T> = { task, port: channel.port2 };
@@ -90,6 +95,7 @@ export function createWorkerPool<T, R>(options: WorkerPoolOptions): WorkerPool<T
           transferList: [channel.port2],
           signal: hard.signal,
         })) as Outcome<R>;
+        await Promise.race([end, new Promise((r) => setTimeout(r, 1000).unref())]);
         if (outcome.ok) return outcome.value;
         throw new AppError(outcome.code as ErrorCode, outcome.message);
       } catch (err) {
@@ -147,6 +153,7 @@ export function defineWorkerTask<T, R>(
       if (err instanceof AppError) return { ok: false, code: err.code, message: err.message };
       return { ok: false, code: 'internal_error', message: err instanceof Error ? err.message : String(err) };
     } finally {
+      port.postMessage({ type: 'end' } satisfies PortMessage);
       port.close();
     }
   };
