@@ -80,14 +80,28 @@ export function encodePalettePng(codes: TileCodes, width: number, height: number
     trns.push(lut[4 * c + 3] as number);
     s++;
   }
-  const pixels = new Uint8Array(codes.length);
-  for (let k = 0; k < codes.length; k++) pixels[k] = slot[codes[k] as number] as number;
+  // Palette slots and the "up" filter in one pass (see `idat`).
+  const stride = width + 1;
+  const raw = Buffer.alloc(stride * height);
+  for (let j = 0; j < height; j++) {
+    const o = j * stride;
+    raw[o] = 2;
+    const cur = j * width;
+    if (j === 0) {
+      for (let i = 0; i < width; i++) raw[o + 1 + i] = slot[codes[i] as number] as number;
+      continue;
+    }
+    const prev = cur - width;
+    for (let i = 0; i < width; i++) {
+      raw[o + 1 + i] = ((slot[codes[cur + i] as number] as number) - (slot[codes[prev + i] as number] as number)) & 255;
+    }
+  }
   // tRNS may stop after the last entry that is not fully opaque.
   let last = trns.length;
   while (last > 0 && trns[last - 1] === 255) last--;
   const parts = [SIGNATURE, ihdr(width, height, 3), chunk('PLTE', plte)];
   if (last > 0) parts.push(chunk('tRNS', Uint8Array.from(trns.slice(0, last))));
-  parts.push(idat(pixels, width, height), chunk('IEND', new Uint8Array(0)));
+  parts.push(chunk('IDAT', deflateSync(raw, { level: 1 })), chunk('IEND', new Uint8Array(0)));
   return Buffer.concat(parts);
 }
 
