@@ -191,12 +191,14 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   let embedded: BullWorker | null = null;
   if (config.queue === 'bullmq' && config.redisUrl) {
     const connection = { url: config.redisUrl, prefix: `${config.redisPrefix}skope` };
-    queue = new BullMqJobQueue<ExtractRequest>({
+    const bull = new BullMqJobQueue<ExtractRequest>({
       ...connection,
       store,
       capacity: config.maxConcurrentJobs,
       onTransition,
     });
+    if (options.store === undefined) await bull.failOrphans();
+    queue = bull;
     if (config.embeddedWorker) {
       embedded = await startBullWorker({
         ...connection,

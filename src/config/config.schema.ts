@@ -76,7 +76,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'enum',
     values: ['inline', 'bullmq'],
     doc: 'Job queue: `inline` runs jobs in this process; `bullmq` queues them in Redis for `skope worker` processes (needs JOB_STORE=redis).',
-    defaultText: 'inline',
+    defaultText: '`bullmq` when the job store is Redis, else `inline`',
   },
   {
     key: 'embedded_worker',
@@ -225,7 +225,7 @@ export const ConfigSchema = z.object({
   redisUrl: z.string().optional(),
   redisPrefix: z.string().default(''),
   jobStore: z.enum(['memory', 'fs', 'redis']),
-  queue: z.enum(['inline', 'bullmq']).default('inline'),
+  queue: z.enum(['inline', 'bullmq']),
   embeddedWorker: z.boolean().default(true),
   jobDir: z.string().min(1),
   jobMaxAgeHours: z.number().int().min(1).max(8760).default(24),

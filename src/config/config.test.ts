@@ -33,6 +33,7 @@ describe('loadConfig', () => {
     expect(c.maxGeometryCoordinates).toBe(10_000);
     expect(c.allowedOrigins).toEqual(['*']);
     expect(c.jobStore).toBe('fs');
+    expect(c.queue).toBe('inline');
     expect(c.workerPoolSize).toBe(1);
   });
 
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       colormapsPath: '/srv/cm.json',
       redisUrl: 'redis://127.0.0.1:6379',
       jobStore: 'redis',
+      queue: 'bullmq',
       maxProcessingTime: 10000,
       defaultMaxCells: 500000,
       maxConcurrentJobs: 4,

@@ -9,7 +9,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
 import type { JobRecord, JobStore } from './job.js';
-import type { JobHandler, JobQueue, JobSpec } from './queue.js';
+import { ORPHAN_MESSAGE, type JobHandler, type JobQueue, type JobSpec } from './queue.js';
 import { AT_CAPACITY_MESSAGE, CANCELLED_MESSAGE, InlineJobQueue, type QueueLogger } from './queue.inline.js';
 
 /** Where the queue lives. */
@@ -110,6 +110,29 @@ export class BullMqJobQueue<I> implements JobQueue<I> {
     });
     await this.pub.publish(this.channel, id);
     return true;
+  }
+
+  /**
+   * Start-up recovery: unfinished records whose job is no longer in the queue (lost with a previous inline-mode
+   * process, or removed) are marked FAILED; records of queued or running jobs are left to the workers.
+   * @returns the number of records marked
+   */
+  async failOrphans(): Promise<number> {
+    let n = 0;
+    for (const id of await this.options.store.listUnfinished()) {
+      if (await this.queue.getJob(id)) continue;
+      const rec = await this.options.store.get(id);
+      if (rec === null || terminal(rec)) continue;
+      await this.options.store.put({
+        ...rec,
+        status: 'FAILED',
+        error: ORPHAN_MESSAGE,
+        code: 'internal_error',
+        updated: new Date().toISOString(),
+      });
+      n++;
+    }
+    return n;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * A server restart with a persistent job store (filesystem, and the real Redis on 127.0.0.1:6379): finished jobs
  * survive (status and analyze still work); jobs a previous process left PENDING/PROCESSING are failed with a
- * clear sentence at start-up.
+ * clear sentence at start-up. With Redis the queue is BullMQ (the default then): only records with no queued job
+ * are orphans.
  */
 import { randomUUID } from 'node:crypto';
 import { createConnection } from 'node:net';
