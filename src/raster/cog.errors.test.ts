@@ -174,6 +174,8 @@ describe('unsupported and invalid requests', () => {
     await expectCode(cog.read({ bands: [1], window: FULL, level: 3 }), 'invalid_request');
     await expectCode(cog.read({ bands: [1], window: { col: 0.5, row: 0, width: 2, height: 2 } }), 'invalid_request');
     await expectCode(cog.read({ bands: [1], window: { col: 0, row: 0, width: -1, height: 2 } }), 'invalid_request');
+    const huge = { col: 0, row: 0, width: 100_000, height: 100_000 };
+    await expectCode(cog.read({ bands: [1], window: huge }), 'invalid_request');
     await cog.close();
   });
 

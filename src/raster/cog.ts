@@ -93,6 +93,9 @@ export async function openCog(source: ByteSource, options: OpenCogOptions = {}):
   return reader;
 }
 
+/** Samples one read may return (a typed array's practical limit; 2 GiB of uint8, 16 GiB of float64). */
+const MAX_READ_SAMPLES = 2 ** 31 - 1;
+
 /** Blocks whose fetch may be in flight at once per read (bounds the compressed bytes held). */
 const FETCHES_IN_FLIGHT = 64;
 
@@ -144,7 +147,20 @@ class CogReader implements Cog {
     if (signal?.aborted) throw abortError(signal);
     const fill = options.fill ?? meta.nodata ?? 0;
     const cells = width * height;
-    const out = new ARRAYS[meta.dtype](cells * bands.length) as TypedArray;
+    if (cells * bands.length > MAX_READ_SAMPLES) {
+      throw new AppError(
+        'invalid_request',
+        `A ${width}×${height} window of ${bands.length} bands is too large to read at once (${meta.url}).`,
+      );
+    }
+    let out: TypedArray;
+    try {
+      out = new ARRAYS[meta.dtype](cells * bands.length);
+    } catch (err) {
+      throw new AppError('invalid_request', `Not enough memory for a ${width}×${height}×${bands.length} read.`, {
+        cause: err,
+      });
+    }
     if (fill !== 0) out.fill(fill);
     const result: RasterBlock = { dtype: meta.dtype, width, height, bands: [...bands], data: out, nodata: meta.nodata };
 
@@ -219,6 +235,7 @@ class CogReader implements Cog {
         }
       }
       masks = Promise.all(jobs);
+      masks.catch(() => undefined); // awaited below; a data error may be thrown first
     }
     try {
       await Promise.all(tasks);
