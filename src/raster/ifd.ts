@@ -220,8 +220,9 @@ export interface ParsedTiff {
 export async function parseTiff(tiff: Tiff, url: string, signal?: AbortSignal): Promise<ParsedTiff> {
   const base = tiff.images[0];
   if (!base) throw new AppError('raster_invalid', `${url}: the TIFF has no image.`);
-  const layouts = await Promise.all(tiff.images.map((img) => ifdLayout(img, url, signal)));
-  const main = layouts[0]!;
+  const main = await ifdLayout(base, url, signal);
+  // Other IFDs we cannot use (odd thumbnails, exotic sample layouts) are ignored rather than failing the file.
+  const others = await Promise.all(tiff.images.slice(1).map((img) => ifdLayout(img, url, signal).catch(() => null)));
   const compression = SUPPORTED_COMPRESSION[main.compression];
   if (compression === undefined) {
     throw new AppError('raster_unsupported', `${url}: TIFF compression ${main.compression} is not supported.`);
@@ -232,13 +233,18 @@ export async function parseTiff(tiff: Tiff, url: string, signal?: AbortSignal): 
 
   const levels: LevelLayout[] = [{ data: main, mask: null }];
   const masks: IfdLayout[] = [];
-  for (let k = 1; k < layouts.length; k++) {
-    const l = layouts[k]!;
+  for (const l of others) {
+    if (l === null) continue;
     const sub = first((await tag(l.image, TiffTag.SubFileType, signal)) as number | null) ?? 0;
-    if (sub & MASK) {
+    if ((sub & MASK) !== 0) {
       if (l.bitsPerSample === 1 && l.blockSamples * l.planes === 1 && SUPPORTED_COMPRESSION[l.compression])
         masks.push(l);
-    } else if (sub & REDUCED && l.blockSamples * l.planes === bands && l.bitsPerSample === main.bitsPerSample) {
+    } else if (
+      (sub & REDUCED) !== 0 &&
+      l.width < main.width &&
+      l.blockSamples * l.planes === bands &&
+      l.bitsPerSample === main.bitsPerSample
+    ) {
       if (SUPPORTED_COMPRESSION[l.compression] === undefined) {
         throw new AppError('raster_unsupported', `${url}: TIFF compression ${l.compression} is not supported.`);
       }
