@@ -63,6 +63,17 @@ describe('InlineJobQueue', () => {
     await q.close();
   });
 
+  it('the slot is free once SUCCESS is visible: the next job is admitted at once', async () => {
+    const store = new MemoryJobStore();
+    const q = new InlineJobQueue({ store, handler: counter, capacity: 1 });
+    for (let i = 0; i < 20; i++) {
+      const id = randomUUID();
+      await q.enqueue({ id, deadlineMs: 10_000 }, { n: 1, stepMs: 0 });
+      expect((await settled(store, id)).status).toBe('SUCCESS');
+    }
+    await q.close();
+  });
+
   it('deadline 0 fails at once with "Processing exceeded 0 ms." and the handler never runs', async () => {
     const store = new MemoryJobStore();
     let calls = 0;

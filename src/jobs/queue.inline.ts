@@ -71,6 +71,8 @@ interface Running {
   lastProgressWrite: number;
   progressTimer: NodeJS.Timeout | undefined;
   settled: Promise<void>;
+  /** Whether this job still counts against the admission limit. */
+  slot: boolean;
 }
 
 /** The in-process {@link JobQueue}. */
@@ -80,6 +82,8 @@ export class InlineJobQueue<I> implements JobQueue<I> {
   private readonly opts: Required<Omit<InlineQueueOptions<I>, 'log' | 'onTransition'>> &
     Pick<InlineQueueOptions<I>, 'log' | 'onTransition'>;
   private closed = false;
+  /** Jobs whose work has not settled yet (admission counts these, not the records still being written). */
+  private slots = 0;
 
   constructor(options: InlineQueueOptions<I>) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1)
@@ -95,7 +99,7 @@ export class InlineJobQueue<I> implements JobQueue<I> {
   }
 
   active(): number {
-    return this.running.size;
+    return this.slots;
   }
 
   async enqueue(job: JobSpec, input: I): Promise<void> {
@@ -132,7 +136,7 @@ export class InlineJobQueue<I> implements JobQueue<I> {
 
   /** Reserves a slot synchronously, so concurrent requests cannot both pass admission. */
   private admit(job: JobSpec, created: string): { state: Running; release: () => void } {
-    if (this.closed || this.running.size >= this.capacity) throw new AppError('at_capacity', AT_CAPACITY_MESSAGE);
+    if (this.closed || this.slots >= this.capacity) throw new AppError('at_capacity', AT_CAPACITY_MESSAGE);
     let release!: () => void;
     const state: Running = {
       id: job.id,
@@ -146,9 +150,24 @@ export class InlineJobQueue<I> implements JobQueue<I> {
       lastProgressWrite: 0,
       progressTimer: undefined,
       settled: new Promise<void>((resolve) => (release = resolve)),
+      slot: true,
     };
+    this.slots++;
     this.running.set(job.id, state);
-    return { state, release };
+    return {
+      state,
+      release: () => {
+        this.freeSlot(state);
+        release();
+      },
+    };
+  }
+
+  /** Frees the job's admission slot once its work has settled (idempotent). */
+  private freeSlot(state: Running): void {
+    if (!state.slot) return;
+    state.slot = false;
+    this.slots--;
   }
 
   async cancel(id: string): Promise<boolean> {
@@ -179,7 +198,8 @@ export class InlineJobQueue<I> implements JobQueue<I> {
         onProgress: (done, total) => this.progress(state, done, total),
       });
       // Stop waiting for a handler that ignores its signal once the grace period is over.
-      const output = await Promise.race([work, this.abortedAfterGrace(signal)]);
+      const output = await Promise.race([work, this.abortedAfterGrace(signal)]).finally(() => this.freeSlot(state));
+      // The slot is free before the final record is written: a client that sees SUCCESS may submit again at once.
       if (output === undefined || state.terminal) return;
       if (state.progress) state.progress = { done: state.progress.total, total: state.progress.total };
       this.finish(state, { ...this.record(state, 'SUCCESS'), result: output.result, private: output.private });
@@ -189,6 +209,7 @@ export class InlineJobQueue<I> implements JobQueue<I> {
     } finally {
       clearTimeout(deadline);
       if (state.progressTimer) clearTimeout(state.progressTimer);
+      this.freeSlot(state);
       await state.chain;
     }
   }
