@@ -200,12 +200,17 @@ function geoTransform(img: TiffImage): Affine {
 
 function epsgOf(img: TiffImage): number | null {
   const model = img.valueGeo(TiffTagGeo.GTModelTypeGeoKey);
+  const projected = img.valueGeo(TiffTagGeo.ProjectedCRSGeoKey);
+  const geographic = img.valueGeo(TiffTagGeo.GeodeticCRSGeoKey);
+  // Some writers omit GTModelTypeGeoKey: then a projected code wins over its base geographic one.
   const code =
     model === ModelTypeCode.Projected
-      ? img.valueGeo(TiffTagGeo.ProjectedCRSGeoKey)
+      ? projected
       : model === ModelTypeCode.Geographic
-        ? img.valueGeo(TiffTagGeo.GeodeticCRSGeoKey)
-        : null;
+        ? geographic
+        : model === undefined || model === null
+          ? (projected ?? geographic)
+          : null;
   return typeof code === 'number' && code > 0 && code < 32767 ? code : null;
 }
 
