@@ -246,7 +246,9 @@ export async function parseTiff(tiff: Tiff, url: string, signal?: AbortSignal): 
         masks.push(l);
     } else if (
       (sub & REDUCED) !== 0 &&
-      l.width < main.width &&
+      l.width <= main.width &&
+      l.height <= main.height &&
+      l.width * l.height < main.width * main.height &&
       l.blockSamples * l.planes === bands &&
       l.bitsPerSample === main.bitsPerSample
     ) {
@@ -256,7 +258,7 @@ export async function parseTiff(tiff: Tiff, url: string, signal?: AbortSignal): 
       levels.push({ data: l, mask: null });
     }
   }
-  levels.sort((a, b) => b.data.width - a.data.width);
+  levels.sort((a, b) => b.data.width * b.data.height - a.data.width * a.data.height);
   for (const level of levels) {
     level.mask = masks.find((m) => m.width === level.data.width && m.height === level.data.height) ?? null;
   }
