@@ -25,7 +25,7 @@ export function hasCommand(cmd: string, args: string[]): boolean {
  * Returns true when the named tool is usable. Under CI=true a missing tool throws (the suite must fail);
  * elsewhere it prints a notice and returns false so the caller can skip.
  */
-export function requireTool(name: 'gdal' | 'rasterio' | 'redis', available: boolean): boolean {
+export function requireTool(name: 'gdal' | 'rasterio' | 'redis' | 'matplotlib', available: boolean): boolean {
   if (available) return true;
   const msg = `${name} is not available`;
   if (IN_CI) throw new Error(`${msg}, but CI=true requires it`);
