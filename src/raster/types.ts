@@ -96,7 +96,8 @@ export interface Cog {
   /**
    * Read a window for a list of bands, fetching and decoding only the blocks that intersect it
    * (concurrently), and honouring `signal`.
-   * @throws AppError `band_out_of_range` | `raster_invalid` | source errors | `aborted`
+   * @throws AppError `band_out_of_range` | `invalid_request` (bad window or level, or a read too large to allocate) |
+   *   `raster_invalid` (corrupt or truncated block, naming the file) | source errors | `aborted`
    */
   read(options: ReadOptions): Promise<RasterBlock>;
   close(): Promise<void>;
