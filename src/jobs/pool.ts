@@ -6,6 +6,7 @@
  * the worker stops reading and keeps its caches), then forced after a grace period (piscina terminates the thread).
  * Errors cross the thread boundary as `{code, message}` and are re-thrown as AppError.
  */
+import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
@@ -133,6 +134,8 @@ export function defineWorkerTask<T, R>(
 ): (envelope: Envelope<T>) => Promise<Outcome<R>> {
   return async ({ task, port }) => {
     const controller = new AbortController();
+    // Many block reads listen to this one signal at once; that is not a leak.
+    setMaxListeners(0, controller.signal);
     port.on('message', (m: unknown) => {
       if (m === 'abort') controller.abort(new AppError('aborted', 'The operation was aborted.'));
     });

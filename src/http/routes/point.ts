@@ -2,6 +2,7 @@
  * `GET /point/{dataset}/{variable}/{lon},{lat}`: the value of the cell under a point (lon/lat, EPSG:4326) for every
  * timestep of the variable, synchronously (no job), within `max_processing_time`.
  */
+import { setMaxListeners } from 'node:events';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AppDeps } from '../../app.js';
@@ -41,6 +42,8 @@ export function pointRoutes(deps: AppDeps): FastifyPluginAsync {
           throw invalid(['path', 'coords'], 'Longitude must be within [-180, 180] and latitude within [-90, 90].');
         const deadlineMs = deps.config.maxProcessingTime;
         const controller = new AbortController();
+        // Many block reads listen to this one signal at once; that is not a leak.
+        setMaxListeners(0, controller.signal);
         const timer = setTimeout(
           () => controller.abort(new AppError('deadline_exceeded', `Processing exceeded ${deadlineMs} ms.`)),
           deadlineMs,

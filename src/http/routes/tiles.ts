@@ -5,6 +5,7 @@
  *   read; `Cache-Control: public, max-age=<cacheMaxAge>`.
  * - `GET /tilejson/{dataset}/{variable}/{timestep}.json` — TileJSON 3.0.0 with an absolute tile URL template.
  */
+import { setMaxListeners } from 'node:events';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors.js';
@@ -56,6 +57,8 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
 /** An AbortSignal that fires when the client goes away before the response is sent. */
 function clientSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
+  // Many block reads listen to this one signal at once; that is not a leak.
+  setMaxListeners(0, controller.signal);
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort(new AppError('aborted', 'The client closed the connection.'));
   });

@@ -6,6 +6,7 @@
  * response is cut to the range; an "Original" summary entry comes first when a transform is requested.
  * Every 4xx/5xx uses the array error form (the UI calls `detail.map`).
  */
+import { setMaxListeners } from 'node:events';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../../app.js';
 import { AppError } from '../../errors.js';
@@ -93,6 +94,8 @@ export function v2Routes(deps: AppDeps): FastifyPluginAsync {
 
         const deadlineMs = body.max_processing_time ?? deps.config.maxProcessingTime;
         const controller = new AbortController();
+        // Many block reads listen to this one signal at once; that is not a leak.
+        setMaxListeners(0, controller.signal);
         const timer = setTimeout(
           () => controller.abort(new AppError('deadline_exceeded', `Processing exceeded ${deadlineMs} ms.`)),
           deadlineMs,
