@@ -78,7 +78,7 @@ export async function openCog(source: ByteSource, options: OpenCogOptions = {}):
     throw invalid(url, 'cannot read the TIFF structure', err);
   }
   const zstd: ZstdDecode | null = parsed.metadata.compression === 'zstd' ? await createZstdDecoder() : null;
-  const metadata: RasterMetadata = { url, ...parsed.metadata };
+  const metadata: RasterMetadata = { ...parsed.metadata, url, version: version ?? null };
   const reader = new CogReader(
     source,
     metadata,

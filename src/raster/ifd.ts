@@ -216,7 +216,7 @@ function epsgOf(img: TiffImage): number | null {
 
 /** Everything `openCog` learns from the IFDs. */
 export interface ParsedTiff {
-  metadata: Omit<RasterMetadata, 'url' | 'levels'> & { levels: RasterMetadata['levels'] };
+  metadata: Omit<RasterMetadata, 'url' | 'version' | 'levels'> & { levels: RasterMetadata['levels'] };
   levels: LevelLayout[];
   littleEndian: boolean;
 }

@@ -33,6 +33,8 @@ export interface RasterLevel {
 export interface RasterMetadata {
   /** The object it was read from. */
   url: string;
+  /** Version of the bytes when opened (HTTP/S3 ETag, or `mtimeMs-size` for files); null when the source has none. */
+  version: string | null;
   width: number;
   height: number;
   /** Number of bands (samples per pixel), ≥ 1. Bands are numbered from 1 in every API. */

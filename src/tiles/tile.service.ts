@@ -177,6 +177,7 @@ export class TileService {
       JSON.stringify([
         RENDER_VERSION,
         m.url,
+        m.version,
         m.width,
         m.height,
         m.bands,
