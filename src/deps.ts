@@ -86,9 +86,15 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const lookups = new LookupStore({ resolver, baseUrl, checkIntervalMs: config.lookupCheckIntervalMs });
   const blockCache = config.blockCacheBytes > 0 ? createBlockCache(config.blockCacheBytes) : undefined;
 
+  // Open COG headers are re-opened after the lookup check interval, so a file rewritten in place is noticed (its
+  // new version also changes block-cache keys and tile ETags). Evicted or expired entries are not closed: a read may
+  // still be using them, and file sources close idle handles by themselves. Shutdown (clear) closes them.
   const cogs = new LRUCache<string, Promise<Cog>>({
     max: config.cogCacheSize,
-    dispose: (p) => void p.then((cog) => cog.close()).catch(() => undefined),
+    ttl: Math.max(1000, config.lookupCheckIntervalMs),
+    dispose: (p, _url, reason) => {
+      if (reason === 'delete') void p.then((cog) => cog.close()).catch(() => undefined);
+    },
   });
   const open = (url: string, o?: FetchOptions): Promise<Cog> => {
     let p = cogs.get(url);

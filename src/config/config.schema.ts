@@ -191,7 +191,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'int',
     min: 0,
     max: 86_400_000,
-    doc: 'How often a cached lookup.json is re-validated (ms).',
+    doc: 'How often a cached lookup.json is re-validated (0 = on every use), and how long an open COG header is kept before it is re-opened (at least 1 s) (ms).',
     defaultText: '30000',
   },
   {
