@@ -110,7 +110,9 @@ async function runCase(
     ctx.log(`${layout} ${label}: reference × ${reps} …`);
     const lookup = (await readLookup(ds))[ds.variableId] ?? {};
     const files: { path: string; bands: number[] }[] = [];
-    for (const e of Object.values(lookup)) {
+    // JSON.parse puts integer-like keys ("1000"…) first: sort so files come in timestep order, as ours.
+    const entries = Object.entries(lookup).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [, e] of entries) {
       const path = join(ds.root, e.file);
       const f = files.find((x) => x.path === path);
       if (f) f.bands.push(e.bidx);
