@@ -25,6 +25,8 @@ interface Args {
   polygon: Record<string, unknown>;
   reps: number;
   blockCacheBytes: number;
+  /** Optional ExtractDeps tuning (file concurrency, chunk bytes) for experiments. */
+  tuning?: ExtractDeps['tuning'];
 }
 
 /** Counts the bytes fetched through a source (the compressed bytes the extraction reads). */
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
     },
     baseUrl: args.root,
     limits: { maxCells: 1_000_000, maxShapes: 100, maxCoordinates: 10_000 },
+    ...(args.tuning ? { tuning: args.tuning } : {}),
   };
   const request: ExtractRequest = {
     dataset_id: 'paleocar_v3',
