@@ -15,12 +15,13 @@ import { resolveCrs } from '../../src/geo/crs.js';
 import { runExtraction } from '../../src/timeseries/extract.js';
 import { bandsOf, testDeps, type TestDataset } from '../../src/timeseries/extract.fixtures.js';
 import type { ExtractRequest } from '../../src/timeseries/types.js';
-import { HAS_RASTERIO, PYTHON, requireTool } from '../support/env.js';
+import { HAS_RASTERIO, PYTHON, hasCommand, requireTool } from '../support/env.js';
 import { KINDS, randomArea, rng } from './shapes.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REFERENCE = fileURLToPath(new URL('../../bench/reference/timeseries_reference.py', import.meta.url));
-const enabled = requireTool('rasterio', HAS_RASTERIO());
+// The reference also needs shapely and pyproj (Debian: python3-shapely python3-pyproj).
+const enabled = requireTool('rasterio', HAS_RASTERIO() && hasCommand(PYTHON, ['-c', 'import shapely, pyproj']));
 const PER_DATASET = 110;
 
 const years = (n: number): string[] => Array.from({ length: n }, (_, i) => String(2001 + i));
