@@ -22,6 +22,7 @@ import { BullMqJobQueue, startBullWorker, type BullWorker } from './jobs/queue.b
 import { InlineJobQueue, type QueueLogger } from './jobs/queue.inline.js';
 import { createBlockCache, type BlockCache } from './raster/block.cache.js';
 import { openCog } from './raster/cog.js';
+import { createDecodePool, type DecodePool } from './raster/decode.pool.js';
 import type { Cog } from './raster/types.js';
 import { createColormapSet, parseCustomColormaps, type ColormapSet } from './registry/colormaps.js';
 import { LookupStore } from './registry/lookup.js';
@@ -37,6 +38,8 @@ export interface Runtime {
   config: Config;
   resolver: DefaultSourceResolver;
   blockCache: BlockCache | undefined;
+  /** Decode worker threads of this process/thread (`decode_threads`), or undefined when 0. */
+  decodePool: DecodePool | undefined;
   colormaps: ColormapSet;
   registry: Registry;
   lookups: LookupStore;
@@ -85,6 +88,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const baseUrl = SCHEME.test(config.storageBaseUrl) ? config.storageBaseUrl : resolvePath(config.storageBaseUrl);
   const lookups = new LookupStore({ resolver, baseUrl, checkIntervalMs: config.lookupCheckIntervalMs });
   const blockCache = config.blockCacheBytes > 0 ? createBlockCache(config.blockCacheBytes) : undefined;
+  // Large reads (many small blocks) decode on these threads too; tiles (1–4 blocks) never use them.
+  const decodePool = config.decodeThreads > 0 ? createDecodePool({ threads: config.decodeThreads }) : undefined;
 
   // Open COG headers are re-opened after the lookup check interval, so a file rewritten in place is noticed (its
   // new version also changes block-cache keys and tile ETags). Evicted or expired entries are not closed: a read may
@@ -100,7 +105,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     let p = cogs.get(url);
     if (!p) {
       // The shared open must not die with one caller's signal: open without it, let callers stop waiting.
-      p = openCog(resolver.open(url), blockCache ? { blockCache } : {});
+      p = openCog(resolver.open(url), { ...(blockCache ? { blockCache } : {}), ...(decodePool ? { decodePool } : {}) });
       cogs.set(url, p);
       p.catch(() => {
         if (cogs.get(url) === p) cogs.delete(url);
@@ -123,6 +128,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     config,
     resolver,
     blockCache,
+    decodePool,
     colormaps,
     registry,
     lookups,
@@ -132,6 +138,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     async close() {
       cogs.clear();
       await resolver.close();
+      await decodePool?.close();
     },
   };
 }

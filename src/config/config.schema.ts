@@ -3,6 +3,8 @@
  * environment variable (the YAML key in upper case), its type, bounds, default and documentation. `config.ts`
  * reads the sources; this file only describes them. The table also generates the settings section of the docs.
  */
+import { availableParallelism } from 'node:os';
+
 import { z } from 'zod';
 
 /** How a raw string (env, argv) or YAML value becomes a typed value. */
@@ -187,6 +189,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultText: 'max_concurrent_jobs, at most the CPU count',
   },
   {
+    key: 'decode_threads',
+    kind: 'int',
+    min: 0,
+    max: 64,
+    doc: 'Threads decoding the blocks of large raster reads (≥ 16 small blocks) beside the reading thread, per process/worker; 0 = none.',
+    defaultText: 'CPU count − 1',
+  },
+  {
     key: 'lookup_check_interval_ms',
     kind: 'int',
     min: 0,
@@ -248,6 +258,12 @@ export const ConfigSchema = z.object({
     .default(256 * MiB),
   cogCacheSize: z.number().int().min(1).default(256),
   workerPoolSize: z.number().int().min(1).max(64),
+  decodeThreads: z
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .default(Math.max(0, availableParallelism() - 1)),
   lookupCheckIntervalMs: z.number().int().min(0).default(30_000),
   tileMaxAge: z.number().int().min(0).default(3600),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import { loadConfig, SETTINGS } from './config.js';
@@ -35,6 +37,13 @@ describe('loadConfig', () => {
     expect(c.jobStore).toBe('fs');
     expect(c.queue).toBe('inline');
     expect(c.workerPoolSize).toBe(1);
+  });
+
+  it('decode_threads defaults to the CPU count − 1; 0 disables the decode pool; bounds are checked', () => {
+    expect(loadConfig({}).decodeThreads).toBe(Math.max(0, availableParallelism() - 1));
+    expect(loadConfig({ DECODE_THREADS: '0' }).decodeThreads).toBe(0);
+    expect(loadConfig({ DECODE_THREADS: '3' }).decodeThreads).toBe(3);
+    expect(problems(() => loadConfig({ DECODE_THREADS: '-1' })).join()).toMatch(/DECODE_THREADS/);
   });
 
   it('reads the contract env names; REDIS_URL selects the redis store', () => {

@@ -17,12 +17,14 @@ export class Block {
   /** Per row: 1 once finished; null when no row needs finishing. */
   private pending: Uint8Array | null;
 
-  constructor(bytes: Uint8Array, data: TypedArray, coding: BlockCoding) {
+  /** `finished`: rows [first, end) are already finished (a decode worker did them). */
+  constructor(bytes: Uint8Array, data: TypedArray, coding: BlockCoding, finished?: readonly [number, number] | null) {
     this.bytes = bytes;
     this.data = data;
     this.coding = coding;
     this.rows = Math.floor(bytes.length / rowBytes(coding));
     this.pending = needsFinishing(coding) ? new Uint8Array(this.rows) : null;
+    if (this.pending && finished) this.pending.fill(1, Math.max(0, finished[0]), Math.min(this.rows, finished[1]));
   }
 
   /** Makes rows [r0, r1) of the block readable (runs each row's finishing at most once). */

@@ -16,6 +16,9 @@ import type { ZstdDecode } from './codecs/zstd.js';
 import { Block } from './block.js';
 import { decodedBytes, inflateBlock } from './decode.js';
 import type { BlockCoding } from './decode.js';
+import type { DecodePool } from './decode.pool.js';
+import { DecodeSchedule, poolable } from './decode.schedule.js';
+import { SYNC_MAX_BYTES } from './codecs/deflate.js';
 import { HEADER_BYTES, readHeader } from './header.js';
 import { parseTiff } from './ifd.js';
 import type { IfdLayout, LevelLayout } from './ifd.js';
@@ -30,6 +33,11 @@ export interface OpenCogOptions {
   signal?: AbortSignal;
   /** Blocks decoded at once per read (default 6); up to 64 block fetches per read are in flight. */
   concurrency?: number;
+  /**
+   * Worker threads for reads of many small blocks (≥ `decodePool.minBlocks`): those blocks are decoded partly on
+   * the calling thread, partly on the pool. Without it, blocks ≤ 256 KiB always inflate on the calling thread.
+   */
+  decodePool?: DecodePool;
 }
 
 const ARRAYS: {
@@ -89,6 +97,7 @@ export async function openCog(source: ByteSource, options: OpenCogOptions = {}):
     version,
     blockCache,
     options.concurrency ?? 6,
+    options.decodePool,
   );
   return reader;
 }
@@ -118,6 +127,7 @@ class CogReader implements Cog {
     private readonly version: string | undefined,
     private readonly cache: BlockCache | undefined,
     private readonly concurrency: number,
+    private readonly pool: DecodePool | undefined,
   ) {}
 
   async close(): Promise<void> {
@@ -180,6 +190,7 @@ class CogReader implements Cog {
     if (level.mask) await this.index(level.mask, signal).catch(() => undefined);
     const planes = data.planar === 2 ? [...new Set(bands.map((b) => b - 1))] : [0];
     const sparseFill = meta.nodata ?? 0;
+    const schedule = this.schedule(data, planes.length, { c0, c1, r0, r1 }, signal);
     for (let by = Math.floor(r0 / data.blockHeight); by * data.blockHeight < r1; by++) {
       for (let bx = Math.floor(c0 / data.blockWidth); bx * data.blockWidth < c1; bx++) {
         for (const plane of planes) {
@@ -193,7 +204,8 @@ class CogReader implements Cog {
                 r0: Math.max(r0, y0),
                 r1: Math.min(r1, y0 + data.blockHeight),
               };
-              const decoded = await this.block(data, plane, bx, by, decodeLimit, signal, clip.r1 - y0);
+              const need: [number, number] = [clip.r0 - y0, clip.r1 - y0];
+              const decoded = await this.block(data, plane, bx, by, decodeLimit, signal, need, schedule);
               decoded?.prepare(clip.r0 - y0, clip.r1 - y0);
               const block = decoded ? decoded.data : null;
               if (data.planar === 2) {
@@ -252,6 +264,39 @@ class CogReader implements Cog {
     return result;
   }
 
+  /**
+   * A decode schedule shared by the pool and this thread when the read needs at least `pool.minBlocks` small,
+   * pool-decodable data blocks; else null (tiles: 1–4 blocks decode inline, with no thread hand-off).
+   */
+  private schedule(
+    data: IfdLayout,
+    planes: number,
+    w: { c0: number; c1: number; r0: number; r1: number },
+    signal?: AbortSignal,
+  ): DecodeSchedule | null {
+    const pool = this.pool;
+    if (!pool) return null;
+    const across = Math.ceil(w.c1 / data.blockWidth) - Math.floor(w.c0 / data.blockWidth);
+    const down = Math.ceil(w.r1 / data.blockHeight) - Math.floor(w.r0 / data.blockHeight);
+    if (across * down * planes < pool.minBlocks) return null;
+    const coding = this.coding(data, 0);
+    if (!poolable(coding, SYNC_MAX_BYTES, decodedBytes(coding))) return null;
+    // Shared (cached) loads must not die with this caller's signal: it stops waiting instead (see `block`).
+    return new DecodeSchedule(pool, this.zstd, this.cache ? undefined : signal);
+  }
+
+  private coding(layout: IfdLayout, by: number): BlockCoding {
+    return {
+      compression: layout.compression,
+      predictor: layout.predictor,
+      bitsPerSample: layout.bitsPerSample,
+      samples: layout.blockSamples,
+      width: layout.blockWidth,
+      rows: layout.tiled ? layout.blockHeight : Math.min(layout.blockHeight, layout.height - by * layout.blockHeight),
+      littleEndian: this.littleEndian,
+    };
+  }
+
   /** Block offsets and byte counts of one IFD (fetched once, on first use). */
   private index(layout: IfdLayout, signal?: AbortSignal): Promise<BlockIndex> {
     let p = this.indexes.get(layout.ifd);
@@ -283,8 +328,10 @@ class CogReader implements Cog {
     by: number,
     decodeSlot: LimitFunction,
     signal?: AbortSignal,
-    needRows?: number,
+    rows?: [number, number],
+    schedule?: DecodeSchedule | null,
   ): Promise<Block | null> {
+    const needRows = rows?.[1];
     const url = this.metadata.url;
     const n = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
     let index: BlockIndex;
@@ -297,15 +344,7 @@ class CogReader implements Cog {
     const offset = index.offsets[n] ?? 0;
     const count = index.counts[n] ?? 0;
     if (offset === 0 || count === 0) return null;
-    const coding: BlockCoding = {
-      compression: layout.compression,
-      predictor: layout.predictor,
-      bitsPerSample: layout.bitsPerSample,
-      samples: layout.blockSamples,
-      width: layout.blockWidth,
-      rows: layout.tiled ? layout.blockHeight : Math.min(layout.blockHeight, layout.height - by * layout.blockHeight),
-      littleEndian: this.littleEndian,
-    };
+    const coding = this.coding(layout, by);
     // Decode only the top of the block when the window ends in its upper part (most of the block unneeded); when
     // most rows are needed, decode it all so later reads of the same block find it whole in the cache.
     const partial = needRows !== undefined && needRows <= coding.rows * 0.75 ? needRows : coding.rows;
@@ -321,9 +360,13 @@ class CogReader implements Cog {
         throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${layout.ifd} is truncated.`);
       }
       let bytes: Uint8Array;
+      let finished: readonly [number, number] | null = null;
       try {
-        bytes = await decodeSlot(() => inflateBlock(new Uint8Array(buf), coding, this.zstd, partial));
+        const raw = new Uint8Array(buf);
+        if (schedule) ({ bytes, finished } = await schedule.decode(raw, coding, partial, rows ?? [0, coding.rows]));
+        else bytes = await decodeSlot(() => inflateBlock(raw, coding, this.zstd, partial));
       } catch (err) {
+        if (s?.aborted) throw abortError(s);
         throw invalid(url, `block ${n} of IFD ${layout.ifd} cannot be decoded`, err);
       }
       if (layout.bitsPerSample === 1) return new Block(bytes, bytes, coding);
@@ -333,7 +376,7 @@ class CogReader implements Cog {
         bytes.byteOffset,
         bytes.byteLength / (layout.bitsPerSample >> 3),
       );
-      return new Block(bytes, data, coding);
+      return new Block(bytes, data, coding, finished);
     };
     if (!this.cache) return load(signal);
     // Shared loads ignore the caller's signal (another reader may be waiting on them); this caller stops waiting.

@@ -6,7 +6,7 @@ import type { ZlibOptions } from 'node:zlib';
  * costs about as much main-thread CPU to set up as inflating a 128 KiB block, so small blocks are cheaper inline;
  * large ones (a 100-band pixel-interleaved block is 13 MB) go to the libuv pool and decode in parallel.
  */
-const SYNC_MAX_BYTES = 256 * 1024;
+export const SYNC_MAX_BYTES = 256 * 1024;
 
 function run(data: Uint8Array, expectedBytes: number, extra: ZlibOptions): Promise<Uint8Array> {
   // One output chunk a little larger than the block: zlib then never allocates a second chunk.
