@@ -140,6 +140,9 @@ describe('DecodePool', () => {
 
   it('close() terminates the workers; later batches reject', async () => {
     const p = createDecodePool({ threads: 2, minBlocks: 1 });
+    expect(p.liveThreads).toBe(0);
+    await p.warm();
+    expect(p.liveThreads).toBe(2);
     const cog = await open('uint8_deflate_band.tif', { decodePool: p });
     const { width, height } = cog.metadata;
     await cog.read({ bands: [1, 2, 3], window: { col: 0, row: 0, width, height } });

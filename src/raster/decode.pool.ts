@@ -57,6 +57,8 @@ export interface DecodePool {
    * Rejects only when the worker dies or the pool is closed; per-block errors are results.
    */
   decode(items: Pick<DecodeItem, 'coding' | 'needRows' | 'finish'>[] & { raw: Uint8Array }[]): Promise<PooledBlock[]>;
+  /** Starts every thread now and resolves once each has answered (threads otherwise start with the first batch). */
+  warm(): Promise<void>;
   /** Terminates the workers; pending batches reject. */
   close(): Promise<void>;
 }
@@ -140,6 +142,9 @@ export function createDecodePool(options: DecodePoolOptions): DecodePool {
     get liveThreads() {
       return slots.filter((s) => !s.dead).length;
     },
+    async warm() {
+      await Promise.all(Array.from({ length: threads }, () => this.decode([])));
+    },
     decode(items) {
       if (closed) return Promise.reject(new Error('the decode pool is closed'));
       while (slots.length < threads) slots.push(spawn());
@@ -147,6 +152,7 @@ export function createDecodePool(options: DecodePoolOptions): DecodePool {
       for (let i = 0; i < slots.length; i++) if (slots[i]!.dead) slots[i] = spawn();
       let slot = slots[0]!;
       for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
+      if (items.length === 0) slot = slots.find((s) => s.pending.size === 0) ?? slot;
       const id = nextId++;
       const req: DecodeRequest = { id, items: [] };
       const transfer: ArrayBuffer[] = [];
