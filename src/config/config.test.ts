@@ -1,5 +1,3 @@
-import { availableParallelism } from 'node:os';
-
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import { loadConfig, SETTINGS } from './config.js';
@@ -39,8 +37,8 @@ describe('loadConfig', () => {
     expect(c.workerPoolSize).toBe(1);
   });
 
-  it('decode_threads defaults to the CPU count − 1; 0 disables the decode pool; bounds are checked', () => {
-    expect(loadConfig({}).decodeThreads).toBe(Math.max(0, availableParallelism() - 1));
+  it('decode_threads defaults to 0 (no decode pool); bounds are checked', () => {
+    expect(loadConfig({}).decodeThreads).toBe(0);
     expect(loadConfig({ DECODE_THREADS: '0' }).decodeThreads).toBe(0);
     expect(loadConfig({ DECODE_THREADS: '3' }).decodeThreads).toBe(3);
     expect(problems(() => loadConfig({ DECODE_THREADS: '-1' })).join()).toMatch(/DECODE_THREADS/);
