@@ -3,6 +3,7 @@
  * whose `read()` fetches and decodes only the blocks a window touches, concurrently, and assembles them into a
  * band-sequential array of the native dtype.
  */
+import { DTYPE_ARRAY } from './dtype.js';
 import { Tiff, TiffTag } from '@cogeotiff/core';
 import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
@@ -22,7 +23,7 @@ import { SYNC_MAX_BYTES } from './codecs/deflate.js';
 import { HEADER_BYTES, readHeader } from './header.js';
 import { parseTiff } from './ifd.js';
 import type { IfdLayout, LevelLayout } from './ifd.js';
-import type { Cog, DType, DTypeArrays, RasterBlock, RasterMetadata, ReadOptions, TypedArray } from './types.js';
+import type { Cog, RasterBlock, RasterMetadata, ReadOptions, TypedArray } from './types.js';
 import { applyMask, copyBand, copyPixelInterleaved } from './window.js';
 
 /** Options of `openCog`. */
@@ -39,19 +40,6 @@ export interface OpenCogOptions {
    */
   decodePool?: DecodePool;
 }
-
-const ARRAYS: {
-  [K in DType]: { new (n: number): DTypeArrays[K]; new (b: ArrayBuffer, o: number, n: number): DTypeArrays[K] };
-} = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
 
 /** Wraps anything that is not already an AppError as `raster_invalid`, naming the file. */
 function invalid(url: string, what: string, err: unknown): AppError {
@@ -165,7 +153,7 @@ class CogReader implements Cog {
     }
     let out: TypedArray;
     try {
-      out = new ARRAYS[meta.dtype](cells * bands.length);
+      out = new DTYPE_ARRAY[meta.dtype](cells * bands.length);
     } catch (err) {
       throw new AppError('invalid_request', `Not enough memory for a ${width}×${height}×${bands.length} read.`, {
         cause: err,
@@ -370,7 +358,7 @@ class CogReader implements Cog {
         throw invalid(url, `block ${n} of IFD ${layout.ifd} cannot be decoded`, err);
       }
       if (layout.bitsPerSample === 1) return new Block(bytes, bytes, coding);
-      const Ctor = ARRAYS[this.metadata.dtype];
+      const Ctor = DTYPE_ARRAY[this.metadata.dtype];
       const data = new Ctor(
         bytes.buffer as ArrayBuffer,
         bytes.byteOffset,

@@ -2,19 +2,11 @@
  * Pure pixel kernels of the COG writer: cutting tiles out of row strips, the TIFF predictors (the inverse
  * of what readers undo) and the overview downsampler. Typed arrays in, typed arrays out, no I/O.
  */
-import type { DType, DTypeArrays, TypedArray } from './types.js';
+import type { DType, TypedArray } from './types.js';
 
-/** Constructor of each dtype's typed array. */
-export const DTYPE_ARRAY: { [K in DType]: { new (length: number): DTypeArrays[K]; BYTES_PER_ELEMENT: number } } = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
+import { DTYPE_ARRAY } from './dtype.js';
+
+export { DTYPE_ARRAY };
 
 /** Bytes per sample of a dtype. */
 export function dtypeBytes(dtype: DType): number {
