@@ -4,26 +4,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createConnection } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, requireTool } from '../../test/support/env.js';
+import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
 import type { JobRecord } from './job.js';
 import { RedisJobStore } from './job.store.redis.js';
 import type { JobHandler } from './queue.js';
 import { BullMqJobQueue, startBullWorker, type BullWorker } from './queue.bullmq.js';
-
-async function redisUp(): Promise<boolean> {
-  const u = new URL(REDIS_URL);
-  return new Promise((resolve) => {
-    const s = createConnection({ host: u.hostname, port: Number(u.port || 6379) });
-    s.setTimeout(1000);
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
-  });
-}
 
 let ok = false;
 const run = `t${randomUUID().slice(0, 8)}`;

@@ -38,7 +38,21 @@ export const HAS_GDAL = (): boolean => hasCommand('gdalinfo', ['--version']);
  * The Python that has rasterio + numpy: Debian's python3-rasterio lives in /usr/bin/python3, which may not be
  * the first `python3` on PATH (pyenv).
  */
-export const PYTHON: string = ['/usr/bin/python3', 'python3'].find((py) => hasCommand(py, ['-c', 'import rasterio, numpy'])) ?? 'python3';
+export const PYTHON: string =
+  ['/usr/bin/python3', 'python3'].find((py) => hasCommand(py, ['-c', 'import rasterio, numpy'])) ?? 'python3';
 export const HAS_RASTERIO = (): boolean => hasCommand(PYTHON, ['-c', 'import rasterio, numpy']);
 /** Redis URL for tests (the only env read outside src/config, test support only). */
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/** Whether something answers on the Redis URL's port (within a second). */
+export async function redisUp(url: string = REDIS_URL): Promise<boolean> {
+  const { createConnection } = await import('node:net');
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: u.hostname, port: Number(u.port || 6379) });
+    socket.setTimeout(1000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
+}

@@ -3,23 +3,11 @@
  * separate worker (`startWorkerProcess`, what `skope worker` runs) sharing the real Redis job store.
  */
 import { randomUUID } from 'node:crypto';
-import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/config.js';
 import { startWorkerProcess } from '../../deps.js';
-import { REDIS_URL, requireTool } from '../../../test/support/env.js';
+import { REDIS_URL, redisUp, requireTool } from '../../../test/support/env.js';
 import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from './support.js';
-
-async function redisUp(): Promise<boolean> {
-  const u = new URL(REDIS_URL);
-  return new Promise((resolve) => {
-    const s = createConnection({ host: u.hostname, port: Number(u.port || 6379) });
-    s.setTimeout(1000);
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
-  });
-}
 
 let data: TestData;
 let ok = false;

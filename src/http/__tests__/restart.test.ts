@@ -5,23 +5,10 @@
  * are orphans.
  */
 import { randomUUID } from 'node:crypto';
-import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_MESSAGE } from '../../jobs/queue.js';
-import { REDIS_URL, requireTool } from '../../../test/support/env.js';
+import { REDIS_URL, redisUp, requireTool } from '../../../test/support/env.js';
 import { extractAndWait, extractPayload, makeTestData, startApp, type TestData } from './support.js';
-
-/** Whether something answers on the Redis URL's port. */
-async function redisUp(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: u.hostname, port: Number(u.port || 6379) });
-    socket.setTimeout(1000);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
 
 let data: TestData;
 let hasRedis = false;
