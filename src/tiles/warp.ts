@@ -186,6 +186,16 @@ export interface SourceSamples {
 }
 
 /**
+ * Window cell index (0…len−1) of the level cell under fractional coordinate `v`, or −1 when `v` is outside the
+ * level (size cells) or the window (off, len). GDAL's edge epsilon decides points on a cell edge.
+ */
+function sourceCell(v: number, size: number, off: number, len: number): number {
+  if (!(v >= 0 && v < size)) return -1;
+  const k = Math.floor(v + EDGE_EPS) - off;
+  return k >= 0 && k < len ? k : -1;
+}
+
+/**
  * Nearest neighbour: each output pixel takes the source cell under its centre (GDAL's GWKNearest).
  * @returns row-major output values, NaN where there is no data
  */
@@ -194,16 +204,11 @@ export function warpNearest(coords: SourceCoords, src: SourceSamples): Float64Ar
   const out = new Float64Array(width * height).fill(NaN);
   const { window: win, data, nodata, levelWidth, levelHeight } = src;
   const nd = nodata ?? NaN;
-  const cellOf = (v: number, size: number, off: number, len: number): number => {
-    if (!(v >= 0 && v < size)) return -1;
-    const k = Math.floor(v + EDGE_EPS) - off;
-    return k >= 0 && k < len ? k : -1;
-  };
   if (coords.kind === 'separable') {
     const cols = new Int32Array(width);
-    for (let i = 0; i < width; i++) cols[i] = cellOf(coords.col[i] as number, levelWidth, win.col, win.width);
+    for (let i = 0; i < width; i++) cols[i] = sourceCell(coords.col[i] as number, levelWidth, win.col, win.width);
     for (let j = 0; j < height; j++) {
-      const r = cellOf(coords.row[j] as number, levelHeight, win.row, win.height);
+      const r = sourceCell(coords.row[j] as number, levelHeight, win.row, win.height);
       if (r < 0) continue;
       const base = r * win.width;
       const o = j * width;
@@ -217,8 +222,8 @@ export function warpNearest(coords: SourceCoords, src: SourceSamples): Float64Ar
     return out;
   }
   for (let k = 0; k < out.length; k++) {
-    const c = cellOf(coords.col[k] as number, levelWidth, win.col, win.width);
-    const r = cellOf(coords.row[k] as number, levelHeight, win.row, win.height);
+    const c = sourceCell(coords.col[k] as number, levelWidth, win.col, win.width);
+    const r = sourceCell(coords.row[k] as number, levelHeight, win.row, win.height);
     if (c < 0 || r < 0) continue;
     const v = data[r * win.width + c] as number;
     if (v !== nd) out[k] = v;
@@ -237,11 +242,6 @@ export function warpNearestCodes(coords: SourceCoords, src: SourceSamples, resca
   const nd = nodata ?? NaN;
   const { lo, hi } = rescale;
   const span = hi - lo;
-  const cellOf = (v: number, size: number, off: number, len: number): number => {
-    if (!(v >= 0 && v < size)) return -1;
-    const k = Math.floor(v + EDGE_EPS) - off;
-    return k >= 0 && k < len ? k : -1;
-  };
   const code = (v: number): number => {
     if (v !== v || v === nd) return TRANSPARENT;
     const c = v < lo ? lo : v > hi ? hi : v;
@@ -249,9 +249,9 @@ export function warpNearestCodes(coords: SourceCoords, src: SourceSamples, resca
   };
   if (coords.kind === 'separable') {
     const cols = new Int32Array(width);
-    for (let i = 0; i < width; i++) cols[i] = cellOf(coords.col[i] as number, levelWidth, win.col, win.width);
+    for (let i = 0; i < width; i++) cols[i] = sourceCell(coords.col[i] as number, levelWidth, win.col, win.width);
     for (let j = 0; j < height; j++) {
-      const r = cellOf(coords.row[j] as number, levelHeight, win.row, win.height);
+      const r = sourceCell(coords.row[j] as number, levelHeight, win.row, win.height);
       if (r < 0) continue;
       const base = r * win.width;
       const o = j * width;
@@ -263,8 +263,8 @@ export function warpNearestCodes(coords: SourceCoords, src: SourceSamples, resca
     return out;
   }
   for (let k = 0; k < out.length; k++) {
-    const c = cellOf(coords.col[k] as number, levelWidth, win.col, win.width);
-    const r = cellOf(coords.row[k] as number, levelHeight, win.row, win.height);
+    const c = sourceCell(coords.col[k] as number, levelWidth, win.col, win.width);
+    const r = sourceCell(coords.row[k] as number, levelHeight, win.row, win.height);
     if (c >= 0 && r >= 0) out[k] = code(data[r * win.width + c] as number);
   }
   return out;
