@@ -7,8 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps, ExtractionOutput, ExtractionService, ReadinessCheck } from './app.js';
+import type { AppDeps, ExtractionService, ReadinessCheck } from './app.js';
+import type { ExtractWorkerResult, ExtractWorkerTask } from './cli/extract.worker.js';
 import type { Config } from './config/config.js';
+import type { Coverage } from './geo/coverage.js';
 import { AppError, isAppError } from './errors.js';
 import { Metrics } from './http/metrics.js';
 import { tilesRoutes } from './http/routes/tiles.js';
@@ -31,6 +33,7 @@ import type { Registry } from './registry/types.js';
 import { createSourceResolver, joinUrl, type DefaultSourceResolver } from './storage/resolver.js';
 import type { FetchOptions } from './storage/source.js';
 import { preflightExtraction, runExtraction, type ExtractDeps } from './timeseries/extract.js';
+import type { BandStatistics } from './timeseries/stats.js';
 import type { ExtractRequest } from './timeseries/types.js';
 
 /** What both the HTTP process and every worker thread build from the config: data access and caches. */
@@ -274,29 +277,45 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   };
 }
 
-/** The extraction service: pre-flight on this thread, extractions on the worker pool (or inline). */
+/**
+ * The extraction service: pre-flight and coordination on this thread; coverage and the reduce tasks (bands of one
+ * file each) on the worker pool, so one extraction uses every thread of it (or everything inline).
+ */
 function createExtraction(
   config: Config,
   runtime: Runtime,
   options: { inline?: boolean; log?: QueueLogger },
-): { extraction: ExtractionService; pool: WorkerPool<ExtractRequest, ExtractionOutput> | null } {
-  let pool: WorkerPool<ExtractRequest, ExtractionOutput> | null = null;
+): { extraction: ExtractionService; pool: WorkerPool<ExtractWorkerTask, ExtractWorkerResult> | null } {
+  let pool: WorkerPool<ExtractWorkerTask, ExtractWorkerResult> | null = null;
+  let deps: ExtractDeps = runtime.extractDeps;
   if (!options.inline) {
     const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    pool = createWorkerPool({
+    const p = createWorkerPool<ExtractWorkerTask, ExtractWorkerResult>({
       filename: new URL(`./cli/extract.worker.${ext}`, import.meta.url),
       size: config.workerPoolSize,
       workerData: { config },
       onError: (err) => options.log?.error({ err }, 'extraction worker error'),
     });
+    pool = p;
+    deps = {
+      ...runtime.extractDeps,
+      coverage: async (input, signal) => (await p.run({ kind: 'coverage', input }, { signal })) as Coverage,
+      runner: {
+        parallelism: p.size,
+        reduce: async (task, ctx) =>
+          (await p.run(
+            { kind: 'reduce', task },
+            { signal: ctx.signal, onProgress: (done) => ctx.onProgress?.(done) },
+          )) as BandStatistics,
+      },
+    };
   }
   const extraction: ExtractionService = {
     async preflight(request) {
       await preflightExtraction(request, runtime.extractDeps);
     },
     run(request, ctx) {
-      if (pool) return pool.run(request, ctx);
-      return runExtraction(request, runtime.extractDeps, ctx);
+      return runExtraction(request, deps, ctx);
     },
     async timesteps(datasetId, variableId) {
       if (runtime.registry.get(datasetId) === null)

@@ -3,31 +3,37 @@
  * time selection → pixel window and coverage → band chunks read through the raster engine → per-band zonal
  * statistics → base series and response.
  *
- * Memory stays bounded: a chunk holds at most `chunkBytes` of samples (bands × window cells × sample size), and at
- * most `fileConcurrency` files are read at once; the cube is never held whole.
+ * Memory stays bounded: a task holds at most `chunkBytes` of samples (bands × window cells × sample size) at once, and
+ * at most `runner.parallelism` tasks run at once; the cube is never held whole.
  */
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { AppError, isAppError } from '../errors.js';
+import type { Affine } from '../geo/affine.js';
 import { areaSize, areaWindow, estimateCells, projectArea, type ProjectedArea } from '../geo/area.js';
-import { computeCoverage, type CoverageMode } from '../geo/coverage.js';
+import { computeCoverage, type Coverage, type CoverageMode } from '../geo/coverage.js';
 import type { Crs } from '../geo/crs.js';
 import { resolveCrs } from '../geo/crs.js';
 import { footprintRelation } from '../geo/footprint.js';
 import { parseSelectedArea, type SelectedArea } from '../geo/geojson.js';
-import type { Cog, DType, PixelWindow } from '../raster/types.js';
+import type { Cog, PixelWindow } from '../raster/types.js';
 import { resolveTemporalSlice } from '../registry/lookup.js';
 import type { DatasetEntry, Lookup, Registry, TemporalSelection } from '../registry/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import { analyzeBaseSeries } from './analyze.js';
-import {
-  createStripAccumulator,
-  createZonalReducer,
-  supportsStrips,
-  type BandStatistics,
-  type ZonalReducer,
-} from './stats.js';
+import { localReduceRunner, shareable, type ReduceRunner } from './reduce.js';
 import type { BaseSeries, ExtractRequest, TimeRange, TimeseriesResponse } from './types.js';
+
+/** What {@link computeCoverage} needs: plain data, so it can run on a worker thread. */
+export interface CoverageInput {
+  /** The area in dataset CRS units. */
+  projected: ProjectedArea;
+  /** The area's pixel window on the dataset grid. */
+  window: PixelWindow;
+  /** The dataset grid (CRS units per pixel). */
+  transform: Affine;
+  mode: CoverageMode;
+}
 
 /** What the pipeline needs from the service (passed in; no singletons). */
 export interface ExtractDeps {
@@ -39,7 +45,14 @@ export interface ExtractDeps {
   baseUrl: string;
   /** `maxCells`: size pre-flight limit in cells (U§4.3); geometry complexity limits (U§2.3). */
   limits: { maxCells: number; maxShapes: number; maxCoordinates: number };
-  /** Optional tuning: files read at once (default 2) and bytes of samples per chunk (default 64 MiB). */
+  /**
+   * Where the files' bands are read and reduced (default: on this thread, `tuning.fileConcurrency` files at once).
+   * The service passes a worker-pool runner so one extraction uses every core.
+   */
+  runner?: ReduceRunner;
+  /** Where the coverage is computed (default: on this thread). */
+  coverage?(input: CoverageInput, signal: AbortSignal): Promise<Coverage>;
+  /** Optional tuning: files read at once by the default runner (2) and bytes of samples per chunk (64 MiB). */
   tuning?: { fileConcurrency?: number; chunkBytes?: number };
 }
 
@@ -62,20 +75,6 @@ export interface ExtractContext {
   signal: AbortSignal;
   onProgress?(done: number, total: number): void;
 }
-
-/** Bands reduced together in strip mode (their histograms take 256 KiB each). */
-const MAX_STRIP_BANDS = 128;
-
-const BYTES: Record<DType, number> = {
-  uint8: 1,
-  int8: 1,
-  uint16: 2,
-  int16: 2,
-  uint32: 4,
-  int32: 4,
-  float32: 4,
-  float64: 8,
-};
 
 /**
  * The checks the HTTP handler runs before creating a job (U§2.3 steps 2–3, CONTRACT §3 footprint rule).
@@ -171,10 +170,43 @@ function groupByFile(selection: TemporalSelection): FileTask[] {
   });
 }
 
+/** Tasks per thread below which band-interleaved files are split into band ranges (keeps every thread busy). */
+const TASKS_PER_THREAD = 4;
+
 /**
- * Runs one extraction: the pre-flight checks, then window reads in band chunks, statistics per band, the base
- * series (one value per selected timestep) and the response (NoTransform… as requested, over the selection).
- * Progress is reported in timesteps after every chunk. The signal is honoured between and during chunks.
+ * Splits the files into band ranges when there are too few files to keep `parallelism` threads busy to the end.
+ * Only band-interleaved files are split: a pixel-interleaved block holds every band, so two threads reading band
+ * ranges of it would each decode all of it.
+ */
+async function shardTasks(
+  files: FileTask[],
+  parallelism: number,
+  deps: ExtractDeps,
+  signal: AbortSignal,
+): Promise<FileTask[]> {
+  const want = parallelism * TASKS_PER_THREAD;
+  if (parallelism < 2 || files.length >= want) return files;
+  const out: FileTask[] = [];
+  const pieces = Math.ceil(want / files.length);
+  for (const f of files) {
+    const cog = await deps.openCog(f.url, { signal });
+    const size = Math.ceil(f.bands.length / pieces);
+    if (cog.metadata.interleave !== 'band' || size < 1 || pieces < 2) {
+      out.push(f);
+      continue;
+    }
+    for (let i = 0; i < f.bands.length; i += size) {
+      out.push({ url: f.url, bands: f.bands.slice(i, i + size), targets: f.targets.slice(i, i + size) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs one extraction: the pre-flight checks, then the files' bands reduced as tasks on the runner (all cores with
+ * the worker pool), the base series (one value per selected timestep) and the response (NoTransform… as requested,
+ * over the selection). Progress is reported in timesteps after every chunk of every task. The signal is honoured
+ * between and during chunks.
  * @throws AppError from {@link preflightExtraction}; `deadline_exceeded` (the signal's reason said so) | `aborted` |
  *   `extraction_failed` (a read failed; the message names the file).
  */
@@ -186,99 +218,55 @@ export async function runExtraction(
   const { signal } = ctx;
   checkAbort(signal, request);
   let plan: ExtractPlan;
+  let coverage: Coverage;
+  const mode: CoverageMode = request.coverage ?? 'centre';
   try {
     plan = await preflightExtraction(request, deps, { signal });
+    coverage = deps.coverage
+      ? await deps.coverage(
+          { projected: plan.projected, window: plan.window, transform: plan.dataset.transform, mode },
+          signal,
+        )
+      : computeCoverage(plan.projected, plan.window, plan.dataset.transform, mode);
   } catch (err) {
     throw signal.aborted ? abortReason(signal, request) : err;
   }
-  const mode: CoverageMode = request.coverage ?? 'centre';
-  const coverage = computeCoverage(plan.projected, plan.window, plan.dataset.transform, mode);
   const total = plan.selection.timesteps.length;
   const mean = new Array<number | null>(total).fill(null);
   const median = new Array<number | null>(total).fill(null);
-  const cells = coverage.width * coverage.height;
-  const fileConcurrency = Math.max(1, deps.tuning?.fileConcurrency ?? 2);
+  const runner = deps.runner ?? localReduceRunner(deps.openCog, deps.tuning?.fileConcurrency ?? 2);
   const chunkBytes = Math.max(1, deps.tuning?.chunkBytes ?? 64 * 1024 * 1024);
+  // Every task gets the same weights; in shared memory they cross to worker threads without a copy each.
+  const weights = shareable(coverage.weights);
   let done = 0;
-  // One failed file stops the others (their reads abort) before the error is reported.
+  // One failed task stops the others (their reads abort) before the error is reported.
   const stop = new AbortController();
   setMaxListeners(0, stop.signal); // every concurrent block read listens to it
   const onAbort = (): void => stop.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let firstError: unknown = null;
 
-  /** Records the statistics of `task.bands[start …]` and reports progress. */
-  const store = (task: FileTask, start: number, stats: BandStatistics): void => {
-    for (let j = 0; j < stats.mean.length; j++) {
-      for (const t of task.targets[start + j] as number[]) {
-        mean[t] = stats.mean[j] ?? null;
-        median[t] = stats.median[j] ?? null;
-        done++;
-      }
-    }
-    ctx.onProgress?.(done, total);
-  };
-
-  /**
-   * Large windows of 8/16-bit data: all bands of a group (≤ 128) over row strips aligned to the file's block rows,
-   * reduced into per-band histograms as they arrive. Each block is decoded once (a pixel-interleaved block holds
-   * every band, so band chunks would decode it once per chunk) and memory stays at one strip plus the histograms.
-   */
-  const readStrips = async (cog: Cog, task: FileTask): Promise<void> => {
-    const { window } = plan;
-    const bytes = BYTES[cog.metadata.dtype];
-    const blockHeight = cog.metadata.levels[0]?.blockHeight ?? 256;
-    for (let start = 0; start < task.bands.length; start += MAX_STRIP_BANDS) {
-      const bands = task.bands.slice(start, start + MAX_STRIP_BANDS);
-      const acc = createStripAccumulator(
-        coverage.weights,
-        coverage.width,
-        coverage.height,
-        bands.length,
-        cog.metadata.dtype,
-      );
-      const blockRows = Math.max(1, Math.floor(chunkBytes / (window.width * blockHeight * bands.length * bytes)));
-      const stripRows = blockRows * blockHeight;
-      for (let r = 0; r < window.height;) {
-        checkAbort(signal, request);
-        if (stop.signal.aborted) return;
-        const row = window.row + r;
-        const end = Math.min(window.height, Math.floor(row / stripRows) * stripRows + stripRows - window.row);
-        const block = await cog.read({
-          bands,
-          window: { col: window.col, row, width: window.width, height: end - r },
-          signal: stop.signal,
-        });
-        acc.add(block, r);
-        r = end;
-      }
-      store(task, start, acc.finish());
-    }
-  };
-
-  const readFile = async (task: FileTask): Promise<void> => {
+  const runTask = async (task: FileTask): Promise<void> => {
     if (stop.signal.aborted) return;
-    let reducer: ZonalReducer | null = null;
+    let reported = 0;
+    /** Counts the timesteps of bands [reported, upTo) as done. */
+    const advance = (upTo: number): void => {
+      for (let j = reported; j < upTo; j++) done += (task.targets[j] as number[]).length;
+      if (upTo > reported) ctx.onProgress?.(done, total);
+      reported = Math.max(reported, upTo);
+    };
     try {
-      const cog = await deps.openCog(task.url, { signal: stop.signal });
-      const dtype = cog.metadata.dtype;
-      const wholeFile = cells * BYTES[dtype] * task.bands.length;
-      if (wholeFile > chunkBytes && mode !== 'fractional' && supportsStrips(dtype)) {
-        await readStrips(cog, task);
-        return;
-      }
-      const perBand = cells * BYTES[dtype];
-      const chunk = Math.max(1, Math.floor(chunkBytes / perBand));
-      for (let start = 0; start < task.bands.length; start += chunk) {
-        checkAbort(signal, request);
-        const bands = task.bands.slice(start, start + chunk);
-        if (stop.signal.aborted) return;
-        const block = await cog.read({ bands, window: plan.window, signal: stop.signal });
-        reducer ??= createZonalReducer(coverage.weights, coverage.width, coverage.height, {
-          weighted: mode === 'fractional',
-        });
-        store(task, start, reducer.reduce(block));
-      }
+      const stats = await runner.reduce(
+        { url: task.url, bands: task.bands, window: plan.window, weights, weighted: mode === 'fractional', chunkBytes },
+        { signal: stop.signal, onProgress: advance },
+      );
+      task.targets.forEach((targets, j) => {
+        for (const t of targets) {
+          mean[t] = stats.mean[j] ?? null;
+          median[t] = stats.median[j] ?? null;
+        }
+      });
+      advance(task.bands.length);
     } catch (err) {
       if (signal.aborted || firstError !== null) return; // reported below
       const msg = err instanceof Error ? err.message : String(err);
@@ -290,9 +278,12 @@ export async function runExtraction(
     }
   };
 
-  const limit = pLimit(fileConcurrency);
   try {
-    await Promise.all(groupByFile(plan.selection).map((task) => limit(() => readFile(task))));
+    const tasks = await shardTasks(groupByFile(plan.selection), runner.parallelism, deps, stop.signal);
+    const limit = pLimit(runner.parallelism);
+    await Promise.all(tasks.map((task) => limit(() => runTask(task))));
+  } catch (err) {
+    if (!signal.aborted && firstError === null) throw err;
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

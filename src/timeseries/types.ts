@@ -16,8 +16,7 @@ export type Transform =
   | { type: 'ZScoreMovingInterval'; width: number };
 
 export type Smoother =
-  | { type: 'NoSmoother' }
-  | { type: 'MovingAverageSmoother'; method: 'centered' | 'trailing'; width: number };
+  { type: 'NoSmoother' } | { type: 'MovingAverageSmoother'; method: 'centered' | 'trailing'; width: number };
 
 export interface SeriesOptions {
   name: string;

@@ -1,0 +1,143 @@
+/**
+ * The unit of extraction work: some bands of one COG, read over the area's pixel window and reduced to per-band
+ * mean and median. A task is plain data (structured-clone safe; the weights may live in a SharedArrayBuffer), so
+ * the same task runs on the calling thread or on a worker thread (`src/cli/extract.worker.ts`), which is how one
+ * extraction spreads over every core.
+ */
+import type { Cog, DType, PixelWindow } from '../raster/types.js';
+import type { FetchOptions } from '../storage/source.js';
+import {
+  createStripAccumulator,
+  createZonalReducer,
+  supportsStrips,
+  type BandStatistics,
+  type ZonalReducer,
+} from './stats.js';
+
+/** One file's share of an extraction. */
+export interface ReduceTask {
+  /** Absolute URL of the COG. */
+  url: string;
+  /** 1-based bands of the file, ascending. */
+  bands: number[];
+  /** The area's window on the dataset grid (pixels; may reach outside the raster). */
+  window: PixelWindow;
+  /** Coverage weights, row-major over the window (`window.width × window.height`), in [0, 1]; 0 = not in the area. */
+  weights: Float64Array;
+  /** Use the weights as fractions (`fractional` coverage) instead of a 0/1 mask. */
+  weighted: boolean;
+  /** Bytes of samples held at once (band chunk or row strip). */
+  chunkBytes: number;
+}
+
+/** What a task needs to run and report. */
+export interface ReduceContext {
+  signal: AbortSignal;
+  /** Bands of the task finished so far (in task order, so `bands[0 … done)`), after each chunk. */
+  onProgress?(done: number): void;
+}
+
+/** Runs reduce tasks (here, or on worker threads). */
+export interface ReduceRunner {
+  /** Tasks worth running at once (the threads behind the runner). */
+  readonly parallelism: number;
+  /** Statistics of `task.bands`, in task order. */
+  reduce(task: ReduceTask, ctx: ReduceContext): Promise<BandStatistics>;
+}
+
+/** Bands reduced together in strip mode (their histograms take 256 KiB each). */
+const MAX_STRIP_BANDS = 128;
+
+/** Bytes per sample of each dtype. */
+export const SAMPLE_BYTES: Record<DType, number> = {
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  float64: 8,
+};
+
+/**
+ * Runs one task on this thread.
+ * - The window × all bands fits in `chunkBytes` (or the data cannot go by strips) → band chunks over the whole
+ *   window, each reduced with {@link createZonalReducer}.
+ * - Else, for 8/16-bit data and unweighted coverage → all bands of a group (≤ 128) over row strips aligned to the
+ *   file's block rows, reduced into per-band histograms as they arrive: each block is decoded once (a
+ *   pixel-interleaved block holds every band, so band chunks would decode it once per chunk) and memory stays at
+ *   one strip plus the histograms.
+ * @throws what the COG reader throws (source, raster and abort errors).
+ */
+export async function reduceTask(
+  task: ReduceTask,
+  openCog: (url: string, o?: FetchOptions) => Promise<Cog>,
+  ctx: ReduceContext,
+): Promise<BandStatistics> {
+  const { signal } = ctx;
+  const { window, weights, bands } = task;
+  const cog = await openCog(task.url, { signal });
+  const dtype = cog.metadata.dtype;
+  const bytes = SAMPLE_BYTES[dtype];
+  const cells = window.width * window.height;
+  const out: BandStatistics = { mean: [], median: [] };
+  const collect = (s: BandStatistics): void => {
+    out.mean.push(...s.mean);
+    out.median.push(...s.median);
+    ctx.onProgress?.(out.mean.length);
+  };
+
+  if (cells * bytes * bands.length > task.chunkBytes && !task.weighted && supportsStrips(dtype)) {
+    const blockHeight = cog.metadata.levels[0]?.blockHeight ?? 256;
+    for (let start = 0; start < bands.length; start += MAX_STRIP_BANDS) {
+      const group = bands.slice(start, start + MAX_STRIP_BANDS);
+      const acc = createStripAccumulator(weights, window.width, window.height, group.length, dtype);
+      const blockRows = Math.max(1, Math.floor(task.chunkBytes / (window.width * blockHeight * group.length * bytes)));
+      const stripRows = blockRows * blockHeight;
+      for (let r = 0; r < window.height;) {
+        signal.throwIfAborted();
+        const row = window.row + r;
+        const end = Math.min(window.height, Math.floor(row / stripRows) * stripRows + stripRows - window.row);
+        const block = await cog.read({
+          bands: group,
+          window: { col: window.col, row, width: window.width, height: end - r },
+          signal,
+        });
+        acc.add(block, r);
+        r = end;
+      }
+      collect(acc.finish());
+    }
+    return out;
+  }
+
+  const chunk = Math.max(1, Math.floor(task.chunkBytes / (cells * bytes)));
+  let reducer: ZonalReducer | null = null;
+  for (let start = 0; start < bands.length; start += chunk) {
+    signal.throwIfAborted();
+    const block = await cog.read({ bands: bands.slice(start, start + chunk), window, signal });
+    reducer ??= createZonalReducer(weights, window.width, window.height, { weighted: task.weighted });
+    collect(reducer.reduce(block));
+  }
+  return out;
+}
+
+/** A runner that reduces on the calling thread, `concurrency` files at a time (reads still overlap I/O). */
+export function localReduceRunner(
+  openCog: (url: string, o?: FetchOptions) => Promise<Cog>,
+  concurrency = 2,
+): ReduceRunner {
+  return {
+    parallelism: Math.max(1, concurrency),
+    reduce: (task, ctx) => reduceTask(task, openCog, ctx),
+  };
+}
+
+/** `a` in shared memory (copied once unless it already is), so posting it to worker threads shares it. */
+export function shareable(a: Float64Array): Float64Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const shared = new Float64Array(new SharedArrayBuffer(a.byteLength));
+  shared.set(a);
+  return shared;
+}
