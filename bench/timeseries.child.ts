@@ -1,23 +1,22 @@
 /**
- * One side of the timeseries benchmark, run in its own process so its peak RSS is its own: builds the service's
- * extraction dependencies over a generated PaleoCAR-shaped dataset (registry, lookup store, file sources, the
- * COG reader with a block cache — as src/deps.ts does), runs `runExtraction` for one polygon `reps` times and
- * prints JSON: wall and CPU seconds per run (CPU includes the libuv inflate threads), peak RSS, compressed bytes read per run, n_cells and a few values.
+ * One side of the timeseries benchmark, run in its own process so its peak RSS is its own. It runs extractions the
+ * way `skope serve` does: `createRuntime` + `createExtraction` from src/deps.ts (coordination on the main thread,
+ * coverage and reduce tasks on a worker pool of `threads` threads), over a generated PaleoCAR-shaped dataset. Each
+ * rep gets a fresh runtime and pool (cold block caches, as a job whose blocks nobody read before), warmed by a
+ * one-cell, one-year extraction elsewhere on the grid so thread start-up is not timed. Prints JSON: wall and CPU
+ * seconds per run (CPU of every thread), peak RSS, the compressed bytes of the blocks the window touches, n_cells
+ * and the series.
  *
- * Usage: tsx bench/timeseries.child.ts '<json {root, polygon, reps, blockCacheBytes}>'
+ * Usage: tsx bench/timeseries.child.ts '<json {root, polygon, reps, blockCacheBytes, threads?}>'
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createBlockCache } from '../src/raster/block.cache.js';
-import { openCog } from '../src/raster/cog.js';
-import type { Cog } from '../src/raster/types.js';
-import { createColormapSet, parseCustomColormaps } from '../src/registry/colormaps.js';
-import { LookupStore } from '../src/registry/lookup.js';
-import { parseRegistry } from '../src/registry/registry.js';
-import { createSourceResolver } from '../src/storage/resolver.js';
-import type { ByteSource } from '../src/storage/source.js';
-import { runExtraction, type ExtractDeps } from '../src/timeseries/extract.js';
+import { Tiff, TiffTag } from '@cogeotiff/core';
+import { loadConfig } from '../src/config/config.js';
+import { createExtraction, createRuntime } from '../src/deps.js';
+import { FileSource } from '../src/storage/source.file.js';
+import { preflightExtraction } from '../src/timeseries/extract.js';
+import type { PixelWindow } from '../src/raster/types.js';
 import type { ExtractRequest } from '../src/timeseries/types.js';
 
 interface Args {
@@ -25,56 +24,50 @@ interface Args {
   polygon: Record<string, unknown>;
   reps: number;
   blockCacheBytes: number;
-  /** Optional ExtractDeps tuning (file concurrency, chunk bytes) for experiments. */
-  tuning?: ExtractDeps['tuning'];
+  /** Worker threads (default: the service's default, the CPU count). */
+  threads?: number;
 }
 
-/** Counts the bytes fetched through a source (the compressed bytes the extraction reads). */
-function counting(source: ByteSource, counter: { bytes: number }): ByteSource {
-  return {
-    url: source.url,
-    get metadata() {
-      return source.metadata;
-    },
-    set metadata(m) {
-      source.metadata = m;
-    },
-    async fetch(offset, length, options) {
-      const buf = await source.fetch(offset, length, options);
-      counter.bytes += buf.byteLength;
-      return buf;
-    },
-    head: (o) => source.head(o),
-    close: () => source.close?.() ?? Promise.resolve(),
-  };
+/** Compressed bytes of the full-resolution blocks of `bands` that `window` touches in `path`. */
+async function blockBytes(path: string, bands: number[], w: PixelWindow): Promise<number> {
+  const source = new FileSource(path);
+  try {
+    const img = (await Tiff.create(source)).images[0];
+    if (!img) return 0;
+    const planar = img.value(TiffTag.PlanarConfiguration) === 2;
+    const { x: across, y: down } = img.tileCount;
+    const { width: tw, height: th } = img.tileSize;
+    const { width, height } = img.size;
+    const c0 = Math.max(0, w.col);
+    const r0 = Math.max(0, w.row);
+    const c1 = Math.min(width, w.col + w.width);
+    const r1 = Math.min(height, w.row + w.height);
+    let sum = 0;
+    for (const plane of planar ? bands.map((b) => b - 1) : [0]) {
+      for (let by = Math.floor(r0 / th); by * th < r1; by++) {
+        for (let bx = Math.floor(c0 / tw); bx * tw < c1; bx++) {
+          sum += (await img.getTileSize(plane * across * down + by * across + bx)).imageSize;
+        }
+      }
+    }
+    return sum;
+  } finally {
+    await source.close();
+  }
 }
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as Args;
-  const colormaps = createColormapSet(
-    parseCustomColormaps(await readFile(join(args.root, 'colormaps.json'), 'utf8'), 'colormaps.json'),
-  );
-  const registry = parseRegistry(await readFile(join(args.root, 'metadata.yml'), 'utf8'), colormaps, 'metadata.yml');
-  const resolver = createSourceResolver({});
-  const lookups = new LookupStore({ resolver, baseUrl: args.root });
-  const blockCache = args.blockCacheBytes > 0 ? createBlockCache(args.blockCacheBytes) : undefined;
-  const counter = { bytes: 0 };
-  const cogs = new Map<string, Promise<Cog>>();
-  const deps: ExtractDeps = {
-    registry,
-    lookups,
-    openCog: (url) => {
-      let p = cogs.get(url);
-      if (!p) {
-        p = openCog(counting(resolver.open(url), counter), blockCache ? { blockCache } : {});
-        cogs.set(url, p);
-      }
-      return p;
-    },
-    baseUrl: args.root,
-    limits: { maxCells: 1_000_000, maxShapes: 100, maxCoordinates: 10_000 },
-    ...(args.tuning ? { tuning: args.tuning } : {}),
-  };
+  const config = loadConfig({
+    REGISTRY_PATH: join(args.root, 'metadata.yml'),
+    COLORMAPS_PATH: join(args.root, 'colormaps.json'),
+    STORAGE_BASE_URL: args.root,
+    BLOCK_CACHE_BYTES: String(args.blockCacheBytes),
+    DEFAULT_MAX_CELLS: '1000000',
+    MAX_PROCESSING_TIME: '3600000',
+    JOB_STORE: 'memory',
+    ...(args.threads !== undefined && args.threads > 0 ? { WORKER_POOL_SIZE: String(args.threads) } : {}),
+  });
   const request: ExtractRequest = {
     dataset_id: 'paleocar_v3',
     variable_id: 'ppt_annual',
@@ -86,25 +79,46 @@ async function main(): Promise<void> {
   };
   const runs: number[] = [];
   const cpu: number[] = [];
-  const bytes: number[] = [];
-  let out: Awaited<ReturnType<typeof runExtraction>> | null = null;
+  let out: Awaited<ReturnType<ReturnType<typeof createExtraction>['extraction']['run']>> | null = null;
+  let bytes = 0;
   for (let i = 0; i < args.reps; i++) {
-    blockCache?.clear(); // every run decodes from the file, as a fresh job on a cold cache would
-    counter.bytes = 0;
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    out = await runExtraction(request, deps, { signal: new AbortController().signal });
-    runs.push((performance.now() - t0) / 1000);
-    const c1 = process.cpuUsage(c0);
-    cpu.push((c1.user + c1.system) / 1e6);
-    bytes.push(counter.bytes);
+    const runtime = await createRuntime(config);
+    const { extraction, pool } = createExtraction(config, runtime, { inline: args.threads === 0 });
+    try {
+      if (i === 0) {
+        const plan = await preflightExtraction(request, runtime.extractDeps);
+        const files = new Map<string, number[]>();
+        for (const ref of plan.selection.refs) files.set(ref.url, [...(files.get(ref.url) ?? []), ref.bidx]);
+        for (const [url, bands] of files) bytes += await blockBytes(url, bands, plan.window);
+      }
+      // Warm-up: starts every worker thread and its runtime, touching only the blocks around cell (10, 10).
+      const [a, , c, , e, f] = runtime.registry.get('paleocar_v3')?.transform ?? [1, 0, 0, 0, -1, 0];
+      const point = { type: 'Point', coordinates: [c + a * 10.5, f + e * 10.5] };
+      await Promise.all(
+        Array.from({ length: pool?.size ?? 1 }, () =>
+          extraction.run(
+            { ...request, selected_area: point, time_range: { gte: '0103', lte: '0103' } },
+            { signal: new AbortController().signal },
+          ),
+        ),
+      );
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      out = await extraction.run(request, { signal: new AbortController().signal });
+      runs.push((performance.now() - t0) / 1000);
+      const c1 = process.cpuUsage(c0);
+      cpu.push((c1.user + c1.system) / 1e6);
+    } finally {
+      await pool?.close();
+      await runtime.close();
+    }
   }
   const base = out?.base_series;
   process.stdout.write(
     JSON.stringify({
       runs,
       cpu,
-      bytes,
+      bytes: runs.map(() => bytes),
       maxRssMB: process.resourceUsage().maxRSS / 1024,
       n_cells: out?.result.n_cells,
       timesteps: base?.timesteps.length,
@@ -112,8 +126,6 @@ async function main(): Promise<void> {
       median: base?.median,
     }),
   );
-  for (const c of cogs.values()) await (await c).close();
-  await resolver.close();
 }
 
 await main();

@@ -66,8 +66,17 @@ async function readOptional(path: string): Promise<string | null> {
   }
 }
 
+/** Options of {@link createRuntime}. */
+export interface RuntimeOptions {
+  /**
+   * The runtime serves a worker thread (extraction tasks): local files are read with synchronous `pread`s, which
+   * beat pooled reads for many small page-cached blocks and would only block that worker's own loop.
+   */
+  worker?: boolean;
+}
+
 /** Builds the data-access runtime (registry, colormaps, sources, caches). */
-export async function createRuntime(config: Config): Promise<Runtime> {
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const customText = await readOptional(config.colormapsPath);
   const colormaps = createColormapSet(
     customText === null ? {} : parseCustomColormaps(customText, config.colormapsPath),
@@ -82,6 +91,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const registry = parseRegistry(registryText, colormaps, config.registryPath);
   const resolver = createSourceResolver({
     cacheBytes: config.sourceCacheBytes,
+    ...(options.worker === true ? { file: { syncReads: true } } : {}),
     s3: {
       ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
       region: config.s3Region,
@@ -278,10 +288,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
 }
 
 /**
- * The extraction service: pre-flight and coordination on this thread; coverage and the reduce tasks (bands of one
+ * The extraction service (also used alone by the benchmark): pre-flight and coordination on this thread; coverage and the reduce tasks (bands of one
  * file each) on the worker pool, so one extraction uses every thread of it (or everything inline).
  */
-function createExtraction(
+export function createExtraction(
   config: Config,
   runtime: Runtime,
   options: { inline?: boolean; log?: QueueLogger },

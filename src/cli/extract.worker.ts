@@ -29,7 +29,7 @@ export default defineWorkerTask<ExtractWorkerTask, ExtractWorkerResult>(async (w
     return { ...coverage, weights: shareable(coverage.weights) };
   }
   // Built once per thread; a failed build is retried by the next task.
-  runtime ??= createRuntime(config).catch((err: unknown) => {
+  runtime ??= createRuntime(config, { worker: true }).catch((err: unknown) => {
     runtime = null;
     throw err;
   });

@@ -183,8 +183,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'int',
     min: 1,
     max: 64,
-    doc: 'Worker threads running extractions.',
-    defaultText: 'max_concurrent_jobs, at most the CPU count',
+    doc: 'Worker threads computing extractions; one extraction spreads its files (or band ranges) over all of them.',
+    defaultText: 'the CPU count',
   },
   {
     key: 'decode_threads',

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import { loadConfig, SETTINGS } from './config.js';
@@ -34,7 +35,7 @@ describe('loadConfig', () => {
     expect(c.allowedOrigins).toEqual(['*']);
     expect(c.jobStore).toBe('fs');
     expect(c.queue).toBe('inline');
-    expect(c.workerPoolSize).toBe(1);
+    expect(c.workerPoolSize).toBe(availableParallelism());
   });
 
   it('decode_threads defaults to 0 (no decode pool); bounds are checked', () => {

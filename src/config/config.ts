@@ -80,10 +80,8 @@ export function loadConfig(
   if (out['queue'] === 'bullmq' && out['jobStore'] !== 'redis')
     problems.push('QUEUE: `bullmq` needs the shared Redis job store (REDIS_URL, JOB_STORE=redis).');
   out['jobDir'] ??= join(tmpdir(), 'skope_jobs');
-  if (out['workerPoolSize'] === undefined) {
-    const jobs = typeof out['maxConcurrentJobs'] === 'number' ? out['maxConcurrentJobs'] : 1;
-    out['workerPoolSize'] = Math.max(1, Math.min(jobs, availableParallelism()));
-  }
+  // One extraction spreads its files over every thread, so the pool matches the cores whatever the job count.
+  out['workerPoolSize'] ??= Math.max(1, Math.min(64, availableParallelism()));
 
   const parsed = ConfigSchema.safeParse(out);
   if (!parsed.success) {

@@ -15,7 +15,8 @@ import type { BlockCache } from './block.cache.js';
 import { createZstdDecoder } from './codecs/zstd.js';
 import type { ZstdDecode } from './codecs/zstd.js';
 import { Block } from './block.js';
-import { decodedBytes, inflateBlock } from './decode.js';
+import { decodedBytes, finishRows, inflateBlock, rowBytes } from './decode.js';
+import { createInflater, type Inflater } from './codecs/inflate.into.js';
 import type { BlockCoding } from './decode.js';
 import type { DecodePool } from './decode.pool.js';
 import { DecodeSchedule, poolable } from './decode.schedule.js';
@@ -104,6 +105,9 @@ interface BlockIndex {
 
 class CogReader implements Cog {
   private readonly indexes = new Map<number, Promise<BlockIndex>>();
+  /** Scratch output of the direct inflate path (one block), and its inflater; made on first use. */
+  private scratch: Uint8Array | null = null;
+  private inflater: Inflater | null = null;
 
   constructor(
     private readonly source: ByteSource,
@@ -179,6 +183,7 @@ class CogReader implements Cog {
     const planes = data.planar === 2 ? [...new Set(bands.map((b) => b - 1))] : [0];
     const sparseFill = meta.nodata ?? 0;
     const schedule = this.schedule(data, planes.length, { c0, c1, r0, r1 }, signal);
+    const direct = schedule === null && (options.cache === false || !this.cache) && this.inflatesDirect(data);
     for (let by = Math.floor(r0 / data.blockHeight); by * data.blockHeight < r1; by++) {
       for (let bx = Math.floor(c0 / data.blockWidth); bx * data.blockWidth < c1; bx++) {
         for (const plane of planes) {
@@ -193,6 +198,31 @@ class CogReader implements Cog {
                 r1: Math.min(r1, y0 + data.blockHeight),
               };
               const need: [number, number] = [clip.r0 - y0, clip.r1 - y0];
+              if (direct) {
+                // Fetch, inflate into this reader's scratch, finish the needed rows and copy them out, with no await
+                // between inflating and copying (so one scratch buffer serves every block of the read).
+                const raw = await this.fetchBlock(data, plane, bx, by, signal);
+                const block = raw === null ? null : this.inflateScratch(raw, data, plane, bx, by, need);
+                if (data.planar === 2) {
+                  bands.forEach((b, i) => {
+                    if (b - 1 === plane) copyBand(out, i, window, block, sparseFill, data.blockWidth, x0, y0, clip);
+                  });
+                } else {
+                  copyPixelInterleaved(
+                    out,
+                    bands,
+                    window,
+                    block,
+                    sparseFill,
+                    data.blockWidth,
+                    data.blockSamples,
+                    x0,
+                    y0,
+                    clip,
+                  );
+                }
+                return;
+              }
               const decoded = await this.block(data, plane, bx, by, decodeLimit, signal, need, schedule);
               decoded?.prepare(clip.r0 - y0, clip.r1 - y0);
               const block = decoded ? decoded.data : null;
@@ -283,6 +313,92 @@ class CogReader implements Cog {
       rows: layout.tiled ? layout.blockHeight : Math.min(layout.blockHeight, layout.height - by * layout.blockHeight),
       littleEndian: this.littleEndian,
     };
+  }
+
+  /**
+   * True when blocks of `layout` can take the scratch path: small DEFLATE blocks of whole-byte samples (a 100-band
+   * pixel-interleaved block of 13 MB keeps the pooled path, which decodes several blocks in parallel).
+   */
+  private inflatesDirect(layout: IfdLayout): boolean {
+    const coding = this.coding(layout, 0);
+    return (
+      (coding.compression === 8 || coding.compression === 32946) &&
+      coding.bitsPerSample >= 8 &&
+      decodedBytes(coding) <= SYNC_MAX_BYTES
+    );
+  }
+
+  /**
+   * Inflates the rows a window needs (`need` = [first, end) rows of the block) into this reader's scratch buffer,
+   * finishes those rows (byte order, predictor) and returns the scratch as samples. Valid until the next call.
+   * @throws AppError `raster_invalid` when the block is corrupt or short.
+   */
+  private inflateScratch(
+    raw: Uint8Array,
+    layout: IfdLayout,
+    plane: number,
+    bx: number,
+    by: number,
+    need: readonly [number, number],
+  ): TypedArray {
+    const coding = this.coding(layout, by);
+    const perRow = rowBytes(coding);
+    const bytes = Math.min(coding.rows, need[1]) * perRow;
+    const size = decodedBytes(coding);
+    if (this.scratch === null || this.scratch.byteLength < size) {
+      this.scratch = new Uint8Array(new ArrayBuffer(Math.max(size, 8)));
+      this.inflater ??= createInflater();
+    }
+    const dst = this.scratch.subarray(0, bytes);
+    let n: number;
+    try {
+      n = (this.inflater as Inflater).inflateInto(raw, dst);
+    } catch (err) {
+      const block = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
+      throw invalid(this.metadata.url, `block ${block} of IFD ${layout.ifd} cannot be decoded`, err);
+    }
+    if (n < bytes) {
+      throw new AppError(
+        'raster_invalid',
+        `${this.metadata.url}: block ${plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx} of IFD ${layout.ifd} decoded to ${n} of ${size} bytes.`,
+      );
+    }
+    finishRows(dst, coding, need[0], need[1]);
+    const Ctor = DTYPE_ARRAY[this.metadata.dtype];
+    return new Ctor(this.scratch.buffer as ArrayBuffer, 0, bytes / (coding.bitsPerSample >> 3));
+  }
+
+  /**
+   * The stored bytes of one block, or null for a sparse block (offset or byte count 0).
+   * @throws AppError `raster_invalid` (index unreadable, block past the end of the file or truncated) | source errors.
+   */
+  private async fetchBlock(
+    layout: IfdLayout,
+    plane: number,
+    bx: number,
+    by: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array | null> {
+    const url = this.metadata.url;
+    const n = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
+    let index: BlockIndex;
+    try {
+      index = await this.index(layout, this.cache ? undefined : signal);
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      throw invalid(url, `cannot read the block index of IFD ${layout.ifd}`, err);
+    }
+    const offset = index.offsets[n] ?? 0;
+    const count = index.counts[n] ?? 0;
+    if (offset === 0 || count === 0) return null;
+    if (offset + count > this.size) {
+      throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${layout.ifd} extends past the end of the file.`);
+    }
+    const buf = await this.source.fetch(offset, count, signal ? { signal } : undefined);
+    if (buf.byteLength < count) {
+      throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${layout.ifd} is truncated.`);
+    }
+    return new Uint8Array(buf);
   }
 
   /** Block offsets and byte counts of one IFD (fetched once, on first use). */

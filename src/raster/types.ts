@@ -77,6 +77,11 @@ export interface ReadOptions extends FetchOptions {
   level?: number;
   /** Value for cells outside the raster or masked by an internal mask. Default: nodata, else 0. */
   fill?: number;
+  /**
+   * Keep decoded blocks in the block cache (default true). False for reads that touch each block once (an
+   * extraction): small DEFLATE blocks then inflate into a reused buffer, only the rows the window needs.
+   */
+  cache?: boolean;
 }
 
 /**

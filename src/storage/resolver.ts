@@ -7,7 +7,7 @@ import { isAbsolute, join as joinPath } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../errors.js';
 import { createByteCache, createCachedSource, type ByteCache } from './cache.js';
-import { FileSource } from './source.file.js';
+import { FileSource, type FileSourceOptions } from './source.file.js';
 import { HttpSource } from './source.http.js';
 import type { MemorySource } from './source.memory.js';
 import { createS3Client, S3Source, type S3ClientOptions } from './source.s3.js';
@@ -21,6 +21,8 @@ export interface SourceResolverOptions {
   s3?: S3ClientOptions & { client?: S3Client };
   /** Remote read policy: `retries` after the first attempt (default 3 → 4 attempts), per-attempt `timeoutMs`. */
   http?: { retries?: number; timeoutMs?: number; baseDelayMs?: number };
+  /** Local files: read synchronously on the calling thread (worker threads only; see {@link FileSourceOptions}). */
+  file?: FileSourceOptions;
 }
 
 /** The resolver returned by {@link createSourceResolver}. */
@@ -55,9 +57,9 @@ export function createSourceResolver(options: SourceResolverOptions = {}): Defau
       switch (scheme) {
         case undefined:
           if (text.trim() === '') throw new AppError('invalid_request', 'An empty path is not a source.');
-          return new FileSource(text);
+          return new FileSource(text, options.file);
         case 'file':
-          return new FileSource(new URL(text));
+          return new FileSource(new URL(text), options.file);
         case 'http':
         case 'https':
           return remote(new HttpSource(text, retry));

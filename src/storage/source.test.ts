@@ -39,21 +39,23 @@ describeSourceConformance('memory', async (bytes) => {
   };
 });
 
-describeSourceConformance('file', async (bytes) => {
-  const path = join(dir, `conf-${++n}.bin`);
-  await writeFile(path, bytes);
-  return {
-    source: new FileSource(path),
-    replace: async (next) => {
-      await writeFile(path, next);
-      // mtime granularity can be coarser than the test: date the rewrite clearly later.
-      const later = new Date(Date.now() + 5_000);
-      await utimes(path, later, later);
-      return new FileSource(`file://${path}`);
-    },
-    missing: () => new FileSource(join(dir, 'missing.bin')),
-  };
-});
+for (const syncReads of [false, true]) {
+  describeSourceConformance(syncReads ? 'file (synchronous reads)' : 'file', async (bytes) => {
+    const path = join(dir, `conf-${++n}.bin`);
+    await writeFile(path, bytes);
+    return {
+      source: new FileSource(path, { syncReads }),
+      replace: async (next) => {
+        await writeFile(path, next);
+        // mtime granularity can be coarser than the test: date the rewrite clearly later.
+        const later = new Date(Date.now() + 5_000);
+        await utimes(path, later, later);
+        return new FileSource(`file://${path}`, { syncReads });
+      },
+      missing: () => new FileSource(join(dir, 'missing.bin'), { syncReads }),
+    };
+  });
+}
 
 const httpFixture = (cached: boolean) => async (bytes: Uint8Array) => {
   const path = `/conf-${++n}.bin`;

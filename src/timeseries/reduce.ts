@@ -103,6 +103,7 @@ export async function reduceTask(
           bands: group,
           window: { col: window.col, row, width: window.width, height: end - r },
           signal,
+          cache: false,
         });
         acc.add(block, r);
         r = end;
@@ -116,7 +117,7 @@ export async function reduceTask(
   let reducer: ZonalReducer | null = null;
   for (let start = 0; start < bands.length; start += chunk) {
     signal.throwIfAborted();
-    const block = await cog.read({ bands: bands.slice(start, start + chunk), window, signal });
+    const block = await cog.read({ bands: bands.slice(start, start + chunk), window, signal, cache: false });
     reducer ??= createZonalReducer(weights, window.width, window.height, { weighted: task.weighted });
     collect(reducer.reduce(block));
   }

@@ -1,0 +1,79 @@
+import { deflateSync, inflateSync } from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createInflater } from './inflate.into.js';
+
+/** Bytes that compress a little (runs and noise), like predictor-2 raster rows. */
+function sample(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = (x >>> 24) % 7 === 0 ? x >>> 16 : (out[i - 1] ?? 0);
+  }
+  return out;
+}
+
+describe.each([
+  ['zlib binding', false],
+  ['inflateSync fallback', true],
+] as const)('createInflater (%s)', (_name, fallback) => {
+  const inflater = createInflater({ fallback });
+
+  it('uses the binding unless told not to (the fallback exists for a Node without it)', () => {
+    expect(inflater.direct).toBe(!fallback);
+  });
+
+  it('inflates whole streams exactly, reusing one stream for many', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 200_000 }),
+        fc.integer(),
+        fc.integer({ min: 1, max: 9 }),
+        (n, seed, level) => {
+          const raw = sample(n, seed);
+          const packed = deflateSync(raw, { level });
+          const dst = new Uint8Array(n);
+          expect(inflater.inflateInto(packed, dst)).toBe(n);
+          expect(Buffer.from(dst).equals(Buffer.from(raw))).toBe(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('stops when the output is full: a prefix decodes to exactly the first bytes', () => {
+    const raw = sample(131_072, 7);
+    const packed = deflateSync(raw, { level: 1 });
+    for (const k of [1, 512, 4096, 65_536, 131_071]) {
+      const dst = new Uint8Array(k);
+      expect(inflater.inflateInto(packed, dst)).toBe(k);
+      expect(Buffer.from(dst).equals(Buffer.from(raw.subarray(0, k)))).toBe(true);
+    }
+  });
+
+  it('a stream shorter than the buffer returns the count it holds', () => {
+    const packed = deflateSync(sample(1000, 3));
+    expect(inflater.inflateInto(packed, new Uint8Array(5000))).toBe(1000);
+  });
+
+  it('corrupt or cut streams throw (or come back short), and the inflater works afterwards', () => {
+    const raw = sample(50_000, 11);
+    const packed = deflateSync(raw);
+    const bad = new Uint8Array(packed); // a copy (Buffer.slice would be a view)
+    bad[2] = 0xff;
+    bad[3] = 0xff;
+    expect(() => inflater.inflateInto(bad, new Uint8Array(raw.length))).toThrow(/DEFLATE stream is corrupt/);
+    let cut: number;
+    try {
+      cut = inflater.inflateInto(packed.subarray(0, packed.length >> 1), new Uint8Array(raw.length));
+    } catch (err) {
+      expect(String(err)).toMatch(/DEFLATE stream is corrupt/);
+      cut = -1;
+    }
+    expect(cut).toBeLessThan(raw.length);
+    const dst = new Uint8Array(raw.length);
+    expect(inflater.inflateInto(packed, dst)).toBe(raw.length);
+    expect(Buffer.from(dst).equals(inflateSync(packed))).toBe(true);
+  });
+});
