@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { HAS_GDAL, HAS_RASTERIO, PYTHON, requireTool } from '../../test/support/env.js';
 import { TestFileSource } from '../../test/support/file.source.js';
 import { createBlockCache, type BlockCache } from './block.cache.js';
+import { FileSource } from '../storage/source.file.js';
 import { openCog } from './cog.js';
 import { COGS, encode, fixtureNames, gdalinfo, rasterioRead } from './cog.fixtures.js';
 import type { RefRequest } from './cog.fixtures.js';
@@ -13,8 +14,10 @@ import type { Cog, PixelWindow, RasterLevel } from './types.js';
 
 const names = fixtureNames();
 
-async function open(name: string, blockCache?: BlockCache): Promise<Cog> {
-  return openCog(new TestFileSource(join(COGS, name)), blockCache ? { blockCache } : {});
+/** Opens a fixture: the test source (async reads), with a block cache, or the real FileSource reading synchronously. */
+async function open(name: string, via?: BlockCache | 'sync'): Promise<Cog> {
+  if (via === 'sync') return openCog(new FileSource(join(COGS, name), { syncReads: true }));
+  return openCog(new TestFileSource(join(COGS, name)), via ? { blockCache: via } : {});
 }
 
 describe('openCog metadata equals gdalinfo -json', () => {
@@ -118,14 +121,15 @@ describe('reads equal rasterio (boundless=True)', () => {
       }
     }
     const expected = rasterioRead(PYTHON, cases);
-    // Both decode paths: without a cache small DEFLATE blocks inflate into scratch (only the rows needed); with one,
-    // blocks are decoded whole into the cache (and a second read of the same block comes from it).
+    // Every decode path: without a cache small DEFLATE blocks inflate into scratch (only the rows needed); with one,
+    // blocks are decoded whole into the cache (and a second read of the same block comes from it); a source with
+    // synchronous reads takes the promise-free block loop.
     const blockCache = createBlockCache(64 * 1024 * 1024);
     let compared = 0;
     for (const [k, c] of cases.entries()) {
       const ref = expected[k]!;
       if ('error' in ref) throw new Error(`rasterio failed on ${c.name}: ${ref.error}`);
-      for (const cache of [undefined, blockCache]) {
+      for (const cache of [undefined, blockCache, 'sync'] as const) {
         const cog = await open(c.name, cache);
         const block = await cog.read({
           bands: c.bands,
@@ -135,11 +139,14 @@ describe('reads equal rasterio (boundless=True)', () => {
         });
         await cog.close();
         expect(block.width * block.height * c.bands.length).toBe(ref.values.length);
-        expect(encode(block.data), `${c.name} ${JSON.stringify(c)} cached: ${cache !== undefined}`).toEqual(ref.values);
+        expect(
+          encode(block.data),
+          `${c.name} ${JSON.stringify(c)} via: ${cache === undefined ? 'plain' : cache === 'sync' ? 'sync' : 'cache'}`,
+        ).toEqual(ref.values);
         compared++;
       }
     }
-    expect(compared).toBe(2 * cases.length);
+    expect(compared).toBe(3 * cases.length);
   });
 });
 

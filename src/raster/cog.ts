@@ -24,8 +24,8 @@ import { SYNC_MAX_BYTES } from './codecs/deflate.js';
 import { HEADER_BYTES, readHeader } from './header.js';
 import { parseTiff } from './ifd.js';
 import type { IfdLayout, LevelLayout } from './ifd.js';
-import type { Cog, RasterBlock, RasterMetadata, ReadOptions, TypedArray } from './types.js';
-import { applyMask, copyBand, copyPixelInterleaved } from './window.js';
+import type { BlockVisitor, Cog, RasterBlock, RasterMetadata, ReadOptions, TypedArray } from './types.js';
+import { applyMask, copyBand, copyPixelInterleaved, type Clip } from './window.js';
 
 /** Options of `openCog`. */
 export interface OpenCogOptions {
@@ -108,6 +108,8 @@ class CogReader implements Cog {
   /** Scratch output of the direct inflate path (one block), and its inflater; made on first use. */
   private scratch: Uint8Array | null = null;
   private inflater: Inflater | null = null;
+  /** Scratch of the stored bytes of one block (the synchronous path). */
+  private rawScratch: Uint8Array | null = null;
 
   constructor(
     private readonly source: ByteSource,
@@ -126,7 +128,8 @@ class CogReader implements Cog {
     await this.source.close?.();
   }
 
-  async read(options: ReadOptions): Promise<RasterBlock> {
+  /** Checks a read's level, bands and window. @throws AppError `invalid_request` | `band_out_of_range` | `aborted` */
+  private check(options: ReadOptions): LevelLayout {
     const { metadata: meta } = this;
     const { window, bands, signal } = options;
     const levelNo = options.level ?? 0;
@@ -147,6 +150,14 @@ class CogReader implements Cog {
       throw new AppError('invalid_request', `Invalid pixel window ${JSON.stringify(window)}.`);
     }
     if (signal?.aborted) throw abortError(signal);
+    return level;
+  }
+
+  async read(options: ReadOptions): Promise<RasterBlock> {
+    const { metadata: meta } = this;
+    const { window, bands } = options;
+    const level = this.check(options);
+    const { width, height } = window;
     const fill = options.fill ?? meta.nodata ?? 0;
     const cells = width * height;
     if (cells * bands.length > MAX_READ_SAMPLES) {
@@ -165,13 +176,98 @@ class CogReader implements Cog {
     }
     if (fill !== 0) out.fill(fill);
     const result: RasterBlock = { dtype: meta.dtype, width, height, bands: [...bands], data: out, nodata: meta.nodata };
+    const data = level.data;
+    const sparseFill = meta.nodata ?? 0;
+    await this.eachBlock(
+      options,
+      level,
+      (plane, block, x0, y0, clip) => {
+        if (data.planar === 2) {
+          bands.forEach((b, i) => {
+            if (b - 1 === plane) copyBand(out, i, window, block, sparseFill, data.blockWidth, x0, y0, clip);
+          });
+        } else {
+          copyPixelInterleaved(out, bands, window, block, sparseFill, data.blockWidth, data.blockSamples, x0, y0, clip);
+        }
+      },
+      out,
+      fill,
+    );
+    return result;
+  }
 
+  async scan(options: ReadOptions, visit: BlockVisitor): Promise<void> {
+    const { metadata: meta } = this;
+    const { window, bands } = options;
+    const level = this.check(options);
+    const data = level.data;
+    const inside = {
+      c0: Math.max(window.col, 0),
+      c1: Math.min(window.col + window.width, data.width),
+      r0: Math.max(window.row, 0),
+      r1: Math.min(window.row + window.height, data.height),
+    };
+    if (inside.c0 >= inside.c1 || inside.r0 >= inside.r1 || bands.length === 0) return;
+    if (level.mask) {
+      // Masked cells must read as `fill`: read the window (masks applied), then visit it as one block per band.
+      const block = await this.read(options);
+      const plane = window.width * window.height;
+      bands.forEach((_b, i) =>
+        visit(i, block.data, {
+          x0: window.col,
+          y0: window.row,
+          rowStride: window.width,
+          step: 1,
+          offset: i * plane,
+          clip: inside,
+        }),
+      );
+      return;
+    }
+    const sparse = meta.nodata ?? 0;
+    let sparseBlock: TypedArray | null = null;
+    await this.eachBlock(options, level, (plane, block, x0, y0, clip) => {
+      let samples = block;
+      let rowStride = data.blockWidth * data.blockSamples;
+      let step = data.blockSamples;
+      if (samples === null) {
+        // A sparse block reads as nodata (else 0), as GDAL does: visit one row of it with a zero row stride.
+        if (sparseBlock === null || sparseBlock.length < data.blockWidth) {
+          sparseBlock = new DTYPE_ARRAY[meta.dtype](data.blockWidth).fill(sparse);
+        }
+        samples = sparseBlock;
+        rowStride = 0;
+        step = 1;
+      }
+      bands.forEach((b, i) => {
+        if (data.planar === 2 && b - 1 !== plane) return;
+        const offset = data.planar === 2 || block === null ? 0 : b - 1;
+        visit(i, samples, { x0, y0, rowStride, step, offset, clip });
+      });
+    });
+  }
+
+  /**
+   * Fetches and decodes every block of `options.window` (clipped to the raster) for the planes of `options.bands`,
+   * calling `onBlock` with each block's samples (null for a sparse block) right after it is decoded — with no await in
+   * between, so scratch-decoded samples are valid for the duration of the call only. With `out`, the level's mask
+   * (if any) is applied to it afterwards with `fill`.
+   */
+  private async eachBlock(
+    options: ReadOptions,
+    level: LevelLayout,
+    onBlock: (plane: number, block: TypedArray | null, x0: number, y0: number, clip: Clip) => void,
+    out?: TypedArray,
+    fill = 0,
+  ): Promise<void> {
+    const { window, bands, signal } = options;
+    const { col, row, width, height } = window;
     const data = level.data;
     const c0 = Math.max(col, 0);
     const r0 = Math.max(row, 0);
     const c1 = Math.min(col + width, data.width);
     const r1 = Math.min(row + height, data.height);
-    if (c0 >= c1 || r0 >= r1 || bands.length === 0) return result;
+    if (c0 >= c1 || r0 >= r1 || bands.length === 0) return;
 
     // Fetches of many blocks start in the same turn (the byte sources merge adjacent ranges into one request);
     // decoding is bounded separately so at most `concurrency` large blocks are inflating at once.
@@ -179,11 +275,14 @@ class CogReader implements Cog {
     const decodeLimit = pLimit(this.concurrency);
     const tasks: Promise<void>[] = [];
     await this.index(level.data, signal).catch(() => undefined); // errors surface (named) from block() below
-    if (level.mask) await this.index(level.mask, signal).catch(() => undefined);
+    if (level.mask && out) await this.index(level.mask, signal).catch(() => undefined);
     const planes = data.planar === 2 ? [...new Set(bands.map((b) => b - 1))] : [0];
-    const sparseFill = meta.nodata ?? 0;
     const schedule = this.schedule(data, planes.length, { c0, c1, r0, r1 }, signal);
     const direct = schedule === null && (options.cache === false || !this.cache) && this.inflatesDirect(data);
+    if (direct && this.source.readSync && !(level.mask && out)) {
+      await this.eachBlockSync(data, planes, { c0, c1, r0, r1 }, onBlock, signal);
+      return;
+    }
     for (let by = Math.floor(r0 / data.blockHeight); by * data.blockHeight < r1; by++) {
       for (let bx = Math.floor(c0 / data.blockWidth); bx * data.blockWidth < c1; bx++) {
         for (const plane of planes) {
@@ -199,58 +298,32 @@ class CogReader implements Cog {
               };
               const need: [number, number] = [clip.r0 - y0, clip.r1 - y0];
               if (direct) {
-                // Fetch, inflate into this reader's scratch, finish the needed rows and copy them out, with no await
-                // between inflating and copying (so one scratch buffer serves every block of the read).
+                // Fetch, inflate into this reader's scratch, finish the needed rows and hand them on, with no await
+                // between inflating and `onBlock` (so one scratch buffer serves every block of the read).
                 const raw = await this.fetchBlock(data, plane, bx, by, signal);
-                const block = raw === null ? null : this.inflateScratch(raw, data, plane, bx, by, need);
-                if (data.planar === 2) {
-                  bands.forEach((b, i) => {
-                    if (b - 1 === plane) copyBand(out, i, window, block, sparseFill, data.blockWidth, x0, y0, clip);
-                  });
-                } else {
-                  copyPixelInterleaved(
-                    out,
-                    bands,
-                    window,
-                    block,
-                    sparseFill,
-                    data.blockWidth,
-                    data.blockSamples,
-                    x0,
-                    y0,
-                    clip,
-                  );
-                }
+                onBlock(plane, raw === null ? null : this.inflateScratch(raw, data, plane, bx, by, need), x0, y0, clip);
                 return;
               }
-              const decoded = await this.block(data, plane, bx, by, decodeLimit, signal, need, schedule);
+              const decoded = await this.block(
+                data,
+                plane,
+                bx,
+                by,
+                decodeLimit,
+                signal,
+                need,
+                schedule,
+                options.cache !== false,
+              );
               decoded?.prepare(clip.r0 - y0, clip.r1 - y0);
-              const block = decoded ? decoded.data : null;
-              if (data.planar === 2) {
-                bands.forEach((b, i) => {
-                  if (b - 1 === plane) copyBand(out, i, window, block, sparseFill, data.blockWidth, x0, y0, clip);
-                });
-              } else {
-                copyPixelInterleaved(
-                  out,
-                  bands,
-                  window,
-                  block,
-                  sparseFill,
-                  data.blockWidth,
-                  data.blockSamples,
-                  x0,
-                  y0,
-                  clip,
-                );
-              }
+              onBlock(plane, decoded ? decoded.data : null, x0, y0, clip);
             }),
           );
         }
       }
     }
     let masks: Promise<{ bits: Uint8Array | null; bx: number; by: number }[]> = Promise.resolve([]);
-    const mask = level.mask;
+    const mask = out ? level.mask : undefined;
     if (mask) {
       const jobs: Promise<{ bits: Uint8Array | null; bx: number; by: number }>[] = [];
       for (let by = Math.floor(r0 / mask.blockHeight); by * mask.blockHeight < r1; by++) {
@@ -271,7 +344,7 @@ class CogReader implements Cog {
       await Promise.all(tasks);
       // Masks are applied after the data so the masked cells end as `fill` whatever order blocks arrive in.
       for (const m of await masks) {
-        if (mask) applyMask(out, bands.length, window, m.bits, mask, m.bx, m.by, fill, { c0, c1, r0, r1 });
+        if (mask && out) applyMask(out, bands.length, window, m.bits, mask, m.bx, m.by, fill, { c0, c1, r0, r1 });
       }
     } catch (err) {
       limit.clearQueue();
@@ -279,7 +352,6 @@ class CogReader implements Cog {
       if (signal?.aborted) throw abortError(signal);
       throw err;
     }
-    return result;
   }
 
   /**
@@ -313,6 +385,71 @@ class CogReader implements Cog {
       rows: layout.tiled ? layout.blockHeight : Math.min(layout.blockHeight, layout.height - by * layout.blockHeight),
       littleEndian: this.littleEndian,
     };
+  }
+
+  /**
+   * The blocks of `eachBlock` read and decoded synchronously, one after another in file order (plane, block row,
+   * block column), through one raw and one decoded scratch buffer: no promise and no allocation per block. For
+   * sources with `readSync` (local files on a worker thread). Yields to the event loop every ~20 ms so an abort
+   * message can arrive, and checks the signal between blocks.
+   */
+  private async eachBlockSync(
+    data: IfdLayout,
+    planes: number[],
+    w: Clip,
+    onBlock: (plane: number, block: TypedArray | null, x0: number, y0: number, clip: Clip) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const url = this.metadata.url;
+    const readSync = this.source.readSync as NonNullable<ByteSource['readSync']>;
+    let index: BlockIndex;
+    try {
+      index = await this.index(data, this.cache ? undefined : signal);
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      throw invalid(url, `cannot read the block index of IFD ${data.ifd}`, err);
+    }
+    let lastYield = performance.now();
+    for (const plane of planes) {
+      for (let by = Math.floor(w.r0 / data.blockHeight); by * data.blockHeight < w.r1; by++) {
+        for (let bx = Math.floor(w.c0 / data.blockWidth); bx * data.blockWidth < w.c1; bx++) {
+          if (performance.now() - lastYield > 20) {
+            await new Promise((resolve) => setImmediate(resolve));
+            lastYield = performance.now();
+          }
+          if (signal?.aborted) throw abortError(signal);
+          const x0 = bx * data.blockWidth;
+          const y0 = by * data.blockHeight;
+          const clip = {
+            c0: Math.max(w.c0, x0),
+            c1: Math.min(w.c1, x0 + data.blockWidth),
+            r0: Math.max(w.r0, y0),
+            r1: Math.min(w.r1, y0 + data.blockHeight),
+          };
+          const n = plane * data.blocksAcross * data.blocksDown + by * data.blocksAcross + bx;
+          const offset = index.offsets[n] ?? 0;
+          const count = index.counts[n] ?? 0;
+          if (offset === 0 || count === 0) {
+            onBlock(plane, null, x0, y0, clip);
+            continue;
+          }
+          if (offset + count > this.size) {
+            throw new AppError(
+              'raster_invalid',
+              `${url}: block ${n} of IFD ${data.ifd} extends past the end of the file.`,
+            );
+          }
+          if (this.rawScratch === null || this.rawScratch.length < count) {
+            this.rawScratch = new Uint8Array(Math.max(count, 2 * (this.rawScratch?.length ?? 0), 64 * 1024));
+          }
+          const raw = this.rawScratch.subarray(0, count);
+          if (readSync(offset, count, raw) < count) {
+            throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${data.ifd} is truncated.`);
+          }
+          onBlock(plane, this.inflateScratch(raw, data, plane, bx, by, [clip.r0 - y0, clip.r1 - y0]), x0, y0, clip);
+        }
+      }
+    }
   }
 
   /**
@@ -434,6 +571,7 @@ class CogReader implements Cog {
     signal?: AbortSignal,
     rows?: [number, number],
     schedule?: DecodeSchedule | null,
+    useCache = true,
   ): Promise<Block | null> {
     const needRows = rows?.[1];
     const url = this.metadata.url;
@@ -482,7 +620,7 @@ class CogReader implements Cog {
       );
       return new Block(bytes, data, coding, finished);
     };
-    if (!this.cache) return load(signal);
+    if (!this.cache || !useCache) return load(signal);
     // Shared loads ignore the caller's signal (another reader may be waiting on them); this caller stops waiting.
     const key = blockCacheKey(url, this.version, layout.ifd, n);
     const need = needRows ?? coding.rows;

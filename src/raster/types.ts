@@ -107,5 +107,34 @@ export interface Cog {
    *   `raster_invalid` (corrupt or truncated block, naming the file) | source errors | `aborted`
    */
   read(options: ReadOptions): Promise<RasterBlock>;
+  /**
+   * Visits the samples of a window block by block instead of assembling them: for every block the window touches
+   * (clipped to the raster) and every requested band, `visit(i, samples, span)` with `i` the index into
+   * `options.bands`. Cells outside the raster are not visited; a sparse block is visited as nodata (else 0); with an
+   * internal mask the window is read first and visited as one block (masked cells = `fill`). Blocks come in any
+   * order. `samples` may be a scratch buffer valid only during the call.
+   * @throws as {@link Cog.read}.
+   */
+  scan(options: ReadOptions, visit: BlockVisitor): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Where a visited block's cells are: pixel (c, r) of the level, for c in [clip.c0, clip.c1) and r in
+ * [clip.r0, clip.r1), is `samples[offset + (r − y0)·rowStride + (c − x0)·step]`.
+ */
+export interface BlockSpan {
+  /** Pixel (column, row) of the level at `samples[offset]`. */
+  x0: number;
+  y0: number;
+  /** Samples from one row to the next (0: every row is the same row, e.g. a sparse block). */
+  rowStride: number;
+  /** Samples from one pixel to the next (samples per pixel for pixel-interleaved blocks). */
+  step: number;
+  offset: number;
+  /** The cells of the block to visit (half-open pixel ranges of the level). */
+  clip: { c0: number; c1: number; r0: number; r1: number };
+}
+
+/** Called by {@link Cog.scan} once per block and requested band. */
+export type BlockVisitor = (band: number, samples: TypedArray, span: BlockSpan) => void;

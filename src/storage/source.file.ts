@@ -2,7 +2,7 @@
  * A byte source over a local file: positional reads on one shared FileHandle, opened on first use and closed again
  * after a quiet spell so that sources nobody closes do not hold descriptors for ever.
  */
-import { readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -49,6 +49,10 @@ export class FileSource implements ByteSource {
   readonly #idleCloseMs: number;
   readonly #read: MergedRead;
   readonly #syncReads: boolean;
+  /** The descriptor of `readSync` (opened synchronously on first use, closed with the source or when idle). */
+  #syncFd: { fd: number; ino: number; mtimeMs: number } | null = null;
+  #syncIdle: NodeJS.Timeout | null = null;
+  readonly readSync?: (offset: number, length: number, dst: Uint8Array) => number;
   #handle: Promise<{ fh: FileHandle; ino: number; mtimeMs: number }> | null = null;
   #busy = 0;
   #idleTimer: NodeJS.Timeout | null = null;
@@ -60,6 +64,7 @@ export class FileSource implements ByteSource {
     this.url = pathToFileURL(this.path);
     this.#idleCloseMs = options.idleCloseMs ?? 10_000;
     this.#syncReads = options.syncReads === true;
+    if (this.#syncReads) this.readSync = (offset, length, dst) => this.#readSyncInto(offset, length, dst);
     this.#read = createRangeMerger((o, l, s) => this.#readRaw(o, l, s), options.merge);
   }
 
@@ -87,7 +92,10 @@ export class FileSource implements ByteSource {
     }
     if (signal !== undefined && isAborted(signal)) throw abortError(signal);
     if (!st.isFile()) throw new AppError('source_read_error', `${this.path} is not a regular file.`);
-    // A file replaced by rename is a new inode: drop the handle so reads see the new bytes.
+    // A file replaced by rename is a new inode: drop the handles so reads see the new bytes.
+    if (this.#syncFd !== null && (this.#syncFd.ino !== st.ino || this.#syncFd.mtimeMs !== st.mtimeMs)) {
+      this.#closeSyncFd();
+    }
     if (this.#handle !== null) {
       const h = await this.#handle.catch(() => null);
       if (h !== null && (h.ino !== st.ino || h.mtimeMs !== st.mtimeMs) && this.#busy === 0) await this.#closeHandle();
@@ -99,7 +107,53 @@ export class FileSource implements ByteSource {
   async close(): Promise<void> {
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
+    this.#closeSyncFd();
     await this.#closeHandle();
+  }
+
+  #readSyncInto(offset: number, length: number, dst: Uint8Array): number {
+    checkRange(this.url, offset, length);
+    if (length > dst.length) throw new AppError('internal_error', `readSync: ${length} bytes into ${dst.length}.`);
+    try {
+      if (this.#syncFd === null) {
+        const fd = openSync(this.path, 'r');
+        const st = fstatSync(fd);
+        this.#syncFd = { fd, ino: st.ino, mtimeMs: st.mtimeMs };
+      }
+      const { fd } = this.#syncFd;
+      let filled = 0;
+      while (filled < length) {
+        const n = readSync(fd, dst, filled, length - filled, offset + filled);
+        if (n === 0) break;
+        filled += n;
+      }
+      if (this.#syncIdle === null) {
+        // Closed after a quiet spell, like the async handle (checked once per spell, not per read).
+        this.#syncIdle = setTimeout(() => {
+          this.#syncIdle = null;
+          this.#closeSyncFd();
+        }, this.#idleCloseMs);
+        this.#syncIdle.unref();
+      }
+      return filled;
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw fsError(err, this.path);
+    }
+  }
+
+  #closeSyncFd(): void {
+    if (this.#syncIdle !== null) clearTimeout(this.#syncIdle);
+    this.#syncIdle = null;
+    const h = this.#syncFd;
+    this.#syncFd = null;
+    if (h !== null) {
+      try {
+        closeSync(h.fd);
+      } catch {
+        // already gone
+      }
+    }
   }
 
   async #closeHandle(): Promise<void> {

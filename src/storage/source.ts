@@ -29,6 +29,13 @@ export interface ByteSource {
    * @throws AppError `source_not_found` | `source_unavailable` | `source_read_error` | `aborted`
    */
   fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer>;
+  /**
+   * Present only where a read is a cheap local call on the calling thread (a file source made with `syncReads`):
+   * reads `length` bytes at `offset` into `dst` synchronously and returns how many were read (fewer only when the
+   * object ends first). Lets a worker thread decode many small blocks with no promise and no buffer per block.
+   * @throws AppError as `fetch`.
+   */
+  readSync?(offset: number, length: number, dst: Uint8Array): number;
   /** Size and version of the object without reading its body. */
   head(options?: FetchOptions): Promise<Required<Pick<SourceMetadata, 'size'>> & SourceMetadata>;
   /** Release file handles / connections. */

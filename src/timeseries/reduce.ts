@@ -47,6 +47,9 @@ export interface ReduceRunner {
 
 /** Bands reduced together in strip mode (their histograms take 256 KiB each). */
 const MAX_STRIP_BANDS = 128;
+/** Below this many window cells, gathering the window and a quickselect median beat clearing and scanning 65 536
+ * histogram bins per band. */
+const STRIP_MIN_CELLS = 65_536;
 
 /** Bytes per sample of each dtype. */
 export const SAMPLE_BYTES: Record<DType, number> = {
@@ -62,12 +65,12 @@ export const SAMPLE_BYTES: Record<DType, number> = {
 
 /**
  * Runs one task on this thread.
- * - The window × all bands fits in `chunkBytes` (or the data cannot go by strips) → band chunks over the whole
- *   window, each reduced with {@link createZonalReducer}.
- * - Else, for 8/16-bit data and unweighted coverage → all bands of a group (≤ 128) over row strips aligned to the
- *   file's block rows, reduced into per-band histograms as they arrive: each block is decoded once (a
- *   pixel-interleaved block holds every band, so band chunks would decode it once per chunk) and memory stays at
- *   one strip plus the histograms.
+ * - 8/16-bit data, unweighted coverage, ≥ 65 536 cells (or too big for one chunk) → the blocks of all bands of a
+ *   group (≤ 128) are scanned straight into per-band 65 536-bin histograms (`Cog.scan`: no window array; a
+ *   pixel-interleaved block, which holds every band, is decoded once), in row strips aligned to the file's block rows
+ *   so reads that must assemble a window (files with masks) stay within `chunkBytes`.
+ * - Else → band chunks over the whole window (≤ `chunkBytes` each), each reduced with {@link createZonalReducer}
+ *   (quickselect medians, weighted statistics for `fractional`).
  * @throws what the COG reader throws (source, raster and abort errors).
  */
 export async function reduceTask(
@@ -88,24 +91,33 @@ export async function reduceTask(
     ctx.onProgress?.(out.mean.length);
   };
 
-  if (cells * bytes * bands.length > task.chunkBytes && !task.weighted && supportsStrips(dtype)) {
+  if (
+    !task.weighted &&
+    supportsStrips(dtype) &&
+    (cells >= STRIP_MIN_CELLS || cells * bytes * bands.length > task.chunkBytes)
+  ) {
     const blockHeight = cog.metadata.levels[0]?.blockHeight ?? 256;
+    const { nodata } = cog.metadata;
     for (let start = 0; start < bands.length; start += MAX_STRIP_BANDS) {
       const group = bands.slice(start, start + MAX_STRIP_BANDS);
-      const acc = createStripAccumulator(weights, window.width, window.height, group.length, dtype);
+      const acc = createStripAccumulator(weights, window.width, window.height, group.length, dtype, nodata);
+      // Strips bound memory where a read is still needed (files with masks); without one, blocks go straight from
+      // the decoder into the histograms.
       const blockRows = Math.max(1, Math.floor(task.chunkBytes / (window.width * blockHeight * group.length * bytes)));
       const stripRows = blockRows * blockHeight;
       for (let r = 0; r < window.height;) {
         signal.throwIfAborted();
         const row = window.row + r;
         const end = Math.min(window.height, Math.floor(row / stripRows) * stripRows + stripRows - window.row);
-        const block = await cog.read({
-          bands: group,
-          window: { col: window.col, row, width: window.width, height: end - r },
-          signal,
-          cache: false,
-        });
-        acc.add(block, r);
+        await cog.scan(
+          {
+            bands: group,
+            window: { col: window.col, row, width: window.width, height: end - r },
+            signal,
+            cache: false,
+          },
+          (band, samples, span) => acc.addSpan(band, samples, span, window.col, window.row),
+        );
         r = end;
       }
       collect(acc.finish());

@@ -15,7 +15,7 @@
  * quickselect otherwise; never a full sort (except the weighted median, which needs the sorted order).
  */
 import { AppError } from '../errors.js';
-import type { DType, RasterBlock, TypedArray } from '../raster/types.js';
+import type { BlockSpan, DType, RasterBlock, TypedArray } from '../raster/types.js';
 
 /** Per-band statistics of one block: one entry per band of the block, `null` when the band has no present cell. */
 export interface BandStatistics {
@@ -194,6 +194,11 @@ export function supportsStrips(dtype: DType): boolean {
 export interface StripAccumulator {
   /** Adds a block covering coverage rows `row0 … row0 + block.height − 1` (full coverage width). */
   add(block: RasterBlock, row0: number): void;
+  /**
+   * Adds the cells of one visited block (see `Cog.scan`) to band `band`; the coverage grid's top-left cell is pixel
+   * (`col0`, `row0`) of the level. Each cell must be added once; the accumulator's nodata must be set at creation.
+   */
+  addSpan(band: number, samples: TypedArray, span: BlockSpan, col0: number, row0: number): void;
   /** Statistics per band, in the order the bands were fed. */
   finish(): BandStatistics;
 }
@@ -205,6 +210,7 @@ export function createStripAccumulator(
   height: number,
   nBands: number,
   dtype: DType,
+  nodataValue?: number | null,
 ): StripAccumulator {
   const offset = SMALL_INT_OFFSET[dtype];
   if (offset === undefined) throw new AppError('internal_error', `Strip statistics need 8/16-bit data, not ${dtype}.`);
@@ -229,7 +235,7 @@ export function createStripAccumulator(
   rowRun[height] = runs.length / 2;
   const runArr = Int32Array.from(runs);
   const hists = Array.from({ length: nBands }, () => new Uint32Array(65536));
-  let nodata: number | null | undefined;
+  let nodata: number | null | undefined = nodataValue;
   return {
     add(block, row0) {
       if (block.width !== width || row0 < 0 || row0 + block.height > height || block.bands.length !== nBands) {
@@ -245,6 +251,27 @@ export function createStripAccumulator(
       const size = block.width * block.height;
       for (let b = 0; b < nBands; b++) {
         accumulateRuns(block.data, b * size - shift, runArr, j0, j1, offset, hists[b] as Uint32Array);
+      }
+    },
+    addSpan(band, samples, span, col0, row0) {
+      const hist = hists[band];
+      if (hist === undefined) throw new AppError('internal_error', `Band index ${band} of ${nBands}.`);
+      const { clip, rowStride, step } = span;
+      const cc0 = clip.c0 - col0;
+      const cc1 = clip.c1 - col0;
+      if (clip.r0 - row0 < 0 || clip.r1 - row0 > height || cc0 < 0 || cc1 > width) {
+        throw new AppError('internal_error', `Block cells ${JSON.stringify(clip)} lie outside the coverage grid.`);
+      }
+      // Sample index of coverage cell (cr, cc) = base + cr·rowStride + cc·step.
+      const base = span.offset + (row0 - span.y0) * rowStride + (col0 - span.x0) * step;
+      for (let cr = clip.r0 - row0; cr < clip.r1 - row0; cr++) {
+        const rowStart = cr * width;
+        const j1 = rowRun[cr + 1] as number;
+        for (let j = rowRun[cr] as number; j < j1; j++) {
+          const s0 = Math.max((runArr[2 * j] as number) - rowStart, cc0);
+          const s1 = Math.min((runArr[2 * j + 1] as number) - rowStart, cc1);
+          if (s0 < s1) countCells(samples, base + cr * rowStride + s0 * step, s1 - s0, step, offset, hist);
+        }
       }
     },
     finish() {
@@ -269,6 +296,13 @@ export function createStripAccumulator(
       return { mean, median };
     },
   };
+}
+
+/** Counts `n` samples from `data[start]`, `step` apart, into `hist` (bin = value + offset). */
+function countCells(data: TypedArray, start: number, n: number, step: number, offset: number, hist: Uint32Array): void {
+  const end = start + n * step;
+  if (step === 1) for (let i = start; i < end; i++) hist[(data[i] as number) + offset]!++;
+  else for (let i = start; i < end; i += step) hist[(data[i] as number) + offset]!++;
 }
 
 /**
