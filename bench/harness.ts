@@ -36,6 +36,8 @@ export interface BenchContext {
   python: string | null;
   /** Repetitions per measurement (`--reps N`, default 5). */
   reps: number;
+  /** False for a case the run was told to skip (`--case WORD`: only cases whose name contains a WORD run). */
+  wants(caseName: string): boolean;
   /** Progress line on stderr. */
   log(message: string): void;
   /** Record one result row. */

@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../errors.js';
-import { preflightExtraction, runExtraction } from './extract.js';
+import { computeCoverage } from '../geo/coverage.js';
+import { preflightExtraction, runExtraction, type CoverageInput } from './extract.js';
+import { localReduceRunner, type ReduceRunner, type ReduceTask } from './reduce.js';
 import { bandsOf, testDeps, type TestDataset } from './extract.fixtures.js';
 import type { ExtractRequest } from './types.js';
 
@@ -300,5 +302,73 @@ describe('errors', () => {
     // The footprint check opens the first COG before any job: that is where a missing file shows first.
     expect(isAppError(e, 'source_not_found') || isAppError(e, 'extraction_failed')).toBe(true);
     expect((e as Error).message).toMatch(/no_such_file\.tif/);
+  });
+});
+
+describe('reduce tasks on a runner', () => {
+  it('band-interleaved files are split into band ranges for a multi-thread runner (pixel-interleaved never); results are unchanged', async () => {
+    // The upstream fixtures are pixel-interleaved; two GDAL fixtures of test/fixtures/cogs are band-interleaved.
+    const COGS = fileURLToPath(new URL('../../test/fixtures/cogs', import.meta.url));
+    const banded: TestDataset = {
+      id: 'test-band',
+      crs: 'EPSG:4326',
+      transform: [0.25, 0, -113, 0, -0.2, 37.5],
+      period: null,
+      variables: {
+        u16: bandsOf('uint16_deflate_band.tif', ['0001', '0002', '0003']),
+        f32: bandsOf('float32_deflate_band.tif', ['0001', '0002', '0003']),
+      },
+    };
+    const bandDeps = testDeps(COGS, [banded]);
+    const cases: [typeof deps, string, string, Record<string, unknown>][] = [
+      [deps, 'test-annual', 'ppt', box(-123, 40, -118, 45)],
+      [deps, 'test-annual', 'ppt16', box(-123, 40, -118, 45)],
+      [deps, 'test-monthly', 'ppt', box(-123, 40, -118, 45)],
+      [bandDeps, 'test-band', 'u16', box(-112, 33, -106, 37)],
+      [bandDeps, 'test-band', 'f32', box(-112, 33, -106, 37)],
+    ];
+    const interleaves = new Set<string>();
+    for (const [deps, dataset_id, variable_id, area] of cases) {
+      const tasks: ReduceTask[] = [];
+      const local = localReduceRunner(deps.openCog);
+      const spy: ReduceRunner = {
+        parallelism: 3,
+        reduce: (task, ctx) => {
+          tasks.push(task);
+          return local.reduce(task, ctx);
+        },
+      };
+      let coverageCalls = 0;
+      const spied = {
+        ...deps,
+        runner: spy,
+        coverage: (input: CoverageInput) => {
+          coverageCalls++;
+          return Promise.resolve(computeCoverage(input.projected, input.window, input.transform, input.mode));
+        },
+      };
+      const req = request({ dataset_id, variable_id, selected_area: area, time_range: null });
+      const progress: number[] = [];
+      const split = await runExtraction(req, spied, {
+        signal: new AbortController().signal,
+        onProgress: (done) => progress.push(done),
+      });
+      const plain = await runExtraction(req, deps, { signal: new AbortController().signal });
+      expect(split.base_series).toEqual(plain.base_series);
+      expect(split.result.n_cells).toBe(plain.result.n_cells);
+      expect(coverageCalls).toBe(1);
+      // Every band is reduced exactly once, in ranges of one file; progress ends at the timestep count.
+      const url = tasks[0]?.url as string;
+      const cog = await deps.openCog(url);
+      interleaves.add(cog.metadata.interleave);
+      const bands = tasks.flatMap((t) => t.bands).sort((a, b) => a - b);
+      expect(bands).toEqual(Array.from({ length: cog.metadata.bands }, (_, i) => i + 1));
+      if (cog.metadata.interleave === 'band') expect(tasks.length).toBe(cog.metadata.bands);
+      else expect(tasks.length).toBe(1);
+      expect(tasks.every((t) => t.weights.buffer instanceof SharedArrayBuffer)).toBe(true);
+      expect(progress.at(-1)).toBe(plain.base_series.timesteps.length);
+    }
+    expect([...interleaves].sort()).toEqual(['band', 'pixel']);
+    await bandDeps.close();
   });
 });

@@ -264,13 +264,19 @@ export function createStripAccumulator(
       }
       // Sample index of coverage cell (cr, cc) = base + cr·rowStride + cc·step.
       const base = span.offset + (row0 - span.y0) * rowStride + (col0 - span.x0) * step;
-      for (let cr = clip.r0 - row0; cr < clip.r1 - row0; cr++) {
+      const cr1 = clip.r1 - row0;
+      for (let cr = clip.r0 - row0; cr < cr1; cr++) {
         const rowStart = cr * width;
         const j1 = rowRun[cr + 1] as number;
         for (let j = rowRun[cr] as number; j < j1; j++) {
-          const s0 = Math.max((runArr[2 * j] as number) - rowStart, cc0);
-          const s1 = Math.min((runArr[2 * j + 1] as number) - rowStart, cc1);
-          if (s0 < s1) countCells(samples, base + cr * rowStride + s0 * step, s1 - s0, step, offset, hist);
+          let s0 = (runArr[2 * j] as number) - rowStart;
+          let s1 = (runArr[2 * j + 1] as number) - rowStart;
+          if (s0 < cc0) s0 = cc0;
+          if (s1 > cc1) s1 = cc1;
+          if (s0 >= s1) continue;
+          const start = base + cr * rowStride + s0 * step;
+          if (step === 1) countRun(samples, start, start + (s1 - s0), offset, hist);
+          else countStrided(samples, start, s1 - s0, step, offset, hist);
         }
       }
     },
@@ -298,11 +304,15 @@ export function createStripAccumulator(
   };
 }
 
+/** Counts the samples `data[start … end)` into `hist` (bin = value + offset). */
+function countRun(data: TypedArray, start: number, end: number, offset: number, hist: Uint32Array): void {
+  for (let i = start; i < end; i++) hist[(data[i] as number) + offset]!++;
+}
+
 /** Counts `n` samples from `data[start]`, `step` apart, into `hist` (bin = value + offset). */
-function countCells(data: TypedArray, start: number, n: number, step: number, offset: number, hist: Uint32Array): void {
+function countStrided(data: TypedArray, start: number, n: number, step: number, offset: number, hist: Uint32Array): void {
   const end = start + n * step;
-  if (step === 1) for (let i = start; i < end; i++) hist[(data[i] as number) + offset]!++;
-  else for (let i = start; i < end; i += step) hist[(data[i] as number) + offset]!++;
+  for (let i = start; i < end; i += step) hist[(data[i] as number) + offset]!++;
 }
 
 /**
