@@ -20,14 +20,20 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/config/**', 'src/**/*.test.ts', 'src/**/__tests__/**'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only src/config reads process.env.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Only src/config reads process.env.' },
+      ],
     },
   },
   {
     files: ['src/**/*.ts'],
     ignores: ['src/http/**', 'src/app.ts', 'src/deps.ts', 'src/main.ts', 'src/cli/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/http/**', '../http', './http'], message: 'Nothing imports http/.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/http/**', '../http', './http'], message: 'Nothing imports http/.' }] },
+      ],
     },
   },
 );

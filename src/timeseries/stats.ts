@@ -310,7 +310,14 @@ function countRun(data: TypedArray, start: number, end: number, offset: number, 
 }
 
 /** Counts `n` samples from `data[start]`, `step` apart, into `hist` (bin = value + offset). */
-function countStrided(data: TypedArray, start: number, n: number, step: number, offset: number, hist: Uint32Array): void {
+function countStrided(
+  data: TypedArray,
+  start: number,
+  n: number,
+  step: number,
+  offset: number,
+  hist: Uint32Array,
+): void {
   const end = start + n * step;
   for (let i = start; i < end; i += step) hist[(data[i] as number) + offset]!++;
 }
