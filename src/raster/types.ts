@@ -79,7 +79,8 @@ export interface ReadOptions extends FetchOptions {
   fill?: number;
   /**
    * Keep decoded blocks in the block cache (default true). False for reads that touch each block once (an
-   * extraction): small DEFLATE blocks then inflate into a reused buffer, only the rows the window needs.
+   * extraction): DEFLATE blocks then inflate on the calling thread into a reused buffer, only the rows the window
+   * needs (as they do when the reader has no cache).
    */
   cache?: boolean;
 }
