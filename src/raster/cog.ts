@@ -308,7 +308,13 @@ class CogReader implements Cog {
                 // Fetch, inflate into this reader's scratch, finish the needed rows and hand them on, with no await
                 // between inflating and `onBlock` (so one scratch buffer serves every block of the read).
                 const raw = await this.fetchBlock(data, plane, bx, by, signal);
-                onBlock(plane, raw === null ? null : this.inflateScratch(raw, data, plane, bx, by, need), x0, y0, clip);
+                onBlock(
+                  plane,
+                  raw === null ? null : this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0),
+                  x0,
+                  y0,
+                  clip,
+                );
                 return;
               }
               const decoded = await this.block(
@@ -453,7 +459,8 @@ class CogReader implements Cog {
           if (readSync(offset, count, raw) < count) {
             throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${data.ifd} is truncated.`);
           }
-          onBlock(plane, this.inflateScratch(raw, data, plane, bx, by, [clip.r0 - y0, clip.r1 - y0]), x0, y0, clip);
+          const samples = this.inflateScratch(raw, data, plane, bx, by, [clip.r0 - y0, clip.r1 - y0], clip.c1 - x0);
+          onBlock(plane, samples, x0, y0, clip);
         }
       }
     }
@@ -482,6 +489,7 @@ class CogReader implements Cog {
     bx: number,
     by: number,
     need: readonly [number, number],
+    cols: number,
   ): TypedArray {
     const coding = this.coding(layout, by);
     const perRow = rowBytes(coding);
@@ -505,7 +513,7 @@ class CogReader implements Cog {
         `${this.metadata.url}: block ${plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx} of IFD ${layout.ifd} decoded to ${n} of ${size} bytes.`,
       );
     }
-    finishRows(dst, coding, need[0], need[1]);
+    finishRows(dst, coding, need[0], need[1], cols);
     const Ctor = DTYPE_ARRAY[this.metadata.dtype];
     return new Ctor(SCRATCH.decoded.buffer as ArrayBuffer, 0, bytes / (coding.bitsPerSample >> 3));
   }

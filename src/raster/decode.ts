@@ -93,16 +93,18 @@ export function needsFinishing(c: BlockCoding): boolean {
 
 /**
  * Puts rows [r0, r1) of an inflated block into native byte order and undoes the predictor, in place. Rows are
- * independent, so a reader can finish only the rows its window needs.
+ * independent, so a reader can finish only the rows its window needs; with `cols`, only the first `cols` pixels of
+ * each row are guaranteed finished (horizontal differencing runs left to right, so a window ending early in the
+ * block stops there). Blocks kept in a cache must be finished whole (the default).
  */
-export function finishRows(buf: Uint8Array, c: BlockCoding, r0: number, r1: number): void {
+export function finishRows(buf: Uint8Array, c: BlockCoding, r0: number, r1: number, cols: number = c.width): void {
   const bytesPerSample = c.bitsPerSample >> 3;
   if (bytesPerSample === 0 || r1 <= r0) return;
   const rowSamples = c.width * c.samples;
   const perRow = rowSamples * bytesPerSample;
   const rows = buf.subarray(r0 * perRow, r1 * perRow);
   if (!c.littleEndian && bytesPerSample > 1 && c.predictor !== 3) swapBytes(rows, bytesPerSample);
-  if (c.predictor === 2) undoHorizontal(rows, bytesPerSample, r1 - r0, rowSamples, c.samples);
+  if (c.predictor === 2) undoHorizontal(rows, bytesPerSample, r1 - r0, rowSamples, c.samples, cols * c.samples);
   else if (c.predictor === 3) undoFloatingPoint(rows, bytesPerSample, r1 - r0, rowSamples, c.samples);
 }
 

@@ -147,29 +147,36 @@ function histogramStats(
   offset: number,
   hist: Uint32Array,
 ): { mean: number; median: number } | null {
-  hist.fill(0);
+  // `hist` is all zeros on entry and is left so: only the bins between the lowest and highest value are cleared.
   let m = 0;
   let sum = 0;
+  let lo = hist.length;
+  let hi = -1;
   const count = cells.length;
   for (let k = 0; k < count; k++) {
     const v = data[base + (cells[k] as number)] as number;
     if (v === nodata) continue;
-    hist[v + offset]!++;
+    const bin = v + offset;
+    hist[bin]!++;
+    if (bin < lo) lo = bin;
+    if (bin > hi) hi = bin;
     sum += v;
     m++;
   }
   if (m === 0) return null;
-  return { mean: sum / m, median: histogramMedian(hist, m, offset) };
+  const median = histogramMedian(hist, m, offset, lo, hi + 1);
+  hist.fill(0, lo, hi + 1);
+  return { mean: sum / m, median };
 }
 
-/** The median of the `m` ≥ 1 values counted in `hist` (bin i holds value i − offset). */
-function histogramMedian(hist: Uint32Array, m: number, offset: number): number {
+/** The median of the `m` ≥ 1 values counted in bins [from, to) of `hist` (bin i holds value i − offset). */
+function histogramMedian(hist: Uint32Array, m: number, offset: number, from: number, to: number): number {
   // Ranks (0-based) of the lower and upper middle values.
   const lo = (m - 1) >> 1;
   const hi = m >> 1;
   let seen = 0;
   let loVal = NaN;
-  for (let i = 0; i < hist.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = hist[i] as number;
     if (c === 0) continue;
     const next = seen + c;
@@ -180,6 +187,13 @@ function histogramMedian(hist: Uint32Array, m: number, offset: number): number {
   /* c8 ignore next */
   throw new AppError('internal_error', 'Histogram median overran its bins.');
 }
+
+/**
+ * Zeroed 65 536-bin histograms that finished accumulators leave for the next one on this thread: an extraction
+ * needs one per band (256 KiB each), and fresh ones cost page faults and zeroing for every file.
+ */
+const FREE_HISTOGRAMS: Uint32Array[] = [];
+const MAX_FREE_HISTOGRAMS = 128;
 
 /** True when blocks of `dtype` can be reduced in row strips with {@link createStripAccumulator} (8/16-bit ints). */
 export function supportsStrips(dtype: DType): boolean {
@@ -234,7 +248,7 @@ export function createStripAccumulator(
   }
   rowRun[height] = runs.length / 2;
   const runArr = Int32Array.from(runs);
-  const hists = Array.from({ length: nBands }, () => new Uint32Array(65536));
+  const hists = Array.from({ length: nBands }, () => FREE_HISTOGRAMS.pop() ?? new Uint32Array(65536));
   let nodata: number | null | undefined = nodataValue;
   return {
     add(block, row0) {
@@ -288,16 +302,23 @@ export function createStripAccumulator(
       for (let b = 0; b < nBands; b++) {
         const hist = hists[b] as Uint32Array;
         if (nodataBin >= 0 && nodataBin < hist.length) hist[nodataBin] = 0;
+        // Data occupy a narrow band of the 65 536 bins: find it with a bare scan from each end, then work inside.
+        let lo = 0;
+        let hi = hist.length;
+        while (lo < hi && hist[lo] === 0) lo++;
+        while (hi > lo && hist[hi - 1] === 0) hi--;
         let m = 0;
         let sum = 0;
-        for (let i = 0; i < hist.length; i++) {
+        for (let i = lo; i < hi; i++) {
           const c = hist[i] as number;
-          if (c === 0) continue;
           m += c;
           sum += c * (i - offset);
         }
         mean.push(m === 0 ? null : sum / m);
-        median.push(m === 0 ? null : histogramMedian(hist, m, offset));
+        median.push(m === 0 ? null : histogramMedian(hist, m, offset, lo, hi));
+        // All zeros again: kept for the next accumulator on this thread.
+        hist.fill(0, lo, hi);
+        if (FREE_HISTOGRAMS.length < MAX_FREE_HISTOGRAMS) FREE_HISTOGRAMS.push(hist);
       }
       return { mean, median };
     },

@@ -241,6 +241,45 @@ describe('predictors', () => {
     );
   });
 
+  it('undoHorizontal with a used-samples limit finishes at least those samples of every row, exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, 2, 4),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.nat(),
+        fc.integer(),
+        (bps, stride, width, rows, usedPixels, seed) => {
+          const rowSamples = width * stride;
+          const used = (usedPixels % width) + 1;
+          const mod = 1n << BigInt(bps * 8);
+          let x = seed >>> 0;
+          const values = Array.from({ length: rows * rowSamples }, () => {
+            x = (x * 1103515245 + 12345) >>> 0;
+            return BigInt(x) % mod;
+          });
+          const diffs = diffRows(values, bps * 8, rows, rowSamples, stride);
+          const buf = new Uint8Array(values.length * bps);
+          const dv = new DataView(buf.buffer);
+          diffs.forEach((v, i) => {
+            for (let b = 0; b < bps; b++) dv.setUint8(i * bps + b, Number((v >> BigInt(8 * b)) & 0xffn));
+          });
+          undoHorizontal(buf, bps, rows, rowSamples, stride, used * stride);
+          for (let r = 0; r < rows; r++) {
+            for (let i = 0; i < used * stride; i++) {
+              const k = r * rowSamples + i;
+              let v = 0n;
+              for (let b = bps - 1; b >= 0; b--) v = (v << 8n) | BigInt(buf[k * bps + b]!);
+              expect(v).toBe(values[k]);
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('undoFloatingPoint inverts the byte-shuffle + byte-difference of predictor 3', () => {
     fc.assert(
       fc.property(

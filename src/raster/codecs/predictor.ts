@@ -35,6 +35,7 @@ export function swapBytes(buf: Uint8Array, bytesPerSample: number): void {
  * Predictor 2 (horizontal differencing): each sample is stored as the difference to the sample `stride` positions
  * before it in the same row (stride = samples per pixel). Works on native-endian data with wrapping integer
  * arithmetic of the sample width (1, 2, 4 or 8 bytes), as libtiff does. `buf.byteOffset` must be aligned.
+ * `usedSamples`: only the first that many samples of each row are needed (a hint; a row may be finished further).
  */
 export function undoHorizontal(
   buf: Uint8Array,
@@ -42,11 +43,12 @@ export function undoHorizontal(
   rows: number,
   rowSamples: number,
   stride: number,
+  usedSamples: number = rowSamples,
 ): void {
   const count = rows * rowSamples;
   if (bytesPerSample === 1) accumulate(buf, rows, rowSamples, stride);
   else if (bytesPerSample === 2 && stride === 1)
-    accumulate16(new Uint16Array(buf.buffer, buf.byteOffset, count), rows, rowSamples);
+    accumulate16(new Uint16Array(buf.buffer, buf.byteOffset, count), rows, rowSamples, usedSamples);
   else if (bytesPerSample === 2)
     accumulate(new Uint16Array(buf.buffer, buf.byteOffset, count), rows, rowSamples, stride);
   else if (bytesPerSample === 4)
@@ -64,10 +66,10 @@ export function undoHorizontal(
  * `accumulate` for the commonest case (16-bit, one sample per pixel: DEM and climate COGs) in a function of its own,
  * so the hot loop sees one array type (a shared loop over three typed-array kinds is ~2× slower in V8).
  */
-function accumulate16(a: Uint16Array, rows: number, rowSamples: number): void {
+function accumulate16(a: Uint16Array, rows: number, rowSamples: number, usedSamples: number): void {
   for (let r = 0; r < rows; r++) {
     const base = r * rowSamples;
-    const end = base + rowSamples;
+    const end = base + Math.min(rowSamples, usedSamples);
     let acc = a[base]!;
     for (let i = base + 1; i < end; i++) {
       acc = (acc + a[i]!) & 0xffff;
