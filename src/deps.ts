@@ -288,8 +288,9 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
 }
 
 /**
- * The extraction service (also used alone by the benchmark): pre-flight and coordination on this thread; coverage and the reduce tasks (bands of one
- * file each) on the worker pool, so one extraction uses every thread of it (or everything inline).
+ * The extraction service (also used alone by the benchmark): pre-flight and coordination on this thread; coverage
+ * and the reduce tasks (bands of one file each) on the worker pool, so one extraction uses every thread of it (or
+ * everything inline).
  */
 export function createExtraction(
   config: Config,

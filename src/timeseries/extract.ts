@@ -189,9 +189,10 @@ async function shardTasks(
   const out: FileTask[] = [];
   const pieces = Math.ceil(want / files.length);
   for (const f of files) {
-    const cog = await deps.openCog(f.url, { signal });
+    // A file that cannot be opened stays whole: its task then fails with the error naming it.
+    const cog = await deps.openCog(f.url, { signal }).catch(() => null);
     const size = Math.ceil(f.bands.length / pieces);
-    if (cog.metadata.interleave !== 'band' || size < 1 || pieces < 2) {
+    if (cog === null || cog.metadata.interleave !== 'band' || size < 1 || pieces < 2) {
       out.push(f);
       continue;
     }
