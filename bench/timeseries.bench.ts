@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { Tiff } from '@cogeotiff/core';
+import { Tiff, TiffTag } from '@cogeotiff/core';
 import { createInflater } from '../src/raster/codecs/inflate.into.js';
 import { FileSource } from '../src/storage/source.file.js';
 import { ensurePaleocarDataset, readLookup, type PaleocarDataset } from './gen/paleocar.js';
@@ -58,7 +58,7 @@ function box(ds: PaleocarDataset, col0: number, row0: number, cells: number): Re
 
 /**
  * Inflate throughput of one core, in compressed bytes per second, on the dataset's own stored blocks (the 16 blocks
- * of band 1 around the 10 000-cell box of the first file), decoded whole with the inflater the reader uses.
+ * of the first plane around the 10 000-cell box of the first file), decoded whole with the inflater the reader uses.
  */
 async function inflateRate(ds: PaleocarDataset): Promise<number> {
   const path = ds.files[0] as string;
@@ -69,7 +69,9 @@ async function inflateRate(ds: PaleocarDataset): Promise<number> {
     const img = (await Tiff.create(source)).images[0];
     if (!img) throw new Error(`${path} has no image`);
     const { x: across } = img.tileCount;
-    decoded = img.tileSize.width * img.tileSize.height * 2;
+    const planar = img.value(TiffTag.PlanarConfiguration) === 2;
+    const samples = planar ? 1 : (img.value(TiffTag.SamplesPerPixel) ?? 1);
+    decoded = img.tileSize.width * img.tileSize.height * samples * 2;
     for (let by = 1; by < 5; by++) {
       for (let bx = 1; bx < 5; bx++) {
         const { offset, imageSize } = await img.getTileSize(by * across + bx);
