@@ -27,43 +27,62 @@ async function open(name: string, via: (typeof VIA)[number]): Promise<Cog> {
 }
 
 describe('Cog.scan visits what Cog.read returns', () => {
-  it.each(VIA)('every fixture and window, reading %s', async (via) => {
-    let checked = 0;
-    for (const name of fixtureNames()) {
-      const cog = await open(name, via);
-      const { width: W, height: H } = cog.metadata;
-      for (const window of WINDOWS) {
-        const bands = cog.metadata.bands >= 3 ? [3, 1] : [1];
-        const read = await cog.read({ bands, window });
-        const plane = window.width * window.height;
-        const seen = new Float64Array(plane * bands.length).fill(NaN);
-        const visits = new Uint8Array(plane * bands.length);
-        await cog.scan({ bands, window }, (i, samples, span) => {
-          const { clip } = span;
-          for (let r = clip.r0; r < clip.r1; r++) {
-            for (let c = clip.c0; c < clip.c1; c++) {
-              const k = i * plane + (r - window.row) * window.width + (c - window.col);
-              seen[k] = samples[span.offset + (r - span.y0) * span.rowStride + (c - span.x0) * span.step] as number;
-              visits[k]!++;
+  it.each(VIA.flatMap((via) => [false, true].map((differences) => [via, differences] as const)))(
+    'every fixture and window, reading %s, differences allowed: %s',
+    async (via, differences) => {
+      let checked = 0;
+      let sawDifferences = false;
+      for (const name of fixtureNames()) {
+        const cog = await open(name, via);
+        const { width: W, height: H } = cog.metadata;
+        for (const window of WINDOWS) {
+          const bands = cog.metadata.bands >= 3 ? [3, 1] : [1];
+          const read = await cog.read({ bands, window });
+          const plane = window.width * window.height;
+          const seen = new Float64Array(plane * bands.length).fill(NaN);
+          const visits = new Uint8Array(plane * bands.length);
+          await cog.scan({ bands, window, differences }, (i, samples, span) => {
+            const { clip } = span;
+            const at = (r: number, c: number): number =>
+              samples[span.offset + (r - span.y0) * span.rowStride + (c - span.x0) * span.step] as number;
+            if (span.differences) {
+              expect(differences).toBe(true);
+              sawDifferences = true;
+            }
+            for (let r = clip.r0; r < clip.r1; r++) {
+              // Predictor-2 differences: the value is the running sum from the block's first column.
+              let acc = 0;
+              if (span.differences) for (let c = span.x0; c < clip.c0; c++) acc += at(r, c);
+              for (let c = clip.c0; c < clip.c1; c++) {
+                const k = i * plane + (r - window.row) * window.width + (c - window.col);
+                if (span.differences) {
+                  acc = (acc + at(r, c)) % (cog.metadata.dtype === 'uint8' ? 256 : 65536);
+                  seen[k] = acc;
+                } else seen[k] = at(r, c);
+                visits[k]!++;
+              }
+            }
+          });
+          const wrong: string[] = [];
+          for (let i = 0; i < bands.length; i++) {
+            for (let r = 0; r < window.height; r++) {
+              for (let c = 0; c < window.width; c++) {
+                const k = i * plane + r * window.width + c;
+                const inside = window.col + c >= 0 && window.col + c < W && window.row + r >= 0 && window.row + r < H;
+                const ok = inside ? visits[k] === 1 && Object.is(seen[k], read.data[k] as number) : visits[k] === 0;
+                if (!ok)
+                  wrong.push(`band ${bands[i]} (${c}, ${r}): visited ${visits[k]}, ${seen[k]} vs ${read.data[k]}`);
+              }
             }
           }
-        });
-        const wrong: string[] = [];
-        for (let i = 0; i < bands.length; i++) {
-          for (let r = 0; r < window.height; r++) {
-            for (let c = 0; c < window.width; c++) {
-              const k = i * plane + r * window.width + c;
-              const inside = window.col + c >= 0 && window.col + c < W && window.row + r >= 0 && window.row + r < H;
-              const ok = inside ? visits[k] === 1 && Object.is(seen[k], read.data[k] as number) : visits[k] === 0;
-              if (!ok) wrong.push(`band ${bands[i]} (${c}, ${r}): visited ${visits[k]}, ${seen[k]} vs ${read.data[k]}`);
-            }
-          }
+          expect(wrong.slice(0, 5), `${name} ${JSON.stringify(window)}`).toEqual([]);
+          checked++;
         }
-        expect(wrong.slice(0, 5), `${name} ${JSON.stringify(window)}`).toEqual([]);
-        checked++;
+        await cog.close();
       }
-      await cog.close();
-    }
-    expect(checked).toBe(fixtureNames().length * WINDOWS.length);
-  });
+      expect(checked).toBe(fixtureNames().length * WINDOWS.length);
+      // Uncached DEFLATE predictor-2 uint8/uint16 fixtures hand over differences when allowed; the cached path never.
+      expect(sawDifferences).toBe(differences && via !== 'cache');
+    },
+  );
 });

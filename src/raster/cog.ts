@@ -24,7 +24,7 @@ import { SYNC_MAX_BYTES } from './codecs/deflate.js';
 import { HEADER_BYTES, readHeader } from './header.js';
 import { parseTiff } from './ifd.js';
 import type { IfdLayout, LevelLayout } from './ifd.js';
-import type { BlockVisitor, Cog, RasterBlock, RasterMetadata, ReadOptions, TypedArray } from './types.js';
+import type { BlockVisitor, Cog, RasterBlock, RasterMetadata, ReadOptions, ScanOptions, TypedArray } from './types.js';
 import { applyMask, copyBand, copyPixelInterleaved, type Clip } from './window.js';
 
 /** Options of `openCog`. */
@@ -90,6 +90,16 @@ export async function openCog(source: ByteSource, options: OpenCogOptions = {}):
   );
   return reader;
 }
+
+/** Receives each decoded block of `eachBlock` (`differences`: rows hold predictor-2 differences, not values). */
+type BlockSink = (
+  plane: number,
+  block: TypedArray | null,
+  x0: number,
+  y0: number,
+  clip: Clip,
+  differences: boolean,
+) => void;
 
 /** Samples one read may return (a typed array's practical limit; 2 GiB of uint8, 16 GiB of float64). */
 const MAX_READ_SAMPLES = 2 ** 31 - 1;
@@ -203,7 +213,7 @@ class CogReader implements Cog {
     return result;
   }
 
-  async scan(options: ReadOptions, visit: BlockVisitor): Promise<void> {
+  async scan(options: ScanOptions, visit: BlockVisitor): Promise<void> {
     const { metadata: meta } = this;
     const { window, bands } = options;
     const level = this.check(options);
@@ -227,31 +237,39 @@ class CogReader implements Cog {
           step: 1,
           offset: i * plane,
           clip: inside,
+          differences: false,
         }),
       );
       return;
     }
     const sparse = meta.nodata ?? 0;
     let sparseBlock: TypedArray | null = null;
-    await this.eachBlock(options, level, (plane, block, x0, y0, clip) => {
-      let samples = block;
-      let rowStride = data.blockWidth * data.blockSamples;
-      let step = data.blockSamples;
-      if (samples === null) {
-        // A sparse block reads as nodata (else 0), as GDAL does: visit one row of it with a zero row stride.
-        if (sparseBlock === null || sparseBlock.length < data.blockWidth) {
-          sparseBlock = new DTYPE_ARRAY[meta.dtype](data.blockWidth).fill(sparse);
+    await this.eachBlock(
+      options,
+      level,
+      (plane, block, x0, y0, clip, differences) => {
+        let samples = block;
+        let rowStride = data.blockWidth * data.blockSamples;
+        let step = data.blockSamples;
+        if (samples === null) {
+          // A sparse block reads as nodata (else 0), as GDAL does: visit one row of it with a zero row stride.
+          if (sparseBlock === null || sparseBlock.length < data.blockWidth) {
+            sparseBlock = new DTYPE_ARRAY[meta.dtype](data.blockWidth).fill(sparse);
+          }
+          samples = sparseBlock;
+          rowStride = 0;
+          step = 1;
         }
-        samples = sparseBlock;
-        rowStride = 0;
-        step = 1;
-      }
-      bands.forEach((b, i) => {
-        if (data.planar === 2 && b - 1 !== plane) return;
-        const offset = data.planar === 2 || block === null ? 0 : b - 1;
-        visit(i, samples, { x0, y0, rowStride, step, offset, clip });
-      });
-    });
+        bands.forEach((b, i) => {
+          if (data.planar === 2 && b - 1 !== plane) return;
+          const offset = data.planar === 2 || block === null ? 0 : b - 1;
+          visit(i, samples, { x0, y0, rowStride, step, offset, clip, differences });
+        });
+      },
+      undefined,
+      0,
+      options.differences === true,
+    );
   }
 
   /**
@@ -263,9 +281,10 @@ class CogReader implements Cog {
   private async eachBlock(
     options: ReadOptions,
     level: LevelLayout,
-    onBlock: (plane: number, block: TypedArray | null, x0: number, y0: number, clip: Clip) => void,
+    onBlock: BlockSink,
     out?: TypedArray,
     fill = 0,
+    differences = false,
   ): Promise<void> {
     const { window, bands, signal } = options;
     const { col, row, width, height } = window;
@@ -286,8 +305,10 @@ class CogReader implements Cog {
     const planes = data.planar === 2 ? [...new Set(bands.map((b) => b - 1))] : [0];
     const schedule = this.schedule(data, planes.length, { c0, c1, r0, r1 }, signal);
     const direct = schedule === null && (options.cache === false || !this.cache) && this.inflatesDirect(data);
+    // Scan visitors that can sum predictor-2 differences themselves get the rows as stored (one pass less).
+    const keep = direct && differences && this.keepsDifferences(data);
     if (direct && this.source.readSync && !(level.mask && out)) {
-      await this.eachBlockSync(data, planes, { c0, c1, r0, r1 }, onBlock, signal);
+      await this.eachBlockSync(data, planes, { c0, c1, r0, r1 }, onBlock, signal, keep);
       return;
     }
     for (let by = Math.floor(r0 / data.blockHeight); by * data.blockHeight < r1; by++) {
@@ -310,10 +331,11 @@ class CogReader implements Cog {
                 const raw = await this.fetchBlock(data, plane, bx, by, signal);
                 onBlock(
                   plane,
-                  raw === null ? null : this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0),
+                  raw === null ? null : this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep),
                   x0,
                   y0,
                   clip,
+                  keep && raw !== null,
                 );
                 return;
               }
@@ -329,7 +351,7 @@ class CogReader implements Cog {
                 options.cache !== false,
               );
               decoded?.prepare(clip.r0 - y0, clip.r1 - y0);
-              onBlock(plane, decoded ? decoded.data : null, x0, y0, clip);
+              onBlock(plane, decoded ? decoded.data : null, x0, y0, clip, false);
             }),
           );
         }
@@ -410,8 +432,9 @@ class CogReader implements Cog {
     data: IfdLayout,
     planes: number[],
     w: Clip,
-    onBlock: (plane: number, block: TypedArray | null, x0: number, y0: number, clip: Clip) => void,
+    onBlock: BlockSink,
     signal?: AbortSignal,
+    keep = false,
   ): Promise<void> {
     const url = this.metadata.url;
     const readSync = this.source.readSync as NonNullable<ByteSource['readSync']>;
@@ -443,7 +466,7 @@ class CogReader implements Cog {
           const offset = index.offsets[n] ?? 0;
           const count = index.counts[n] ?? 0;
           if (offset === 0 || count === 0) {
-            onBlock(plane, null, x0, y0, clip);
+            onBlock(plane, null, x0, y0, clip, false);
             continue;
           }
           if (offset + count > this.size) {
@@ -459,8 +482,9 @@ class CogReader implements Cog {
           if (readSync(offset, count, raw) < count) {
             throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${data.ifd} is truncated.`);
           }
-          const samples = this.inflateScratch(raw, data, plane, bx, by, [clip.r0 - y0, clip.r1 - y0], clip.c1 - x0);
-          onBlock(plane, samples, x0, y0, clip);
+          const need = [clip.r0 - y0, clip.r1 - y0] as const;
+          const samples = this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep);
+          onBlock(plane, samples, x0, y0, clip, keep);
         }
       }
     }
@@ -472,6 +496,21 @@ class CogReader implements Cog {
    * inflates faster that way than through the libuv pool into a fresh buffer, whose page faults dominate). Reads that keep
    * blocks in the cache (tiles on the server's event loop) keep the pooled path.
    */
+  /**
+   * True when a scan may hand over this layout's rows as stored predictor-2 differences: one unsigned 8/16-bit sample
+   * per pixel in host byte order, so a running sum modulo 2^bits from the block's first column gives the values.
+   */
+  private keepsDifferences(layout: IfdLayout): boolean {
+    const c = this.coding(layout, 0);
+    const dtype = this.metadata.dtype;
+    return (
+      c.predictor === 2 &&
+      c.samples === 1 &&
+      (dtype === 'uint16' || dtype === 'uint8') &&
+      (c.littleEndian || c.bitsPerSample === 8)
+    );
+  }
+
   private inflatesDirect(layout: IfdLayout): boolean {
     const coding = this.coding(layout, 0);
     return (coding.compression === 8 || coding.compression === 32946) && coding.bitsPerSample >= 8;
@@ -490,6 +529,7 @@ class CogReader implements Cog {
     by: number,
     need: readonly [number, number],
     cols: number,
+    keepDifferences = false,
   ): TypedArray {
     const coding = this.coding(layout, by);
     const perRow = rowBytes(coding);
@@ -513,7 +553,7 @@ class CogReader implements Cog {
         `${this.metadata.url}: block ${plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx} of IFD ${layout.ifd} decoded to ${n} of ${size} bytes.`,
       );
     }
-    finishRows(dst, coding, need[0], need[1], cols);
+    if (!keepDifferences) finishRows(dst, coding, need[0], need[1], cols);
     const Ctor = DTYPE_ARRAY[this.metadata.dtype];
     return new Ctor(SCRATCH.decoded.buffer as ArrayBuffer, 0, bytes / (coding.bitsPerSample >> 3));
   }

@@ -116,8 +116,18 @@ export interface Cog {
    * order. `samples` may be a scratch buffer valid only during the call.
    * @throws as {@link Cog.read}.
    */
-  scan(options: ReadOptions, visit: BlockVisitor): Promise<void>;
+  scan(options: ScanOptions, visit: BlockVisitor): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Options for `Cog.scan`. */
+export interface ScanOptions extends ReadOptions {
+  /**
+   * The visitor can take rows as stored horizontal differences (TIFF predictor 2) and sum them itself: blocks that
+   * qualify (unsigned 8/16-bit, one sample per pixel, host byte order, decoded without the cache) are then visited
+   * with `span.differences` true, saving the pass that would undo the predictor. Default false.
+   */
+  differences?: boolean;
 }
 
 /**
@@ -135,6 +145,11 @@ export interface BlockSpan {
   offset: number;
   /** The cells of the block to visit (half-open pixel ranges of the level). */
   clip: { c0: number; c1: number; r0: number; r1: number };
+  /**
+   * True when the rows hold predictor-2 differences (only with `ScanOptions.differences`): the value of pixel (c, r)
+   * is the sum, modulo 2^bits, of the samples of row r from column x0 to c.
+   */
+  differences: boolean;
 }
 
 /** Called by {@link Cog.scan} once per block and requested band. */

@@ -115,6 +115,7 @@ export async function reduceTask(
             window: { col: window.col, row, width: window.width, height: end - r },
             signal,
             cache: false,
+            differences: true,
           },
           (band, samples, span) => acc.addSpan(band, samples, span, window.col, window.row),
         );

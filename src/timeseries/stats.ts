@@ -276,6 +276,10 @@ export function createStripAccumulator(
       if (clip.r0 - row0 < 0 || clip.r1 - row0 > height || cc0 < 0 || cc1 > width) {
         throw new AppError('internal_error', `Block cells ${JSON.stringify(clip)} lie outside the coverage grid.`);
       }
+      if (span.differences) {
+        addDifferences(hist, samples, span, col0, row0, width, rowRun, runArr, offset, dtype);
+        return;
+      }
       // Sample index of coverage cell (cr, cc) = base + cr·rowStride + cc·step.
       const base = span.offset + (row0 - span.y0) * rowStride + (col0 - span.x0) * step;
       const cr1 = clip.r1 - row0;
@@ -323,6 +327,58 @@ export function createStripAccumulator(
       return { mean, median };
     },
   };
+}
+
+/**
+ * `addSpan` for rows of predictor-2 differences (unsigned 8/16-bit, one sample per pixel): per row, a running sum
+ * from the block's first column gives each value, and the values of in-area cells inside the clip are counted — the
+ * predictor is undone and the histogram filled in one pass, without writing the values back.
+ */
+function addDifferences(
+  hist: Uint32Array,
+  samples: TypedArray,
+  span: BlockSpan,
+  col0: number,
+  row0: number,
+  width: number,
+  rowRun: Int32Array,
+  runArr: Int32Array,
+  offset: number,
+  dtype: DType,
+): void {
+  if (span.step !== 1 || (dtype !== 'uint16' && dtype !== 'uint8')) {
+    throw new AppError(
+      'internal_error',
+      `Predictor differences of ${dtype} with step ${span.step} are not summed here.`,
+    );
+  }
+  const mask = dtype === 'uint16' ? 0xffff : 0xff;
+  const { clip, rowStride, x0, y0 } = span;
+  // Block column k of the span is coverage column k + x0 − col0.
+  const shift = x0 - col0;
+  const k0 = clip.c0 - x0;
+  const k1 = clip.c1 - x0;
+  for (let r = clip.r0; r < clip.r1; r++) {
+    const cr = r - row0;
+    const rowStart = span.offset + (r - y0) * rowStride;
+    const cellStart = cr * width;
+    let acc = 0;
+    let k = 0;
+    const j1 = rowRun[cr + 1] as number;
+    for (let j = rowRun[cr] as number; j < j1; j++) {
+      // The run's block columns, cut to the clip.
+      let s0 = (runArr[2 * j] as number) - cellStart - shift;
+      let s1 = (runArr[2 * j + 1] as number) - cellStart - shift;
+      if (s0 < k0) s0 = k0;
+      if (s1 > k1) s1 = k1;
+      if (s0 >= s1) continue;
+      for (; k < s0; k++) acc += samples[rowStart + k] as number;
+      for (; k < s1; k++) {
+        acc = (acc + (samples[rowStart + k] as number)) & mask;
+        hist[acc + offset]!++;
+      }
+    }
+  }
 }
 
 /** Counts the samples `data[start … end)` into `hist` (bin = value + offset). */

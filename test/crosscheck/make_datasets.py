@@ -3,7 +3,8 @@
 
 A: EPSG:4269, 48x36 cells of 0.25 deg from (-115, 42); float32, nodata -9999 (plus a few NaN cells);
    a1.tif 3 bands pixel-interleaved COG, a2.tif 2 bands band-interleaved tiled GTiff.
-B: EPSG:32612, 40x32 cells of 5000 m from (300000, 4300000); uint16, nodata 65535; b1.tif 3 bands COG.
+B: EPSG:32612, 40x32 cells of 5000 m from (300000, 4300000); uint16, nodata 65535; b1.tif 3 bands COG;
+   b2.tif 2 bands, band-interleaved, predictor 2.
 Blocks 16x16, DEFLATE. Values are seeded random numbers with ~10 % nodata. Prints nothing; a few KB each.
 """
 import os
@@ -18,10 +19,11 @@ out = sys.argv[1]
 rng = np.random.default_rng(20261127)
 
 
-def write(path, dtype, crs, transform, data, nodata, cog, interleave="pixel"):
+def write(path, dtype, crs, transform, data, nodata, cog, interleave="pixel", predictor=1):
     bands, h, w = data.shape
     profile = dict(driver="GTiff", width=w, height=h, count=bands, dtype=dtype, crs=crs, transform=transform,
-                   nodata=nodata, tiled=True, blockxsize=16, blockysize=16, compress="deflate", interleave=interleave)
+                   nodata=nodata, tiled=True, blockxsize=16, blockysize=16, compress="deflate", interleave=interleave,
+                   predictor=predictor)
     tmp = path + ".tmp.tif" if cog else path
     with rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data)
@@ -48,3 +50,6 @@ write(os.path.join(out, "a1.tif"), "float32", "EPSG:4269", ta, floats(3, 36, 48)
 write(os.path.join(out, "a2.tif"), "float32", "EPSG:4269", ta, floats(2, 36, 48), -9999, cog=False, interleave="band")
 tb = Affine(5000, 0, 300000, 0, -5000, 4300000)
 write(os.path.join(out, "b1.tif"), "uint16", "EPSG:32612", tb, ints(3, 32, 40), 65535, cog=True)
+# Band-interleaved with horizontal differencing: the scan path sums predictor-2 rows itself.
+write(os.path.join(out, "b2.tif"), "uint16", "EPSG:32612", tb, ints(2, 32, 40), 65535, cog=False, interleave="band",
+      predictor=2)

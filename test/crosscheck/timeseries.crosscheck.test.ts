@@ -37,7 +37,7 @@ const B: TestDataset = {
   crs: 'EPSG:32612',
   transform: [5000, 0, 300000, 0, -5000, 4300000],
   period: null,
-  variables: { v: bandsOf('b1.tif', years(3)) },
+  variables: { v: [...bandsOf('b1.tif', years(3)), ...bandsOf('b2.tif', years(5).slice(3))] },
 };
 
 interface RefResult {
