@@ -9,9 +9,9 @@ import type { ByteSource, FetchOptions } from '../storage/source.js';
 import { openCog } from './cog.js';
 import { COGS } from './cog.fixtures.js';
 
-/** An in-memory ByteSource over a (damaged) copy of a fixture. */
-function memorySource(bytes: Uint8Array, name: string): ByteSource {
-  return {
+/** An in-memory ByteSource over a (damaged) copy of a fixture; with `sync`, it also reads synchronously. */
+function memorySource(bytes: Uint8Array, name: string, sync = false): ByteSource {
+  const source: ByteSource = {
     url: new URL(`memory://fuzz/${name}`),
     fetch(offset: number, length?: number, _o?: FetchOptions): Promise<ArrayBuffer> {
       const end = length === undefined ? bytes.length : Math.min(bytes.length, offset + length);
@@ -19,6 +19,14 @@ function memorySource(bytes: Uint8Array, name: string): ByteSource {
     },
     head: () => Promise.resolve({ size: bytes.length, etag: 'fuzz' }),
   };
+  if (sync) {
+    source.readSync = (offset, length, dst) => {
+      const part = bytes.subarray(Math.min(offset, bytes.length), Math.min(bytes.length, offset + length));
+      dst.set(part);
+      return part.length;
+    };
+  }
+  return source;
 }
 
 const FILES = [
@@ -44,7 +52,8 @@ describe('damaged files never crash or hang', () => {
           maxLength: 8,
         }),
         fc.option(fc.double({ min: 0.05, max: 1, noNaN: true })),
-        async (name, damage, cut) => {
+        fc.boolean(),
+        async (name, damage, cut, sync) => {
           const original = originals.get(name)!;
           const bytes = original.slice(0, cut === null ? original.length : Math.ceil(original.length * cut));
           for (const [where, value, inHeader] of damage) {
@@ -52,10 +61,12 @@ describe('damaged files never crash or hang', () => {
             bytes[Math.floor(where * (span - 1))] = value;
           }
           try {
-            const cog = await openCog(memorySource(bytes, name));
+            const cog = await openCog(memorySource(bytes, name, sync));
             const { width, height, bands, levels } = cog.metadata;
             const all = Array.from({ length: bands }, (_, i) => i + 1);
-            await cog.read({ bands: all, window: { col: -1, row: -1, width: width + 2, height: height + 2 } });
+            const window = { col: -1, row: -1, width: width + 2, height: height + 2 };
+            await cog.read({ bands: all, window });
+            await cog.scan({ bands: all, window, differences: true }, () => undefined);
             if (levels.length > 1)
               await cog.read({ bands: [1], window: { col: 0, row: 0, width: 4, height: 4 }, level: 1 });
           } catch (err) {
