@@ -358,9 +358,45 @@ function addDifferences(
   const shift = x0 - col0;
   const k0 = clip.c0 - x0;
   const k1 = clip.c1 - x0;
+  /**
+   * The one run of coverage row `cr` cut to the clip, as block columns [s0, s1) packed in one number
+   * (s0 · 65 536 + s1; blocks are narrower than 65 536), or −1 when the row has no run or several.
+   */
+  const single = (cr: number): number => {
+    const j = rowRun[cr] as number;
+    if ((rowRun[cr + 1] as number) !== j + 1) return -1;
+    const s0 = Math.max((runArr[2 * j] as number) - cr * width - shift, k0);
+    const s1 = Math.min((runArr[2 * j + 1] as number) - cr * width - shift, k1);
+    return s0 < s1 ? s0 * 65536 + s1 : -1;
+  };
   for (let r = clip.r0; r < clip.r1; r++) {
     const cr = r - row0;
     const rowStart = span.offset + (r - y0) * rowStride;
+    if (r + 1 < clip.r1) {
+      // Two rows with the same single run (the inside of most areas): their running sums are independent, so one
+      // loop carries both (the CPU overlaps the two dependency chains; ~1.2× faster than one row at a time).
+      const a = single(cr);
+      if (a >= 0 && a === single(cr + 1)) {
+        const next = rowStart + rowStride;
+        const s0 = Math.floor(a / 65536);
+        const s1 = a % 65536;
+        let x = 0;
+        let y = 0;
+        let k = 0;
+        for (; k < s0; k++) {
+          x += samples[rowStart + k] as number;
+          y += samples[next + k] as number;
+        }
+        for (; k < s1; k++) {
+          x = (x + (samples[rowStart + k] as number)) & mask;
+          y = (y + (samples[next + k] as number)) & mask;
+          hist[x + offset]!++;
+          hist[y + offset]!++;
+        }
+        r++;
+        continue;
+      }
+    }
     const cellStart = cr * width;
     let acc = 0;
     let k = 0;
