@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DType, DTypeArrays, RasterBlock } from '../raster/types.js';
-import { createZonalReducer, medianInPlace, weightedQuantile } from './stats.js';
+import { createStripAccumulator, createZonalReducer, medianInPlace, weightedQuantile } from './stats.js';
+import type { BlockSpan } from '../raster/types.js';
 
 const ARRAYS = {
   uint8: Uint8Array,
@@ -190,6 +191,66 @@ describe('properties', () => {
           expect(medianInPlace(Float64Array.from(vals), n)).toBe(expected);
         },
       ),
+    );
+  });
+});
+
+describe('strip accumulator fed predictor-2 differences', () => {
+  it('gives the statistics of the values (any coverage shape, clip and block position; uint8 and uint16)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('uint8' as const, 'uint16' as const),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer(),
+        fc.boolean(),
+        (dtype, width, height, origin, seed, box) => {
+          // A 16×12 block at pixel (4, 2); the coverage grid (width × height) starts at (4 + origin, 2 + origin/2).
+          const bw = 16;
+          const bh = 12;
+          const [x0, y0] = [4, 2];
+          const col0 = x0 + origin;
+          const row0 = y0 + (origin >> 1);
+          const max = dtype === 'uint8' ? 256 : 65536;
+          let x = seed >>> 0 || 1;
+          const rnd = (): number => (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32;
+          const values = dtype === 'uint8' ? new Uint8Array(bw * bh) : new Uint16Array(bw * bh);
+          for (let i = 0; i < values.length; i++) values[i] = Math.floor(rnd() * Math.min(max - 1, 600)); // nodata max−1 unused
+          const diffs = dtype === 'uint8' ? new Uint8Array(bw * bh) : new Uint16Array(bw * bh);
+          for (let r = 0; r < bh; r++)
+            for (let c = 0; c < bw; c++) {
+              const i = r * bw + c;
+              diffs[i] = c === 0 ? values[i]! : (values[i]! - values[i - 1]! + max) % max;
+            }
+          // Coverage: a full box (rows of one equal run: the paired loop) or a random mask (several runs per row).
+          const weights = new Float64Array(width * height).map(() => (box || rnd() < 0.6 ? 1 : 0));
+          const clip = {
+            c0: col0,
+            c1: Math.min(x0 + bw, col0 + width),
+            r0: row0,
+            r1: Math.min(y0 + bh, row0 + height),
+          };
+          const plain = createStripAccumulator(weights, width, height, 1, dtype, max - 1);
+          const summed = createStripAccumulator(weights, width, height, 1, dtype, max - 1);
+          const span: BlockSpan = { x0, y0, rowStride: bw, step: 1, offset: 0, clip, differences: false };
+          plain.addSpan(0, values, span, col0, row0);
+          summed.addSpan(0, diffs, { ...span, differences: true }, col0, row0);
+          const a = plain.finish();
+          expect(summed.finish()).toEqual(a);
+          // And the plain path counted exactly the covered cells inside the block.
+          let n = 0;
+          let sum = 0;
+          for (let r = clip.r0; r < clip.r1; r++)
+            for (let c = clip.c0; c < clip.c1; c++) {
+              if (weights[(r - row0) * width + (c - col0)] === 0) continue;
+              n++;
+              sum += values[(r - y0) * bw + (c - x0)]!;
+            }
+          expect(a.mean[0]).toBe(n === 0 ? null : sum / n);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
