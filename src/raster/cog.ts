@@ -441,13 +441,7 @@ class CogReader implements Cog {
   ): Promise<void> {
     const url = this.metadata.url;
     const readSync = this.source.readSync as NonNullable<ByteSource['readSync']>;
-    let index: BlockIndex;
-    try {
-      index = await this.index(data, this.cache ? undefined : signal);
-    } catch (err) {
-      if (signal?.aborted) throw abortError(signal);
-      throw invalid(url, `cannot read the block index of IFD ${data.ifd}`, err);
-    }
+    const index = await this.blockIndex(data, signal);
     let lastYield = performance.now();
     // The file range now in the raw scratch.
     let loadedOffset = 0;
@@ -590,18 +584,39 @@ class CogReader implements Cog {
     by: number,
     signal?: AbortSignal,
   ): Promise<Uint8Array | null> {
-    const url = this.metadata.url;
     const n = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
-    let index: BlockIndex;
-    try {
-      index = await this.index(layout, this.cache ? undefined : signal);
-    } catch (err) {
-      if (signal?.aborted) throw abortError(signal);
-      throw invalid(url, `cannot read the block index of IFD ${layout.ifd}`, err);
-    }
+    const index = await this.blockIndex(layout, signal);
     const offset = index.offsets[n] ?? 0;
     const count = index.counts[n] ?? 0;
     if (offset === 0 || count === 0) return null;
+    return this.fetchStored(layout, n, offset, count, signal);
+  }
+
+  /**
+   * The block index of `layout`, errors named. The index is shared, so with a block cache its load ignores `signal`.
+   * @throws AppError `raster_invalid` | `aborted`
+   */
+  private async blockIndex(layout: IfdLayout, signal?: AbortSignal): Promise<BlockIndex> {
+    try {
+      return await this.index(layout, this.cache ? undefined : signal);
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      throw invalid(this.metadata.url, `cannot read the block index of IFD ${layout.ifd}`, err);
+    }
+  }
+
+  /**
+   * The `count` stored bytes of block `n` at `offset`.
+   * @throws AppError `raster_invalid` (past the end of the file, truncated) | source errors.
+   */
+  private async fetchStored(
+    layout: IfdLayout,
+    n: number,
+    offset: number,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
+    const url = this.metadata.url;
     if (offset + count > this.size) {
       throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${layout.ifd} extends past the end of the file.`);
     }
@@ -650,13 +665,7 @@ class CogReader implements Cog {
     const needRows = rows?.[1];
     const url = this.metadata.url;
     const n = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
-    let index: BlockIndex;
-    try {
-      index = await this.index(layout, this.cache ? undefined : signal);
-    } catch (err) {
-      if (signal?.aborted) throw abortError(signal);
-      throw invalid(url, `cannot read the block index of IFD ${layout.ifd}`, err);
-    }
+    const index = await this.blockIndex(layout, signal);
     const offset = index.offsets[n] ?? 0;
     const count = index.counts[n] ?? 0;
     if (offset === 0 || count === 0) return null;
@@ -665,20 +674,10 @@ class CogReader implements Cog {
     // most rows are needed, decode it all so later reads of the same block find it whole in the cache.
     const partial = needRows !== undefined && needRows <= coding.rows * 0.75 ? needRows : coding.rows;
     const load = async (s?: AbortSignal): Promise<Block> => {
-      if (offset + count > this.size) {
-        throw new AppError(
-          'raster_invalid',
-          `${url}: block ${n} of IFD ${layout.ifd} extends past the end of the file.`,
-        );
-      }
-      const buf = await this.source.fetch(offset, count, s ? { signal: s } : undefined);
-      if (buf.byteLength < count) {
-        throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${layout.ifd} is truncated.`);
-      }
+      const raw = await this.fetchStored(layout, n, offset, count, s);
       let bytes: Uint8Array;
       let finished: readonly [number, number] | null = null;
       try {
-        const raw = new Uint8Array(buf);
         if (schedule) ({ bytes, finished } = await schedule.decode(raw, coding, partial, rows ?? [0, coding.rows]));
         else bytes = await decodeSlot(() => inflateBlock(raw, coding, this.zstd, partial));
       } catch (err) {
