@@ -4,7 +4,8 @@
  * the same task runs on the calling thread or on a worker thread (`src/cli/extract.worker.ts`), which is how one
  * extraction spreads over every core.
  */
-import type { Cog, DType, PixelWindow } from '../raster/types.js';
+import { DTYPE_ARRAY } from '../raster/dtype.js';
+import type { Cog, PixelWindow } from '../raster/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import {
   createStripAccumulator,
@@ -51,18 +52,6 @@ const MAX_STRIP_BANDS = 128;
  * histogram bins per band. */
 const STRIP_MIN_CELLS = 65_536;
 
-/** Bytes per sample of each dtype. */
-export const SAMPLE_BYTES: Record<DType, number> = {
-  uint8: 1,
-  int8: 1,
-  uint16: 2,
-  int16: 2,
-  uint32: 4,
-  int32: 4,
-  float32: 4,
-  float64: 8,
-};
-
 /**
  * Runs one task on this thread.
  * - 8/16-bit data, unweighted coverage, ≥ 65 536 cells (or too big for one chunk) → the blocks of all bands of a
@@ -82,7 +71,7 @@ export async function reduceTask(
   const { window, weights, bands } = task;
   const cog = await openCog(task.url, { signal });
   const dtype = cog.metadata.dtype;
-  const bytes = SAMPLE_BYTES[dtype];
+  const bytes = DTYPE_ARRAY[dtype].BYTES_PER_ELEMENT;
   const cells = window.width * window.height;
   const out: BandStatistics = { mean: [], median: [] };
   const collect = (s: BandStatistics): void => {
