@@ -178,6 +178,26 @@ describe('coverage properties', () => {
     );
   });
 
+  it('an edge starting a few ULPs left of a column boundary still touches the cells right of it', () => {
+    // Found by the property below (seed 1511104041): x = 31.999999999999996 px, where x + 1 rounds up to 33, so a
+    // walk that stepped to floor(x + 1) jumped over column 32. All four cells around (6, 0) are touched.
+    const diamond: Position[] = [
+      [6.299999999999998, 0],
+      [5.999999999999998, 0.3],
+      [5.699999999999998, 3.6739403974420595e-17],
+      [5.999999999999998, -0.3],
+      [6.299999999999998, 0],
+    ];
+    const touched = coverageOf([diamond], 'all_touched').weights;
+    const cells = [...touched.keys()].filter((i) => touched[i] === 1).map((i) => [Math.floor(i / 40), i % 40]);
+    expect(cells).toEqual([
+      [19, 31],
+      [19, 32],
+      [20, 31],
+      [20, 32],
+    ]);
+  });
+
   it('centre cells ⊆ all_touched cells ⊆ fractional cells', () => {
     fc.assert(
       fc.property(starArb, (r) => {
@@ -187,7 +207,10 @@ describe('coverage properties', () => {
         let violations = 0;
         for (let i = 0; i < centre.length; i++) {
           if (centre[i]! > 0 && touched[i] !== 1) violations++;
-          if (frac[i]! > 1e-9 && touched[i] !== 1) violations++;
+          // GDAL's all-touched rule leaves a cell out when an edge runs along its boundary; an edge 1e-9 off the
+          // boundary still gives the exact coverage a sliver of ~1e-8 of a cell (seen: seed 343684926). Shares that
+          // small are float noise, not a touched cell.
+          if (frac[i]! > 1e-6 && touched[i] !== 1) violations++;
         }
         expect(violations).toBe(0);
       }),

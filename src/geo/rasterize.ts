@@ -198,7 +198,7 @@ function walkSegment(
     // result is the same, and a long steep edge cannot spin here).
     if ((slope > 0 && row >= height) || (slope < 0 && row < 0)) break;
     if (row >= 0 && row < height) burn(mask, width, height, col, row);
-    let stepX = Math.floor(x + 1) - x;
+    let stepX = Math.floor(x) + 1 - x; // not floor(x + 1) − x: x + 1 may round up to the next integer
     let stepY = stepX * slope;
     if (Math.floor(y + stepY) === row) {
       x += stepX;
