@@ -48,18 +48,16 @@ export interface ReduceRunner {
 
 /** Bands reduced together in strip mode (their histograms take 256 KiB each). */
 const MAX_STRIP_BANDS = 128;
-/** Below this many window cells, gathering the window and a quickselect median beat clearing and scanning 65 536
- * histogram bins per band. */
-const STRIP_MIN_CELLS = 65_536;
 
 /**
  * Runs one task on this thread.
- * - 8/16-bit data, unweighted coverage, ≥ 65 536 cells (or too big for one chunk) → the blocks of all bands of a
- *   group (≤ 128) are scanned straight into per-band 65 536-bin histograms (`Cog.scan`: no window array; a
- *   pixel-interleaved block, which holds every band, is decoded once), in row strips aligned to the file's block rows
- *   so reads that must assemble a window (files with masks) stay within `chunkBytes`.
- * - Else → band chunks over the whole window (≤ `chunkBytes` each), each reduced with {@link createZonalReducer}
- *   (quickselect medians, weighted statistics for `fractional`).
+ * - 8/16-bit data, unweighted coverage → the blocks of all bands of a group (≤ 128) are scanned straight into
+ *   per-band 65 536-bin histograms (`Cog.scan`: no window array, predictor-2 differences summed in the counting loop;
+ *   a pixel-interleaved block, which holds every band, is decoded once), in row strips aligned to the file's block
+ *   rows so reads that must assemble a window (files with masks) stay within `chunkBytes`. Measured on 1898 bands:
+ *   ~11 % faster than the window path at 10 000 cells, equal down to one cell (the inflate dominates there).
+ * - Else (float data, `fractional` weights) → band chunks over the whole window (≤ `chunkBytes` each), each reduced
+ *   with {@link createZonalReducer} (quickselect medians, weighted statistics).
  * @throws what the COG reader throws (source, raster and abort errors).
  */
 export async function reduceTask(
@@ -80,11 +78,7 @@ export async function reduceTask(
     ctx.onProgress?.(out.mean.length);
   };
 
-  if (
-    !task.weighted &&
-    supportsStrips(dtype) &&
-    (cells >= STRIP_MIN_CELLS || cells * bytes * bands.length > task.chunkBytes)
-  ) {
+  if (!task.weighted && supportsStrips(dtype)) {
     const blockHeight = cog.metadata.levels[0]?.blockHeight ?? 256;
     const { nodata } = cog.metadata;
     for (let start = 0; start < bands.length; start += MAX_STRIP_BANDS) {

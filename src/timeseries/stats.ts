@@ -249,6 +249,9 @@ export function createStripAccumulator(
   rowRun[height] = runs.length / 2;
   const runArr = Int32Array.from(runs);
   const hists = Array.from({ length: nBands }, () => FREE_HISTOGRAMS.pop() ?? new Uint32Array(65536));
+  // Samples counted per band (nodata included): `finish` stops scanning bins once it has seen them all, so a small
+  // area's band costs its value range, not 65 536 bins.
+  const counted = new Float64Array(nBands);
   let nodata: number | null | undefined = nodataValue;
   return {
     add(block, row0) {
@@ -256,15 +259,19 @@ export function createStripAccumulator(
         throw new AppError('internal_error', `Strip ${block.width}×${block.height} at row ${row0} does not fit.`);
       }
       nodata ??= block.nodata;
-      if (block.nodata !== nodata) {
+      // (NaN nodata is one value here, though NaN !== NaN.)
+      if (block.nodata !== nodata && !(Number.isNaN(block.nodata) && Number.isNaN(nodata))) {
         throw new AppError('internal_error', 'Strips of one accumulator must share their nodata value.');
       }
       const j0 = rowRun[row0] as number;
       const j1 = rowRun[row0 + block.height] as number;
       const shift = row0 * width;
       const size = block.width * block.height;
+      let n = 0;
+      for (let j = j0; j < j1; j++) n += (runArr[2 * j + 1] as number) - (runArr[2 * j] as number);
       for (let b = 0; b < nBands; b++) {
         accumulateRuns(block.data, b * size - shift, runArr, j0, j1, offset, hists[b] as Uint32Array);
+        counted[b] = (counted[b] as number) + n;
       }
     },
     addSpan(band, samples, span, col0, row0) {
@@ -277,9 +284,12 @@ export function createStripAccumulator(
         throw new AppError('internal_error', `Block cells ${JSON.stringify(clip)} lie outside the coverage grid.`);
       }
       if (span.differences) {
-        addDifferences(hist, samples, span, col0, row0, width, rowRun, runArr, offset, dtype);
+        counted[band] =
+          (counted[band] as number) +
+          addDifferences(hist, samples, span, col0, row0, width, rowRun, runArr, offset, dtype);
         return;
       }
+      let n = 0;
       // Sample index of coverage cell (cr, cc) = base + cr·rowStride + cc·step.
       const base = span.offset + (row0 - span.y0) * rowStride + (col0 - span.x0) * step;
       const cr1 = clip.r1 - row0;
@@ -295,8 +305,10 @@ export function createStripAccumulator(
           const start = base + cr * rowStride + s0 * step;
           if (step === 1) countRun(samples, start, start + (s1 - s0), offset, hist);
           else countStrided(samples, start, s1 - s0, step, offset, hist);
+          n += s1 - s0;
         }
       }
+      counted[band] = (counted[band] as number) + n;
     },
     finish() {
       const mean: (number | null)[] = [];
@@ -305,18 +317,28 @@ export function createStripAccumulator(
       const nodataBin = typeof nodata === 'number' && Number.isInteger(nodata) ? nodata + offset : -1;
       for (let b = 0; b < nBands; b++) {
         const hist = hists[b] as Uint32Array;
-        if (nodataBin >= 0 && nodataBin < hist.length) hist[nodataBin] = 0;
-        // Data occupy a narrow band of the 65 536 bins: find it with a bare scan from each end, then work inside.
+        let left = counted[b] as number;
+        if (nodataBin >= 0 && nodataBin < hist.length) {
+          left -= hist[nodataBin] as number;
+          hist[nodataBin] = 0;
+        }
+        // Data occupy a narrow band of the 65 536 bins: skip the empty bins below it, then sum until every counted
+        // sample is seen (so the empty bins above it are never read).
+        const bins = hist.length;
         let lo = 0;
-        let hi = hist.length;
-        while (lo < hi && hist[lo] === 0) lo++;
-        while (hi > lo && hist[hi - 1] === 0) hi--;
+        if (left > 0) while (lo < bins && hist[lo] === 0) lo++;
+        let hi = lo;
         let m = 0;
         let sum = 0;
-        for (let i = lo; i < hi; i++) {
-          const c = hist[i] as number;
+        while (m < left && hi < bins) {
+          const c = hist[hi] as number;
           m += c;
-          sum += c * (i - offset);
+          sum += c * (hi - offset);
+          hi++;
+        }
+        /* c8 ignore next 3 */
+        if (m !== Math.max(0, left)) {
+          throw new AppError('internal_error', `Band ${b} counted ${left} samples but its histogram holds ${m}.`);
         }
         mean.push(m === 0 ? null : sum / m);
         median.push(m === 0 ? null : histogramMedian(hist, m, offset, lo, hi));
@@ -332,7 +354,7 @@ export function createStripAccumulator(
 /**
  * `addSpan` for rows of predictor-2 differences (unsigned 8/16-bit, one sample per pixel): per row, a running sum
  * from the block's first column gives each value, and the values of in-area cells inside the clip are counted — the
- * predictor is undone and the histogram filled in one pass, without writing the values back.
+ * predictor is undone and the histogram filled in one pass, without writing the values back. Returns the cells counted.
  */
 function addDifferences(
   hist: Uint32Array,
@@ -345,7 +367,7 @@ function addDifferences(
   runArr: Int32Array,
   offset: number,
   dtype: DType,
-): void {
+): number {
   if (span.step !== 1 || (dtype !== 'uint16' && dtype !== 'uint8')) {
     throw new AppError(
       'internal_error',
@@ -369,6 +391,7 @@ function addDifferences(
     const s1 = Math.min((runArr[2 * j + 1] as number) - cr * width - shift, k1);
     return s0 < s1 ? s0 * 65536 + s1 : -1;
   };
+  let n = 0;
   for (let r = clip.r0; r < clip.r1; r++) {
     const cr = r - row0;
     const rowStart = span.offset + (r - y0) * rowStride;
@@ -393,6 +416,7 @@ function addDifferences(
           hist[x + offset]!++;
           hist[y + offset]!++;
         }
+        n += 2 * (s1 - s0);
         r++;
         continue;
       }
@@ -413,8 +437,10 @@ function addDifferences(
         acc = (acc + (samples[rowStart + k] as number)) & mask;
         hist[acc + offset]!++;
       }
+      n += s1 - s0;
     }
   }
+  return n;
 }
 
 /** Counts the samples `data[start … end)` into `hist` (bin = value + offset). */
