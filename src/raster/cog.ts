@@ -107,6 +107,20 @@ const MAX_READ_SAMPLES = 2 ** 31 - 1;
 /** Largest single read of consecutive blocks on the synchronous path. */
 const MERGED_READ_BYTES = 1024 * 1024;
 
+/** Blocks stored in fewer bytes are read whole even when only their top rows are needed. */
+const PREFIX_MIN_BYTES = 8 * 1024;
+
+/**
+ * Stored bytes worth reading of a `count`-byte DEFLATE block when only its first `rows` of `height` rows are needed:
+ * the rows' share of the bytes, with a margin for rows that compress worse than the block's average (a shortfall
+ * costs one more read and inflate of the whole block). `count` when that is most of the block anyway.
+ */
+export function prefixBytes(count: number, rows: number, height: number): number {
+  if (rows >= height || count < PREFIX_MIN_BYTES) return count;
+  const want = Math.ceil(count * ((1.25 * rows) / height + 0.02)) + 512;
+  return want < 0.85 * count ? want : count;
+}
+
 /** Blocks whose fetch may be in flight at once per read (bounds the compressed bytes held). */
 const FETCHES_IN_FLIGHT = 64;
 
@@ -334,7 +348,9 @@ class CogReader implements Cog {
                 const raw = await this.fetchBlock(data, plane, bx, by, signal);
                 onBlock(
                   plane,
-                  raw === null ? null : this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep),
+                  raw === null
+                    ? null
+                    : (this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep) as TypedArray),
                   x0,
                   y0,
                   clip,
@@ -476,6 +492,20 @@ class CogReader implements Cog {
               `${url}: block ${n} of IFD ${data.ifd} extends past the end of the file.`,
             );
           }
+          const need = [clip.r0 - y0, clip.r1 - y0] as const;
+          const loaded = offset >= loadedOffset && offset + count <= loadedOffset + loadedLength;
+          const want = loaded ? count : prefixBytes(count, need[1], this.coding(data, by).rows);
+          if (want < count) {
+            // The window needs only the top rows of this block, and DEFLATE decodes from the start: read the share of
+            // the stored bytes that holds them (with a margin); if it falls short, the whole block is read below.
+            const raw = this.readScratch(readSync, offset, want, n, data.ifd);
+            const samples = this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep, true);
+            loadedLength = 0;
+            if (samples !== null) {
+              onBlock(plane, samples, x0, y0, clip, keep);
+              continue;
+            }
+          }
           if (offset < loadedOffset || offset + count > loadedOffset + loadedLength) {
             // Read this block and the blocks of the row that follow it in the file with no gap (a COG stores a
             // band's tiles row by row) in one call, up to 1 MiB.
@@ -487,22 +517,36 @@ class CogReader implements Cog {
               if (o !== offset + length || c === 0 || length + c > MERGED_READ_BYTES || o + c > this.size) break;
               length += c;
             }
-            if (SCRATCH.raw === null || SCRATCH.raw.length < length) {
-              SCRATCH.raw = new Uint8Array(Math.max(length, 2 * (SCRATCH.raw?.length ?? 0), 64 * 1024));
-            }
-            const got = readSync(offset, length, SCRATCH.raw.subarray(0, length));
-            if (got < count)
-              throw new AppError('raster_invalid', `${url}: block ${n} of IFD ${data.ifd} is truncated.`);
+            const got = this.readScratch(readSync, offset, length, n, data.ifd, count).length;
             loadedOffset = offset;
             loadedLength = got;
           }
           const raw = (SCRATCH.raw as Uint8Array).subarray(offset - loadedOffset, offset - loadedOffset + count);
-          const need = [clip.r0 - y0, clip.r1 - y0] as const;
-          const samples = this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep);
+          const samples = this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep) as TypedArray;
           onBlock(plane, samples, x0, y0, clip, keep);
         }
       }
     }
+  }
+
+  /**
+   * Reads `length` bytes at `offset` into the thread's raw scratch (grown as needed) and returns them.
+   * @throws AppError `raster_invalid` when fewer than `min` bytes (block `n` of IFD `ifd`) could be read.
+   */
+  private readScratch(
+    readSync: NonNullable<ByteSource['readSync']>,
+    offset: number,
+    length: number,
+    n: number,
+    ifd: number,
+    min = length,
+  ): Uint8Array {
+    if (SCRATCH.raw === null || SCRATCH.raw.length < length) {
+      SCRATCH.raw = new Uint8Array(Math.max(length, 2 * (SCRATCH.raw?.length ?? 0), 64 * 1024));
+    }
+    const got = readSync(offset, length, SCRATCH.raw.subarray(0, length));
+    if (got < min) throw new AppError('raster_invalid', `${this.metadata.url}: block ${n} of IFD ${ifd} is truncated.`);
+    return SCRATCH.raw.subarray(0, got);
   }
 
   /**
@@ -534,7 +578,8 @@ class CogReader implements Cog {
   /**
    * Inflates the rows a window needs (`need` = [first, end) rows of the block) into this reader's scratch buffer,
    * finishes those rows (byte order, predictor) and returns the scratch as samples. Valid until the next call.
-   * @throws AppError `raster_invalid` when the block is corrupt or short.
+   * With `prefix` (`raw` is only the start of the stored block), null when it did not hold the rows needed.
+   * @throws AppError `raster_invalid` when the block is corrupt or short (never with `prefix`).
    */
   private inflateScratch(
     raw: Uint8Array,
@@ -545,7 +590,8 @@ class CogReader implements Cog {
     need: readonly [number, number],
     cols: number,
     keepDifferences = false,
-  ): TypedArray {
+    prefix = false,
+  ): TypedArray | null {
     const coding = this.coding(layout, by);
     const perRow = rowBytes(coding);
     const bytes = Math.min(coding.rows, need[1]) * perRow;
@@ -559,10 +605,12 @@ class CogReader implements Cog {
     try {
       n = SCRATCH.inflater.inflateInto(raw, dst);
     } catch (err) {
+      if (prefix) return null;
       const block = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
       throw invalid(this.metadata.url, `block ${block} of IFD ${layout.ifd} cannot be decoded`, err);
     }
     if (n < bytes) {
+      if (prefix) return null;
       throw new AppError(
         'raster_invalid',
         `${this.metadata.url}: block ${plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx} of IFD ${layout.ifd} decoded to ${n} of ${size} bytes.`,

@@ -1,0 +1,159 @@
+/**
+ * Synchronous reads fetch only the start of a DEFLATE block when a window needs only its top rows, and fall back to
+ * the whole block when that start does not hold them (rows that compress worse than the block's average).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestFileSource } from '../../test/support/file.source.js';
+import { FileSource } from '../storage/source.file.js';
+import type { ByteSource } from '../storage/source.js';
+import { openCog, prefixBytes } from './cog.js';
+import { writeCog } from './cog.writer.js';
+import type { PixelWindow } from './types.js';
+
+const SIZE = 512;
+const BLOCK = 256;
+let dir = '';
+let path = '';
+
+/** Band 1: noise everywhere. Band 2: noise in the top 32 rows of each block row, a constant below. */
+function value(band: number, row: number, col: number): number {
+  // A 32-bit integer hash (lowbias32): incompressible, even after the horizontal predictor.
+  let h = (row * SIZE + col + band * 0x100000) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  const noise = ((h ^ (h >>> 16)) >>> 0) % 60000;
+  return band === 2 && row % BLOCK >= 32 ? 7 : noise;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'skope-prefix-'));
+  path = join(dir, 'prefix.tif');
+  await writeCog(path, {
+    width: SIZE,
+    height: SIZE,
+    bands: 2,
+    dtype: 'uint16',
+    crs: 'EPSG:4326',
+    transform: [0.01, 0, 0, 0, -0.01, 0],
+    interleave: 'band',
+    blockSize: BLOCK,
+    deflateLevel: 1,
+    overviews: [],
+    readRows: (band, row, height) => {
+      const out = new Uint16Array(SIZE * height);
+      for (let r = 0; r < height; r++) for (let c = 0; c < SIZE; c++) out[r * SIZE + c] = value(band, row + r, c);
+      return out;
+    },
+  });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** A synchronous file source that records every `readSync` as [offset, length]. */
+function recording(): ByteSource & { reads: [number, number][] } {
+  const inner = new FileSource(path, { syncReads: true });
+  const reads: [number, number][] = [];
+  return {
+    url: inner.url,
+    reads,
+    fetch: (o, l, opt) => inner.fetch(o, l, opt),
+    head: (opt) => inner.head(opt),
+    close: () => inner.close(),
+    readSync(offset, length, dst) {
+      reads.push([offset, length]);
+      return (inner.readSync as NonNullable<ByteSource['readSync']>)(offset, length, dst);
+    },
+  };
+}
+
+/** Offset and stored size of the block at (bx, by) of `band`: the fetch a one-pixel read of it makes. */
+async function blockRange(band: number, bx: number, by: number): Promise<[number, number]> {
+  const probe = new TestFileSource(path);
+  const cog = await openCog(probe);
+  probe.fetches.length = 0;
+  await cog.read({ bands: [band], window: { col: bx * BLOCK, row: by * BLOCK, width: 1, height: 1 } });
+  const fetch = probe.fetches.find(([, l]) => (l ?? 0) > 1000);
+  await probe.close();
+  if (!fetch || fetch[1] === undefined) throw new Error('block not found');
+  return [fetch[0], fetch[1]];
+}
+
+describe('prefix reads of DEFLATE blocks (synchronous sources)', () => {
+  const TOP: PixelWindow = { col: 10, row: 0, width: 400, height: 20 };
+
+  it('reads only the start of blocks whose top rows suffice, with the same values as a whole-block read', async () => {
+    const src = recording();
+    const cog = await openCog(src);
+    src.reads.length = 0;
+    const got = await cog.read({ bands: [1], window: TOP, cache: false });
+    const want = await (await openCog(new TestFileSource(path))).read({ bands: [1], window: TOP });
+    expect(Array.from(got.data)).toEqual(Array.from(want.data));
+    const [offset, count] = await blockRange(1, 0, 0);
+    const reads = src.reads.filter(([o]) => o === offset);
+    // One read of the block, of about (1.25 · 20/256 + 0.02) of its bytes, never the whole block.
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.[1]).toBe(prefixBytes(count, 20, BLOCK));
+    expect(reads[0]?.[1]).toBeLessThan(0.15 * count);
+    await src.close?.();
+  });
+
+  it('reads the whole block again when its start does not hold the rows (dense top, constant bottom)', async () => {
+    const src = recording();
+    const cog = await openCog(src);
+    src.reads.length = 0;
+    const got = await cog.read({ bands: [2], window: TOP, cache: false });
+    const want = await (await openCog(new TestFileSource(path))).read({ bands: [2], window: TOP });
+    expect(Array.from(got.data)).toEqual(Array.from(want.data));
+    const [offset, count] = await blockRange(2, 0, 0);
+    const reads = src.reads.filter(([o]) => o === offset).map(([, l]) => l);
+    // The prefix fell short (the top 20 rows hold most of the block's bytes), so the block was read again whole
+    // (merged with its neighbour in the row).
+    expect(reads[0]).toBe(prefixBytes(count, 20, BLOCK));
+    expect(reads).toHaveLength(2);
+    expect(reads[1]).toBeGreaterThanOrEqual(count);
+    await src.close?.();
+  });
+
+  it('equals whole-block reads for any window and bands', async () => {
+    const sync = await openCog(new FileSource(path, { syncReads: true }));
+    const whole = await openCog(new TestFileSource(path));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: SIZE - 1 }),
+        fc.integer({ min: 0, max: SIZE - 1 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.constantFrom([1], [2], [2, 1]),
+        async (col, row, width, height, bands) => {
+          const window = { col, row, width: Math.min(width, SIZE - col), height: Math.min(height, SIZE - row) };
+          const a = await sync.read({ bands, window, cache: false });
+          const b = await whole.read({ bands, window });
+          expect(Array.from(a.data)).toEqual(Array.from(b.data));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('prefixBytes', () => {
+  it('whole blocks for small blocks, for windows that reach the last row, and when the share is most of it', () => {
+    expect(prefixBytes(4000, 1, 256)).toBe(4000);
+    expect(prefixBytes(100_000, 256, 256)).toBe(100_000);
+    expect(prefixBytes(100_000, 200, 256)).toBe(100_000);
+    expect(prefixBytes(100_000, 32, 256)).toBe(Math.ceil(100_000 * (1.25 / 8 + 0.02)) + 512);
+  });
+  it('never more than the block, and growing with the rows needed', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1 << 24 }), fc.integer({ min: 1, max: 512 }), (count, rows) => {
+        const p = prefixBytes(count, rows, 512);
+        expect(p).toBeGreaterThan(0);
+        expect(p).toBeLessThanOrEqual(count);
+        if (rows < 512) expect(prefixBytes(count, rows + 1, 512)).toBeGreaterThanOrEqual(p);
+      }),
+    );
+  });
+});
