@@ -111,9 +111,9 @@ const MERGED_READ_BYTES = 1024 * 1024;
 const PREFIX_MIN_BYTES = 8 * 1024;
 
 /**
- * Stored bytes worth reading of a `count`-byte DEFLATE block when only its first `rows` of `height` rows are needed:
- * the rows' share of the bytes, with a margin for rows that compress worse than the block's average (a shortfall
- * costs one more read and inflate of the whole block). `count` when that is most of the block anyway.
+ * Stored bytes worth reading first of a `count`-byte DEFLATE block when only its first `rows` of the `height` rows
+ * that hold data are needed: the rows' share of the bytes, with a margin for rows that compress worse than the
+ * block's average (a shortfall costs one more read, of the rest). `count` when that is most of the block anyway.
  */
 export function prefixBytes(count: number, rows: number, height: number): number {
   if (rows >= height || count < PREFIX_MIN_BYTES) return count;
@@ -348,9 +348,7 @@ class CogReader implements Cog {
                 const raw = await this.fetchBlock(data, plane, bx, by, signal);
                 onBlock(
                   plane,
-                  raw === null
-                    ? null
-                    : (this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep) as TypedArray),
+                  raw === null ? null : this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep),
                   x0,
                   y0,
                   clip,
@@ -494,17 +492,19 @@ class CogReader implements Cog {
           }
           const need = [clip.r0 - y0, clip.r1 - y0] as const;
           const loaded = offset >= loadedOffset && offset + count <= loadedOffset + loadedLength;
-          const want = loaded ? count : prefixBytes(count, need[1], this.coding(data, by).rows);
+          // Rows of the block that hold data (a tiled image's last block row is padded, and padding costs no bytes).
+          const rows = Math.min(this.coding(data, by).rows, data.height - y0);
+          SCRATCH.inflater ??= createInflater();
+          const want = loaded || !SCRATCH.inflater.inflatePrefix ? count : prefixBytes(count, need[1], rows);
           if (want < count) {
             // The window needs only the top rows of this block, and DEFLATE decodes from the start: read the share of
-            // the stored bytes that holds them (with a margin); if it falls short, the whole block is read below.
+            // the stored bytes that holds them (with a margin), and the rest only if the inflater runs out.
             const raw = this.readScratch(readSync, offset, want, n, data.ifd);
-            const samples = this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep, true);
             loadedLength = 0;
-            if (samples !== null) {
-              onBlock(plane, samples, x0, y0, clip, keep);
-              continue;
-            }
+            const rest = (): Uint8Array => this.readScratch(readSync, offset + want, count - want, n, data.ifd);
+            const samples = this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep, rest);
+            onBlock(plane, samples, x0, y0, clip, keep);
+            continue;
           }
           if (offset < loadedOffset || offset + count > loadedOffset + loadedLength) {
             // Read this block and the blocks of the row that follow it in the file with no gap (a COG stores a
@@ -522,7 +522,7 @@ class CogReader implements Cog {
             loadedLength = got;
           }
           const raw = (SCRATCH.raw as Uint8Array).subarray(offset - loadedOffset, offset - loadedOffset + count);
-          const samples = this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep) as TypedArray;
+          const samples = this.inflateScratch(raw, data, plane, bx, by, need, clip.c1 - x0, keep);
           onBlock(plane, samples, x0, y0, clip, keep);
         }
       }
@@ -578,8 +578,9 @@ class CogReader implements Cog {
   /**
    * Inflates the rows a window needs (`need` = [first, end) rows of the block) into this reader's scratch buffer,
    * finishes those rows (byte order, predictor) and returns the scratch as samples. Valid until the next call.
-   * With `prefix` (`raw` is only the start of the stored block), null when it did not hold the rows needed.
-   * @throws AppError `raster_invalid` when the block is corrupt or short (never with `prefix`).
+   * With `rest`, `raw` is only the start of the stored block, and `rest()` gives the remaining bytes if those rows
+   * need more of it (read into the raw scratch: `raw` is used up by then).
+   * @throws AppError `raster_invalid` when the block is corrupt or short.
    */
   private inflateScratch(
     raw: Uint8Array,
@@ -590,8 +591,8 @@ class CogReader implements Cog {
     need: readonly [number, number],
     cols: number,
     keepDifferences = false,
-    prefix = false,
-  ): TypedArray | null {
+    rest?: () => Uint8Array,
+  ): TypedArray {
     const coding = this.coding(layout, by);
     const perRow = rowBytes(coding);
     const bytes = Math.min(coding.rows, need[1]) * perRow;
@@ -602,15 +603,20 @@ class CogReader implements Cog {
     SCRATCH.inflater ??= createInflater();
     const dst = SCRATCH.decoded.subarray(0, bytes);
     let n: number;
+    const inflater = SCRATCH.inflater;
     try {
-      n = SCRATCH.inflater.inflateInto(raw, dst);
+      if (rest && inflater.inflatePrefix && inflater.resume) {
+        n = inflater.inflatePrefix(raw, dst);
+        if (n < bytes && inflater.starved === true) n = inflater.resume(rest(), dst, n);
+      } else {
+        n = inflater.inflateInto(raw, dst);
+      }
     } catch (err) {
-      if (prefix) return null;
+      if (isAppError(err)) throw err;
       const block = plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
       throw invalid(this.metadata.url, `block ${block} of IFD ${layout.ifd} cannot be decoded`, err);
     }
     if (n < bytes) {
-      if (prefix) return null;
       throw new AppError(
         'raster_invalid',
         `${this.metadata.url}: block ${plane * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx} of IFD ${layout.ifd} decoded to ${n} of ${size} bytes.`,

@@ -77,3 +77,65 @@ describe.each([
     expect(Buffer.from(dst).equals(inflateSync(packed))).toBe(true);
   });
 });
+
+describe('inflatePrefix + resume (zlib binding)', () => {
+  const inflater = createInflater();
+
+  it('a stream split anywhere inflates to the same bytes; the rest is asked for only when needed', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer(),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        (n, seed, cut, wanted) => {
+          const raw = sample(n, seed);
+          const packed = deflateSync(raw, { level: 1 });
+          const k = Math.floor(cut * packed.length);
+          const m = Math.max(1, Math.floor(wanted * n));
+          const dst = new Uint8Array(m);
+          let written = (inflater.inflatePrefix as NonNullable<typeof inflater.inflatePrefix>)(
+            packed.subarray(0, k),
+            dst,
+          );
+          if (written < m) {
+            expect(inflater.starved).toBe(true);
+            written = (inflater.resume as NonNullable<typeof inflater.resume>)(packed.subarray(k), dst, written);
+          } else {
+            expect(inflater.starved).toBe(false);
+          }
+          expect(written).toBe(m);
+          expect(Buffer.from(dst).equals(Buffer.from(raw.subarray(0, m)))).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a stream that ends short of the buffer with input left over is not starved, and resume refuses it', () => {
+    const packed = Buffer.concat([deflateSync(sample(1000, 3)), Buffer.alloc(16, 7)]);
+    const dst = new Uint8Array(2000);
+    expect(inflater.inflatePrefix?.(packed, dst)).toBe(1000);
+    expect(inflater.starved).toBe(false);
+    expect(() => inflater.resume?.(new Uint8Array(10), dst, 1000)).toThrow(/cannot be resumed/);
+  });
+
+  it('a prefix cut at the very end of the stream resumes to a short count (the caller reports it)', () => {
+    const packed = deflateSync(sample(1000, 4));
+    const dst = new Uint8Array(1500);
+    const n = inflater.inflatePrefix?.(packed, dst) ?? 0;
+    expect(n).toBe(1000);
+    // All input used and the buffer not full: indistinguishable from want of input until more comes.
+    if (inflater.starved) expect(inflater.resume?.(new Uint8Array(0), dst, n)).toBeLessThan(1500);
+  });
+
+  it('corrupt bytes in the prefix throw', () => {
+    const packed = Buffer.from(deflateSync(sample(50_000, 5), { level: 1 }));
+    const dst = new Uint8Array(50_000);
+    const bad = Buffer.from(packed);
+    bad.fill(0xff, 2, 40);
+    expect(() => inflater.inflatePrefix?.(bad.subarray(0, 100), dst)).toThrow(/corrupt/);
+    // And the inflater works afterwards.
+    expect(inflater.inflatePrefix?.(packed, dst)).toBe(50_000);
+  });
+});

@@ -21,6 +21,22 @@ export interface Inflater {
    * @throws Error when the stream is corrupt (a stream cut short may throw, or return a short count).
    */
   inflateInto(src: Uint8Array, dst: Uint8Array): number;
+  /**
+   * Like `inflateInto` for a stream of which `src` is only the start: running out of input is not an error. Returns
+   * the bytes written; when that is short of `dst.length` and the input was used up, {@link Inflater.resume} with the
+   * rest of the stream continues where it stopped. Only where `direct`.
+   * @throws Error when the stream is corrupt.
+   */
+  inflatePrefix?(src: Uint8Array, dst: Uint8Array): number;
+  /**
+   * Continues the stream `inflatePrefix` started with its next bytes `rest`, writing on into `dst` after the
+   * `written` bytes it had produced; returns the total bytes written. Only after an `inflatePrefix` that used up its
+   * input.
+   * @throws Error when the stream is corrupt (or ends before `dst` is full).
+   */
+  resume?(rest: Uint8Array, dst: Uint8Array, written: number): number;
+  /** True when the last `inflatePrefix` stopped for want of input (so `resume` may continue it). */
+  readonly starved?: boolean;
   /** True when inflating straight into `dst` (the zlib binding); false on the `inflateSync` + copy fallback. */
   readonly direct: boolean;
 }
@@ -61,14 +77,41 @@ export function createInflater(options: { fallback?: boolean } = {}): Inflater {
   h.onerror = (message, _errno, code) => {
     failure = `${message} (${code})`;
   };
+  const check = (): void => {
+    if (failure !== null) throw new Error(`DEFLATE stream is corrupt (${failure as string})`);
+  };
+  let starved = false;
   return {
     direct: true,
+    get starved() {
+      return starved;
+    },
     inflateInto(src, dst) {
       stream.reset();
       failure = null;
+      starved = false;
       // Z_FINISH: a stream that ends before `dst` is full is an error ("unexpected end of file"); a full `dst` is not.
       h.writeSync(constants.Z_FINISH, src, 0, src.length, dst, 0, dst.length);
-      if (failure !== null) throw new Error(`DEFLATE stream is corrupt (${failure as string})`);
+      check();
+      return dst.length - (state[0] ?? 0);
+    },
+    inflatePrefix(src, dst) {
+      stream.reset();
+      failure = null;
+      // Z_SYNC_FLUSH: input running out before `dst` is full leaves the stream waiting for more, not failed.
+      h.writeSync(constants.Z_SYNC_FLUSH, src, 0, src.length, dst, 0, dst.length);
+      check();
+      const written = dst.length - (state[0] ?? 0);
+      // Input left over with room in `dst` means the stream ended: nothing more to resume.
+      starved = written < dst.length && (state[1] ?? 0) === 0;
+      return written;
+    },
+    resume(rest, dst, written) {
+      if (!starved) throw new Error('DEFLATE stream cannot be resumed: it did not stop for want of input');
+      failure = null;
+      starved = false;
+      h.writeSync(constants.Z_FINISH, rest, 0, rest.length, dst, written, dst.length - written);
+      check();
       return dst.length - (state[0] ?? 0);
     },
   };
