@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config/config.js';
+import type { Admission } from './jobs/admission.js';
 import type { JobStore } from './jobs/job.js';
 import type { JobQueue } from './jobs/queue.js';
 import type { Registry } from './registry/types.js';
@@ -52,6 +53,8 @@ export interface AppDeps {
   /** Extraction jobs; the input is the validated extract request. */
   queue: JobQueue<ExtractRequest>;
   extraction: ExtractionService;
+  /** Admits the extractions that requests run synchronously (`/point`, v2), `max_sync_extractions` at once. */
+  syncAdmission: Admission;
   readiness: ReadinessCheck[];
   /** Counters shared with the queue (jobs by state). */
   metrics?: Metrics;

@@ -3,6 +3,7 @@
  * resolver, block cache, registry, colormaps, lookups, the COG cache, the worker pool and the job queue from the
  * configuration. Worker threads call {@link createRuntime} with the same (serialisable) config.
  */
+import { createAdmission } from './jobs/admission.js';
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { LRUCache } from 'lru-cache';
@@ -262,6 +263,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     store,
     queue,
     extraction,
+    syncAdmission: createAdmission(config.maxSyncExtractions),
     readiness,
     metrics,
     // Tiles render in-process from the same registry, lookups and COG cache.

@@ -123,6 +123,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultText: '1',
   },
   {
+    key: 'max_sync_extractions',
+    kind: 'int',
+    min: 1,
+    max: 64,
+    doc: 'Synchronous extractions (`/point`, the v2 timeseries route) running at once in this process; more get 503 with Retry-After.',
+    defaultText: '4',
+  },
+  {
     key: 'default_max_cells',
     kind: 'int',
     min: 1,
@@ -240,6 +248,7 @@ export const ConfigSchema = z.object({
   allowedOrigins: z.array(z.string()).default(['*']),
   maxProcessingTime: z.number().int().min(0).max(3_600_000).default(15_000),
   maxConcurrentJobs: z.number().int().min(1).max(32).default(1),
+  maxSyncExtractions: z.number().int().min(1).max(64).default(4),
   defaultMaxCells: z.number().int().min(1).max(1e12).default(1_000_000),
   maxSeriesOptions: z.number().int().min(1).max(100).default(10),
   maxGeometryShapes: z.number().int().min(1).max(1000).default(100),

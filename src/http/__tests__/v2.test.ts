@@ -4,14 +4,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppDeps } from '../../app.js';
 import { closeTo, makeTestData, startApp, type TestData } from './support.js';
 
 let data: TestData;
 let app: FastifyInstance;
+let deps: AppDeps;
 
 beforeAll(async () => {
   data = await makeTestData();
-  ({ app } = await startApp(data.env));
+  ({ app, deps } = await startApp({ ...data.env, MAX_SYNC_EXTRACTIONS: '2' }));
 });
 afterAll(async () => {
   await app?.close();
@@ -151,5 +153,29 @@ describe('GET /point/{dataset}/{variable}/{lon},{lat}', () => {
     const out = await app.inject({ method: 'GET', url: '/point/test-annual/ppt/10,10' });
     expect(out.statusCode).toBe(422);
     expect(out.json<{ code: string }>().code).toBe('area_outside_dataset');
+  });
+});
+
+describe('synchronous extractions are admitted (MAX_SYNC_EXTRACTIONS)', () => {
+  it('with every slot taken, /point and v2 answer 503 at_capacity with Retry-After; a freed slot admits again', async () => {
+    expect(deps.syncAdmission.capacity).toBe(2);
+    const held = [deps.syncAdmission.enter(), deps.syncAdmission.enter()];
+    try {
+      const point = await app.inject({ method: 'GET', url: '/point/test-annual/ppt/-121.5,43.5' });
+      expect(point.statusCode, point.body).toBe(503);
+      expect(point.headers['retry-after']).toBe('5');
+      expect(point.body).toMatch(/synchronous extractions/);
+      const v2 = await post(uiBody());
+      expect(v2.statusCode, v2.body).toBe(503);
+      expect(v2.headers['retry-after']).toBe('5');
+      // Bad input is still told apart first (422), not refused for capacity.
+      expect((await app.inject({ method: 'GET', url: '/point/test-annual/ppt/200,1' })).statusCode).toBe(422);
+    } finally {
+      held.forEach((release) => release());
+    }
+    expect((await app.inject({ method: 'GET', url: '/point/test-annual/ppt/-121.5,43.5' })).statusCode).toBe(200);
+    expect((await post(uiBody())).statusCode).toBe(200);
+    // Every request gave its slot back.
+    expect(deps.syncAdmission.inUse).toBe(0);
   });
 });

@@ -48,6 +48,7 @@ export function pointRoutes(deps: AppDeps): FastifyPluginAsync {
           () => controller.abort(new AppError('deadline_exceeded', `Processing exceeded ${deadlineMs} ms.`)),
           deadlineMs,
         );
+        let release: (() => void) | undefined;
         try {
           const req = {
             dataset_id,
@@ -59,6 +60,7 @@ export function pointRoutes(deps: AppDeps): FastifyPluginAsync {
             time_range: null,
           };
           await deps.extraction.preflight(req);
+          release = deps.syncAdmission.enter();
           const out = await deps.extraction.run(req, { signal: controller.signal });
           return {
             dataset_id,
@@ -69,6 +71,7 @@ export function pointRoutes(deps: AppDeps): FastifyPluginAsync {
             values: out.base_series.mean,
           };
         } finally {
+          release?.();
           clearTimeout(timer);
         }
       },

@@ -112,9 +112,13 @@ export function v2Routes(deps: AppDeps): FastifyPluginAsync {
             ...(body.coverage ? { coverage: body.coverage } : {}),
           };
           await deps.extraction.preflight(request3);
+          const release = deps.syncAdmission.enter();
           if (deadlineMs === 0)
             controller.abort(new AppError('deadline_exceeded', `Processing exceeded ${deadlineMs} ms.`));
-          const out = await abortable(deps.extraction.run(request3, { signal: controller.signal }), controller.signal);
+          const running = deps.extraction.run(request3, { signal: controller.signal });
+          // The slot is held until the extraction itself ends (after a deadline the answer may come first).
+          void running.then(release, release);
+          const out = await abortable(running, controller.signal);
           // A fixed z-score without its own reference uses the requested range, not the extra edge timesteps.
           const effective: Transform =
             transform.type === 'ZScoreFixedInterval' && !transform.time_range
