@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Tiff, TiffTag } from '@cogeotiff/core';
 import { createInflater } from '../src/raster/codecs/inflate.into.js';
 import { FileSource } from '../src/storage/source.file.js';
-import { ensurePaleocarDataset, readLookup, type PaleocarDataset } from './gen/paleocar.js';
+import { cellBox, ensurePaleocarDataset, readLookup, type PaleocarDataset } from './gen/paleocar.js';
 import { median, runProcess, runReference } from './harness.js';
 import type { BenchContext, BenchSuite } from './harness.js';
 
@@ -33,27 +33,6 @@ interface ChildResult {
 }
 interface RefResult {
   results: { n_cells: number; mean: (number | null)[]; median: (number | null)[]; seconds: number }[];
-}
-
-/** A lon/lat box covering exactly `cells`×`cells` cell centres from (col0, row0) of the dataset grid. */
-function box(ds: PaleocarDataset, col0: number, row0: number, cells: number): Record<string, unknown> {
-  const [a, , c, , e, f] = ds.transform;
-  const x0 = c + a * (col0 + 0.3);
-  const x1 = c + a * (col0 + cells + 0.3);
-  const y0 = f + e * (row0 + 0.3);
-  const y1 = f + e * (row0 + cells + 0.3);
-  return {
-    type: 'Polygon',
-    coordinates: [
-      [
-        [x0, y0],
-        [x1, y0],
-        [x1, y1],
-        [x0, y1],
-        [x0, y0],
-      ],
-    ],
-  };
 }
 
 /**
@@ -174,8 +153,18 @@ export const suite: BenchSuite = {
       const ds = await ensurePaleocarDataset({ bands: 100, files: 19, layout, dataDir: ctx.dataDir, log: ctx.log });
       const rate = await inflateRate(ds);
       ctx.log(`inflate: ${(rate / 1e6).toFixed(0)} MB/s compressed per core`);
-      if (small) await runCase(ctx, ds, layout, '10 000 cells', box(ds, 700, 700, 100), Math.min(ctx.reps, 3), 2, rate);
-      if (large) await runCase(ctx, ds, layout, '1 000 000 cells', box(ds, 300, 200, 1000), 1, 60, rate);
+      if (small)
+        await runCase(
+          ctx,
+          ds,
+          layout,
+          '10 000 cells',
+          cellBox(ds.transform, 700, 700, 100),
+          Math.min(ctx.reps, 3),
+          2,
+          rate,
+        );
+      if (large) await runCase(ctx, ds, layout, '1 000 000 cells', cellBox(ds.transform, 300, 200, 1000), 1, 60, rate);
     }
   },
 };

@@ -17,6 +17,7 @@ import { createExtraction, createRuntime } from '../src/deps.js';
 import { FileSource } from '../src/storage/source.file.js';
 import { preflightExtraction } from '../src/timeseries/extract.js';
 import type { PixelWindow } from '../src/raster/types.js';
+import { cellBox } from './gen/paleocar.js';
 import type { ExtractRequest } from '../src/timeseries/types.js';
 
 interface Args {
@@ -101,24 +102,12 @@ async function main(): Promise<void> {
       // 16 × 16 cells from (10, 10) over every year per thread starts the threads, opens the COG headers and gets the
       // hot loops optimised (a one-cell area left them to the baseline compiler: the first timed tasks ran ~1.7×
       // slower). It reads only blocks (0, 0), which the timed windows do not touch; blocks are never cached anyway.
-      const [a, , c, , e, f] = runtime.registry.get('paleocar_v3')?.transform ?? [1, 0, 0, 0, -1, 0];
-      const [x0, x1, y0, y1] = [c + a * 10.3, c + a * 26.3, f + e * 10.3, f + e * 26.3];
-      const point = {
-        type: 'Polygon',
-        coordinates: [
-          [
-            [x0, y0],
-            [x1, y0],
-            [x1, y1],
-            [x0, y1],
-            [x0, y0],
-          ],
-        ],
-      };
+      const transform = runtime.registry.get('paleocar_v3')?.transform ?? [1, 0, 0, 0, -1, 0];
+      const warm = cellBox(transform, 10, 10, 16);
       await Promise.all(
         Array.from({ length: pool?.size ?? 1 }, () =>
           extraction.run(
-            { ...request, selected_area: point, time_range: null },
+            { ...request, selected_area: warm, time_range: null },
             { signal: new AbortController().signal },
           ),
         ),

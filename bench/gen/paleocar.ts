@@ -174,3 +174,27 @@ export async function readLookup(
     Record<string, { file: string; bidx: number }>
   >;
 }
+
+/**
+ * A GeoJSON polygon (dataset CRS coordinates; lon/lat for the PaleoCAR grid) whose box covers exactly
+ * `cells × cells` cell centres from cell (`col0`, `row0`) of the grid with `transform`.
+ */
+export function cellBox(transform: Affine, col0: number, row0: number, cells: number): Record<string, unknown> {
+  const [a, , c, , e, f] = transform;
+  const x0 = c + a * (col0 + 0.3);
+  const x1 = c + a * (col0 + cells + 0.3);
+  const y0 = f + e * (row0 + 0.3);
+  const y1 = f + e * (row0 + cells + 0.3);
+  return {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [x0, y0],
+        [x1, y0],
+        [x1, y1],
+        [x0, y1],
+        [x0, y0],
+      ],
+    ],
+  };
+}

@@ -37,39 +37,27 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'skope-prefix-'));
   path = join(dir, 'prefix.tif');
   padded = join(dir, 'padded.tif');
-  await writeCog(padded, {
-    width: SIZE,
-    height: PADDED_HEIGHT,
-    bands: 1,
-    dtype: 'uint16',
-    crs: 'EPSG:4326',
-    transform: [0.01, 0, 0, 0, -0.01, 0],
-    blockSize: BLOCK,
-    deflateLevel: 1,
-    overviews: [],
-    readRows: (band, row, height) => {
-      const out = new Uint16Array(SIZE * height);
-      for (let r = 0; r < height; r++) for (let c = 0; c < SIZE; c++) out[r * SIZE + c] = value(band, row + r, c);
-      return out;
-    },
-  });
-  await writeCog(path, {
-    width: SIZE,
-    height: SIZE,
-    bands: 2,
-    dtype: 'uint16',
-    crs: 'EPSG:4326',
-    transform: [0.01, 0, 0, 0, -0.01, 0],
-    interleave: 'band',
-    blockSize: BLOCK,
-    deflateLevel: 1,
-    overviews: [],
-    readRows: (band, row, height) => {
-      const out = new Uint16Array(SIZE * height);
-      for (let r = 0; r < height; r++) for (let c = 0; c < SIZE; c++) out[r * SIZE + c] = value(band, row + r, c);
-      return out;
-    },
-  });
+  // band-interleaved, 256² blocks, zlib level 1, predictor 2 (the default for integers), no overviews.
+  const write = (file: string, height: number, bands: number): Promise<void> =>
+    writeCog(file, {
+      width: SIZE,
+      height,
+      bands,
+      dtype: 'uint16',
+      crs: 'EPSG:4326',
+      transform: [0.01, 0, 0, 0, -0.01, 0],
+      interleave: 'band',
+      blockSize: BLOCK,
+      deflateLevel: 1,
+      overviews: [],
+      readRows: (band, row, rows) => {
+        const out = new Uint16Array(SIZE * rows);
+        for (let r = 0; r < rows; r++) for (let c = 0; c < SIZE; c++) out[r * SIZE + c] = value(band, row + r, c);
+        return out;
+      },
+    });
+  await write(padded, PADDED_HEIGHT, 1);
+  await write(path, SIZE, 2);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -105,30 +93,31 @@ async function blockRange(band: number, bx: number, by: number, file = path): Pr
 describe('prefix reads of DEFLATE blocks (synchronous sources)', () => {
   const TOP: PixelWindow = { col: 10, row: 0, width: 400, height: 20 };
 
-  it('reads only the start of blocks whose top rows suffice, with the same values as a whole-block read', async () => {
+  /**
+   * Reads the top 20 rows of `band` synchronously, checks them against a whole-block read, and returns the reads
+   * made of the band's first block, with its offset and stored size.
+   */
+  async function readTop(band: number): Promise<{ reads: [number, number][]; offset: number; count: number }> {
     const src = recording();
     const cog = await openCog(src);
     src.reads.length = 0;
-    const got = await cog.read({ bands: [1], window: TOP, cache: false });
-    const want = await (await openCog(new TestFileSource(path))).read({ bands: [1], window: TOP });
+    const got = await cog.read({ bands: [band], window: TOP, cache: false });
+    await src.close?.();
+    const want = await (await openCog(new TestFileSource(path))).read({ bands: [band], window: TOP });
     expect(Array.from(got.data)).toEqual(Array.from(want.data));
-    const [offset, count] = await blockRange(1, 0, 0);
-    const reads = src.reads.filter(([o]) => o >= offset && o < offset + count);
+    const [offset, count] = await blockRange(band, 0, 0);
+    return { reads: src.reads.filter(([o]) => o >= offset && o < offset + count), offset, count };
+  }
+
+  it('reads only the start of blocks whose top rows suffice, with the same values as a whole-block read', async () => {
+    const { reads, offset, count } = await readTop(1);
     // One read of the block, of about (1.25 · 20/256 + 0.02) of its bytes, never the whole block.
     expect(reads).toEqual([[offset, prefixBytes(count, 20, BLOCK)]]);
     expect(reads[0]?.[1]).toBeLessThan(0.15 * count);
-    await src.close?.();
   });
 
   it('reads the rest of the block when its start does not hold the rows (dense top, constant bottom)', async () => {
-    const src = recording();
-    const cog = await openCog(src);
-    src.reads.length = 0;
-    const got = await cog.read({ bands: [2], window: TOP, cache: false });
-    const want = await (await openCog(new TestFileSource(path))).read({ bands: [2], window: TOP });
-    expect(Array.from(got.data)).toEqual(Array.from(want.data));
-    const [offset, count] = await blockRange(2, 0, 0);
-    const reads = src.reads.filter(([o]) => o >= offset && o < offset + count);
+    const { reads, offset, count } = await readTop(2);
     // The prefix fell short (the top 20 rows hold most of the block's bytes): the rest was read, and inflating went on
     // from where it stopped.
     const first = prefixBytes(count, 20, BLOCK);
@@ -137,7 +126,6 @@ describe('prefix reads of DEFLATE blocks (synchronous sources)', () => {
       [offset, first],
       [offset + first, count - first],
     ]);
-    await src.close?.();
   });
 
   it("takes the rows' share of the rows that hold data in a padded last block row", async () => {
