@@ -20,7 +20,7 @@ import { FsJobStore } from './jobs/job.store.fs.js';
 import { MemoryJobStore } from './jobs/job.store.memory.js';
 import { RedisJobStore } from './jobs/job.store.redis.js';
 import { createWorkerPool, type WorkerPool } from './jobs/pool.js';
-import { failOrphans, type JobHandler, type JobQueue } from './jobs/queue.js';
+import { ORPHAN_AFTER_MS, failOrphans, type JobHandler, type JobQueue } from './jobs/queue.js';
 import { BullMqJobQueue, startBullWorker, type BullWorker } from './jobs/queue.bullmq.js';
 import { InlineJobQueue, type QueueLogger } from './jobs/queue.inline.js';
 import { createBlockCache, type BlockCache } from './raster/block.cache.js';
@@ -200,8 +200,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     await store.healthcheck();
     if (config.jobStore !== 'memory' && options.store === undefined) {
       await store.cleanup(config.jobMaxAgeHours * 3_600_000);
-      // With BullMQ, unfinished records belong to queued jobs that workers will still run or take over.
-      if (config.queue === 'inline') await failOrphans(store);
+      // With BullMQ, unfinished records belong to queued jobs that workers will still run or take over. Inline,
+      // records not written for ORPHAN_AFTER_MS belong to no live process (running jobs are rewritten every
+      // HEARTBEAT_MS), so other servers sharing the store keep their running jobs.
+      if (config.queue === 'inline') await failOrphans(store, undefined, ORPHAN_AFTER_MS);
     }
   } catch (err) {
     await store.close();
@@ -216,6 +218,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const onTransition = (st: JobRecord['status']): void => metrics.observeJob(st);
   let queue: JobQueue<ExtractRequest>;
   let embedded: BullWorker | null = null;
+  let sweeper: NodeJS.Timeout | undefined;
   if (config.queue === 'bullmq' && config.redisUrl) {
     const connection = { url: config.redisUrl, prefix: `${config.redisPrefix}skope` };
     const bull = new BullMqJobQueue<ExtractRequest>({
@@ -244,6 +247,16 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       onTransition,
       ...(options.log ? { log: options.log } : {}),
     });
+    if (config.jobStore !== 'memory' && options.store === undefined) {
+      // A process that dies later (this server's own previous run, or another server's) leaves records that go
+      // stale while this one runs: fail them then, not only at start-up.
+      sweeper = setInterval(() => {
+        failOrphans(store, undefined, ORPHAN_AFTER_MS).catch((err: unknown) =>
+          options.log?.error({ err }, 'orphan sweep failed'),
+        );
+      }, ORPHAN_AFTER_MS / 3);
+      sweeper.unref();
+    }
   }
 
   const first = runtime.registry.list()[0];
@@ -280,6 +293,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       );
     },
     async close() {
+      clearInterval(sweeper);
       await embedded?.close();
       await queue.close();
       await pool?.close();

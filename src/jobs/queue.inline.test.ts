@@ -194,4 +194,50 @@ describe('InlineJobQueue', () => {
     expect(await store.get(r)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
     expect(await store.get(s)).toMatchObject({ status: 'SUCCESS', result: 1 });
   });
+
+  it('failOrphans with a lease fails only records not written for that long (other live servers keep theirs)', async () => {
+    const store = new MemoryJobStore();
+    const t = Date.parse('2026-01-01T00:00:00Z');
+    const at = (ms: number): string => new Date(t + ms).toISOString();
+    const [stale, fresh, edge] = [randomUUID(), randomUUID(), randomUUID()];
+    await store.create({ v: 1, id: stale, status: 'PROCESSING', created: at(0), updated: at(0) });
+    await store.create({ v: 1, id: fresh, status: 'PROCESSING', created: at(0), updated: at(50_000) });
+    await store.create({ v: 1, id: edge, status: 'PENDING', created: at(0), updated: at(30_000) });
+    // Now = t + 60 s, lease 30 s: written 60 s and 30 s ago → orphans; 10 s ago → alive.
+    expect(await failOrphans(store, () => new Date(t + 60_000), 30_000)).toBe(2);
+    expect(await store.get(stale)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
+    expect(await store.get(edge)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
+    expect(await store.get(fresh)).toMatchObject({ status: 'PROCESSING' });
+  });
+
+  it("rewrites a running job's record every heartbeat while it makes no progress, without counting a transition", async () => {
+    const store = new MemoryJobStore();
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new InlineJobQueue<null>({
+      store,
+      capacity: 1,
+      heartbeatMs: 30,
+      onTransition: (st) => seen.push(st),
+      handler: async () => {
+        await gate;
+        return { result: 1 };
+      },
+    });
+    const id = randomUUID();
+    await q.enqueue({ id, deadlineMs: 10_000 }, null);
+    const updates = new Set<string>();
+    for (let i = 0; i < 40 && updates.size < 3; i++) {
+      const rec = await store.get(id);
+      if (rec?.status === 'PROCESSING') updates.add(rec.updated);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    // At least two heartbeats after the first PROCESSING write.
+    expect(updates.size).toBeGreaterThanOrEqual(3);
+    release();
+    expect(await settled(store, id)).toMatchObject({ status: 'SUCCESS', result: 1 });
+    expect(seen).toEqual(['PENDING', 'PROCESSING', 'SUCCESS']);
+    await q.close();
+  });
 });

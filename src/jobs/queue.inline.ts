@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../errors.js';
 import type { JobProgress, JobRecord, JobStore } from './job.js';
-import type { JobHandler, JobQueue, JobSpec } from './queue.js';
+import { HEARTBEAT_MS, type JobHandler, type JobQueue, type JobSpec } from './queue.js';
 
 /** Sentence for a job refused at admission (U§2.3). */
 export const AT_CAPACITY_MESSAGE = 'The extraction service is at capacity. Retry later.';
@@ -51,6 +51,11 @@ export interface InlineQueueOptions<I> {
   abortGraceMs?: number;
   /** Written into records as `owner`. Default: a random id per queue. */
   owner?: string;
+  /**
+   * Longest time between two writes of a running job's record (ms): without progress, the record is rewritten
+   * (PROCESSING, fresh `updated`) so that other processes can tell it from an orphan. Default `HEARTBEAT_MS`.
+   */
+  heartbeatMs?: number;
   now?: () => Date;
   log?: QueueLogger;
   /** Called when a job enters a state (metrics). */
@@ -69,6 +74,10 @@ interface Running {
   chain: Promise<void>;
   progress: JobProgress | undefined;
   lastProgressWrite: number;
+  /** When the record was last written (ms, Date.now()). */
+  lastWrite: number;
+  /** The record says PROCESSING (heartbeats rewrite only that state). */
+  processing: boolean;
   progressTimer: NodeJS.Timeout | undefined;
   settled: Promise<void>;
   /** Whether this job still counts against the admission limit. */
@@ -84,6 +93,7 @@ export class InlineJobQueue<I> implements JobQueue<I> {
   private closed = false;
   /** Jobs whose work has not settled yet (admission counts these, not the records still being written). */
   private slots = 0;
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(options: InlineQueueOptions<I>) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1)
@@ -93,9 +103,21 @@ export class InlineJobQueue<I> implements JobQueue<I> {
       progressIntervalMs: 250,
       abortGraceMs: 5000,
       owner: randomUUID(),
+      heartbeatMs: HEARTBEAT_MS,
       now: () => new Date(),
       ...options,
     };
+    // Checked at a third of the period, so no record goes much longer than heartbeatMs without a write.
+    const every = Math.max(1, Math.floor(this.opts.heartbeatMs / 3));
+    this.heartbeat = setInterval(() => {
+      const due = Date.now() - this.opts.heartbeatMs;
+      for (const state of this.running.values()) {
+        if (state.processing && !state.terminal && state.lastWrite <= due) {
+          this.write(state, this.record(state, 'PROCESSING'), false);
+        }
+      }
+    }, every);
+    this.heartbeat.unref();
   }
 
   active(): number {
@@ -148,6 +170,8 @@ export class InlineJobQueue<I> implements JobQueue<I> {
       chain: Promise.resolve(),
       progress: undefined,
       lastProgressWrite: 0,
+      lastWrite: Date.now(),
+      processing: false,
       progressTimer: undefined,
       settled: new Promise<void>((resolve) => (release = resolve)),
       slot: true,
@@ -180,6 +204,7 @@ export class InlineJobQueue<I> implements JobQueue<I> {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeat);
     const all = [...this.running.values()];
     for (const s of all) this.abort(s, 'shutdown');
     await Promise.all(all.map((s) => Promise.all([s.settled, s.chain])));
@@ -192,6 +217,7 @@ export class InlineJobQueue<I> implements JobQueue<I> {
     if (state.spec.deadlineMs <= 0) this.abort(state, 'deadline');
     try {
       if (signal.aborted) return;
+      state.processing = true;
       this.write(state, this.record(state, 'PROCESSING'));
       const work = this.opts.handler(input, {
         signal,
@@ -276,9 +302,12 @@ export class InlineJobQueue<I> implements JobQueue<I> {
     state.terminal = true;
   }
 
-  private write(state: Running, record: JobRecord): void {
+  /** Queues a write of the job's record (in order); `transition` = false for heartbeats (not a state change). */
+  private write(state: Running, record: JobRecord, transition = true): void {
     if (state.terminal) return;
-    if (record.status !== 'PROCESSING' || record.progress === undefined) this.opts.onTransition?.(record.status);
+    if (transition && (record.status !== 'PROCESSING' || record.progress === undefined))
+      this.opts.onTransition?.(record.status);
+    state.lastWrite = Date.now();
     state.chain = state.chain
       .then(() => this.opts.store.put(record))
       .catch((err: unknown) => this.opts.log?.error({ err, jobId: state.id }, 'job record write failed'));

@@ -51,14 +51,28 @@ export interface JobQueue<I> {
 export const ORPHAN_MESSAGE = 'The server restarted before this job finished. Please resubmit.';
 
 /**
- * Marks every PENDING/PROCESSING record of a previous process FAILED (start-up recovery for fs/Redis stores).
+ * How long an unfinished record may go without a write before no live process is taken to run it (ms). A running
+ * job's record is rewritten at least every {@link HEARTBEAT_MS} (progress or heartbeat), so only a process that died
+ * (or lost its store) leaves records this stale; other servers sharing the store keep theirs fresh.
+ */
+export const ORPHAN_AFTER_MS = 30_000;
+/** Longest time between two writes of a running job's record (ms): the queue's heartbeat. */
+export const HEARTBEAT_MS = 5_000;
+
+/**
+ * Marks the PENDING/PROCESSING records not written for `staleMs` FAILED (recovery for fs/Redis stores: at start-up
+ * and periodically, so a crashed process's jobs fail while other live servers' jobs are left alone).
+ * @param staleMs 0 = every unfinished record
  * @returns the number of records marked
  */
-export async function failOrphans(store: JobStore, now: () => Date = () => new Date()): Promise<number> {
+export async function failOrphans(store: JobStore, now: () => Date = () => new Date(), staleMs = 0): Promise<number> {
   let n = 0;
   for (const id of await store.listUnfinished()) {
     const rec = await store.get(id);
     if (!rec || (rec.status !== 'PENDING' && rec.status !== 'PROCESSING')) continue;
+    // An unparsable time counts as stale: no live process writes one.
+    const age = now().getTime() - Date.parse(rec.updated);
+    if (staleMs > 0 && age < staleMs) continue;
     await store.put({
       ...rec,
       status: 'FAILED',
