@@ -20,7 +20,14 @@ import { FsJobStore } from './jobs/job.store.fs.js';
 import { MemoryJobStore } from './jobs/job.store.memory.js';
 import { RedisJobStore } from './jobs/job.store.redis.js';
 import { createWorkerPool, type WorkerPool } from './jobs/pool.js';
-import { ORPHAN_AFTER_MS, failOrphans, type JobHandler, type JobQueue } from './jobs/queue.js';
+import {
+  HEARTBEAT_MS,
+  ORPHAN_AFTER_MS,
+  ORPHAN_SWEEP_MS,
+  failOrphans,
+  type JobHandler,
+  type JobQueue,
+} from './jobs/queue.js';
 import { BullMqJobQueue, startBullWorker, type BullWorker } from './jobs/queue.bullmq.js';
 import { InlineJobQueue, type QueueLogger } from './jobs/queue.inline.js';
 import { createBlockCache, type BlockCache } from './raster/block.cache.js';
@@ -248,13 +255,19 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       ...(options.log ? { log: options.log } : {}),
     });
     if (config.jobStore !== 'memory' && options.store === undefined) {
-      // A process that dies later (this server's own previous run, or another server's) leaves records that go
-      // stale while this one runs: fail them then, not only at start-up.
-      sweeper = setInterval(() => {
+      // Records that were still fresh at start-up (this server's previous run died less than the lease ago) or
+      // that another server abandons later go stale while this one runs: sweep once the lease has passed, then
+      // now and then (a sweep reads every record, so not often).
+      const sweep = (): void => {
         failOrphans(store, undefined, ORPHAN_AFTER_MS).catch((err: unknown) =>
           options.log?.error({ err }, 'orphan sweep failed'),
         );
-      }, ORPHAN_AFTER_MS / 3);
+      };
+      sweeper = setTimeout(() => {
+        sweep();
+        sweeper = setInterval(sweep, ORPHAN_SWEEP_MS);
+        sweeper.unref();
+      }, ORPHAN_AFTER_MS + HEARTBEAT_MS);
       sweeper.unref();
     }
   }
@@ -293,6 +306,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       );
     },
     async close() {
+      clearTimeout(sweeper);
       clearInterval(sweeper);
       await embedded?.close();
       await queue.close();

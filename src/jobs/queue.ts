@@ -58,6 +58,8 @@ export const ORPHAN_MESSAGE = 'The server restarted before this job finished. Pl
 export const ORPHAN_AFTER_MS = 30_000;
 /** Longest time between two writes of a running job's record (ms): the queue's heartbeat. */
 export const HEARTBEAT_MS = 5_000;
+/** Time between two orphan sweeps of a running inline-mode server (ms); a sweep reads every record. */
+export const ORPHAN_SWEEP_MS = 5 * 60_000;
 
 /**
  * Marks the PENDING/PROCESSING records not written for `staleMs` FAILED (recovery for fs/Redis stores: at start-up
