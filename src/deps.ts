@@ -5,6 +5,7 @@
  */
 import { createAdmission } from './jobs/admission.js';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { FastifyInstance } from 'fastify';
@@ -201,6 +202,9 @@ export interface CreateDepsOptions {
 
 /** Builds every dependency of the HTTP app from the config. */
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<AppDeps> {
+  // The name this server writes into its job records: stable across restarts when it listens on a fixed port (no
+  // two live servers share a host and port), so a restart fails its predecessor's unfinished jobs at once.
+  const owner = config.port > 0 ? `${hostname()}:${config.port}` : undefined;
   const runtime = await createRuntime(config);
   const store = options.store ?? (await createJobStore(config));
   try {
@@ -210,7 +214,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       // With BullMQ, unfinished records belong to queued jobs that workers will still run or take over. Inline,
       // records not written for ORPHAN_AFTER_MS belong to no live process (running jobs are rewritten every
       // HEARTBEAT_MS), so other servers sharing the store keep their running jobs.
-      if (config.queue === 'inline') await failOrphans(store, undefined, ORPHAN_AFTER_MS);
+      if (config.queue === 'inline') await failOrphans(store, undefined, ORPHAN_AFTER_MS, owner);
     }
   } catch (err) {
     await store.close();
@@ -252,6 +256,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       capacity: config.maxConcurrentJobs,
       handler,
       onTransition,
+      ...(owner !== undefined ? { owner } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
     if (config.jobStore !== 'memory' && options.store === undefined) {

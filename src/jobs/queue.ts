@@ -65,16 +65,24 @@ export const ORPHAN_SWEEP_MS = 5 * 60_000;
  * Marks the PENDING/PROCESSING records not written for `staleMs` FAILED (recovery for fs/Redis stores: at start-up
  * and periodically, so a crashed process's jobs fail while other live servers' jobs are left alone).
  * @param staleMs 0 = every unfinished record
+ * @param previousOwner records of this owner are failed however fresh: the name of a stable-named server that is
+ *   starting (its predecessor under the same name is dead, and it has no jobs of its own yet)
  * @returns the number of records marked
  */
-export async function failOrphans(store: JobStore, now: () => Date = () => new Date(), staleMs = 0): Promise<number> {
+export async function failOrphans(
+  store: JobStore,
+  now: () => Date = () => new Date(),
+  staleMs = 0,
+  previousOwner?: string,
+): Promise<number> {
   let n = 0;
   for (const id of await store.listUnfinished()) {
     const rec = await store.get(id);
     if (!rec || (rec.status !== 'PENDING' && rec.status !== 'PROCESSING')) continue;
     // An unparsable time counts as stale: no live process writes one.
     const age = now().getTime() - Date.parse(rec.updated);
-    if (staleMs > 0 && age < staleMs) continue;
+    const predecessor = previousOwner !== undefined && rec.owner === previousOwner;
+    if (staleMs > 0 && age < staleMs && !predecessor) continue;
     await store.put({
       ...rec,
       status: 'FAILED',

@@ -5,6 +5,7 @@
  * are orphans.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_MESSAGE } from '../../jobs/queue.js';
 import { REDIS_URL, redisUp, requireTool } from '../../../test/support/env.js';
@@ -23,7 +24,14 @@ afterAll(async () => {
 describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => {
   it('keeps finished jobs and fails orphans', async (ctx) => {
     if (store === 'redis' && !hasRedis) return ctx.skip();
-    const env = { ...data.env, JOB_STORE: store, REDIS_URL, REDIS_PREFIX: `skope-restart-test:${randomUUID()}:` };
+    // A fixed port: the server's name in its records is host:port, the same after the restart.
+    const env = {
+      ...data.env,
+      PORT: '8123',
+      JOB_STORE: store,
+      REDIS_URL,
+      REDIS_PREFIX: `skope-restart-test:${randomUUID()}:`,
+    };
     const first = await startApp(env);
     const { id } = await extractAndWait(first.app, extractPayload());
     // A job the previous process was running when it died (its record last written a minute ago), and one that
@@ -41,6 +49,12 @@ describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => 
       progress: { done: 2, total: 5 },
     });
     await first.deps.store.create({ v: 1, id: live, status: 'PROCESSING', created: now, updated: now });
+    // And one this same server (same host and port) was running a moment ago: its predecessor, so an orphan at once.
+    const own = randomUUID();
+    const name = `${hostname()}:8123`;
+    // (Inline queue only: BullMQ workers name themselves.)
+    if (store === 'fs') expect((await first.deps.store.get(id))?.owner).toBe(name);
+    await first.deps.store.create({ v: 1, id: own, status: 'PROCESSING', created: now, updated: now, owner: name });
     await first.app.close();
 
     const second = await startApp(env);
@@ -66,6 +80,8 @@ describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => 
         // recovery asks the queue instead: a record with no queued job is an orphan however fresh.)
         const running = await second.app.inject({ method: 'GET', url: `/timeseries/status/${live}` });
         expect(running.json()).toMatchObject({ status: 'PROCESSING' });
+        const predecessor = await second.app.inject({ method: 'GET', url: `/timeseries/status/${own}` });
+        expect(predecessor.json()).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
       }
     } finally {
       await second.app.close();
