@@ -70,3 +70,21 @@ export function abortError(signal: AbortSignal): AppError {
   if (reason instanceof AppError) return reason;
   return new AppError('aborted', 'The operation was aborted.', { cause: reason });
 }
+
+/**
+ * Settles as `work` does, or rejects with {@link abortError} as soon as `signal` fires, whichever comes first.
+ * `work` itself is not cancelled (pass the signal to it too where it can stop); its later rejection is always
+ * observed, so it is never reported as unhandled. The listener is removed once either side settles.
+ */
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
