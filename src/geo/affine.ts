@@ -42,3 +42,25 @@ export function windowAffine(t: Affine, col: number, row: number): Affine {
 export function scaleAffine(t: Affine, sx: number, sy: number): Affine {
   return [t[0] * sx, t[1] * sy, t[2], t[3] * sx, t[4] * sy, t[5]];
 }
+
+/**
+ * The transform of a window exactly as rasterio's `windows.transform` computes it, as a GDAL geotransform
+ * `[c, a, b, f, d, e]`, then GDAL's inverse (`GDALInvGeoTransform`, with its no-rotation special case): the pixel
+ * coordinates GDAL rasterises with, so masks match `rasterio.features.rasterize` bit for bit.
+ */
+export function gdalPixelTransform(transform: Affine, window: { col: number; row: number }): Affine {
+  const [a, b, c, d, e, f] = transform;
+  const x = window.col * a + window.row * b + c;
+  const y = window.col * d + window.row * e + f;
+  const gc = c + (x - c);
+  const gf = f + (y - f);
+  if (b === 0 && d === 0 && a !== 0 && e !== 0) {
+    return [1 / a, 0, -gc / a, 0, 1 / e, -gf / e];
+  }
+  const det = a * e - b * d;
+  const inv = 1 / det;
+  // GDAL order: px = g0 + X·g1 + Y·g2; returned here in Affine order [g1, g2, g0, g4, g5, g3].
+  const g0 = (b * gf - gc * e) * inv;
+  const g3 = (-a * gf + gc * d) * inv;
+  return [e * inv, -b * inv, g0, -d * inv, a * inv, g3];
+}

@@ -33,7 +33,7 @@ const relClose = (actual: number, expected: number, rel = 1e-6): void => {
   expect(Math.abs(actual - expected) / Math.abs(expected)).toBeLessThan(rel);
 };
 
-describe('U§3.4 worked example on the 5×5 grid', () => {
+describe('worked examples on the upstream 5×5 grid', () => {
   it('SINGLE_CELL_POLYGON: window col 1 row 1 1×1, geodesic area 8 985 387 394.84 m²', () => {
     const a = area(box(-122, 43, -121, 44));
     const p = projectArea(a, WGS84);
@@ -68,11 +68,34 @@ describe('U§3.4 worked example on the 5×5 grid', () => {
 });
 
 describe('areaWindow', () => {
-  it('rounds lengths half-up first, then floors offsets', () => {
-    // Fractional window col 0.4..2.9 (width 2.5 → 3), row 0.2..1.6 (height 1.4 → 1).
-    expect(areaWindow([0.4, -1.6, 2.9, -0.2], [1, 0, 0, 0, -1, 0])).toEqual({ col: 0, row: 0, width: 3, height: 1 });
-    // Width 0.49 rounds to 0 and is clamped to 1.
+  it('runs from floor(min) to ceil(max): every cell the bounds touch', () => {
+    // Fractional window col 0.4..2.9 → cols 0..3, row 0.2..1.6 → rows 0..2 (upstream's half-up lengths gave 1 row).
+    expect(areaWindow([0.4, -1.6, 2.9, -0.2], [1, 0, 0, 0, -1, 0])).toEqual({ col: 0, row: 0, width: 3, height: 2 });
+    // Inside one cell: 1×1.
     expect(areaWindow([3.3, -3.3, 3.79, -3.2], [1, 0, 0, 0, -1, 0])).toEqual({ col: 3, row: 3, width: 1, height: 1 });
+  });
+
+  it('keeps the cells a 10.45-cell box holds (upstream cut off the last row and column)', () => {
+    // Columns and rows 400.1–410.55 of a unit grid: 11 × 11 cells touched, 121 centres inside.
+    const t: Affine = [1, 0, 0, 0, -1, 0];
+    expect(areaWindow([400.1, -410.55, 410.55, -400.1], t)).toEqual({ col: 400, row: 400, width: 11, height: 11 });
+    // 350.3–352.6: 3 × 3 (upstream: 2 × 2).
+    expect(areaWindow([350.3, -352.6, 352.6, -350.3], t)).toEqual({ col: 350, row: 350, width: 3, height: 3 });
+  });
+
+  it('a bound within 1e-9 cell of a cell edge does not pull in the next cell; aligned boxes are unchanged', () => {
+    const t: Affine = [1, 0, 0, 0, -1, 0];
+    expect(areaWindow([2, -5, 4, -3], t)).toEqual({ col: 2, row: 3, width: 2, height: 2 });
+    expect(areaWindow([2 - 1e-10, -(5 + 1e-10), 4 + 1e-10, -(3 - 1e-10)], t)).toEqual({
+      col: 2,
+      row: 3,
+      width: 2,
+      height: 2,
+    });
+    // 1e-8 cell past the edge is a real (thin) overlap: the next cell is in.
+    expect(areaWindow([2, -3.5, 4 + 1e-8, -3], t)).toEqual({ col: 2, row: 3, width: 3, height: 1 });
+    // A degenerate box on a cell corner is the 1×1 window of the cell right of and below it.
+    expect(areaWindow([2, -3, 2, -3], t)).toEqual({ col: 2, row: 3, width: 1, height: 1 });
   });
 
   it('handles a rotated grid through the four corners', () => {
@@ -82,17 +105,17 @@ describe('areaWindow', () => {
   });
 });
 
-describe('estimateCells (U§4.3, U§8.2)', () => {
-  it('box (−110, 37, −109, 38) on valid-ds gives 120 × 120 = 14 400', () => {
-    expect(estimateCells(area(box(-110, 37, -109, 38)), WGS84, VALID_DS)).toBe(14_400);
+describe('estimateCells: the size pre-flight counts the extraction window', () => {
+  it('box (−110, 37, −109, 38) on valid-ds gives 121 × 121 = 14 641 (upstream: 14 400)', () => {
+    expect(estimateCells(area(box(-110, 37, -109, 38)), WGS84, VALID_DS)).toBe(14_641);
   });
 
-  it('the same box in EPSG:32612 with 800 m pixels gives 113 × 140 = 15 820', () => {
+  it('the same box in EPSG:32612 with 800 m pixels gives 114 × 141 = 16 074 (upstream: 113 × 140)', () => {
     const a = area(box(-110, 37, -109, 38));
     const utm = resolveCrs('EPSG:32612');
     const w = areaWindow(projectArea(a, utm).bounds, PROJECTED_DS);
-    expect([w.width, w.height]).toEqual([113, 140]);
-    expect(estimateCells(a, utm, PROJECTED_DS)).toBe(15_820);
+    expect([w.width, w.height]).toEqual([114, 141]);
+    expect(estimateCells(a, utm, PROJECTED_DS)).toBe(16_074);
   });
 
   it('the degenerate box (0, 0, 0, 0) gives 1', () => {
@@ -102,17 +125,17 @@ describe('estimateCells (U§4.3, U§8.2)', () => {
   it('skips points-only areas and sizes mixed collections on the union bounds', () => {
     expect(estimateCells(area({ type: 'Point', coordinates: [-110, 38] }), WGS84, VALID_DS)).toBeNull();
     const mixed = area(fc({ type: 'Point', coordinates: [-112, 40] }, box(-110.1, 37.9, -110, 38)));
-    // Bounds −112..−110 × 37.9..40: 240.1 → 240 columns, 252.1 → 252 rows.
-    expect(estimateCells(mixed, WGS84, VALID_DS)).toBe(240 * 252);
+    // The point's cell (360, 360) to the box's far cells (600.24 → 601, 612.24 → 613): 241 × 253.
+    expect(estimateCells(mixed, WGS84, VALID_DS)).toBe(241 * 253);
   });
 
   it('the small polygon passes 500 000; the large one and two distant small boxes do not', () => {
-    expect(estimateCells(area(box(-110.1, 37.9, -110, 38)), WGS84, VALID_DS)).toBe(144);
+    expect(estimateCells(area(box(-110.1, 37.9, -110, 38)), WGS84, VALID_DS)).toBe(169);
     expect(estimateCells(area(box(-130, 25, -110, 45)), WGS84, VALID_DS)!).toBeGreaterThan(500_000);
     const far = area(fc(box(-114, 42, -113.99, 42.01), box(-103, 32, -102.99, 32.01)));
     expect(estimateCells(far, WGS84, VALID_DS)!).toBeGreaterThan(10);
-    // Union bounds 11.01° × 10.01°: 1321.7 → 1322 columns, 1201.7 → 1202 rows.
-    expect(estimateCells(far, WGS84, VALID_DS)).toBe(1322 * 1202);
+    // Union bounds: columns 120.05..1441.78 → 120..1442, rows 118.85..1320.53 → 118..1321.
+    expect(estimateCells(far, WGS84, VALID_DS)).toBe(1322 * 1203);
   });
 });
 
@@ -121,8 +144,11 @@ describe('areaSize', () => {
     const one = areaSize(area(box(-122, 43, -121, 44)), WGS84);
     const twice = areaSize(area(fc(box(-122, 43, -121, 44), box(-122, 43, -121, 44))), WGS84);
     relClose(twice, one, 1e-9);
+    // The union keeps the vertices where the edges were noded (−121.6 and −121.4 on both parallels), as Shapely's
+    // unary_union does; a geodesic through them differs from the one that skips them, so the geodesic area is
+    // Shapely + pyproj's 8 985 470 085.58 m², not the box's 8 985 387 394.84 m².
     const halves = areaSize(area(fc(box(-122, 43, -121.4, 44), box(-121.6, 43, -121, 44))), WGS84);
-    relClose(halves, one, 1e-9);
+    relClose(halves, 8_985_470_085.575378, 1e-9);
   });
 
   it('adds disjoint shapes and subtracts holes', () => {
@@ -164,7 +190,7 @@ describe('areaSize', () => {
   });
 });
 
-describe('footprintRelation (CONTRACT §3)', () => {
+describe('footprintRelation', () => {
   it('classifies windows against a 5×5 raster', () => {
     expect(footprintRelation({ col: 1, row: 1, width: 1, height: 1 }, 5, 5)).toBe('inside');
     expect(footprintRelation({ col: 0, row: 0, width: 5, height: 5 }, 5, 5)).toBe('inside');
@@ -183,7 +209,7 @@ describe('footprintRelation (CONTRACT §3)', () => {
   });
 });
 
-describe('footprint on the valid-ds grid (U§8.2 geometry cases, CONTRACT §3 semantics)', () => {
+describe('footprint on the valid-ds grid (the upstream test shapes)', () => {
   // dataset_bbox (−115, 31, −102, 43) at 0.00833°: 1560 × 1440 cells.
   const relation = (g: unknown): string =>
     footprintRelation(areaWindow(projectArea(area(g), WGS84).bounds, VALID_DS), 1560, 1440);

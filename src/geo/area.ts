@@ -1,9 +1,9 @@
 import geodesic from 'geographiclib-geodesic';
-import polygonClipping from 'polygon-clipping';
 import { AppError } from '../errors.js';
-import type { Affine } from './affine.js';
+import { gdalPixelTransform, type Affine } from './affine.js';
 import type { Crs } from './crs.js';
 import type { Position, SelectedArea, Shape } from './geojson.js';
+import { polygonUnion, type Rings } from './geos.js';
 import { ringsSelfIntersect } from './validity.js';
 
 /** A pixel window as in `src/raster/types.ts` (`geo` imports nothing internal, so the shape is repeated here). */
@@ -83,25 +83,44 @@ function pythonAffineInverse(t: Affine): Affine {
   return [ra, rb, -sc * ra - sf * rb, rd, re, -sc * rd - sf * re];
 }
 
+/** A window bound closer than this (in cells) to a cell edge is taken to lie on it (float noise, not a cell). */
+const EDGE_TOLERANCE = 1e-9;
+
+function snapToEdge(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v - r) < EDGE_TOLERANCE ? r : v;
+}
+
+/** Fractional pixel position `[col, row]` of a CRS point, with the inverse `inv` of the grid transform. */
+function pixelOf(inv: Affine, x: number, y: number): [number, number] {
+  return [x * inv[0] + y * inv[1] + inv[2], x * inv[3] + y * inv[4] + inv[5]];
+}
+
 /**
- * The pixel window that holds `bounds` (CRS units) on a grid with `transform` (U§3.4 steps 5–7): fractional
- * offsets and lengths as rasterio's `from_bounds` (inverse affine at the four corners), lengths rounded half-up
- * first, then offsets floored, then lengths clamped to at least 1. May reach outside the raster.
+ * The pixel window that holds `bounds` (CRS units) on a grid with `transform`: the four corners go through the
+ * inverse affine (as rasterio's `from_bounds` does), then the window runs from `floor(min)` to `ceil(max)` in
+ * columns and rows, so every cell the bounds touch is inside it; a bound within 1e-9 cell of a cell edge counts
+ * as on the edge (it does not pull in the next cell); at least 1×1. May reach outside the raster.
+ *
+ * This differs from the Python service on purpose: it rounds the window's lengths half-up and floors its offsets,
+ * which cuts off the last row or column whenever a bound lies less than half a cell past the offset's fraction,
+ * so cells whose centres are inside the area were never counted (a 10.45 × 10.45-cell box kept 100 of its 121).
+ * E.g. box (−110, 37, −109, 38) on `[0.00833, 0, −115, 0, −0.00833, 43]` → 121 × 121 cells (upstream 120 × 120).
  */
 export function areaWindow(bounds: readonly [number, number, number, number], transform: Affine): PixelWindow {
   const [minx, miny, maxx, maxy] = bounds;
   const inv = pythonAffineInverse(transform);
-  const xs = [minx, maxx, maxx, minx];
-  const ys = [maxy, maxy, miny, miny];
   let c0 = Infinity;
   let c1 = -Infinity;
   let r0 = Infinity;
   let r1 = -Infinity;
-  for (let i = 0; i < 4; i++) {
-    const x = xs[i] as number;
-    const y = ys[i] as number;
-    const col = x * inv[0] + y * inv[1] + inv[2];
-    const row = x * inv[3] + y * inv[4] + inv[5];
+  for (const [x, y] of [
+    [minx, maxy],
+    [maxx, maxy],
+    [maxx, miny],
+    [minx, miny],
+  ] as const) {
+    const [col, row] = pixelOf(inv, x, y);
     c0 = Math.min(c0, col);
     c1 = Math.max(c1, col);
     r0 = Math.min(r0, row);
@@ -110,22 +129,69 @@ export function areaWindow(bounds: readonly [number, number, number, number], tr
   if (![c0, c1, r0, r1].every(Number.isFinite)) {
     throw new AppError('invalid_geometry', 'The selected area has no finite extent in the dataset CRS.');
   }
-  const width = Math.floor(Math.max(c1 - c0, 0) + 0.5);
-  const height = Math.floor(Math.max(r1 - r0, 0) + 0.5);
-  return { col: Math.floor(c0), row: Math.floor(r0), width: Math.max(width, 1), height: Math.max(height, 1) };
+  const col = Math.floor(snapToEdge(c0));
+  const row = Math.floor(snapToEdge(r0));
+  const width = Math.max(Math.ceil(snapToEdge(c1)) - col, 1);
+  const height = Math.max(Math.ceil(snapToEdge(r1)) - row, 1);
+  return { col, row, width, height };
 }
 
 /**
- * The size pre-flight estimate (U§4.3): the cell count of the extraction window, or null when the area is points
- * only (the check is skipped). E.g. box (−110, 37, −109, 38) on `[0.00833, 0, −115, 0, −0.00833, 43]` → 14 400.
+ * The cell `[col, row]` holding a point (CRS units): the floor of its fractional position on the dataset grid, as
+ * GDAL computes it when it burns a point (so a point on a cell edge or corner goes to the cell right of / below it).
+ */
+export function pointCell(p: Position, transform: Affine): [number, number] {
+  const [g1, g2, g0, g4, g5, g3] = gdalPixelTransform(transform, { col: 0, row: 0 });
+  return [Math.floor(g0 + p[0] * g1 + p[1] * g2), Math.floor(g3 + p[0] * g4 + p[1] * g5)];
+}
+
+/**
+ * The extraction window of a projected area: {@link areaWindow} of the polygons' bounds, grown to hold the cell
+ * of every point (a point on the far edge of the polygons' bounds lies in a cell the bounds rule leaves out).
+ */
+export function extractionWindow(area: ProjectedArea, transform: Affine): PixelWindow {
+  let w: PixelWindow | null = null;
+  let [minx, miny, maxx, maxy] = [Infinity, Infinity, -Infinity, -Infinity];
+  const visit = ([x, y]: Position): void => {
+    minx = Math.min(minx, x);
+    maxx = Math.max(maxx, x);
+    miny = Math.min(miny, y);
+    maxy = Math.max(maxy, y);
+  };
+  for (const s of area.shapes) {
+    if (s.type === 'Polygon') s.coordinates[0]?.forEach(visit);
+    else if (s.type === 'MultiPolygon') for (const p of s.coordinates) p[0]?.forEach(visit);
+  }
+  if (minx <= maxx) w = areaWindow([minx, miny, maxx, maxy], transform);
+  for (const s of area.shapes) {
+    if (s.type !== 'Point') continue;
+    const [col, row] = pointCell(s.coordinates, transform);
+    if (!Number.isFinite(col) || !Number.isFinite(row)) {
+      throw new AppError('invalid_geometry', 'The selected area has no finite extent in the dataset CRS.');
+    }
+    if (w === null) w = { col, row, width: 1, height: 1 };
+    else {
+      const c0 = Math.min(w.col, col);
+      const r0 = Math.min(w.row, row);
+      const c1 = Math.max(w.col + w.width, col + 1);
+      const r1 = Math.max(w.row + w.height, row + 1);
+      w = { col: c0, row: r0, width: c1 - c0, height: r1 - r0 };
+    }
+  }
+  if (w === null) throw new AppError('invalid_geometry', 'The selected area has no shapes.');
+  return w;
+}
+
+/**
+ * The size pre-flight estimate: the cell count of the extraction window ({@link extractionWindow}), or null when
+ * the area is points only (the check is skipped). E.g. box (−110, 37, −109, 38) on
+ * `[0.00833, 0, −115, 0, −0.00833, 43]` → 14 641.
  */
 export function estimateCells(area: SelectedArea, crs: Crs, transform: Affine): number | null {
   if (area.pointsOnly) return null;
-  const w = areaWindow(projectArea(area, crs).bounds, transform);
+  const w = extractionWindow(projectArea(area, crs), transform);
   return w.width * w.height;
 }
-
-type Rings = Position[][];
 
 function polygonsOf(shapes: readonly Shape[]): Rings[][] {
   // One entry per shape: the polygons of that shape (parts of a MultiPolygon are disjoint by definition).
@@ -156,7 +222,7 @@ function boxOf(polys: Rings[]): Bounds {
 /**
  * The polygons of the union of the shapes (points dropped), valid for signed-area sums. Kept as they are (exact,
  * and the common case) when the shapes' bounding boxes are disjoint and no shape crosses itself; otherwise merged
- * with polygon-clipping (which also splits a bow-tie into its two lobes).
+ * by GEOS (which also splits a bow-tie into its two lobes).
  */
 export function unionPolygons(shapes: readonly Shape[]): Rings[] {
   const groups = polygonsOf(shapes);
@@ -174,12 +240,7 @@ export function unionPolygons(shapes: readonly Shape[]): Rings[] {
     }
   }
   if (!merge) return groups.flat();
-  const [first, ...rest] = groups as [Rings[], ...Rings[][]];
-  try {
-    return polygonClipping.union(first, ...rest);
-  } catch (err) {
-    throw new AppError('invalid_geometry', 'The shapes of the selected area could not be merged.', { cause: err });
-  }
+  return polygonUnion(groups.flat());
 }
 
 function planarRingArea(ring: readonly Position[]): number {

@@ -1,6 +1,6 @@
-import type { Affine } from './affine.js';
+import { gdalPixelTransform, type Affine } from './affine.js';
 import type { PixelWindow, ProjectedArea } from './area.js';
-import { unionPolygons } from './area.js';
+import { pointCell, unionPolygons } from './area.js';
 import type { Position, Shape } from './geojson.js';
 import { burnFilled, burnOutline, toPixelRings, type PixelRing } from './rasterize.js';
 import { accumulateCoverage } from './fraction.js';
@@ -23,53 +23,18 @@ export interface Coverage {
   nCells: number;
 }
 
-/**
- * The transform of a window exactly as rasterio's `windows.transform` computes it, as a GDAL geotransform
- * `[c, a, b, f, d, e]`, then GDAL's inverse (`GDALInvGeoTransform`, with its no-rotation special case): the pixel
- * coordinates GDAL rasterises with, so masks match `rasterio.features.rasterize` bit for bit.
- */
-export function gdalPixelTransform(transform: Affine, window: PixelWindow): Affine {
-  const [a, b, c, d, e, f] = transform;
-  const x = window.col * a + window.row * b + c;
-  const y = window.col * d + window.row * e + f;
-  const gc = c + (x - c);
-  const gf = f + (y - f);
-  if (b === 0 && d === 0 && a !== 0 && e !== 0) {
-    return [1 / a, 0, -gc / a, 0, 1 / e, -gf / e];
-  }
-  const det = a * e - b * d;
-  const inv = 1 / det;
-  // GDAL order: px = g0 + X·g1 + Y·g2; returned here in Affine order [g1, g2, g0, g4, g5, g3].
-  const g0 = (b * gf - gc * e) * inv;
-  const g3 = (-a * gf + gc * d) * inv;
-  return [e * inv, -b * inv, g0, -d * inv, a * inv, g3];
-}
-
 function polygonsOfShape(shape: Shape): Position[][][] {
   if (shape.type === 'Polygon') return [shape.coordinates];
   if (shape.type === 'MultiPolygon') return shape.coordinates;
   return [];
 }
 
-/** The cell (window col, row) a point falls in: the floor of its fractional position (U§4.2). */
-function pointCell(p: Position, transform: Affine, window: PixelWindow): [number, number] {
-  const [a, b, c, d, e, f] = transform;
-  const det = a * e - b * d;
-  const idet = 1 / det;
-  const ra = e * idet;
-  const rb = -b * idet;
-  const rd = -d * idet;
-  const re = a * idet;
-  // Same arithmetic as the window offsets (areaWindow), so a lone point always lands in its own 1×1 window.
-  const col = p[0] * ra + p[1] * rb + (-c * ra - f * rb);
-  const row = p[0] * rd + p[1] * re + (-c * rd - f * re);
-  return [Math.floor(col) - window.col, Math.floor(row) - window.row];
-}
-
 function burnPoints(shapes: readonly Shape[], transform: Affine, window: PixelWindow, out: Float64Array): void {
   for (const s of shapes) {
     if (s.type !== 'Point') continue;
-    const [cx, cy] = pointCell(s.coordinates, transform, window);
+    const [col, row] = pointCell(s.coordinates, transform);
+    const cx = col - window.col;
+    const cy = row - window.row;
     if (cx >= 0 && cx < window.width && cy >= 0 && cy < window.height) out[cy * window.width + cx] = 1;
   }
 }
@@ -94,8 +59,8 @@ function rasterMask(
     if (polys.length === 0) continue;
     // GDAL rasterises all rings of one geometry (every part of a MultiPolygon) in one even-odd pass.
     const rings: PixelRing[] = toPixelRings(polys.flat(), pixel);
-    if (allTouched) burnOutline(rings, width, height, mask);
-    burnFilled(rings, width, height, mask);
+    if (allTouched) burnOutline(rings, window, mask);
+    burnFilled(rings, window, mask);
   }
   burnPoints(area.shapes, transform, window, mask);
   return mask;
@@ -117,12 +82,14 @@ export function computeCoverage(
   mode: CoverageMode,
 ): Coverage {
   const { width, height } = window;
-  const pixel = gdalPixelTransform(transform, window);
+  // GDAL's pixel coordinates on the dataset's whole grid: masks then match GDAL rasterising onto the dataset, ties
+  // included. The exact shares need no such care, and are computed in the window's own pixels.
+  const pixel = gdalPixelTransform(transform, { col: 0, row: 0 });
   let weights: Float64Array;
   if (mode === 'fractional') {
     const polys = unionPolygons(area.shapes);
     weights = accumulateCoverage(
-      toPixelRings(polys.flat(), pixel),
+      toPixelRings(polys.flat(), gdalPixelTransform(transform, window)),
       polys.map((p) => p.length),
       width,
       height,

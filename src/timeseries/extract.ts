@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { AppError, isAppError } from '../errors.js';
 import type { Affine } from '../geo/affine.js';
-import { areaSize, areaWindow, estimateCells, projectArea, type ProjectedArea } from '../geo/area.js';
+import { areaSize, estimateCells, extractionWindow, projectArea, type ProjectedArea } from '../geo/area.js';
 import { computeCoverage, type Coverage, type CoverageMode } from '../geo/coverage.js';
 import type { Crs } from '../geo/crs.js';
 import { resolveCrs } from '../geo/crs.js';
@@ -115,7 +115,7 @@ export async function preflightExtraction(
     wholeLookup(lookup, request.variable_id);
   const selection = resolveTemporalSlice(lookup, request.variable_id, timeRange.gte, timeRange.lte, deps.baseUrl);
   const projected = projectArea(area, crs);
-  const window = areaWindow(projected.bounds, dataset.transform);
+  const window = extractionWindow(projected, dataset.transform);
   const firstUrl = (selection.refs[0] as { url: string }).url;
   const cog = await deps.openCog(firstUrl, o);
   if (footprintRelation(window, cog.metadata.width, cog.metadata.height) === 'outside') {
