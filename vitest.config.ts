@@ -8,5 +8,7 @@ export default defineConfig({
     // Two cores: run files in parallel on forks, tests within a file sequentially.
     pool: 'forks',
     reporters: ['default'],
+    // One fixed fast-check seed (FC_SEED overrides it locally): CI passes or fails for a reason.
+    setupFiles: ['test/support/fast-check.setup.ts'],
   },
 });

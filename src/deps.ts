@@ -13,6 +13,7 @@ import type { AppDeps, ExtractionService, ReadinessCheck } from './app.js';
 import type { ExtractWorkerResult, ExtractWorkerTask } from './cli/extract.worker.js';
 import type { Config } from './config/config.js';
 import type { Coverage } from './geo/coverage.js';
+import { loadGeometryEngine } from './geo/geos.js';
 import { AppError, isAppError } from './errors.js';
 import { Metrics } from './http/metrics.js';
 import { tilesRoutes } from './http/routes/tiles.js';
@@ -145,6 +146,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       maxShapes: config.maxGeometryShapes,
       maxCoordinates: config.maxGeometryCoordinates,
     },
+    geometry: await loadGeometryEngine(),
   };
   return {
     config,

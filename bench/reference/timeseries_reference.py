@@ -52,12 +52,13 @@ def spatial(shapes4326, crs, aff):
     # rasterio from_bounds: invert the affine at the corners.
     inv = ~aff
     cols, rows = zip(*[inv * (x, y) for x, y in ((minx, maxy), (maxx, maxy), (minx, miny), (maxx, miny))])
-    col_off, row_off = min(cols), min(rows)
-    width, height = max(cols) - col_off, max(rows) - row_off
-    # Round the lengths first (half up), then floor the offsets; at least 1x1.
-    width = max(1, math.floor(width + 0.5))
-    height = max(1, math.floor(height + 0.5))
-    col_off, row_off = math.floor(col_off), math.floor(row_off)
+    # The window holds every cell the bounds touch: floor(min) to ceil(max), a bound within 1e-9 cell of a cell
+    # edge taken as on it, at least 1x1. (The upstream service rounded the lengths half-up and floored the offsets,
+    # which cut off the last row or column; see docs/API.md.)
+    snap = lambda v: round(v) if abs(v - round(v)) < 1e-9 else v
+    col_off, row_off = math.floor(snap(min(cols))), math.floor(snap(min(rows)))
+    width = max(1, math.ceil(snap(max(cols))) - col_off)
+    height = max(1, math.ceil(snap(max(rows))) - row_off)
     win_aff = aff * Affine.translation(col_off, row_off)
     mask = geometry_mask(projected, out_shape=(height, width), transform=win_aff, invert=True)
     if not mask.any():

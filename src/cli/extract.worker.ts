@@ -23,17 +23,17 @@ const { config } = workerData as { config: Config };
 let runtime: Promise<Runtime> | null = null;
 
 export default defineWorkerTask<ExtractWorkerTask, ExtractWorkerResult>(async (work, ctx) => {
-  if (work.kind === 'coverage') {
-    const { projected, window, transform, mode } = work.input;
-    const coverage = computeCoverage(projected, window, transform, mode);
-    return { ...coverage, weights: shareable(coverage.weights) };
-  }
   // Built once per thread; a failed build is retried by the next task.
   runtime ??= createRuntime(config, { worker: true }).catch((err: unknown) => {
     runtime = null;
     throw err;
   });
   const rt = await runtime;
+  if (work.kind === 'coverage') {
+    const { projected, window, transform, mode } = work.input;
+    const coverage = computeCoverage(projected, window, transform, mode, rt.extractDeps.geometry);
+    return { ...coverage, weights: shareable(coverage.weights) };
+  }
   const total = work.task.bands.length;
   return reduceTask(work.task, rt.extractDeps.openCog, {
     signal: ctx.signal,

@@ -5,6 +5,9 @@ import { computeCoverage } from './coverage.js';
 import { resolveCrs } from './crs.js';
 import { footprintRelation } from './footprint.js';
 import { parseSelectedArea, type Position } from './geojson.js';
+import { loadGeometryEngine } from './geos.js';
+
+const GEOMETRY = await loadGeometryEngine();
 
 const LIMITS = { maxShapes: 100, maxCoordinates: 10_000 };
 const ring = (x0: number, y0: number, x1: number, y1: number): Position[] => [
@@ -39,20 +42,20 @@ describe('worked examples on the upstream 5×5 grid', () => {
     const p = projectArea(a, WGS84);
     expect(p.bounds).toEqual([-122, 43, -121, 44]);
     expect(areaWindow(p.bounds, GRID_5X5)).toEqual({ col: 1, row: 1, width: 1, height: 1 });
-    relClose(areaSize(a, WGS84), 8_985_387_394.84);
-    expect(areaSize(a, WGS84)).toBeCloseTo(8_985_387_394.84, 1);
+    relClose(areaSize(a, WGS84, GEOMETRY), 8_985_387_394.84);
+    expect(areaSize(a, WGS84, GEOMETRY)).toBeCloseTo(8_985_387_394.84, 1);
   });
 
   it('the full grid: window 5×5, area 228 145 753 854.25 m²', () => {
     const a = area(box(-123, 40, -118, 45));
     expect(areaWindow(projectArea(a, WGS84).bounds, GRID_5X5)).toEqual({ col: 0, row: 0, width: 5, height: 5 });
-    relClose(areaSize(a, WGS84), 228_145_753_854.25);
+    relClose(areaSize(a, WGS84, GEOMETRY), 228_145_753_854.25);
   });
 
   it('a point at the grid origin: pixel (0, 0), 1×1, area 0', () => {
     const a = area({ type: 'Point', coordinates: [-123, 45] });
     expect(areaWindow(projectArea(a, WGS84).bounds, GRID_5X5)).toEqual({ col: 0, row: 0, width: 1, height: 1 });
-    expect(areaSize(a, WGS84)).toBe(0);
+    expect(areaSize(a, WGS84, GEOMETRY)).toBe(0);
   });
 
   it('points on cell edges and corners go to the floor of their fractional position', () => {
@@ -141,32 +144,32 @@ describe('estimateCells: the size pre-flight counts the extraction window', () =
 
 describe('areaSize', () => {
   it('does not double count overlapping shapes (geodesic area of the union)', () => {
-    const one = areaSize(area(box(-122, 43, -121, 44)), WGS84);
-    const twice = areaSize(area(fc(box(-122, 43, -121, 44), box(-122, 43, -121, 44))), WGS84);
+    const one = areaSize(area(box(-122, 43, -121, 44)), WGS84, GEOMETRY);
+    const twice = areaSize(area(fc(box(-122, 43, -121, 44), box(-122, 43, -121, 44))), WGS84, GEOMETRY);
     relClose(twice, one, 1e-9);
     // The union keeps the vertices where the edges were noded (−121.6 and −121.4 on both parallels), as Shapely's
     // unary_union does; a geodesic through them differs from the one that skips them, so the geodesic area is
     // Shapely + pyproj's 8 985 470 085.58 m², not the box's 8 985 387 394.84 m².
-    const halves = areaSize(area(fc(box(-122, 43, -121.4, 44), box(-121.6, 43, -121, 44))), WGS84);
+    const halves = areaSize(area(fc(box(-122, 43, -121.4, 44), box(-121.6, 43, -121, 44))), WGS84, GEOMETRY);
     relClose(halves, 8_985_470_085.575378, 1e-9);
   });
 
   it('adds disjoint shapes and subtracts holes', () => {
-    const a = areaSize(area(box(-122, 43, -121, 44)), WGS84);
-    const b = areaSize(area(box(-120, 41, -119, 42)), WGS84);
-    relClose(areaSize(area(fc(box(-122, 43, -121, 44), box(-120, 41, -119, 42))), WGS84), a + b, 1e-12);
-    const hole = areaSize(area(box(-121.75, 43.25, -121.25, 43.75)), WGS84);
+    const a = areaSize(area(box(-122, 43, -121, 44)), WGS84, GEOMETRY);
+    const b = areaSize(area(box(-120, 41, -119, 42)), WGS84, GEOMETRY);
+    relClose(areaSize(area(fc(box(-122, 43, -121, 44), box(-120, 41, -119, 42))), WGS84, GEOMETRY), a + b, 1e-12);
+    const hole = areaSize(area(box(-121.75, 43.25, -121.25, 43.75)), WGS84, GEOMETRY);
     const withHole = area({
       type: 'Polygon',
       coordinates: [ring(-122, 43, -121, 44), ring(-121.75, 43.25, -121.25, 43.75)],
     });
-    relClose(areaSize(withHole, WGS84), a - hole, 1e-12);
+    relClose(areaSize(withHole, WGS84, GEOMETRY), a - hole, 1e-12);
   });
 
   it('uses the GRS80 ellipsoid for EPSG:4269', () => {
     const a = area(box(-122, 43, -121, 44));
-    const nad = areaSize(a, resolveCrs('EPSG:4269'));
-    expect(nad).not.toBe(areaSize(a, WGS84));
+    const nad = areaSize(a, resolveCrs('EPSG:4269'), GEOMETRY);
+    expect(nad).not.toBe(areaSize(a, WGS84, GEOMETRY));
     relClose(nad, 8_985_387_394.84, 1e-7); // the ellipsoids differ by 0.1 mm in b
   });
 
@@ -176,17 +179,17 @@ describe('areaSize', () => {
     const ring0 = ring(-110, 37, -109, 38).map(([lon, lat]) => utm.forward(lon, lat));
     let s = 0;
     for (let i = 0; i + 1 < ring0.length; i++) s += ring0[i]![0] * ring0[i + 1]![1] - ring0[i + 1]![0] * ring0[i]![1];
-    relClose(areaSize(a, utm), Math.abs(s / 2), 1e-9);
-    expect(areaSize(a, utm)).toBeGreaterThan(9.7e9);
-    expect(areaSize(a, utm)).toBeLessThan(9.9e9);
+    relClose(areaSize(a, utm, GEOMETRY), Math.abs(s / 2), 1e-9);
+    expect(areaSize(a, utm, GEOMETRY)).toBeGreaterThan(9.7e9);
+    expect(areaSize(a, utm, GEOMETRY)).toBeLessThan(9.9e9);
   });
 
   it('unionPolygons merges overlapping shapes only', () => {
     const two = area(fc(box(0, 0, 2, 2), box(1, 1, 3, 3))).shapes;
-    const u = unionPolygons(two);
+    const u = unionPolygons(two, GEOMETRY);
     expect(u).toHaveLength(1);
     expect(u[0]![0]).toHaveLength(9);
-    expect(unionPolygons(area(fc(box(0, 0, 1, 1), box(5, 5, 6, 6))).shapes)).toHaveLength(2);
+    expect(unionPolygons(area(fc(box(0, 0, 1, 1), box(5, 5, 6, 6))).shapes, GEOMETRY)).toHaveLength(2);
   });
 });
 
@@ -230,6 +233,6 @@ describe('footprint on the valid-ds grid (the upstream test shapes)', () => {
     const w = areaWindow(p.bounds, GRID_5X5);
     expect(w).toEqual({ col: -1, row: 1, width: 2, height: 1 });
     expect(footprintRelation(w, 5, 5)).toBe('partial');
-    expect(computeCoverage(p, w, GRID_5X5, 'centre').nCells).toBe(2);
+    expect(computeCoverage(p, w, GRID_5X5, 'centre', GEOMETRY).nCells).toBe(2);
   });
 });

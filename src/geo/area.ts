@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import { gdalPixelTransform, type Affine } from './affine.js';
 import type { Crs } from './crs.js';
 import type { Position, SelectedArea, Shape } from './geojson.js';
-import { polygonUnion, type Rings } from './geos.js';
+import type { GeometryEngine, Rings } from './geos.js';
 import { ringsSelfIntersect } from './validity.js';
 
 /** A pixel window as in `src/raster/types.ts` (`geo` imports nothing internal, so the shape is repeated here). */
@@ -224,7 +224,7 @@ function boxOf(polys: Rings[]): Bounds {
  * and the common case) when the shapes' bounding boxes are disjoint and no shape crosses itself; otherwise merged
  * by GEOS (which also splits a bow-tie into its two lobes).
  */
-export function unionPolygons(shapes: readonly Shape[]): Rings[] {
+export function unionPolygons(shapes: readonly Shape[], geometry: GeometryEngine): Rings[] {
   const groups = polygonsOf(shapes);
   if (groups.length === 0) return [];
   let merge = groups.some((g) => ringsSelfIntersect(g.flat()));
@@ -240,7 +240,7 @@ export function unionPolygons(shapes: readonly Shape[]): Rings[] {
     }
   }
   if (!merge) return groups.flat();
-  return polygonUnion(groups.flat());
+  return geometry.union(groups.flat());
 }
 
 function planarRingArea(ring: readonly Position[]): number {
@@ -271,7 +271,7 @@ function polygonsArea(polys: readonly Rings[], ringArea: (ring: readonly Positio
  * pyproj's `Geod.geometry_area_perimeter` gives; m²), e.g. 8 985 387 394.84 m² for the 1° cell (−122..−121,
  * 43..44) on WGS84. Projected CRS: planar area in CRS units² of the projected shapes. Points count 0.
  */
-export function areaSize(area: SelectedArea, crs: Crs): number {
+export function areaSize(area: SelectedArea, crs: Crs, geometry: GeometryEngine): number {
   if (area.pointsOnly) return 0;
   if (crs.geographic) {
     const e = crs.ellipsoid ?? { a: 6378137, f: 1 / 298.257223563 };
@@ -287,7 +287,7 @@ export function areaSize(area: SelectedArea, crs: Crs): number {
       }
       return Math.abs(poly.Compute(false, true).area ?? 0);
     };
-    return polygonsArea(unionPolygons(area.shapes), ringArea);
+    return polygonsArea(unionPolygons(area.shapes, geometry), ringArea);
   }
-  return polygonsArea(unionPolygons(projectArea(area, crs).shapes), planarRingArea);
+  return polygonsArea(unionPolygons(projectArea(area, crs).shapes, geometry), planarRingArea);
 }

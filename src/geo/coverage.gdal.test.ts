@@ -19,6 +19,9 @@ import { computeCoverage, type CoverageMode } from './coverage.js';
 import { resolveCrs } from './crs.js';
 import type { Position, Shape } from './geojson.js';
 import { ccw, polygonAreaInConvex } from '../../test/support/convex.clip.js';
+import { loadGeometryEngine } from './geos.js';
+
+const GEOMETRY = await loadGeometryEngine();
 
 const enabled = requireTool('rasterio', HAS_RASTERIO());
 
@@ -255,7 +258,7 @@ print(json.dumps({"cases": out, "utm": [list(p) for p in zip(xs, ys)]}))
 /** Our selection for `mode` over the whole `size` × `size` raster, as a '0'/'1' (or weight > 0) string. */
 function ourMask(area: ProjectedArea, c: { transform: Affine; size: number }, mode: CoverageMode): string {
   const w = extractionWindow(area, c.transform);
-  const cov = computeCoverage(area, w, c.transform, mode);
+  const cov = computeCoverage(area, w, c.transform, mode, GEOMETRY);
   const cells = new Uint8Array(c.size * c.size);
   for (let r = 0; r < w.height; r++) {
     for (let col = 0; col < w.width; col++) {
@@ -503,7 +506,7 @@ describe.runIf(enabled)(
     const ours = (c: (typeof cases)[number], mode: CoverageMode): number[] => {
       const area = projectArea({ shapes: c.shapes, pointsOnly: false, nShapes: 1, nCoordinates: 0 }, resolveCrs(c.crs));
       const w = extractionWindow(area, c.transform);
-      const cov = computeCoverage(area, w, c.transform, mode);
+      const cov = computeCoverage(area, w, c.transform, mode, GEOMETRY);
       const out: number[] = [];
       for (let row = 0; row < w.height; row++) {
         for (let col = 0; col < w.width; col++) {

@@ -6,6 +6,9 @@ import { computeCoverage, type CoverageMode } from './coverage.js';
 import { resolveCrs } from './crs.js';
 import { parseSelectedArea, type Position, type Shape } from './geojson.js';
 import { polygonAreaInConvex } from '../../test/support/convex.clip.js';
+import { loadGeometryEngine } from './geos.js';
+
+const GEOMETRY = await loadGeometryEngine();
 
 const WGS84 = resolveCrs('EPSG:4326');
 const GRID_5X5: Affine = [1, 0, -123, 0, -1, 45];
@@ -27,7 +30,7 @@ function cover(shapes: Shape[], t: Affine, mode: CoverageMode): ReturnType<typeo
   );
   const p = projectArea(area, WGS84);
   const w = areaWindow(p.bounds, t);
-  return { ...computeCoverage(p, w, t, mode), win: `${w.col},${w.row},${w.width}x${w.height}` };
+  return { ...computeCoverage(p, w, t, mode, GEOMETRY), win: `${w.col},${w.row},${w.width}x${w.height}` };
 }
 
 const poly = (...rings: Position[][]): Shape => ({ type: 'Polygon', coordinates: rings });
@@ -134,7 +137,7 @@ function coverageOf(rings: Position[][], mode: CoverageMode, t: Affine = GRID): 
     WGS84,
   );
   // A fixed window wider than any star, so every polygon lies inside it.
-  return computeCoverage(area, { col: 0, row: 0, width: 40, height: 40 }, t, mode);
+  return computeCoverage(area, { col: 0, row: 0, width: 40, height: 40 }, t, mode, GEOMETRY);
 }
 
 function shoelace(r: Position[]): number {
@@ -279,10 +282,10 @@ describe('coverage properties', () => {
     const t: Affine = [0.01, 0, 0, 0, -0.01, 10];
     const w = areaWindow(area.bounds, t);
     expect(w).toEqual({ col: 0, row: 0, width: 1000, height: 1000 });
-    const frac = computeCoverage(area, w, t, 'fractional');
+    const frac = computeCoverage(area, w, t, 'fractional', GEOMETRY);
     const sum = frac.weights.reduce((s, v) => s + v, 0);
     expect(Math.abs(sum * 1e-4 - shoelace(pts))).toBeLessThan(1e-8);
-    const centre = computeCoverage(area, w, t, 'centre');
+    const centre = computeCoverage(area, w, t, 'centre', GEOMETRY);
     // The centre count approximates the area in cells to within the boundary cells.
     expect(Math.abs(centre.nCells - shoelace(pts) * 1e4)).toBeLessThan(frac.nCells - centre.nCells + 1);
   });

@@ -2,6 +2,7 @@ import { gdalPixelTransform, type Affine } from './affine.js';
 import type { PixelWindow, ProjectedArea } from './area.js';
 import { pointCell, unionPolygons } from './area.js';
 import type { Position, Shape } from './geojson.js';
+import type { GeometryEngine } from './geos.js';
 import { burnFilled, burnOutline, toPixelRings, type PixelRing } from './rasterize.js';
 import { accumulateCoverage } from './fraction.js';
 
@@ -80,6 +81,7 @@ export function computeCoverage(
   window: PixelWindow,
   transform: Affine,
   mode: CoverageMode,
+  geometry: GeometryEngine,
 ): Coverage {
   const { width, height } = window;
   // GDAL's pixel coordinates on the dataset's whole grid: masks then match GDAL rasterising onto the dataset, ties
@@ -87,7 +89,7 @@ export function computeCoverage(
   const pixel = gdalPixelTransform(transform, { col: 0, row: 0 });
   let weights: Float64Array;
   if (mode === 'fractional') {
-    const polys = unionPolygons(area.shapes);
+    const polys = unionPolygons(area.shapes, geometry);
     weights = accumulateCoverage(
       toPixelRings(polys.flat(), gdalPixelTransform(transform, window)),
       polys.map((p) => p.length),

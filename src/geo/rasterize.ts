@@ -153,14 +153,7 @@ function burn(mask: Float64Array, win: MaskWindow, x: number, y: number): void {
 }
 
 /** Burn the cells one segment passes through (GDAL's all-touched walk with "intersect only"). */
-function walkSegment(
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-  win: MaskWindow,
-  mask: Float64Array,
-): void {
+function walkSegment(x0: number, y0: number, x1: number, y1: number, win: MaskWindow, mask: Float64Array): void {
   // The window's edges in raster pixels: GDAL clips to the raster's [0, size]; an area never reaches past its own
   // window, so clipping to the window's edges is the same no-op there.
   const left = win.col;
@@ -171,7 +164,12 @@ function walkSegment(
   let y = y0;
   let xEnd = x1;
   let yEnd = y1;
-  if ((y < top && yEnd < top) || (y > bottom && yEnd > bottom) || (x < left && xEnd < left) || (x > right && xEnd > right)) {
+  if (
+    (y < top && yEnd < top) ||
+    (y > bottom && yEnd > bottom) ||
+    (x < left && xEnd < left) ||
+    (x > right && xEnd > right)
+  ) {
     return;
   }
   if (x > xEnd) [x, y, xEnd, yEnd] = [xEnd, yEnd, x, y];

@@ -5,6 +5,9 @@ import { computeCoverage } from './coverage.js';
 import { resolveCrs } from './crs.js';
 import type { Position } from './geojson.js';
 import { ringsSelfIntersect } from './validity.js';
+import { loadGeometryEngine } from './geos.js';
+
+const GEOMETRY = await loadGeometryEngine();
 
 const square: Position[] = [
   [0, 0],
@@ -83,7 +86,7 @@ describe('self-intersecting input', () => {
   };
 
   it('a bow-tie is split into its two lobes before signed-area sums', () => {
-    const lobes = unionPolygons(area.shapes);
+    const lobes = unionPolygons(area.shapes, GEOMETRY);
     expect(lobes).toHaveLength(2);
     const left: Position[] = [
       [-110, 38],
@@ -101,8 +104,9 @@ describe('self-intersecting input', () => {
       areaSize(
         { shapes: [{ type: 'Polygon', coordinates: [r] }], pointsOnly: false, nShapes: 1, nCoordinates: 4 },
         WGS84,
+        GEOMETRY,
       );
-    const total = areaSize(area, WGS84);
+    const total = areaSize(area, WGS84, GEOMETRY);
     expect(Math.abs(total - (size(left) + size(right))) / total).toBeLessThan(1e-12);
     // Each lobe is a quarter of the 1° cell, near enough.
     expect(total / size(square.map(([x, y]) => [-110 + x / 4, 38 + y / 4]))).toBeCloseTo(0.5, 2);
@@ -116,11 +120,11 @@ describe('self-intersecting input', () => {
       pointsOnly: false,
     };
     const win = { col: 0, row: 0, width: 10, height: 10 };
-    const frac = computeCoverage(projected, win, t, 'fractional');
+    const frac = computeCoverage(projected, win, t, 'fractional', GEOMETRY);
     expect(frac.weights.reduce((s, v) => s + v, 0)).toBeCloseTo(50, 9);
-    const centre = computeCoverage(projected, win, t, 'centre');
+    const centre = computeCoverage(projected, win, t, 'centre', GEOMETRY);
     // rasterio.features.rasterize gives 50 (centre) and 64 (all_touched) for this bow-tie on this grid.
     expect(centre.nCells).toBe(50);
-    expect(computeCoverage(projected, win, t, 'all_touched').nCells).toBe(64);
+    expect(computeCoverage(projected, win, t, 'all_touched', GEOMETRY).nCells).toBe(64);
   });
 });

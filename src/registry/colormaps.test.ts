@@ -155,9 +155,16 @@ describe.skipIf(!HAS_MATPLOTLIB)('built-in tables equal matplotlib (rio-tiler re
     const expected = JSON.parse(execFileSync(PY, ['-c', script], { encoding: 'utf8' })) as Record<string, string>;
     const set = createColormapSet();
     expect(Object.keys(expected).sort()).toEqual(set.names());
+    // rio-tiler truncates `value × 255` to uint8, so a channel computed as 254.9999… or 255.0000… by a formula
+    // (e.g. `flag`, built from sines) lands on either side depending on the numpy build: allow 1 of 255 per channel.
     for (const [name, hex] of Object.entries(expected)) {
-      const stops = (set.get(name) ?? fail(name)).stops;
-      expect(stops.join('').replaceAll('#', ''), name).toBe(hex);
+      const ours = (set.get(name) ?? fail(name)).stops.join('').replaceAll('#', '');
+      expect(ours.length, name).toBe(hex.length);
+      let worst = 0;
+      for (let i = 0; i < hex.length; i += 2) {
+        worst = Math.max(worst, Math.abs(parseInt(ours.slice(i, i + 2), 16) - parseInt(hex.slice(i, i + 2), 16)));
+      }
+      expect(worst, name).toBeLessThanOrEqual(1);
     }
   });
 });

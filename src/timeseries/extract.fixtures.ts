@@ -8,6 +8,7 @@ import type { Cog } from '../raster/types.js';
 import type { DatasetEntry, Lookup, LookupEntry, Registry } from '../registry/types.js';
 import { FileSource } from '../storage/source.file.js';
 import type { ExtractDeps } from './extract.js';
+import type { GeometryEngine } from '../geo/geos.js';
 
 /** One dataset of a test registry: CRS, grid transform (CRS units), period and variables with their lookups. */
 export interface TestDataset {
@@ -38,6 +39,7 @@ export function testRegistry(datasets: TestDataset[]): Registry {
 
 /** ExtractDeps reading COGs under `baseDir` (each opened once and cached). */
 export function testDeps(
+  geometry: GeometryEngine,
   baseDir: string,
   datasets: TestDataset[],
   limits: Partial<ExtractDeps['limits']> = {},
@@ -51,6 +53,7 @@ export function testDeps(
   );
   const cogs = new Map<string, Promise<Cog>>();
   return {
+    geometry,
     registry: testRegistry(datasets),
     lookups: {
       get: (id) => {

@@ -6,6 +6,9 @@ import { preflightExtraction, runExtraction, type CoverageInput } from './extrac
 import { localReduceRunner, type ReduceRunner, type ReduceTask } from './reduce.js';
 import { bandsOf, testDeps, type TestDataset } from './extract.fixtures.js';
 import type { ExtractRequest } from './types.js';
+import { loadGeometryEngine } from '../geo/geos.js';
+
+const GEOMETRY = await loadGeometryEngine();
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/upstream-5x5', import.meta.url));
 const years = ['0001', '0002', '0003', '0004', '0005'];
@@ -31,7 +34,7 @@ const DATASETS: TestDataset[] = [
     variables: { ppt: bandsOf('monthly_5x5x60_dataset_float32_variable.tif', months) },
   },
 ];
-const deps = testDeps(FIXTURES, DATASETS);
+const deps = testDeps(GEOMETRY, FIXTURES, DATASETS);
 afterAll(() => deps.close());
 
 const box = (x0: number, y0: number, x1: number, y1: number): Record<string, unknown> => ({
@@ -156,7 +159,7 @@ describe('runExtraction on the upstream 5×5 fixtures (U§8.3 derived values)', 
   });
 
   it('a registry period finer than the keys (0001-01-01 … 0005-12-01) is cut to the key precision', async () => {
-    const fine = testDeps(FIXTURES, [{ ...DATASETS[0]!, period: { gte: '0001-01-01', lte: '0005-12-01' } }]);
+    const fine = testDeps(GEOMETRY, FIXTURES, [{ ...DATASETS[0]!, period: { gte: '0001-01-01', lte: '0005-12-01' } }]);
     try {
       const { result } = await runExtraction(request({ time_range: null }), fine, {
         signal: new AbortController().signal,
@@ -215,7 +218,7 @@ describe('coverage modes (CONTRACT §3 extension)', () => {
 
 describe('strip mode (8/16-bit data, window × bands over the chunk budget)', () => {
   it('gives the same statistics as whole-window reads, also partly outside the raster', async () => {
-    const tiny = testDeps(FIXTURES, DATASETS, {}, { chunkBytes: 16, fileConcurrency: 1 });
+    const tiny = testDeps(GEOMETRY, FIXTURES, DATASETS, {}, { chunkBytes: 16, fileConcurrency: 1 });
     try {
       for (const area of [box(-123, 40, -118, 45), box(-124, 41.5, -119.5, 46), box(-122, 43, -121, 44)]) {
         const req = request({ variable_id: 'ppt16', selected_area: area });
@@ -241,7 +244,7 @@ describe('errors', () => {
   });
 
   it('too large an area: the upstream sentence', async () => {
-    const small = testDeps(FIXTURES, DATASETS, { maxCells: 10 });
+    const small = testDeps(GEOMETRY, FIXTURES, DATASETS, { maxCells: 10 });
     const e = await rejection(preflightExtraction(request({ selected_area: box(-123, 40, -118, 45) }), small));
     expect(isAppError(e, 'area_too_large')).toBe(true);
     expect((e as Error).message).toBe('Selected area is too large. Estimated cell count: 25, maximum allowed: 10.');
@@ -272,7 +275,7 @@ describe('errors', () => {
   });
 
   it('a signal fired mid-extraction stops it between chunks (deadline reason kept)', async () => {
-    const chunky = testDeps(FIXTURES, DATASETS, {}, { chunkBytes: 100 * 4 }); // 4 bands of 25 float32 cells
+    const chunky = testDeps(GEOMETRY, FIXTURES, DATASETS, {}, { chunkBytes: 100 * 4 }); // 4 bands of 25 float32 cells
     const c = new AbortController();
     const seen: number[] = [];
     try {
@@ -319,7 +322,7 @@ describe('reduce tasks on a runner', () => {
         f32: bandsOf('float32_deflate_band.tif', ['0001', '0002', '0003']),
       },
     };
-    const bandDeps = testDeps(COGS, [banded]);
+    const bandDeps = testDeps(GEOMETRY, COGS, [banded]);
     const cases: [typeof deps, string, string, Record<string, unknown>][] = [
       [deps, 'test-annual', 'ppt', box(-123, 40, -118, 45)],
       [deps, 'test-annual', 'ppt16', box(-123, 40, -118, 45)],
@@ -344,7 +347,7 @@ describe('reduce tasks on a runner', () => {
         runner: spy,
         coverage: (input: CoverageInput) => {
           coverageCalls++;
-          return Promise.resolve(computeCoverage(input.projected, input.window, input.transform, input.mode));
+          return Promise.resolve(computeCoverage(input.projected, input.window, input.transform, input.mode, GEOMETRY));
         },
       };
       const req = request({ dataset_id, variable_id, selected_area: area, time_range: null });

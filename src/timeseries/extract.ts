@@ -12,6 +12,7 @@ import { AppError, isAppError } from '../errors.js';
 import type { Affine } from '../geo/affine.js';
 import { areaSize, estimateCells, extractionWindow, projectArea, type ProjectedArea } from '../geo/area.js';
 import { computeCoverage, type Coverage, type CoverageMode } from '../geo/coverage.js';
+import type { GeometryEngine } from '../geo/geos.js';
 import type { Crs } from '../geo/crs.js';
 import { resolveCrs } from '../geo/crs.js';
 import { footprintRelation } from '../geo/footprint.js';
@@ -52,6 +53,8 @@ export interface ExtractDeps {
   runner?: ReduceRunner;
   /** Where the coverage is computed (default: on this thread). */
   coverage?(input: CoverageInput, signal: AbortSignal): Promise<Coverage>;
+  /** Polygon union for fractional coverage and the area of the selection (one GEOS instance per thread). */
+  geometry: GeometryEngine;
   /** Optional tuning: files read at once by the default runner (2) and bytes of samples per chunk (64 MiB). */
   tuning?: { fileConcurrency?: number; chunkBytes?: number };
 }
@@ -228,7 +231,7 @@ export async function runExtraction(
           { projected: plan.projected, window: plan.window, transform: plan.dataset.transform, mode },
           signal,
         )
-      : computeCoverage(plan.projected, plan.window, plan.dataset.transform, mode);
+      : computeCoverage(plan.projected, plan.window, plan.dataset.transform, mode, deps.geometry);
   } catch (err) {
     throw signal.aborted ? abortReason(signal, request) : err;
   }
@@ -302,7 +305,7 @@ export async function runExtraction(
     {
       dataset_id: request.dataset_id,
       variable_id: request.variable_id,
-      area: areaSize(plan.area, plan.crs),
+      area: areaSize(plan.area, plan.crs, deps.geometry),
       n_cells: coverage.nCells,
     },
   );

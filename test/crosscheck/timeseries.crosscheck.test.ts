@@ -17,6 +17,9 @@ import { bandsOf, testDeps, type TestDataset } from '../../src/timeseries/extrac
 import type { ExtractRequest } from '../../src/timeseries/types.js';
 import { HAS_RASTERIO, PYTHON, hasCommand, requireTool } from '../support/env.js';
 import { KINDS, randomArea, rng } from './shapes.js';
+import { loadGeometryEngine } from '../../src/geo/geos.js';
+
+const GEOMETRY = await loadGeometryEngine();
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REFERENCE = fileURLToPath(new URL('../../bench/reference/timeseries_reference.py', import.meta.url));
@@ -93,7 +96,7 @@ async function crossCheck(
   tuning?: { chunkBytes: number },
 ): Promise<void> {
   const expected = reference(ds, areas);
-  const deps = testDeps(dir, [ds], {}, tuning);
+  const deps = testDeps(GEOMETRY, dir, [ds], {}, tuning);
   let outside = 0;
   try {
     for (const [i, area] of areas.entries()) {
