@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
 import type { ByteSource, FetchOptions } from '../storage/source.js';
 import { openCog } from './cog.js';
-import { COGS } from './cog.fixtures.js';
+import { COGS } from '../../test/support/cog.fixtures.js';
 
 /** An in-memory ByteSource over a (damaged) copy of a fixture; with `sync`, it also reads synchronously. */
 function memorySource(bytes: Uint8Array, name: string, sync = false): ByteSource {

@@ -8,7 +8,7 @@ import { TestFileSource } from '../../test/support/file.source.js';
 import { FileSource } from '../storage/source.file.js';
 import { createBlockCache } from './block.cache.js';
 import { openCog } from './cog.js';
-import { COGS, fixtureNames } from './cog.fixtures.js';
+import { COGS, fixtureNames } from '../../test/support/cog.fixtures.js';
 import type { Cog, PixelWindow } from './types.js';
 
 const WINDOWS: PixelWindow[] = [

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { TestFileSource } from '../../test/support/file.source.js';
 import { openCog } from './cog.js';
-import { UPSTREAM } from './cog.fixtures.js';
+import { UPSTREAM } from '../../test/support/cog.fixtures.js';
 
 /** U§8.4: the upstream 5×5 fixtures, their formulas and missing cells. */
 const FILES = [
