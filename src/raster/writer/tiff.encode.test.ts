@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppError } from '../errors.js';
+import { isAppError } from '../../errors.js';
 import { writeCog } from './cog.writer.js';
-import type { CogWriteSpec } from './cog.writer.js';
+import type { CogWriteSpec } from './cog.spec.js';
 import { downsample, encodePredictor2, encodePredictor3 } from './tiff.encode.pixels.js';
 
 // Writer pieces that need no GDAL: spec validation, the strip order (memory bound), the pixel kernels.

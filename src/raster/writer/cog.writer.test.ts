@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_GDAL, HAS_RASTERIO, PYTHON, requireTool } from '../../test/support/env.js';
-import { FileSource } from '../storage/source.file.js';
-import { openCog } from './cog.js';
+import { HAS_GDAL, HAS_RASTERIO, PYTHON, requireTool } from '../../../test/support/env.js';
+import { FileSource } from '../../storage/source.file.js';
+import { openCog } from '../cog.js';
 import { rowsFromCog, writeCog } from './cog.writer.js';
-import type { CogWriteSpec } from './cog.writer.js';
-import { DTYPE_ARRAY } from './tiff.encode.pixels.js';
-import type { DType, TypedArray } from './types.js';
+import type { CogWriteSpec } from './cog.spec.js';
+import { DTYPE_ARRAY } from '../dtype.js';
+import type { DType, TypedArray } from '../types.js';
 
 const DTYPES: DType[] = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'float64'];
 const RANGE: Record<DType, [number, number]> = {
