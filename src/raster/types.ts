@@ -120,6 +120,15 @@ export interface Cog {
   close(): Promise<void>;
 }
 
+/**
+ * What the samples of a visited block hold, row by row:
+ * - `'values'`: the pixel values;
+ * - `'deltas'`: horizontal deltas, as the file stores them: the value of pixel (c, r) is the sum, modulo 2^bits of
+ *   the dtype, of the samples of row r from column `x0` to c. Only unsigned 8/16-bit samples, one per pixel
+ *   (`step` 1); `deltas.ts` has the summing loops.
+ */
+export type RowEncoding = 'values' | 'deltas';
+
 /** Options for `Cog.scan`. */
 export interface ScanOptions extends ReadOptions {
   /**
