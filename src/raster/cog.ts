@@ -261,7 +261,7 @@ class CogReader implements Cog {
           step: 1,
           offset: i * plane,
           clip: inside,
-          differences: false,
+          rows: 'values',
         }),
       );
       return;
@@ -281,15 +281,14 @@ class CogReader implements Cog {
         rowStride = 0;
         step = 1;
       }
-      const differences = rows === 'deltas';
       bands.forEach((b, i) => {
         if (data.planar === 2 && b - 1 !== plane) return;
         const offset = data.planar === 2 || block === null ? 0 : b - 1;
-        visit(i, samples, { x0, y0, rowStride, step, offset, clip, differences });
+        visit(i, samples, { x0, y0, rowStride, step, offset, clip, rows });
       });
     });
     if (walk === null) return;
-    await this.run(walk, this.path(options, level, walk, options.differences === true), null);
+    await this.run(walk, this.path(options, level, walk, options.acceptDeltas === true), null);
   }
 
   /** The blocks of `options.window` (clipped to the raster) for the planes of `options.bands`; null when none. */

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DType, DTypeArrays, RasterBlock } from '../raster/types.js';
-import { createStripAccumulator, createZonalReducer, medianInPlace, weightedQuantile } from './stats.js';
+import { createZonalReducer } from './stats.js';
+import { medianInPlace, weightedQuantile } from './stats.median.js';
+import { createStripAccumulator } from './stats.strips.js';
 import type { BlockSpan } from '../raster/types.js';
 
 const ARRAYS = {
@@ -195,7 +197,7 @@ describe('properties', () => {
   });
 });
 
-describe('strip accumulator fed predictor-2 differences', () => {
+describe('strip accumulator fed rows of deltas', () => {
   it('gives the statistics of the values (any coverage shape, clip and block position; uint8 and uint16)', () => {
     fc.assert(
       fc.property(
@@ -233,9 +235,9 @@ describe('strip accumulator fed predictor-2 differences', () => {
           };
           const plain = createStripAccumulator(weights, width, height, 1, dtype, max - 1);
           const summed = createStripAccumulator(weights, width, height, 1, dtype, max - 1);
-          const span: BlockSpan = { x0, y0, rowStride: bw, step: 1, offset: 0, clip, differences: false };
+          const span: BlockSpan = { x0, y0, rowStride: bw, step: 1, offset: 0, clip, rows: 'values' };
           plain.addSpan(0, values, span, col0, row0);
-          summed.addSpan(0, diffs, { ...span, differences: true }, col0, row0);
+          summed.addSpan(0, diffs, { ...span, rows: 'deltas' }, col0, row0);
           const a = plain.finish();
           expect(summed.finish()).toEqual(a);
           // And the plain path counted exactly the covered cells inside the block.
