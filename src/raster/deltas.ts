@@ -20,7 +20,7 @@ export function storesDeltas(coding: BlockCoding, dtype: DType): boolean {
   );
 }
 
-/** The mask that wraps delta sums of `dtype` (sum & mask = sum modulo 2^bits), or null when scans never hand it over as deltas. */
+/** The mask that wraps sums of `dtype` deltas (sum & mask = sum mod 2^bits); null when scans never hand over deltas. */
 export function deltaMask(dtype: DType): number | null {
   return dtype === 'uint16' ? 0xffff : dtype === 'uint8' ? 0xff : null;
 }

@@ -140,7 +140,7 @@ function dtypeOf(format: number, bits: number, url: string): DType {
 }
 
 /** GDAL_NODATA is ASCII: a number, or "nan", "inf", "-inf" (any case). */
-export function parseNodata(text: string | null): number | null {
+function parseNodata(text: string | null): number | null {
   if (text === null) return null;
   const s = text.replace(/\0/g, '').trim().toLowerCase();
   if (s === '') return null;
@@ -155,7 +155,7 @@ export function parseNodata(text: string | null): number | null {
  * A nodata value the dtype cannot hold (e.g. 65535 on int16) matches no sample, so it is reported as none, as
  * rasterio does (upstream's reference behaviour). NaN and ±Infinity are kept for floats.
  */
-export function representable(nodata: number | null, dtype: DType): number | null {
+function representable(nodata: number | null, dtype: DType): number | null {
   if (nodata === null) return null;
   const float = isFloatDType(dtype);
   if (Number.isNaN(nodata)) return float ? nodata : null;

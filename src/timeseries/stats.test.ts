@@ -23,7 +23,10 @@ function block<T extends DType>(dtype: T, w: number, h: number, bands: number[][
   return { dtype, width: w, height: h, bands: bands.map((_, i) => i + 1), data, nodata };
 }
 
-/** The upstream annual float32 fixture (U§8.4): 100·b + 10·r + 1.1·c, NaN at (3,4) and (2,4) in band 3. */
+/**
+ * The upstream annual float32 fixture (test/fixtures/upstream-5x5): 100·b + 10·r + 1.1·c, NaN at (3,4) and (2,4) in
+ * band 3.
+ */
 function annualFixture(): number[][] {
   const bands: number[][] = [];
   for (let b = 1; b <= 5; b++) {
@@ -43,7 +46,7 @@ const rel = (a: number | null | undefined, b: number): void => {
   expect(Math.abs((a as number) - b)).toBeLessThanOrEqual(1e-6 * Math.abs(b) + 1e-12);
 };
 
-describe('zonal reducer: upstream worked numbers (U§8.3)', () => {
+describe('zonal reducer: worked numbers of the original service', () => {
   it('full grid of the annual float32 fixture: nanmean and nanmedian per band', () => {
     const r = createZonalReducer(new Float64Array(25).fill(1), 5, 5, { weighted: false });
     const s = r.reduce(block('float32', 5, 5, annualFixture(), NaN));

@@ -24,7 +24,7 @@ export interface BlockDecoder {
   decode(raw: Uint8Array, coding: BlockCoding, needRows: number, finish: [number, number]): Promise<DecodedBytes>;
 }
 
-/** Decodes on this thread, at most as many blocks at once as `slots` allows (large blocks inflate on the libuv pool). */
+/** Decodes on this thread, at most as many blocks at once as `slots` allows (large ones inflate on the libuv pool). */
 export function inlineDecoder(slots: LimitFunction, zstd: ZstdDecode | null): BlockDecoder {
   return {
     async decode(raw, coding, needRows) {

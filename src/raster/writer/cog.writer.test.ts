@@ -27,7 +27,7 @@ const RANGE: Record<DType, [number, number]> = {
 const W = 40;
 const H = 37;
 const BANDS = 3;
-/** The PaleoCAR transform (U§11): full doubles must survive the round trip exactly. */
+/** The PaleoCAR v3 grid's transform (30″ cells, EPSG:4269): full doubles must survive the round trip exactly. */
 const T = [0.008333333332949996, 0, -114.995833333457, 0, -0.008333333333010806, 42.9958333336016] as const;
 
 /** Deterministic band data with the dtype's extremes, negatives, nodata cells and (floats) NaN and fractions. */

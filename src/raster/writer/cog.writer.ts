@@ -308,7 +308,7 @@ export async function writeCog(path: string, spec: CogWriteSpec): Promise<void> 
 
 /**
  * A `readRows` that reads full-width rows of an open COG, for re-tiling an existing GeoTIFF or slicing its bands
- * into new files (`skope ingest`): output band `i` (1-based) is source band `bands[i - 1]` (default: the same).
+ * into new files: output band `i` (1-based) is source band `bands[i - 1]` (default: the same).
  * Rows come from full resolution; cells outside the source are its nodata (boundless read).
  *
  * @example

@@ -35,7 +35,7 @@ export function planLevels(s: ResolvedSpec): LevelPlan[] {
 }
 
 /** GDAL_NODATA text as GDAL writes it (`nan`, `inf`, shortest round-trip decimal otherwise). */
-export function nodataText(v: number): string {
+function nodataText(v: number): string {
   if (Number.isNaN(v)) return 'nan';
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
