@@ -16,7 +16,7 @@ import type { DType } from '../types.js';
 import type { Clip } from '../window.js';
 import type { BlockDecoder, DecodedBytes } from './decoder.js';
 import { rasterInvalid, StoredBlocks } from './stored.js';
-import { blockClip, type BlockWalk } from './walk.js';
+import { visitBlocks, type BlockWalk } from './walk.js';
 
 /** What the 'decoded' path needs of the reader, fixed for the reader's life. */
 export interface DecodedBlocksOptions {
@@ -46,43 +46,22 @@ export interface MaskBlock {
 
 /** Blocks decoded into buffers of their own. */
 export class DecodedBlocks {
-  private readonly stored: StoredBlocks;
-  private readonly dtype: DType;
-  private readonly version: string | undefined;
-  private readonly cache: BlockCache | undefined;
-
-  constructor(options: DecodedBlocksOptions) {
-    this.stored = options.stored;
-    this.dtype = options.dtype;
-    this.version = options.version;
-    this.cache = options.cache;
-  }
+  constructor(private readonly options: DecodedBlocksOptions) {}
 
   /**
    * Hands every block of `walk` to its sink (rows always as values), fetching through `fetches`.
    * @throws AppError `raster_invalid` (index unreadable, block past the end of the file, truncated or corrupt) |
    *   `aborted` | source errors
    */
-  async walk(walk: BlockWalk, run: DecodeRun, fetches: LimitFunction): Promise<void> {
-    const { layout, planes, area, sink } = walk;
-    const tasks: Promise<void>[] = [];
-    for (let by = Math.floor(area.r0 / layout.blockHeight); by * layout.blockHeight < area.r1; by++) {
-      for (let bx = Math.floor(area.c0 / layout.blockWidth); bx * layout.blockWidth < area.c1; bx++) {
-        for (const plane of planes) {
-          tasks.push(
-            fetches(async () => {
-              const x0 = bx * layout.blockWidth;
-              const y0 = by * layout.blockHeight;
-              const clip = blockClip(area, layout, bx, by);
-              const decoded = await this.block(run, layout, plane, bx, by, [clip.r0 - y0, clip.r1 - y0]);
-              decoded?.prepare(clip.r0 - y0, clip.r1 - y0);
-              sink(plane, decoded ? decoded.data : null, x0, y0, clip, 'values');
-            }),
-          );
-        }
-      }
-    }
-    await Promise.all(tasks);
+  walk(walk: BlockWalk, run: DecodeRun, fetches: LimitFunction): Promise<void> {
+    const { layout, sink } = walk;
+    return visitBlocks(walk, fetches, async (plane, bx, by, clip) => {
+      const x0 = bx * layout.blockWidth;
+      const y0 = by * layout.blockHeight;
+      const decoded = await this.block(run, layout, plane, bx, by, [clip.r0 - y0, clip.r1 - y0]);
+      decoded?.prepare(clip.r0 - y0, clip.r1 - y0);
+      sink(plane, decoded ? decoded.data : null, x0, y0, clip, 'values');
+    });
   }
 
   /** The blocks of the 1-bit `mask` IFD that `area` touches, fetched through `fetches`. */
@@ -116,7 +95,7 @@ export class DecodedBlocks {
     rows?: [number, number],
   ): Promise<Block | null> {
     const { signal } = run;
-    const stored = this.stored;
+    const { stored, dtype, version, cache } = this.options;
     const needRows = rows?.[1];
     const n = StoredBlocks.number(layout, plane, bx, by);
     const index = await stored.index(layout, signal);
@@ -138,7 +117,7 @@ export class DecodedBlocks {
       }
       const { bytes, finished } = decoded;
       if (layout.bitsPerSample === 1) return new Block(bytes, bytes, coding);
-      const Ctor = DTYPE_ARRAY[this.dtype];
+      const Ctor = DTYPE_ARRAY[dtype];
       const data = new Ctor(
         bytes.buffer as ArrayBuffer,
         bytes.byteOffset,
@@ -146,11 +125,11 @@ export class DecodedBlocks {
       );
       return new Block(bytes, data, coding, finished);
     };
-    if (!this.cache || !run.cached) return load(signal);
+    if (!cache || !run.cached) return load(signal);
     // Shared loads ignore the caller's signal (another reader may be waiting on them); this caller stops waiting.
-    const key = blockCacheKey(stored.url, this.version, layout.ifd, n);
+    const key = blockCacheKey(stored.url, version, layout.ifd, n);
     const need = needRows ?? coding.rows;
-    const shared = this.cache.getOrLoad(
+    const shared = cache.getOrLoad(
       key,
       decodedBytes(coding),
       () => load(),

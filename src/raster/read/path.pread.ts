@@ -7,7 +7,7 @@ import { abortError } from '../../errors.js';
 import { inflatesPrefix, prefixBytes, rawScratch, readIntoScratch } from './scratch.js';
 import type { ReadSync, ScratchDecoder } from './scratch.js';
 import { StoredBlocks } from './stored.js';
-import type { BlockWalk } from './walk.js';
+import { blockClip, type BlockWalk } from './walk.js';
 
 /** Largest single read of consecutive blocks. */
 const MERGED_READ_BYTES = 1024 * 1024;
@@ -51,12 +51,7 @@ export async function preadBlocks(
         if (signal?.aborted) throw abortError(signal);
         const x0 = bx * data.blockWidth;
         const y0 = by * data.blockHeight;
-        const clip = {
-          c0: Math.max(w.c0, x0),
-          c1: Math.min(w.c1, x0 + data.blockWidth),
-          r0: Math.max(w.r0, y0),
-          r1: Math.min(w.r1, y0 + data.blockHeight),
-        };
+        const clip = blockClip(w, data, bx, by);
         const n = StoredBlocks.number(data, plane, bx, by);
         const offset = index.offsets[n] ?? 0;
         const count = index.counts[n] ?? 0;

@@ -8,42 +8,31 @@ import type { LimitFunction } from 'p-limit';
 
 import type { ScratchDecoder } from './scratch.js';
 import { StoredBlocks } from './stored.js';
-import { blockClip, type BlockWalk } from './walk.js';
+import { visitBlocks, type BlockWalk } from './walk.js';
 
 /**
  * Hands every block of `walk` to its sink, fetching through `fetches` (which bounds the fetches in flight).
  * @throws AppError `raster_invalid` (index unreadable, block past the end of the file, truncated or corrupt) |
  *   source errors (`aborted` among them)
  */
-export async function scratchBlocks(
+export function scratchBlocks(
   walk: BlockWalk,
   stored: StoredBlocks,
   decoder: ScratchDecoder,
   fetches: LimitFunction,
 ): Promise<void> {
-  const { layout, planes, area, signal, sink } = walk;
-  const tasks: Promise<void>[] = [];
-  for (let by = Math.floor(area.r0 / layout.blockHeight); by * layout.blockHeight < area.r1; by++) {
-    for (let bx = Math.floor(area.c0 / layout.blockWidth); bx * layout.blockWidth < area.c1; bx++) {
-      for (const plane of planes) {
-        tasks.push(
-          fetches(async () => {
-            const x0 = bx * layout.blockWidth;
-            const y0 = by * layout.blockHeight;
-            const clip = blockClip(area, layout, bx, by);
-            const raw = await stored.fetchBlock(layout, plane, bx, by, signal);
-            if (raw === null) {
-              sink(plane, null, x0, y0, clip, 'values');
-              return;
-            }
-            // No await between inflating and the sink: the scratch is this block's until the sink returns.
-            const n = StoredBlocks.number(layout, plane, bx, by);
-            const samples = decoder.inflate(raw, n, by, clip.r0 - y0, clip.r1 - y0, clip.c1 - x0);
-            sink(plane, samples, x0, y0, clip, decoder.rows);
-          }),
-        );
-      }
+  const { layout, signal, sink } = walk;
+  return visitBlocks(walk, fetches, async (plane, bx, by, clip) => {
+    const x0 = bx * layout.blockWidth;
+    const y0 = by * layout.blockHeight;
+    const raw = await stored.fetchBlock(layout, plane, bx, by, signal);
+    if (raw === null) {
+      sink(plane, null, x0, y0, clip, 'values');
+      return;
     }
-  }
-  await Promise.all(tasks);
+    // No await between inflating and the sink: the scratch is this block's until the sink returns.
+    const n = StoredBlocks.number(layout, plane, bx, by);
+    const samples = decoder.inflate(raw, n, by, clip.r0 - y0, clip.r1 - y0, clip.c1 - x0);
+    sink(plane, samples, x0, y0, clip, decoder.rows);
+  });
 }

@@ -2,6 +2,8 @@
  * One read's walk over the blocks of a window. The read paths (`path.*.ts`) differ in how they get each block's
  * samples, not in what they hand on: every block the window touches, for every plane, goes to one `BlockSink`.
  */
+import type { LimitFunction } from 'p-limit';
+
 import type { IfdLayout } from '../ifd.js';
 import type { RowEncoding, TypedArray } from '../types.js';
 import type { Clip } from '../window.js';
@@ -57,6 +59,26 @@ export function blockClip(area: Clip, layout: IfdLayout, bx: number, by: number)
     r0: Math.max(area.r0, y0),
     r1: Math.min(area.r1, y0 + layout.blockHeight),
   };
+}
+
+/**
+ * Starts `visit` for every block of `walk` (block row, block column, then plane), each when `limit` lets it, all in
+ * this turn so the byte source can merge adjacent ranges; resolves when every visit has. `clip`: the cells of the
+ * window inside the block.
+ */
+export async function visitBlocks(
+  walk: BlockWalk,
+  limit: LimitFunction,
+  visit: (plane: number, bx: number, by: number, clip: Clip) => Promise<void>,
+): Promise<void> {
+  const { layout, planes, area } = walk;
+  const tasks: Promise<void>[] = [];
+  for (let by = Math.floor(area.r0 / layout.blockHeight); by * layout.blockHeight < area.r1; by++) {
+    for (let bx = Math.floor(area.c0 / layout.blockWidth); bx * layout.blockWidth < area.c1; bx++) {
+      for (const plane of planes) tasks.push(limit(() => visit(plane, bx, by, blockClip(area, layout, bx, by))));
+    }
+  }
+  await Promise.all(tasks);
 }
 
 /** Blocks of `layout` that `area` touches, per plane. */

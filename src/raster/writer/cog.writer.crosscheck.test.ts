@@ -3,22 +3,15 @@
  * GDAL's COG validator accepts the files.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../../../test/support/temp.dir.js';
 import { HAS_GDAL, PYTHON, requireTool } from '../../../test/support/env.js';
 import { FileSource } from '../../storage/source.file.js';
 import { openCog } from '../cog.js';
 import { writeCog } from './cog.writer.js';
 
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cogw-gdal-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('cogw-gdal-');
 
 describe('writeCog read back by GDAL', () => {
   const gdal = requireTool('gdal', HAS_GDAL());
@@ -36,7 +29,7 @@ describe('writeCog read back by GDAL', () => {
       const h = 500;
       for (const interleave of ['pixel', 'band'] as const) {
         const bands = [u16(w, h, 1), u16(w, h, 2)];
-        const path = join(dir, `gdal-${interleave}.tif`);
+        const path = join(dir(), `gdal-${interleave}.tif`);
         await writeCog(path, {
           width: w,
           height: h,
@@ -92,7 +85,7 @@ describe('writeCog read back by GDAL', () => {
         blockSize: 32,
         readRows: (_b: number, r: number, n: number) => data.slice(r * w, (r + n) * w),
       } as const;
-      const utm = join(dir, 'utm.tif');
+      const utm = join(dir(), 'utm.tif');
       await writeCog(utm, {
         ...base,
         crs: 32612,
@@ -119,7 +112,7 @@ describe('writeCog read back by GDAL', () => {
       await cog.close();
       await source.close();
 
-      const nanPath = join(dir, 'nan.tif');
+      const nanPath = join(dir(), 'nan.tif');
       const f32 = Float32Array.from({ length: w * h }, (_, i) => (i % 5 === 0 ? NaN : i / 4));
       await writeCog(nanPath, {
         ...base,
@@ -137,7 +130,7 @@ describe('writeCog read back by GDAL', () => {
       const valid = [...f32].filter((v) => !Number.isNaN(v));
       expect(ninfo.bands[0]?.mean).toBeCloseTo(valid.reduce((a, b) => a + b, 0) / valid.length, 6);
 
-      const rotated = join(dir, 'rotated.tif');
+      const rotated = join(dir(), 'rotated.tif');
       await writeCog(rotated, { ...base, crs: 'EPSG:4326', transform: [0.5, 0.1, -120, 0.2, -0.5, 45], overviews: [] });
       const rinfo = JSON.parse(execFileSync('gdalinfo', ['-json', rotated], { encoding: 'utf8' })) as {
         geoTransform: number[];

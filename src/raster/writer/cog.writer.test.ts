@@ -1,25 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '../../../test/support/temp.dir.js';
 import { HAS_RASTERIO, PYTHON, requireTool } from '../../../test/support/env.js';
 import { FileSource } from '../../storage/source.file.js';
 import { openCog } from '../cog.js';
 import { rowsFromCog, writeCog } from './cog.writer.js';
 import type { CogWriteSpec } from './cog.spec.js';
-import { DTYPE_ARRAY } from '../dtype.js';
+import { DTYPE_ARRAY, DTYPE_RANGE } from '../dtype.js';
 import type { DType, TypedArray } from '../types.js';
 
 const DTYPES: DType[] = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'float64'];
-const RANGE: Record<DType, [number, number]> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  uint16: [0, 65535],
-  int16: [-32768, 32767],
-  uint32: [0, 4294967295],
-  int32: [-2147483648, 2147483647],
+/** Extremes written into the test data: each integer dtype's range, and large finite floats. */
+const RANGE: Record<DType, readonly [number, number]> = {
+  ...DTYPE_RANGE,
   float32: [-3.4e38, 3.4e38],
   float64: [-1.7e308, 1.7e308],
 };
@@ -125,13 +120,7 @@ interface PyResult {
 
 const toJson = (a: ArrayLike<number>): (number | null)[] => Array.from(a, (v) => (Number.isNaN(v) ? null : v));
 
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cogw-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('cogw-');
 
 describe('writeCog round trip (every dtype × interleave × predictor)', () => {
   const cases = DTYPES.flatMap((dtype) =>
@@ -152,7 +141,7 @@ describe('writeCog round trip (every dtype × interleave × predictor)', () => {
     for (const c of cases) {
       const nodata = c.dtype.startsWith('float') ? -9999.5 : c.dtype.startsWith('int') ? -7 : 7;
       const data = Array.from({ length: BANDS }, (_, b) => makeBand(c.dtype, b + 1, nodata));
-      const path = join(dir, `${c.dtype}-${c.interleave}-${c.compression}-${c.predictor}.tif`);
+      const path = join(dir(), `${c.dtype}-${c.interleave}-${c.compression}-${c.predictor}.tif`);
       await writeCog(
         path,
         spec(c.dtype, { interleave: c.interleave, compression: c.compression, predictor: c.predictor, nodata }, data),
@@ -223,7 +212,7 @@ describe('writeCog round trip (every dtype × interleave × predictor)', () => {
     const { data, nodata } = files.get(src) as { data: TypedArray[]; nodata: number };
     const source = new FileSource(src);
     const cog = await openCog(source);
-    const out = join(dir, 'sliced.tif');
+    const out = join(dir(), 'sliced.tif');
     try {
       const m = cog.metadata;
       await writeCog(out, {
@@ -280,7 +269,7 @@ describe('writeCog → openCog property', () => {
             for (let i = 0; i < a.length; i++) a[i] = lo + (((i + 1) * 7919 + b * 104729 + seed * 31) % span);
             return a;
           });
-          const path = join(dir, 'prop.tif');
+          const path = join(dir(), 'prop.tif');
           await writeCog(path, {
             width: w,
             height: h,
