@@ -11,7 +11,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PALEOCAR_HEIGHT, PALEOCAR_NODATA, PALEOCAR_TRANSFORM, PALEOCAR_WIDTH } from '../src/cli/demo.js';
 import { createFieldGrid, fillFieldRows } from '../src/cli/demo.fields.js';
-import { writeCog } from '../src/raster/cog.writer.js';
+import { writeCog } from '../src/raster/writer/cog.writer.js';
 import { runReference, timeIt } from './harness.js';
 import type { BenchSuite } from './harness.js';
 

@@ -13,7 +13,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Affine } from '../geo/affine.js';
-import { writeCog } from '../raster/cog.writer.js';
+import { writeCog } from '../raster/writer/cog.writer.js';
 import type { LookupEntry } from '../registry/types.js';
 import { createFieldGrid, fillFieldRows } from './demo.fields.js';
 import type { FieldGrid, FieldKind } from './demo.fields.js';

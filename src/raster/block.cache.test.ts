@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { TestFileSource } from '../../test/support/file.source.js';
 import { createBlockCache } from './block.cache.js';
 import { openCog } from './cog.js';
-import { COGS } from './cog.fixtures.js';
+import { COGS } from '../../test/support/cog.fixtures.js';
 
 const arr = (n: number): Uint8Array => new Uint8Array(n).fill(n & 0xff);
 

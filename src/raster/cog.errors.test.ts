@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
 import { TestFileSource } from '../../test/support/file.source.js';
 import { openCog } from './cog.js';
-import { COGS } from './cog.fixtures.js';
+import { COGS } from '../../test/support/cog.fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cog-errors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestFileSource } from '../../test/support/file.source.js';
 import { FileSource } from '../storage/source.file.js';
 import type { ByteSource } from '../storage/source.js';
-import { openCog, prefixBytes } from './cog.js';
-import { writeCog } from './cog.writer.js';
+import { openCog } from './cog.js';
+import { prefixBytes } from './read/scratch.js';
+import { writeCog } from './writer/cog.writer.js';
 import type { PixelWindow } from './types.js';
 
 const SIZE = 512;

@@ -8,7 +8,7 @@ import { TestFileSource } from '../../test/support/file.source.js';
 import { FileSource } from '../storage/source.file.js';
 import { createBlockCache } from './block.cache.js';
 import { openCog } from './cog.js';
-import { COGS, fixtureNames } from './cog.fixtures.js';
+import { COGS, fixtureNames } from '../../test/support/cog.fixtures.js';
 import type { Cog, PixelWindow } from './types.js';
 
 const WINDOWS: PixelWindow[] = [
@@ -27,11 +27,11 @@ async function open(name: string, via: (typeof VIA)[number]): Promise<Cog> {
 }
 
 describe('Cog.scan visits what Cog.read returns', () => {
-  it.each(VIA.flatMap((via) => [false, true].map((differences) => [via, differences] as const)))(
-    'every fixture and window, reading %s, differences allowed: %s',
-    async (via, differences) => {
+  it.each(VIA.flatMap((via) => [false, true].map((acceptDeltas) => [via, acceptDeltas] as const)))(
+    'every fixture and window, reading %s, deltas accepted: %s',
+    async (via, acceptDeltas) => {
       let checked = 0;
-      let sawDifferences = false;
+      let sawDeltas = false;
       for (const name of fixtureNames()) {
         const cog = await open(name, via);
         const { width: W, height: H } = cog.metadata;
@@ -41,21 +41,22 @@ describe('Cog.scan visits what Cog.read returns', () => {
           const plane = window.width * window.height;
           const seen = new Float64Array(plane * bands.length).fill(NaN);
           const visits = new Uint8Array(plane * bands.length);
-          await cog.scan({ bands, window, differences }, (i, samples, span) => {
+          await cog.scan({ bands, window, acceptDeltas }, (i, samples, span) => {
             const { clip } = span;
             const at = (r: number, c: number): number =>
               samples[span.offset + (r - span.y0) * span.rowStride + (c - span.x0) * span.step] as number;
-            if (span.differences) {
-              expect(differences).toBe(true);
-              sawDifferences = true;
+            const deltas = span.rows === 'deltas';
+            if (deltas) {
+              expect(acceptDeltas).toBe(true);
+              sawDeltas = true;
             }
             for (let r = clip.r0; r < clip.r1; r++) {
-              // Predictor-2 differences: the value is the running sum from the block's first column.
+              // Deltas: the value is the running sum from the block's first column.
               let acc = 0;
-              if (span.differences) for (let c = span.x0; c < clip.c0; c++) acc += at(r, c);
+              if (deltas) for (let c = span.x0; c < clip.c0; c++) acc += at(r, c);
               for (let c = clip.c0; c < clip.c1; c++) {
                 const k = i * plane + (r - window.row) * window.width + (c - window.col);
-                if (span.differences) {
+                if (deltas) {
                   acc = (acc + at(r, c)) % (cog.metadata.dtype === 'uint8' ? 256 : 65536);
                   seen[k] = acc;
                 } else seen[k] = at(r, c);
@@ -81,8 +82,8 @@ describe('Cog.scan visits what Cog.read returns', () => {
         await cog.close();
       }
       expect(checked).toBe(fixtureNames().length * WINDOWS.length);
-      // Uncached DEFLATE predictor-2 uint8/uint16 fixtures hand over differences when allowed; the cached path never.
-      expect(sawDifferences).toBe(differences && via !== 'cache');
+      // Uncached DEFLATE predictor-2 uint8/uint16 fixtures hand over deltas when accepted; the cached path never.
+      expect(sawDeltas).toBe(acceptDeltas && via !== 'cache');
     },
   );
 });

@@ -8,8 +8,8 @@ import { TestFileSource } from '../../test/support/file.source.js';
 import { createBlockCache, type BlockCache } from './block.cache.js';
 import { FileSource } from '../storage/source.file.js';
 import { openCog } from './cog.js';
-import { COGS, encode, fixtureNames, gdalinfo, rasterioRead } from './cog.fixtures.js';
-import type { RefRequest } from './cog.fixtures.js';
+import { COGS, encode, fixtureNames, gdalinfo, rasterioRead } from '../../test/support/cog.fixtures.js';
+import type { RefRequest } from '../../test/support/cog.fixtures.js';
 import type { Cog, PixelWindow, RasterLevel } from './types.js';
 
 const names = fixtureNames();

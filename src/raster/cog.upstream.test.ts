@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 
 import { TestFileSource } from '../../test/support/file.source.js';
 import { openCog } from './cog.js';
-import { UPSTREAM } from './cog.fixtures.js';
+import { UPSTREAM } from '../../test/support/cog.fixtures.js';
 
-/** U§8.4: the upstream 5×5 fixtures, their formulas and missing cells. */
+/**
+ * The 5×5 fixtures of the original SKOPE service (test/fixtures/upstream-5x5): each cell is a formula of band b,
+ * row r and column c, with a few missing cells, so every read can be checked without a reference library.
+ */
 const FILES = [
   {
     file: 'annual_5x5x5_dataset_float32_variable.tif',
@@ -51,7 +54,7 @@ const FILES = [
   },
 ] as const;
 
-describe('upstream 5×5 fixtures (U§8.4)', () => {
+describe('upstream 5×5 fixtures', () => {
   for (const spec of FILES) {
     it(spec.file, async () => {
       const cog = await openCog(new TestFileSource(join(UPSTREAM, spec.file)));

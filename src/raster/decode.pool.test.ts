@@ -7,7 +7,7 @@ import { isAppError } from '../errors.js';
 import { createBlockCache } from './block.cache.js';
 import { openCog } from './cog.js';
 import type { OpenCogOptions } from './cog.js';
-import { COGS, fixtureNames } from './cog.fixtures.js';
+import { COGS, fixtureNames } from '../../test/support/cog.fixtures.js';
 import { createDecodePool } from './decode.pool.js';
 import type { Cog, PixelWindow, TypedArray } from './types.js';
 

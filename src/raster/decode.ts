@@ -107,13 +107,3 @@ export function finishRows(buf: Uint8Array, c: BlockCoding, r0: number, r1: numb
   if (c.predictor === 2) undoHorizontal(rows, bytesPerSample, r1 - r0, rowSamples, c.samples, cols * c.samples);
   else if (c.predictor === 3) undoFloatingPoint(rows, bytesPerSample, r1 - r0, rowSamples, c.samples);
 }
-
-/**
- * Decodes one block completely: `inflateBlock` then `finishRows` over every row.
- * @throws Error when the data is corrupt or short (the caller names the file).
- */
-export async function decodeBlock(raw: Uint8Array, c: BlockCoding, zstd: ZstdDecode | null): Promise<Uint8Array> {
-  const out = await inflateBlock(raw, c, zstd);
-  finishRows(out, c, 0, c.rows);
-  return out;
-}

@@ -9,6 +9,7 @@ import type { Tiff, TiffImage, TiffTagType } from '@cogeotiff/core';
 import { scaleAffine } from '../geo/affine.js';
 import type { Affine } from '../geo/affine.js';
 import { AppError } from '../errors.js';
+import { DTYPE_RANGE, isDType, isFloatDType } from './dtype.js';
 import type { DType, RasterMetadata } from './types.js';
 
 /** How the blocks of one IFD are laid out and coded. */
@@ -129,18 +130,17 @@ async function ifdLayout(img: TiffImage, url: string, signal?: AbortSignal): Pro
 function dtypeOf(format: number, bits: number, url: string): DType {
   const name = format === 1 ? 'uint' : format === 2 ? 'int' : format === 3 ? 'float' : null;
   const dtype = `${name ?? '?'}${bits}`;
-  const ok = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'float64'];
-  if (!ok.includes(dtype)) {
+  if (!isDType(dtype)) {
     throw new AppError(
       'raster_unsupported',
       `${url}: samples of format ${format} with ${bits} bits are not supported.`,
     );
   }
-  return dtype as DType;
+  return dtype;
 }
 
 /** GDAL_NODATA is ASCII: a number, or "nan", "inf", "-inf" (any case). */
-export function parseNodata(text: string | null): number | null {
+function parseNodata(text: string | null): number | null {
   if (text === null) return null;
   const s = text.replace(/\0/g, '').trim().toLowerCase();
   if (s === '') return null;
@@ -151,27 +151,16 @@ export function parseNodata(text: string | null): number | null {
   return Number.isNaN(v) ? null : v;
 }
 
-const RANGES: Record<DType, [number, number]> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  uint16: [0, 65535],
-  int16: [-32768, 32767],
-  uint32: [0, 4294967295],
-  int32: [-2147483648, 2147483647],
-  float32: [-3.4028234663852886e38, 3.4028234663852886e38],
-  float64: [-Infinity, Infinity],
-};
-
 /**
  * A nodata value the dtype cannot hold (e.g. 65535 on int16) matches no sample, so it is reported as none, as
  * rasterio does (upstream's reference behaviour). NaN and ±Infinity are kept for floats.
  */
-export function representable(nodata: number | null, dtype: DType): number | null {
+function representable(nodata: number | null, dtype: DType): number | null {
   if (nodata === null) return null;
-  const float = dtype === 'float32' || dtype === 'float64';
+  const float = isFloatDType(dtype);
   if (Number.isNaN(nodata)) return float ? nodata : null;
   if (float && !Number.isFinite(nodata)) return nodata;
-  const [lo, hi] = RANGES[dtype];
+  const [lo, hi] = DTYPE_RANGE[dtype];
   return nodata >= lo && nodata <= hi ? nodata : null;
 }
 

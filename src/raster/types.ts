@@ -120,19 +120,28 @@ export interface Cog {
   close(): Promise<void>;
 }
 
+/**
+ * What the samples of a visited block hold, row by row:
+ * - `'values'`: the pixel values;
+ * - `'deltas'`: horizontal deltas, as the file stores them: the value of pixel (c, r) is the sum, modulo 2^bits of
+ *   the dtype, of the samples of row r from column `x0` to c. Only unsigned 8/16-bit samples, one per pixel
+ *   (`step` 1); `deltas.ts` has the summing loops.
+ */
+export type RowEncoding = 'values' | 'deltas';
+
 /** Options for `Cog.scan`. */
 export interface ScanOptions extends ReadOptions {
   /**
-   * The visitor can take rows as stored horizontal differences (TIFF predictor 2) and sum them itself: blocks that
-   * qualify (unsigned 8/16-bit, one sample per pixel, host byte order, decoded without the cache) are then visited
-   * with `span.differences` true, saving the pass that would undo the predictor. Default false.
+   * The visitor sums rows of deltas itself (see {@link RowEncoding}): blocks stored that way (unsigned 8/16-bit, one
+   * sample per pixel, host byte order, decoded without the cache) are then visited as stored, with `span.rows`
+   * `'deltas'`, saving the pass that would turn them into values. Default false: every span holds values.
    */
-  differences?: boolean;
+  acceptDeltas?: boolean;
 }
 
 /**
- * Where a visited block's cells are: pixel (c, r) of the level, for c in [clip.c0, clip.c1) and r in
- * [clip.r0, clip.r1), is `samples[offset + (r − y0)·rowStride + (c − x0)·step]`.
+ * Where a visited block's cells are: the sample of pixel (c, r) of the level, for c in [clip.c0, clip.c1) and r in
+ * [clip.r0, clip.r1), is `samples[offset + (r − y0)·rowStride + (c − x0)·step]` (its value, or a delta: see `rows`).
  */
 export interface BlockSpan {
   /** Pixel (column, row) of the level at `samples[offset]`. */
@@ -145,11 +154,8 @@ export interface BlockSpan {
   offset: number;
   /** The cells of the block to visit (half-open pixel ranges of the level). */
   clip: { c0: number; c1: number; r0: number; r1: number };
-  /**
-   * True when the rows hold predictor-2 differences (only with `ScanOptions.differences`): the value of pixel (c, r)
-   * is the sum, modulo 2^bits, of the samples of row r from column x0 to c.
-   */
-  differences: boolean;
+  /** What the rows hold: always `'values'` unless the scan was asked to `acceptDeltas`. */
+  rows: RowEncoding;
 }
 
 /** Called by {@link Cog.scan} once per block and requested band. */

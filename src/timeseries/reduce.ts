@@ -7,13 +7,8 @@
 import { DTYPE_ARRAY } from '../raster/dtype.js';
 import type { Cog, PixelWindow } from '../raster/types.js';
 import type { FetchOptions } from '../storage/source.js';
-import {
-  createStripAccumulator,
-  createZonalReducer,
-  supportsStrips,
-  type BandStatistics,
-  type ZonalReducer,
-} from './stats.js';
+import { createZonalReducer, type BandStatistics, type ZonalReducer } from './stats.js';
+import { createStripAccumulator, supportsStrips } from './stats.strips.js';
 
 /** One file's share of an extraction. */
 export interface ReduceTask {
@@ -52,7 +47,7 @@ const MAX_STRIP_BANDS = 128;
 /**
  * Runs one task on this thread.
  * - 8/16-bit data, unweighted coverage → the blocks of all bands of a group (≤ 128) are scanned straight into
- *   per-band 65 536-bin histograms (`Cog.scan`: no window array, predictor-2 differences summed in the counting loop;
+ *   per-band 65 536-bin histograms (`Cog.scan`: no window array, rows of deltas summed in the counting loop;
  *   a pixel-interleaved block, which holds every band, is decoded once), in row strips aligned to the file's block
  *   rows so reads that must assemble a window (files with masks) stay within `chunkBytes`. Measured on 1898 bands:
  *   ~11 % faster than the window path at 10 000 cells, equal down to one cell (the inflate dominates there).
@@ -98,7 +93,7 @@ export async function reduceTask(
             window: { col: window.col, row, width: window.width, height: end - r },
             signal,
             cache: false,
-            differences: true,
+            acceptDeltas: true,
           },
           (band, samples, span) => acc.addSpan(band, samples, span, window.col, window.row),
         );

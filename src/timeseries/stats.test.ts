@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DType, DTypeArrays, RasterBlock } from '../raster/types.js';
-import { createStripAccumulator, createZonalReducer, medianInPlace, weightedQuantile } from './stats.js';
+import { createZonalReducer } from './stats.js';
+import { medianInPlace, weightedQuantile } from './stats.median.js';
+import { createStripAccumulator } from './stats.strips.js';
 import type { BlockSpan } from '../raster/types.js';
 
 const ARRAYS = {
@@ -21,7 +23,10 @@ function block<T extends DType>(dtype: T, w: number, h: number, bands: number[][
   return { dtype, width: w, height: h, bands: bands.map((_, i) => i + 1), data, nodata };
 }
 
-/** The upstream annual float32 fixture (U§8.4): 100·b + 10·r + 1.1·c, NaN at (3,4) and (2,4) in band 3. */
+/**
+ * The upstream annual float32 fixture (test/fixtures/upstream-5x5): 100·b + 10·r + 1.1·c, NaN at (3,4) and (2,4) in
+ * band 3.
+ */
 function annualFixture(): number[][] {
   const bands: number[][] = [];
   for (let b = 1; b <= 5; b++) {
@@ -41,7 +46,7 @@ const rel = (a: number | null | undefined, b: number): void => {
   expect(Math.abs((a as number) - b)).toBeLessThanOrEqual(1e-6 * Math.abs(b) + 1e-12);
 };
 
-describe('zonal reducer: upstream worked numbers (U§8.3)', () => {
+describe('zonal reducer: worked numbers of the original service', () => {
   it('full grid of the annual float32 fixture: nanmean and nanmedian per band', () => {
     const r = createZonalReducer(new Float64Array(25).fill(1), 5, 5, { weighted: false });
     const s = r.reduce(block('float32', 5, 5, annualFixture(), NaN));
@@ -195,7 +200,7 @@ describe('properties', () => {
   });
 });
 
-describe('strip accumulator fed predictor-2 differences', () => {
+describe('strip accumulator fed rows of deltas', () => {
   it('gives the statistics of the values (any coverage shape, clip and block position; uint8 and uint16)', () => {
     fc.assert(
       fc.property(
@@ -233,9 +238,9 @@ describe('strip accumulator fed predictor-2 differences', () => {
           };
           const plain = createStripAccumulator(weights, width, height, 1, dtype, max - 1);
           const summed = createStripAccumulator(weights, width, height, 1, dtype, max - 1);
-          const span: BlockSpan = { x0, y0, rowStride: bw, step: 1, offset: 0, clip, differences: false };
+          const span: BlockSpan = { x0, y0, rowStride: bw, step: 1, offset: 0, clip, rows: 'values' };
           plain.addSpan(0, values, span, col0, row0);
-          summed.addSpan(0, diffs, { ...span, differences: true }, col0, row0);
+          summed.addSpan(0, diffs, { ...span, rows: 'deltas' }, col0, row0);
           const a = plain.finish();
           expect(summed.finish()).toEqual(a);
           // And the plain path counted exactly the covered cells inside the block.

@@ -1,5 +1,5 @@
 import type { SummaryStat } from './types.js';
-import { medianInPlace } from './stats.js';
+import { medianInPlace } from './stats.median.js';
 
 /** Summary statistics of one series (U§3.8 step 4 with the CONTRACT §3 fixes). */
 export type Summary = Omit<SummaryStat, 'name'>;

@@ -2,16 +2,8 @@
  * Pure pixel kernels of the COG writer: cutting tiles out of row strips, the TIFF predictors (the inverse
  * of what readers undo) and the overview downsampler. Typed arrays in, typed arrays out, no I/O.
  */
-import type { DType, TypedArray } from './types.js';
-
-import { DTYPE_ARRAY } from './dtype.js';
-
-export { DTYPE_ARRAY };
-
-/** Bytes per sample of a dtype. */
-export function dtypeBytes(dtype: DType): number {
-  return DTYPE_ARRAY[dtype].BYTES_PER_ELEMENT;
-}
+import { DTYPE_ARRAY } from '../dtype.js';
+import type { DType, TypedArray } from '../types.js';
 
 /** TIFF SampleFormat: 1 unsigned integer, 2 signed integer, 3 IEEE float. */
 export function sampleFormat(dtype: DType): 1 | 2 | 3 {

@@ -13,74 +13,17 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { deflate as deflateCb } from 'node:zlib';
-import { AppError } from '../errors.js';
-import type { Affine } from '../geo/affine.js';
-import { buildIfdTags, planLevels, validateSpec } from './tiff.encode.layout.js';
-import type { LevelPlan, ResolvedSpec } from './tiff.encode.layout.js';
+import { AppError } from '../../errors.js';
+import { DTYPE_ARRAY, dtypeBytes } from '../dtype.js';
+import type { Cog, DType, TypedArray } from '../types.js';
+import { validateSpec } from './cog.spec.js';
+import type { CogWriteSpec, ResolvedSpec } from './cog.spec.js';
+import { buildIfdTags, planLevels } from './tiff.encode.layout.js';
+import type { LevelPlan } from './tiff.encode.layout.js';
 import { encodeHeader, encodeIfds, ghostHeader, headerLength } from './tiff.encode.js';
-import {
-  DTYPE_ARRAY,
-  allocArray,
-  cutTile,
-  downsample,
-  dtypeBytes,
-  encodePredictor2,
-  encodePredictor3,
-} from './tiff.encode.pixels.js';
-import type { Resampling } from './tiff.encode.pixels.js';
-import type { Cog, DType, TypedArray } from './types.js';
+import { allocArray, cutTile, downsample, encodePredictor2, encodePredictor3 } from './tiff.encode.pixels.js';
 
 const deflate = promisify(deflateCb);
-
-/** What to write. Pixel values come from `readRows`; everything else describes the file. */
-export interface CogWriteSpec {
-  /** Full-resolution size in pixels. */
-  width: number;
-  height: number;
-  /** Number of bands, ≥ 1. */
-  bands: number;
-  dtype: DType;
-  /**
-   * Samples of rows `row … row+height-1` of one band (1-based), row-major, exactly `width × height` values of
-   * `dtype`'s typed array. Called in file order; may return a promise. Never asked for more than a few
-   * rows of blocks of one band at once.
-   */
-  readRows(band: number, row: number, height: number): TypedArray | Promise<TypedArray>;
-  /** CRS as `EPSG:<code>` or a bare code (written as GeoKeys). */
-  crs: string | number;
-  /** Force geographic (true) or projected (false) GeoKeys; by default EPSG 4000–4999 are geographic. */
-  geographic?: boolean;
-  /** Geotransform of the full-resolution grid, CRS units (degrees for EPSG:4326/4269, metres for UTM). */
-  transform: Affine;
-  /** Written as the GDAL_NODATA tag and skipped when averaging overviews. Default: none. */
-  nodata?: number | null;
-  /** PlanarConfiguration: 'pixel' (1, one block holds every band) or 'band' (2). Default 'pixel'. */
-  interleave?: 'pixel' | 'band';
-  /** Tile width and height in pixels, a multiple of 16. Default 256. */
-  blockSize?: number;
-  /** Default 'deflate'. */
-  compression?: 'deflate' | 'none';
-  /** 1 none, 2 horizontal (integers), 3 floating point. Default: 2 for integers, 3 for floats; 1 without compression. */
-  predictor?: 1 | 2 | 3;
-  /** zlib level 1–9. Default 6 (GDAL's default). */
-  deflateLevel?: number;
-  /**
-   * Overview decimation factors (powers of two, increasing, e.g. `[2, 4, 8]`), `[]` for none, or 'auto':
-   * 2, 4, 8… until the smallest level fits in one block. Default 'auto'.
-   */
-  overviews?: 'auto' | readonly number[];
-  /** Overview resampling; 'average' skips nodata. Default 'average'. */
-  resampling?: Resampling;
-  /** BigTIFF: always, never, or 'auto' (when the file could pass 4 GiB). Default 'auto'. */
-  bigTiff?: boolean | 'auto';
-  /** Blocks compressed at once on the libuv pool. Default 4. */
-  concurrency?: number;
-  /**
-   * Memory bound: uncompressed bytes asked of `readRows` per strip (all bands of a strip for 'pixel', one band
-   * for 'band'), rounded down to whole rows of blocks but never less than one. Default 32 MiB.
-   */
-  maxStripBytes?: number;
-}
 
 /** Where each block of a level landed in that level's temp file (data start, after the leader). */
 interface LevelOutput {
@@ -365,7 +308,7 @@ export async function writeCog(path: string, spec: CogWriteSpec): Promise<void> 
 
 /**
  * A `readRows` that reads full-width rows of an open COG, for re-tiling an existing GeoTIFF or slicing its bands
- * into new files (`skope ingest`): output band `i` (1-based) is source band `bands[i - 1]` (default: the same).
+ * into new files: output band `i` (1-based) is source band `bands[i - 1]` (default: the same).
  * Rows come from full resolution; cells outside the source are its nodata (boundless read).
  *
  * @example

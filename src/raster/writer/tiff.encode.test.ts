@@ -1,22 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppError } from '../errors.js';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../../../test/support/temp.dir.js';
+import { isAppError } from '../../errors.js';
 import { writeCog } from './cog.writer.js';
-import type { CogWriteSpec } from './cog.writer.js';
+import type { CogWriteSpec } from './cog.spec.js';
 import { downsample, encodePredictor2, encodePredictor3 } from './tiff.encode.pixels.js';
 
 // Writer pieces that need no GDAL: spec validation, the strip order (memory bound), the pixel kernels.
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tiffenc-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('tiffenc-');
 
 describe('writeCog errors', () => {
   const ok = (): CogWriteSpec => ({
@@ -42,14 +36,14 @@ describe('writeCog errors', () => {
     ['readRows of the wrong type', { readRows: (_b, _r, n) => new Uint16Array(20 * n) }],
   ];
   it.each(bad)('%s → invalid_request, nothing left behind', async (_name, patch) => {
-    const d = await mkdtemp(join(dir, 'err-'));
+    const d = await mkdtemp(join(dir(), 'err-'));
     const err = await writeCog(join(d, 'x.tif'), { ...ok(), ...patch }).catch((e: unknown) => e);
     expect(isAppError(err, 'invalid_request')).toBe(true);
     expect(await readdir(d)).toEqual([]);
   });
 
   it('a throwing readRows propagates and cleans up', async () => {
-    const d = await mkdtemp(join(dir, 'err-'));
+    const d = await mkdtemp(join(dir(), 'err-'));
     const boom = new Error('boom');
     await expect(writeCog(join(d, 'x.tif'), { ...ok(), readRows: () => Promise.reject(boom) })).rejects.toBe(boom);
     expect(await readdir(d)).toEqual([]);
@@ -62,7 +56,7 @@ describe('writeCog memory bound', () => {
     const w = 50;
     const h = 70;
     const calls: string[] = [];
-    const path = join(dir, 'strips.tif');
+    const path = join(dir(), 'strips.tif');
     for (const interleave of ['pixel', 'band'] as const) {
       calls.length = 0;
       await writeCog(path, {

@@ -1,20 +1,19 @@
 /**
  * Test helpers shared by the raster tests: fixture listing, GDAL/rasterio reference calls, value encoding.
- * (Test support only; not imported by library code.)
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
-import type { PixelWindow } from './types.js';
+import type { PixelWindow } from '../../src/raster/types.js';
 
 const run = promisify(execFile);
 
 /** Directory of the GDAL-made fixtures. */
-export const COGS = resolve(import.meta.dirname, '../../test/fixtures/cogs');
+export const COGS = resolve(import.meta.dirname, '../fixtures/cogs');
 /** Directory of the upstream 5×5 fixtures. */
-export const UPSTREAM = resolve(import.meta.dirname, '../../test/fixtures/upstream-5x5');
+export const UPSTREAM = resolve(import.meta.dirname, '../fixtures/upstream-5x5');
 
 /** Fixture file names (the JPEG one is excluded: it exists to be refused). */
 export function fixtureNames(): string[] {

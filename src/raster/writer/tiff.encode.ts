@@ -88,7 +88,7 @@ function valueBytes(t: TiffTag): number {
 const even = (n: number): number => n + (n % 2);
 
 /** Byte length of one IFD including its out-of-line values (each padded to an even length). */
-export function ifdLength(tags: readonly TiffTag[], bigTiff: boolean): number {
+function ifdLength(tags: readonly TiffTag[], bigTiff: boolean): number {
   const entry = bigTiff ? 20 : 12;
   const inline = bigTiff ? 8 : 4;
   let n = (bigTiff ? 8 : 2) + tags.length * entry + (bigTiff ? 8 : 4);

@@ -3,24 +3,19 @@
  * their bytes arrive; the calling thread decodes one block per event-loop turn from the front of the queue while
  * idle workers take small batches from the back, so both cores stay busy until the queue is empty.
  */
-import { abortError } from '../errors.js';
-import type { ZstdDecode } from './codecs/zstd.js';
-import { inflateBlock } from './decode.js';
-import type { BlockCoding } from './decode.js';
-import type { DecodePool } from './decode.pool.js';
-
-/** A decoded block; rows [finished[0], finished[1]) are already in native byte order with the predictor undone. */
-export interface ScheduledBlock {
-  bytes: Uint8Array;
-  finished: readonly [number, number] | null;
-}
+import { abortError } from '../../errors.js';
+import type { ZstdDecode } from '../codecs/zstd.js';
+import { inflateBlock } from '../decode.js';
+import type { BlockCoding } from '../decode.js';
+import type { DecodePool } from '../decode.pool.js';
+import type { BlockDecoder, DecodedBytes } from './decoder.js';
 
 interface Item {
   raw: Uint8Array;
   coding: BlockCoding;
   needRows: number;
   finish: [number, number];
-  resolve(b: ScheduledBlock): void;
+  resolve(b: DecodedBytes): void;
   reject(e: unknown): void;
 }
 
@@ -32,8 +27,8 @@ export function poolable(c: BlockCoding, maxBytes: number, decoded: number): boo
   return POOLED.has(c.compression) && decoded <= maxBytes;
 }
 
-/** One read's decode queue. */
-export class DecodeSchedule {
+/** One read's decode queue (the decoder of the 'pool' read path). */
+export class DecodeSchedule implements BlockDecoder {
   private readonly queue: Item[] = [];
   private inflight = 0;
   private stepping = false;
@@ -59,9 +54,9 @@ export class DecodeSchedule {
    * the rest would be wasted work when the window covers part of the block). Rejects with the decoder's error (the
    * caller names the file).
    */
-  decode(raw: Uint8Array, coding: BlockCoding, needRows: number, finish: [number, number]): Promise<ScheduledBlock> {
+  decode(raw: Uint8Array, coding: BlockCoding, needRows: number, finish: [number, number]): Promise<DecodedBytes> {
     if (this.aborted) return Promise.reject(this.aborted);
-    return new Promise<ScheduledBlock>((resolve, reject) => {
+    return new Promise<DecodedBytes>((resolve, reject) => {
       this.queue.push({ raw, coding, needRows, finish, resolve, reject });
       this.pump();
     });

@@ -1,0 +1,100 @@
+/**
+ * The COG writer's plan: the resolution levels of a checked spec, and the tags of each level's IFD. Pure.
+ */
+import { dtypeBytes } from '../dtype.js';
+import type { ResolvedSpec } from './cog.spec.js';
+import { Tag, TagType } from './tiff.encode.js';
+import type { TiffTag } from './tiff.encode.js';
+import { sampleFormat } from './tiff.encode.pixels.js';
+
+/** One resolution level: `factor` 1 is full resolution; sizes are ceil(full / factor) as in GDAL. */
+export interface LevelPlan {
+  factor: number;
+  width: number;
+  height: number;
+}
+
+/** Level 0 then the overviews, coarsest last. 'auto' halves until the level fits in one block (GDAL's COG rule). */
+export function planLevels(s: ResolvedSpec): LevelPlan[] {
+  const level = (factor: number): LevelPlan => ({
+    factor,
+    width: Math.ceil(s.width / factor),
+    height: Math.ceil(s.height / factor),
+  });
+  const levels = [level(1)];
+  if (s.overviews === 'auto') {
+    for (let f = 2; ; f *= 2) {
+      const last = levels[levels.length - 1] as LevelPlan;
+      if (last.width <= s.blockSize && last.height <= s.blockSize) break;
+      levels.push(level(f));
+    }
+  } else {
+    for (const f of s.overviews) levels.push(level(f));
+  }
+  return levels;
+}
+
+/** GDAL_NODATA text as GDAL writes it (`nan`, `inf`, shortest round-trip decimal otherwise). */
+function nodataText(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  return String(v);
+}
+
+/**
+ * Tags of IFD `k` (0 = full resolution, carrying the georeferencing) with the given absolute block offsets
+ * and byte counts (TIFF block order: row-major, band after band for 'band' interleave).
+ */
+export function buildIfdTags(
+  s: ResolvedSpec,
+  level: LevelPlan,
+  k: number,
+  bigTiff: boolean,
+  offsets: readonly number[],
+  byteCounts: readonly number[],
+): TiffTag[] {
+  const { SHORT, LONG, DOUBLE, ASCII, LONG8 } = TagType;
+  const spp = s.bands;
+  const counts = byteCounts.length === offsets.length ? byteCounts : offsets.map(() => 0);
+  const tags: TiffTag[] = [
+    { tag: Tag.NewSubfileType, type: LONG, values: [k === 0 ? 0 : 1] },
+    { tag: Tag.ImageWidth, type: LONG, values: [level.width] },
+    { tag: Tag.ImageLength, type: LONG, values: [level.height] },
+    { tag: Tag.BitsPerSample, type: SHORT, values: new Array<number>(spp).fill(dtypeBytes(s.dtype) * 8) },
+    { tag: Tag.Compression, type: SHORT, values: [s.compression === 'deflate' ? 8 : 1] },
+    { tag: Tag.Photometric, type: SHORT, values: [1] },
+    { tag: Tag.SamplesPerPixel, type: SHORT, values: [spp] },
+    { tag: Tag.PlanarConfiguration, type: SHORT, values: [s.interleave === 'pixel' ? 1 : 2] },
+    { tag: Tag.TileWidth, type: SHORT, values: [s.blockSize] },
+    { tag: Tag.TileLength, type: SHORT, values: [s.blockSize] },
+    { tag: Tag.TileOffsets, type: bigTiff ? LONG8 : LONG, values: offsets },
+    { tag: Tag.TileByteCounts, type: bigTiff ? LONG8 : LONG, values: counts },
+    { tag: Tag.SampleFormat, type: SHORT, values: new Array<number>(spp).fill(sampleFormat(s.dtype)) },
+  ];
+  if (s.predictor !== 1) tags.push({ tag: Tag.Predictor, type: SHORT, values: [s.predictor] });
+  // Extra bands of a MinIsBlack image are "unspecified" extra samples, as GDAL writes them.
+  if (spp > 1) tags.push({ tag: Tag.ExtraSamples, type: SHORT, values: new Array<number>(spp - 1).fill(0) });
+  if (s.nodata !== null) tags.push({ tag: Tag.GdalNodata, type: ASCII, values: nodataText(s.nodata) });
+  if (k === 0) {
+    const [a, b, c, d, e, f] = s.transform;
+    if (b === 0 && d === 0) {
+      tags.push({ tag: Tag.ModelPixelScale, type: DOUBLE, values: [a, -e, 0] });
+      tags.push({ tag: Tag.ModelTiepoint, type: DOUBLE, values: [0, 0, 0, c, f, 0] });
+    } else {
+      tags.push({
+        tag: Tag.ModelTransformation,
+        type: DOUBLE,
+        values: [a, b, 0, c, d, e, 0, f, 0, 0, 0, 0, 0, 0, 0, 1],
+      });
+    }
+    // GeoKeyDirectory: version 1.1.0; GTModelType, GTRasterType = PixelIsArea, then the EPSG code.
+    const keys = [
+      [1024, 0, 1, s.geographic ? 2 : 1],
+      [1025, 0, 1, 1],
+      [s.geographic ? 2048 : 3072, 0, 1, s.epsg],
+    ];
+    tags.push({ tag: Tag.GeoKeyDirectory, type: SHORT, values: [1, 1, 0, keys.length, ...keys.flat()] });
+  }
+  return tags;
+}
