@@ -1,7 +1,8 @@
 /**
  * Every setting of the service, declared once: its YAML key (snake_case, as upstream's settings files), its
- * environment variable (the YAML key in upper case), its type, bounds, default and documentation. `config.ts`
- * reads the sources; this file only describes them. The table also generates the settings section of the docs.
+ * environment variable (the YAML key in upper case), its type, bounds, default and documentation. Both the zod
+ * schema that validates the configuration and the documented table (`skope help`, the README) are derived from
+ * that one declaration. `config.ts` reads the sources; this file only describes them.
  */
 import { z } from 'zod';
 
@@ -15,274 +16,188 @@ export interface SettingSpec {
   kind: SettingKind;
   /** Human documentation with units. */
   doc: string;
-  /** Default shown in the docs (the real default lives in the zod schema). */
+  /** The default as the docs show it. */
   defaultText: string;
   min?: number;
   max?: number;
   values?: readonly string[];
 }
 
+/**
+ * Where a setting's value comes from when no source gives one: a fixed `default` (the docs show it, or
+ * `defaultText` when that says it better), `derived` by `loadConfig` from other settings or the machine, or
+ * `optional` (left undefined). `derived` and `optional` carry the text the docs show.
+ */
+type Fallback<T> = { default: T; defaultText?: string } | { derived: string } | { optional: string };
+
+/** The zod schema of a setting once its fallback is applied. */
+type WithFallback<Z extends z.ZodType, F> = F extends { default: unknown }
+  ? z.ZodDefault<Z>
+  : F extends { optional: string }
+    ? z.ZodOptional<Z>
+    : Z;
+
+/** One declared setting: its documentation (without the key) and its schema. */
+interface Declared<Z extends z.ZodType> {
+  spec: Omit<SettingSpec, 'key'>;
+  schema: Z;
+}
+
+function declare<Z extends z.ZodType, F extends Fallback<z.output<Z>>>(
+  base: Z,
+  spec: Omit<SettingSpec, 'key' | 'defaultText'>,
+  fallback: F,
+  show: (value: z.output<Z>) => string = String,
+): Declared<WithFallback<Z, F>> {
+  let schema: z.ZodType = base;
+  let defaultText: string;
+  if ('default' in fallback) {
+    schema = base.default(fallback.default as never);
+    defaultText = fallback.defaultText ?? show(fallback.default);
+  } else if ('optional' in fallback) {
+    schema = base.optional();
+    defaultText = fallback.optional;
+  } else {
+    defaultText = fallback.derived;
+  }
+  return { spec: { ...spec, defaultText }, schema: schema as WithFallback<Z, F> };
+}
+
+/** A string setting; empty strings are refused unless `allowEmpty`. */
+const text = <F extends Fallback<string>>(doc: string, fallback: F, options: { allowEmpty?: boolean } = {}) =>
+  declare(options.allowEmpty === true ? z.string() : z.string().min(1), { kind: 'string', doc }, fallback);
+/** An integer setting within [min, max]. */
+const int = <F extends Fallback<number>>(min: number, max: number, doc: string, fallback: F) =>
+  declare(z.number().int().min(min).max(max), { kind: 'int', doc, min, max }, fallback);
+const bool = <F extends Fallback<boolean>>(doc: string, fallback: F) =>
+  declare(z.boolean(), { kind: 'bool', doc }, fallback);
+/** A list of strings (comma-separated or a JSON list in env and flags, a YAML list in the file). */
+const list = <F extends Fallback<string[]>>(doc: string, fallback: F) =>
+  declare(z.array(z.string()), { kind: 'list', doc }, fallback, (v) => v.join(','));
+const oneOf = <const V extends readonly [string, ...string[]], F extends Fallback<V[number]>>(
+  values: V,
+  doc: string,
+  fallback: F,
+) => declare(z.enum(values), { kind: 'enum', doc, values }, fallback);
+
 const MiB = 1024 * 1024;
 
-/** The settings table (order = documentation order). */
-export const SETTINGS: readonly SettingSpec[] = [
-  { key: 'host', kind: 'string', doc: 'Interface `skope serve` listens on.', defaultText: '127.0.0.1' },
-  { key: 'port', kind: 'int', min: 0, max: 65535, doc: 'TCP port (0 = any free port).', defaultText: '8000' },
-  {
-    key: 'registry_path',
-    kind: 'string',
-    doc: 'Dataset registry `metadata.yml` (U§6.1).',
-    defaultText: 'demo-data/metadata.yml',
-  },
-  {
-    key: 'colormaps_path',
-    kind: 'string',
-    doc: 'Custom colormaps JSON (name → hex stops, U§6.2); a missing file means no custom maps.',
-    defaultText: 'demo-data/colormaps.json',
-  },
-  {
-    key: 'storage_base_url',
-    kind: 'string',
-    doc: 'Root that lookup.json `file` paths are relative to: a local directory, `s3://bucket/prefix` or `http(s)://…`.',
-    defaultText: 'demo-data/storage',
-  },
-  {
-    key: 's3_endpoint',
-    kind: 'string',
-    doc: 'S3-compatible endpoint URL (MinIO, s3rver…); empty = AWS.',
-    defaultText: '(AWS)',
-  },
-  { key: 's3_region', kind: 'string', doc: 'S3 region of the storage bucket.', defaultText: 'us-east-1' },
-  {
-    key: 's3_force_path_style',
-    kind: 'bool',
-    doc: 'Use path-style S3 URLs (needed by most non-AWS servers).',
-    defaultText: 'false',
-  },
-  {
-    key: 'redis_url',
-    kind: 'string',
-    doc: 'Redis URL; when set, the default job store is Redis.',
-    defaultText: '(none)',
-  },
-  {
-    key: 'redis_prefix',
-    kind: 'string',
-    doc: 'Prefix of the Redis job keys (`<prefix>job:<id>`), to share one Redis between deployments.',
-    defaultText: '(none)',
-  },
-  {
-    key: 'queue',
-    kind: 'enum',
-    values: ['inline', 'bullmq'],
-    doc: 'Job queue: `inline` runs jobs in this process; `bullmq` queues them in Redis for `skope worker` processes (needs JOB_STORE=redis).',
-    defaultText: '`bullmq` when the job store is Redis, else `inline`',
-  },
-  {
-    key: 'embedded_worker',
-    kind: 'bool',
-    doc: 'With QUEUE=bullmq, `skope serve` also runs a worker in-process.',
-    defaultText: 'true',
-  },
-  {
-    key: 'job_store',
-    kind: 'enum',
-    values: ['memory', 'fs', 'redis'],
-    doc: 'Where job records live.',
-    defaultText: '`redis` when REDIS_URL is set, else `fs`',
-  },
-  { key: 'job_dir', kind: 'string', doc: 'Directory of the filesystem job store.', defaultText: '<tmpdir>/skope_jobs' },
-  {
-    key: 'job_max_age_hours',
-    kind: 'int',
-    min: 1,
-    max: 8760,
-    doc: 'Age after which fs job records are removed at start-up (hours).',
-    defaultText: '24',
-  },
-  {
-    key: 'allowed_origins',
-    kind: 'list',
-    doc: 'CORS origins (comma-separated or a YAML list); `*` = any.',
-    defaultText: '*',
-  },
-  {
-    key: 'max_processing_time',
-    kind: 'int',
-    min: 0,
-    max: 3_600_000,
-    doc: 'Deadline of one extraction (ms): the default and the maximum of the request field.',
-    defaultText: '15000',
-  },
-  {
-    key: 'max_concurrent_jobs',
-    kind: 'int',
-    min: 1,
-    max: 32,
-    doc: 'Extractions running at once in this process.',
-    defaultText: '1',
-  },
-  {
-    key: 'max_sync_extractions',
-    kind: 'int',
-    min: 1,
-    max: 64,
-    doc: 'Synchronous extractions (`/point`, the v2 timeseries route) running at once in this process; more get 503 with Retry-After.',
-    defaultText: '4',
-  },
-  {
-    key: 'default_max_cells',
-    kind: 'int',
-    min: 1,
-    max: 1e12,
-    doc: 'Largest extraction window (cells) accepted by the pre-flight.',
-    defaultText: '1000000',
-  },
-  {
-    key: 'max_series_options',
-    kind: 'int',
-    min: 1,
-    max: 100,
-    doc: 'Most `requested_series_options` per request.',
-    defaultText: '10',
-  },
-  {
-    key: 'max_geometry_shapes',
-    kind: 'int',
-    min: 1,
-    max: 1000,
-    doc: 'Most shapes in `selected_area`.',
-    defaultText: '100',
-  },
-  {
-    key: 'max_geometry_coordinates',
-    kind: 'int',
-    min: 4,
-    max: 1_000_000,
-    doc: 'Most coordinates in `selected_area` (ring-closing points and holes count).',
-    defaultText: '10000',
-  },
-  {
-    key: 'source_cache_bytes',
-    kind: 'int',
-    min: 0,
-    max: 1e12,
-    doc: 'Byte-range cache of remote sources (bytes).',
-    defaultText: String(64 * MiB),
-  },
-  {
-    key: 'block_cache_bytes',
-    kind: 'int',
-    min: 0,
-    max: 1e12,
-    doc: 'Decoded raster block cache per process/worker (bytes).',
-    defaultText: String(256 * MiB),
-  },
-  {
-    key: 'cog_cache_size',
-    kind: 'int',
-    min: 1,
-    max: 100_000,
-    doc: 'Open COG headers kept per process/worker (count).',
-    defaultText: '256',
-  },
-  {
-    key: 'worker_pool_size',
-    kind: 'int',
-    min: 1,
-    max: 64,
-    doc: 'Worker threads computing extractions; one extraction spreads its files (or band ranges) over all of them.',
-    defaultText: 'the CPU count',
-  },
-  {
-    key: 'decode_threads',
-    kind: 'int',
-    min: 0,
-    max: 64,
-    doc: 'Threads decoding the blocks of large raster reads (≥ 16 small blocks) beside the reading thread, per process/worker; 0 = none.',
-    defaultText: '0',
-  },
-  {
-    key: 'lookup_check_interval_ms',
-    kind: 'int',
-    min: 0,
-    max: 86_400_000,
-    doc: 'How often a cached lookup.json is re-validated (0 = on every use), and how long an open COG header is kept before it is re-opened (at least 1 s) (ms).',
-    defaultText: '30000',
-  },
-  {
-    key: 'tile_max_age',
-    kind: 'int',
-    min: 0,
-    max: 31_536_000,
-    doc: 'Cache-Control max-age of tiles (seconds).',
-    defaultText: '3600',
-  },
-  {
-    key: 'log_level',
-    kind: 'enum',
-    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-    doc: 'Log level (JSON logs on stdout).',
-    defaultText: 'info',
-  },
-  { key: 'name', kind: 'string', doc: 'Service title shown in the OpenAPI document.', defaultText: 'SKOPE API' },
-];
-
-/** The validated configuration (camelCase). Times in ms unless named otherwise; sizes in bytes. */
-export const ConfigSchema = z.object({
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(0).max(65535).default(8000),
-  registryPath: z.string().min(1).default('demo-data/metadata.yml'),
-  colormapsPath: z.string().min(1).default('demo-data/colormaps.json'),
-  storageBaseUrl: z.string().min(1).default('demo-data/storage'),
-  s3Endpoint: z.string().optional(),
-  s3Region: z.string().min(1).default('us-east-1'),
-  s3ForcePathStyle: z.boolean().default(false),
-  redisUrl: z.string().optional(),
-  redisPrefix: z.string().default(''),
-  jobStore: z.enum(['memory', 'fs', 'redis']),
-  queue: z.enum(['inline', 'bullmq']),
-  embeddedWorker: z.boolean().default(true),
-  jobDir: z.string().min(1),
-  jobMaxAgeHours: z.number().int().min(1).max(8760).default(24),
-  allowedOrigins: z.array(z.string()).default(['*']),
-  maxProcessingTime: z.number().int().min(0).max(3_600_000).default(15_000),
-  maxConcurrentJobs: z.number().int().min(1).max(32).default(1),
-  maxSyncExtractions: z.number().int().min(1).max(64).default(4),
-  defaultMaxCells: z.number().int().min(1).max(1e12).default(1_000_000),
-  maxSeriesOptions: z.number().int().min(1).max(100).default(10),
-  maxGeometryShapes: z.number().int().min(1).max(1000).default(100),
-  maxGeometryCoordinates: z.number().int().min(4).max(1_000_000).default(10_000),
-  sourceCacheBytes: z
-    .number()
-    .int()
-    .min(0)
-    .default(64 * MiB),
-  blockCacheBytes: z
-    .number()
-    .int()
-    .min(0)
-    .default(256 * MiB),
-  cogCacheSize: z.number().int().min(1).default(256),
-  workerPoolSize: z.number().int().min(1).max(64),
-  decodeThreads: z
-    .number()
-    .int()
-    .min(0)
-    .max(64)
+/** Every setting, by YAML key (declaration order = documentation order). */
+const DECLARED = {
+  host: text('Interface `skope serve` listens on.', { default: '127.0.0.1' }),
+  port: int(0, 65535, 'TCP port (0 = any free port).', { default: 8000 }),
+  registry_path: text('Dataset registry: the `metadata.yml` that lists every dataset and its variables.', {
+    default: 'demo-data/metadata.yml',
+  }),
+  colormaps_path: text('Custom colormaps JSON (name → list of `#rrggbb` stops); a missing file means no custom maps.', {
+    default: 'demo-data/colormaps.json',
+  }),
+  storage_base_url: text(
+    'Root that lookup.json `file` paths are relative to: a local directory, `s3://bucket/prefix` or `http(s)://…`.',
+    { default: 'demo-data/storage' },
+  ),
+  s3_endpoint: text(
+    'S3-compatible endpoint URL (MinIO, s3rver…); empty = AWS.',
+    { optional: '(AWS)' },
+    { allowEmpty: true },
+  ),
+  s3_region: text('S3 region of the storage bucket.', { default: 'us-east-1' }),
+  s3_force_path_style: bool('Use path-style S3 URLs (needed by most non-AWS servers).', { default: false }),
+  redis_url: text('Redis URL; when set, the default job store is Redis.', { optional: '(none)' }, { allowEmpty: true }),
+  redis_prefix: text(
+    'Prefix of the Redis job keys (`<prefix>job:<id>`), to share one Redis between deployments.',
+    { default: '', defaultText: '(none)' },
+    { allowEmpty: true },
+  ),
+  queue: oneOf(
+    ['inline', 'bullmq'],
+    'Job queue: `inline` runs jobs in this process; `bullmq` queues them in Redis for `skope worker` processes (needs JOB_STORE=redis).',
+    { derived: '`bullmq` when the job store is Redis, else `inline`' },
+  ),
+  embedded_worker: bool('With QUEUE=bullmq, `skope serve` also runs a worker in-process.', { default: true }),
+  job_store: oneOf(['memory', 'fs', 'redis'], 'Where job records live.', {
+    derived: '`redis` when REDIS_URL is set, else `fs`',
+  }),
+  job_dir: text('Directory of the filesystem job store.', { derived: '<tmpdir>/skope_jobs' }),
+  job_max_age_hours: int(1, 8760, 'Age after which fs job records are removed at start-up (hours).', {
+    default: 24,
+  }),
+  allowed_origins: list('CORS origins (comma-separated or a YAML list); `*` = any.', { default: ['*'] }),
+  max_processing_time: int(
+    0,
+    3_600_000,
+    'Deadline of one extraction (ms): the default and the maximum of the request field.',
+    { default: 15_000 },
+  ),
+  max_concurrent_jobs: int(1, 32, 'Extractions running at once in this process.', { default: 1 }),
+  max_sync_extractions: int(
+    1,
+    64,
+    'Synchronous extractions (`/point`, the v2 timeseries route) running at once in this process; more get 503 with Retry-After.',
+    { default: 4 },
+  ),
+  default_max_cells: int(1, 1e12, 'Largest extraction window (cells) accepted by the pre-flight.', {
+    default: 1_000_000,
+  }),
+  max_series_options: int(1, 100, 'Most `requested_series_options` per request.', { default: 10 }),
+  max_geometry_shapes: int(1, 1000, 'Most shapes in `selected_area`.', { default: 100 }),
+  max_geometry_coordinates: int(
+    4,
+    1_000_000,
+    'Most coordinates in `selected_area` (ring-closing points and holes count).',
+    { default: 10_000 },
+  ),
+  source_cache_bytes: int(0, 1e12, 'Byte-range cache of remote sources (bytes).', { default: 64 * MiB }),
+  block_cache_bytes: int(0, 1e12, 'Decoded raster block cache per process/worker (bytes).', {
+    default: 256 * MiB,
+  }),
+  cog_cache_size: int(1, 100_000, 'Open COG headers kept per process/worker (count).', { default: 256 }),
+  worker_pool_size: int(
+    1,
+    64,
+    'Worker threads computing extractions; one extraction spreads its files (or band ranges) over all of them.',
+    { derived: 'the CPU count' },
+  ),
+  decode_threads: int(
+    0,
+    64,
+    'Threads decoding the blocks of large raster reads (≥ 16 small blocks) beside the reading thread, per process/worker; 0 = none.',
     // Off by default: measured on 2 cores it cut a 400-block read's wall time by up to ~20% but cost ~40% more CPU
     // in total (thread hand-off, GC), and the raster bench did not show a reliable gain. See src/raster/decode.pool.ts.
-    .default(0),
-  lookupCheckIntervalMs: z.number().int().min(0).default(30_000),
-  tileMaxAge: z.number().int().min(0).default(3600),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  name: z.string().default('SKOPE API'),
-});
+    { default: 0 },
+  ),
+  lookup_check_interval_ms: int(
+    0,
+    86_400_000,
+    'How often a cached lookup.json is re-validated (0 = on every use), and how long an open COG header is kept before it is re-opened (at least 1 s) (ms).',
+    { default: 30_000 },
+  ),
+  tile_max_age: int(0, 31_536_000, 'Cache-Control max-age of tiles (seconds).', { default: 3600 }),
+  log_level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'Log level (JSON logs on stdout).', {
+    default: 'info',
+  }),
+  name: text('Service title shown in the OpenAPI document.', { default: 'SKOPE API' }, { allowEmpty: true }),
+};
 
-/** The service configuration. Serialisable (plain JSON), so worker threads receive it as `workerData`. */
-export type Config = z.infer<typeof ConfigSchema>;
+type Declarations = typeof DECLARED;
+/** `registry_path` → `registryPath` (the Config field of a YAML key). */
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+type ConfigShape = { [K in keyof Declarations as CamelCase<K>]: Declarations[K]['schema'] };
 
 /** snake_case setting key → camelCase Config field. */
 export function fieldOf(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_m, ch: string) => ch.toUpperCase());
 }
+
+/** The settings table (order = documentation order). */
+export const SETTINGS: readonly SettingSpec[] = Object.entries(DECLARED).map(([key, d]) => ({ key, ...d.spec }));
+
+/** The validated configuration (camelCase). Times in ms unless named otherwise; sizes in bytes. */
+export const ConfigSchema = z.object(
+  Object.fromEntries(Object.entries(DECLARED).map(([key, d]) => [fieldOf(key), d.schema])) as ConfigShape,
+);
+
+/** The service configuration. Serialisable (plain JSON), so worker threads receive it as `workerData`. */
+export type Config = z.infer<typeof ConfigSchema>;

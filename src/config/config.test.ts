@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import { loadConfig, SETTINGS } from './config.js';
+import { ConfigSchema, fieldOf } from './config.schema.js';
 
 const files = (map: Record<string, string>) => (path: string) => {
   const text = map[path];
@@ -115,5 +116,13 @@ describe('loadConfig', () => {
 
   it('documents every setting', () => {
     for (const s of SETTINGS) expect(s.doc.length, s.key).toBeGreaterThan(10);
+  });
+
+  it('validates exactly the documented settings (one declaration makes both)', () => {
+    expect(Object.keys(ConfigSchema.shape).sort()).toEqual(SETTINGS.map((s) => fieldOf(s.key)).sort());
+  });
+
+  it("documents settings in the repository's own words (no references to an outside spec)", () => {
+    for (const s of SETTINGS) expect(s.doc, s.key).not.toMatch(/§/);
   });
 });

@@ -73,7 +73,8 @@ export function loadConfig(
 
   // Derived defaults.
   if (out['jobStore'] === undefined) out['jobStore'] = out['redisUrl'] === undefined ? 'fs' : 'redis';
-  // CONTRACT §4: with Redis for jobs, they go through BullMQ (serve embeds a worker unless EMBEDDED_WORKER=false).
+  // Job records in Redis mean several processes share the jobs: they go through BullMQ, so any server or
+  // `skope worker` can run them (serve embeds a worker unless EMBEDDED_WORKER=false).
   if (out['queue'] === undefined) out['queue'] = out['jobStore'] === 'redis' ? 'bullmq' : 'inline';
   if (out['jobStore'] === 'redis' && out['redisUrl'] === undefined)
     problems.push('JOB_STORE: `redis` needs REDIS_URL.');

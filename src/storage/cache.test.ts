@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRangeServer, type RangeServer } from '../../test/support/http.range.server.js';
 import { createByteCache, createCachedSource } from './cache.js';
-import { testBytes } from './source.conformance.js';
+import { testBytes } from '../../test/support/source.conformance.js';
 import { HttpSource } from './source.http.js';
 
 const bytes = testBytes(40_000);

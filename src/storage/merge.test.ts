@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRangeMerger, type RawRead } from './merge.js';
-import { expectCode, testBytes } from './source.conformance.js';
+import { expectCode, testBytes } from '../../test/support/source.conformance.js';
 
 const SIZE = 10_000;
 const bytes = testBytes(SIZE);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRangeServer, type RangeServer } from '../../test/support/http.range.server.js';
 import { startTestS3, type TestS3 } from '../../test/support/s3.js';
 import { createSourceResolver, joinUrl } from './resolver.js';
-import { expectCode, testBytes } from './source.conformance.js';
+import { expectCode, testBytes } from '../../test/support/source.conformance.js';
 import { FileSource } from './source.file.js';
 import { MemorySource } from './source.memory.js';
 

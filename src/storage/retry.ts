@@ -24,6 +24,16 @@ export const DEFAULT_RETRY: Required<RetryOptions> = {
   maxDelayMs: 2_000,
 };
 
+/** `options` with the defaults filled in. */
+export function retryPolicy(options: RetryOptions): Required<RetryOptions> {
+  return {
+    retries: options.retries ?? DEFAULT_RETRY.retries,
+    timeoutMs: options.timeoutMs ?? DEFAULT_RETRY.timeoutMs,
+    baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+    maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+  };
+}
+
 /**
  * A failure worth another attempt (5xx, timeout, connection reset, truncated body). `kind` picks the final error
  * code once the attempts run out: `unavailable` → `source_unavailable`, `short` → `source_read_error`.

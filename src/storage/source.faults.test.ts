@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRangeServer, type RangeServer } from '../../test/support/http.range.server.js';
 import { startTestS3, type TestS3 } from '../../test/support/s3.js';
 import { isAppError } from '../errors.js';
-import { expectCode, testBytes } from './source.conformance.js';
+import { expectCode, testBytes } from '../../test/support/source.conformance.js';
 import { HttpSource } from './source.http.js';
 import { S3Source } from './source.s3.js';
 

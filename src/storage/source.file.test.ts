@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectCode, testBytes } from './source.conformance.js';
+import { expectCode, testBytes } from '../../test/support/source.conformance.js';
 import { FileSource } from './source.file.js';
 
 const bytes = testBytes(10_000);

@@ -2,10 +2,10 @@
  * A byte source over HTTP(S) range requests (Node's global fetch). Same-turn neighbouring reads are merged into one
  * request; failures worth retrying (5xx, 429, timeouts, resets, truncated bodies) are retried with backoff.
  */
-import { AppError, abortError } from '../errors.js';
-import { createRangeMerger, type MergedRead, type MergeOptions } from './merge.js';
-import { checkRange } from './range.js';
-import { DEFAULT_RETRY, describeCause, RetryableError, withRetry, type RetryOptions } from './retry.js';
+import { AppError } from '../errors.js';
+import type { MergeOptions } from './merge.js';
+import { describeCause, RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
+import { remoteFetch } from './source.remote.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** Options of {@link HttpSource}. */
@@ -65,7 +65,7 @@ export class HttpSource implements ByteSource {
   readonly #maxWholeBytes: number;
   /** The URL as shown in messages: no credentials, no query string (it may hold a signature). */
   readonly #shown: string;
-  readonly #read: MergedRead;
+  readonly #fetch: ByteSource['fetch'];
 
   constructor(url: string | URL, options: HttpSourceOptions = {}) {
     const parsed = new URL(url);
@@ -83,26 +83,15 @@ export class HttpSource implements ByteSource {
       parsed.password = '';
     }
     this.url = parsed;
-    this.#policy = {
-      retries: options.retries ?? DEFAULT_RETRY.retries,
-      timeoutMs: options.timeoutMs ?? DEFAULT_RETRY.timeoutMs,
-      baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
-      maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
-    };
+    this.#policy = retryPolicy(options);
     // identity: a transparently decompressed body would not match the byte range asked for.
     this.#headers = { 'accept-encoding': 'identity', ...auth, ...options.headers };
     this.#maxWholeBytes = options.maxWholeBytes ?? 32 * 1024 * 1024;
-    this.#read = createRangeMerger((o, l, s) => this.#readFull(o, l, s), { maxGapBytes: 32 * 1024, ...options.merge });
+    this.#fetch = remoteFetch(parsed, (o, l, s) => this.#readFull(o, l, s), options.merge);
   }
 
-  async fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
-    const signal = options?.signal;
-    if (signal?.aborted === true) throw abortError(signal);
-    checkRange(this.url, offset, length);
-    if (length === 0) return new ArrayBuffer(0);
-    // To the end: one open-ended range request (`bytes=N-`), no HEAD first and no merging.
-    if (length === undefined) return this.#readFull(offset, undefined, signal);
-    return this.#read(offset, length, options);
+  fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
+    return this.#fetch(offset, length, options);
   }
 
   async head(options?: FetchOptions): Promise<{ size: number; etag?: string }> {

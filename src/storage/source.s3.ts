@@ -4,10 +4,10 @@
  * the same way.
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AppError, abortError } from '../errors.js';
-import { createRangeMerger, type MergedRead, type MergeOptions } from './merge.js';
-import { checkRange } from './range.js';
-import { DEFAULT_RETRY, RetryableError, withRetry, type RetryOptions } from './retry.js';
+import { AppError } from '../errors.js';
+import type { MergeOptions } from './merge.js';
+import { RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
+import { remoteFetch } from './source.remote.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** How to reach the S3 service. Credentials come from the AWS default chain (env, profile, IMDS…). */
@@ -62,7 +62,7 @@ export class S3Source implements ByteSource {
   readonly #bucket: string;
   readonly #key: string;
   readonly #policy: Required<RetryOptions>;
-  readonly #read: MergedRead;
+  readonly #fetch: ByteSource['fetch'];
 
   constructor(url: string | URL, client: S3Client, options: S3SourceOptions = {}) {
     const { bucket, key } = parseS3Url(url);
@@ -70,23 +70,12 @@ export class S3Source implements ByteSource {
     this.#client = client;
     this.#bucket = bucket;
     this.#key = key;
-    this.#policy = {
-      retries: options.retries ?? DEFAULT_RETRY.retries,
-      timeoutMs: options.timeoutMs ?? DEFAULT_RETRY.timeoutMs,
-      baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
-      maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
-    };
-    this.#read = createRangeMerger((o, l, s) => this.#readRange(o, l, s), { maxGapBytes: 32 * 1024, ...options.merge });
+    this.#policy = retryPolicy(options);
+    this.#fetch = remoteFetch(this.url, (o, l, s) => this.#readRange(o, l, s), options.merge);
   }
 
-  async fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
-    const signal = options?.signal;
-    if (signal?.aborted === true) throw abortError(signal);
-    checkRange(this.url, offset, length);
-    if (length === 0) return new ArrayBuffer(0);
-    // To the end: one open-ended range request (`bytes=N-`), no HEAD first and no merging.
-    if (length === undefined) return this.#readRange(offset, undefined, signal);
-    return this.#read(offset, length, options);
+  fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
+    return this.#fetch(offset, length, options);
   }
 
   async head(options?: FetchOptions): Promise<{ size: number; etag?: string }> {

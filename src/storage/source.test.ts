@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startRangeServer, type RangeServer } from '../../test/support/http.range.server.js';
 import { startTestS3, type TestS3 } from '../../test/support/s3.js';
 import { createByteCache, createCachedSource } from './cache.js';
-import { describeSourceConformance } from './source.conformance.js';
+import { describeSourceConformance } from '../../test/support/source.conformance.js';
 import { FileSource } from './source.file.js';
 import { HttpSource } from './source.http.js';
 import { MemorySource } from './source.memory.js';

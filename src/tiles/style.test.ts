@@ -13,7 +13,7 @@ function sentence(fn: () => unknown): string {
   return 'no error';
 }
 
-describe('tile style validation (U§2.2)', () => {
+describe("tile style validation (upstream's validate_tile_style)", () => {
   it('falls back to the registry colormap', () => {
     for (const cm of [undefined, '', '  ', 'undefined', 'NULL', ' Undefined ']) {
       expect(validateTileStyle(cm, undefined, 'viridis').colormap).toBe('viridis');

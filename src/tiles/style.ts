@@ -1,9 +1,9 @@
 /**
- * Tile style query validation exactly as upstream's `validate_tile_style` (U§2.2): colormap name fallback and
+ * Tile style query validation exactly as upstream's `validate_tile_style`: colormap name fallback and
  * pattern, rescale parsing with Python `float()` rules, the three 422 sentences, and `%g` re-serialisation.
  */
 import { AppError } from '../errors.js';
-import type { Rescale } from './render.js';
+import type { Rescale } from './colorize.js';
 
 /** Upstream's default rescale when the query has none. */
 export const DEFAULT_RESCALE = '0,100';
@@ -82,7 +82,8 @@ export function formatG(x: number): string {
 }
 
 /**
- * Validates the `colormap` and `rescale` query values (U§2.2 step 2).
+ * Validates the `colormap` and `rescale` query values (a tile request checks them right after the dataset and
+ * variable ids, before the tile address).
  * @param registryColormap the variable's colormap, used when `colormap` is absent, blank, `undefined` or `null`
  * @throws AppError `invalid_request` with upstream's sentence: `Invalid colormap name.`,
  *   `Rescale must contain exactly two numeric values.`, `Rescale values must be finite.`,

@@ -3,7 +3,8 @@ import type { Crs } from '../geo/crs.js';
 /**
  * The view of a dataset CRS that tile rendering needs: lon/lat ↔ dataset coordinates, and whether the CRS is
  * geographic (then the warp to Web Mercator is separable: a column depends on longitude only, a row on latitude
- * only). Built from helper E's `resolveCrs` (src/geo/crs.ts) by the route; tests may build one from proj4.
+ * only). Tile code sees this narrow view rather than `Crs` itself so tests can build one from proj4 or by hand;
+ * the tile service adapts `resolveCrs`'s `Crs` (src/geo/crs.ts) with `tileCrsFrom`.
  */
 export interface TileCrs {
   /** `EPSG:<code>`. */
@@ -27,7 +28,7 @@ export function geographicTileCrs(code: string): TileCrs {
 }
 
 /**
- * Adapts helper E's `Crs` (src/geo/crs.ts). A point the projection cannot map — an error, a non-finite result, or
+ * Adapts a `Crs` from src/geo/crs.ts. A point the projection cannot map — an error, a non-finite result, or
  * (projected CRSs) a result that does not map back to the same lon/lat, as happens far outside a UTM zone — becomes
  * NaN (no data) instead: low-zoom tiles span far more than a projected dataset's zone.
  */

@@ -1,9 +1,10 @@
 /**
  * Which resolution level and which source window feed tile z/x/y (pure: no pixels, no I/O).
  *
- * Overview choice (CONTRACT §8, GDAL's rule): the coarsest level whose downsampling factor is at most the
- * output pixel's size in full-resolution cells × 1.2 (GDAL's oversampling slack); full resolution when zoomed in
- * past the data. A tile that lands on no cell of the raster plans no read (`window: null`).
+ * Overview choice (GDAL's rule, so a tile reads the level GDAL and TiTiler would): the coarsest level whose
+ * downsampling factor is at most the output pixel's size in full-resolution cells × 1.2 (GDAL's oversampling
+ * slack); full resolution when zoomed in past the data. A tile that lands on no cell of the raster plans no read
+ * (`window: null`).
  */
 import type { RasterLevel } from '../raster/types.js';
 import type { TileCrs } from './tile.crs.js';

@@ -1,7 +1,8 @@
 /**
- * The tile use case behind the HTTP routes: validate a request in upstream's order (U§2.2), resolve the timestep
- * to a file and band, open the COG header, plan the tile and compute its ETag — all before any pixel is read —
- * then render. Also the TileJSON facts of a timestep.
+ * The tile use case behind the HTTP routes: validate a request in upstream's order (dataset, variable, style,
+ * tile address: a request with several faults gets the same error as upstream), resolve the timestep to a file
+ * and band, open the COG header, plan the tile and compute its ETag — all before any pixel is read — then render.
+ * Also the TileJSON facts of a timestep.
  */
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
@@ -12,9 +13,9 @@ import type { ColormapSet } from '../registry/colormaps.js';
 import { resolveSingleBand } from '../registry/lookup.js';
 import type { Lookup, Registry } from '../registry/types.js';
 import type { FetchOptions } from '../storage/source.js';
-import type { TileFormat } from './encode.js';
-import { TransparentTiles, encodeTile } from './encode.js';
-import { allTransparent } from './render.js';
+import type { TileFormat } from './tile.image.js';
+import { TransparentTiles, encodeTile } from './tile.image.js';
+import { allTransparent } from './colorize.js';
 import type { TileStyle } from './style.js';
 import { validateTileStyle } from './style.js';
 import type { TileCrs } from './tile.crs.js';
@@ -22,7 +23,7 @@ import { tileCrsFrom } from './tile.crs.js';
 import { MAX_ZOOM, isTileInMatrix } from './tile.matrix.js';
 import type { TilePlan } from './tile.plan.js';
 import { planTile } from './tile.plan.js';
-import { renderTileCodes } from './tile.render.js';
+import { readTileCodes } from './tile.read.js';
 import type { RasterFootprint } from './tilejson.js';
 import { rasterFootprint } from './tilejson.js';
 import type { Resampling } from './warp.js';
@@ -123,7 +124,7 @@ export class TileService {
     const { request: req, plan } = tile;
     if (plan.window === null) return this.#transparent.get(req.size, req.format);
     const spec = { tile: req, size: req.size, resampling: req.resampling, rescale: tile.style.rescale };
-    const codes = await renderTileCodes(tile.cog, plan, tile.bidx, spec, options);
+    const codes = await readTileCodes(tile.cog, plan, tile.bidx, spec, options);
     if (allTransparent(codes)) return this.#transparent.get(req.size, req.format);
     return encodeTile(codes, req.size, req.format, tile.lut);
   }
@@ -165,7 +166,7 @@ export class TileService {
     if (bidx < 1 || bidx > cog.metadata.bands) {
       throw new AppError('band_out_of_range', `Band ${bidx} is outside ${url} (${cog.metadata.bands} bands).`);
     }
-    // The file's own CRS wins: registry CRSs of some datasets are placeholders (U§9.2).
+    // The file's own CRS wins: the registry's CRS of some upstream datasets is a placeholder.
     const code = cog.metadata.crs ?? (registry.get(req.datasetId)?.crs as string);
     const crs = tileCrsFrom(resolveCrs(code, this.#crsCache));
     return { cog, bidx, crs, timestep };

@@ -12,7 +12,7 @@ import { resolveCrs } from '../geo/crs.js';
 import { latToMercatorY, lonToMercatorX, MERCATOR_HALF } from './tile.matrix.js';
 import type { TileAddress } from './tile.matrix.js';
 import { planTile } from './tile.plan.js';
-import { TRANSPARENT, rescaleToCodes } from './render.js';
+import { TRANSPARENT, rescaleToCodes } from './colorize.js';
 import type { SourceSamples } from './warp.js';
 import { warpBilinear, warpNearest } from './warp.js';
 

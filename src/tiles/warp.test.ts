@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rescaleToCodes } from './render.js';
+import { rescaleToCodes } from './colorize.js';
 import { geographicTileCrs } from './tile.crs.js';
 import { tileBounds } from './tile.matrix.js';
 import type { SourceSamples } from './warp.js';

@@ -14,8 +14,8 @@ import type { PixelWindow, TypedArray } from '../raster/types.js';
 import type { Bounds } from './tile.matrix.js';
 import { mercatorToLonLat } from './tile.matrix.js';
 import type { TileCrs } from './tile.crs.js';
-import type { Rescale, TileCodes } from './render.js';
-import { TRANSPARENT } from './render.js';
+import type { Rescale, TileCodes } from './colorize.js';
+import { TRANSPARENT } from './colorize.js';
 
 /** GDAL's nearest kernel adds this before flooring so centres landing on a cell edge pick the same cell. */
 const EDGE_EPS = 1e-10;

@@ -22,7 +22,7 @@ import { LookupStore } from '../../registry/lookup.js';
 import { parseRegistry } from '../../registry/registry.js';
 import { createSourceResolver } from '../../storage/resolver.js';
 import type { ByteSource } from '../../storage/source.js';
-import { codesToRgba, rescaleToCodes } from '../../tiles/render.js';
+import { codesToRgba, rescaleToCodes } from '../../tiles/colorize.js';
 import { tileCrsFrom } from '../../tiles/tile.crs.js';
 import { planTile } from '../../tiles/tile.plan.js';
 import { MERCATOR_HALF, latToMercatorY, lonToMercatorX, tileBounds } from '../../tiles/tile.matrix.js';

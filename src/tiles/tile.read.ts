@@ -1,15 +1,14 @@
 /**
- * One tile end to end: plan (pure) → read the planned window of one band → warp → rescale → encode.
- * Split so the route can answer 304 and the shared transparent tile from the plan alone, before any pixel read.
+ * The pixel half of a tile: read the planned window of one band, warp it onto the tile grid, and rescale to
+ * colormap codes (`tile.plan.ts` decides what to read, `tile.image.ts` encodes the codes). Kept apart from the
+ * plan so the route can answer 304 and the shared transparent tile from the plan alone, before any pixel read.
  */
 import type { FetchOptions } from '../storage/source.js';
 import type { Cog, PixelWindow, RasterLevel } from '../raster/types.js';
-import type { TileCrs } from './tile.crs.js';
 import type { TileAddress } from './tile.matrix.js';
 import type { TilePlan } from './tile.plan.js';
-import { planTile } from './tile.plan.js';
-import type { Rescale, TileCodes } from './render.js';
-import { rescaleToCodes } from './render.js';
+import type { Rescale, TileCodes } from './colorize.js';
+import { rescaleToCodes } from './colorize.js';
 import type { Resampling, SourceSamples } from './warp.js';
 import { warpBilinear, warpNearest, warpNearestCodes } from './warp.js';
 
@@ -20,11 +19,6 @@ export interface TileSpec {
   size: number;
   resampling: Resampling;
   rescale: Rescale;
-}
-
-/** Plans `spec` over an open COG (pure; see `planTile`). */
-export function planCogTile(levels: readonly RasterLevel[], crs: TileCrs, spec: TileSpec): TilePlan {
-  return planTile(levels, crs, spec.tile, spec.size, spec.resampling);
 }
 
 /**
@@ -45,7 +39,7 @@ export async function readTileValues(
 }
 
 /** Reads and rescales one tile to colormap codes (`TRANSPARENT` where there is no data). */
-export async function renderTileCodes(
+export async function readTileCodes(
   cog: Cog,
   plan: TilePlan,
   bidx: number,

@@ -6,8 +6,8 @@
  * transparent pixels (257 entries), it falls back to RGBA.
  */
 import { crc32, deflateSync } from 'node:zlib';
-import type { TileCodes } from './render.js';
-import { TRANSPARENT, codesToRgba } from './render.js';
+import type { TileCodes } from './colorize.js';
+import { TRANSPARENT, codesToRgba } from './colorize.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

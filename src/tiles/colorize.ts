@@ -1,5 +1,6 @@
 /**
- * Values → colormap indices (CONTRACT §8, rio-tiler's `linear_rescale` then a 256-entry table):
+ * Colouring a tile: values → colormap codes, codes → RGBA. A value's code is its index in a 256-entry colour table,
+ * computed as rio-tiler's `linear_rescale` does (what upstream's tiles showed):
  * `index = trunc((clip(v, lo, hi) − lo) / (hi − lo) × 255)`; no data (NaN) → transparent.
  */
 

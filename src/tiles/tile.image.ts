@@ -3,17 +3,12 @@
  * served, without any read, for tiles wholly outside the data.
  */
 import sharp from 'sharp';
-import type { TileCodes } from './render.js';
-import { TRANSPARENT, codesToRgba } from './render.js';
-import { encodePalettePng } from './png.js';
+import type { TileCodes } from './colorize.js';
+import { TRANSPARENT, codesToRgba } from './colorize.js';
+import { encodePalettePng } from './png.encode.js';
 
 /** Output image formats. */
 export type TileFormat = 'png' | 'webp';
-
-/** Tile edge lengths we serve, px. */
-export const TILE_SIZES = [128, 256, 512] as const;
-/** One of `TILE_SIZES`. */
-export type TileSize = (typeof TILE_SIZES)[number];
 
 /** MIME type of each format. */
 export const CONTENT_TYPES: Readonly<Record<TileFormat, string>> = { png: 'image/png', webp: 'image/webp' };

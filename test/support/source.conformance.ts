@@ -4,8 +4,8 @@
  */
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { isAppError } from '../errors.js';
-import type { ByteSource } from './source.js';
+import { isAppError } from '../../src/errors.js';
+import type { ByteSource } from '../../src/storage/source.js';
 
 /** What a test needs from one implementation. */
 export interface SourceFixture {

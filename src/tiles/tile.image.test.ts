@@ -1,58 +1,14 @@
-import fc from 'fast-check';
 import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { TRANSPARENT, codesToRgba, colormapIndex, rescaleToCodes } from './render.js';
-import { encodePalettePng, encodeRgbaPng } from './png.js';
-import { TransparentTiles, encodeTile } from './encode.js';
-
-/** A test table: entry i = (i, 255 − i, i >> 1, 255). */
-function testLut(): Uint8Array {
-  const lut = new Uint8Array(1024);
-  for (let i = 0; i < 256; i++) lut.set([i, 255 - i, i >> 1, 255], 4 * i);
-  return lut;
-}
+import { testLut } from '../../test/support/colour.lut.js';
+import { TRANSPARENT, codesToRgba } from './colorize.js';
+import { encodePalettePng, encodeRgbaPng } from './png.encode.js';
+import { TransparentTiles, encodeTile } from './tile.image.js';
 
 function decode(buf: Buffer): PNG {
   return PNG.sync.read(buf);
 }
-
-describe('rescale to colormap indices (CONTRACT §8)', () => {
-  it('truncates (clip(v) − lo)/(hi − lo) × 255', () => {
-    const r = { lo: 0, hi: 100 };
-    expect(colormapIndex(50, r)).toBe(127); // 127.5 → 127
-    expect(colormapIndex(-5, r)).toBe(0);
-    expect(colormapIndex(100, r)).toBe(255);
-    expect(colormapIndex(1e9, r)).toBe(255);
-    expect(colormapIndex(99.99, r)).toBe(254);
-    expect(colormapIndex(0.3921, r)).toBe(0); // 0.99986 → 0
-    expect(colormapIndex(0.3922, r)).toBe(1);
-    const codes = rescaleToCodes(Float64Array.of(NaN, 0, 50, 100, 200, -1), r);
-    expect(Array.from(codes)).toEqual([TRANSPARENT, 0, 127, 255, 255, 0]);
-  });
-
-  it('matches the scalar rule for any value', () => {
-    fc.assert(
-      fc.property(
-        fc.double({ noNaN: true }),
-        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
-        fc.double({ min: 1e-3, max: 1e6, noNaN: true }),
-        (v, lo, span) => {
-          const r = { lo, hi: lo + span };
-          const [code] = rescaleToCodes(Float64Array.of(v), r);
-          expect(code).toBe(colormapIndex(v, r));
-          expect(code).toBeGreaterThanOrEqual(0);
-          expect(code).toBeLessThanOrEqual(255);
-        },
-      ),
-    );
-  });
-
-  it('maps codes to RGBA through the table, transparent as 0,0,0,0', () => {
-    const rgba = codesToRgba(Uint16Array.of(0, 255, TRANSPARENT, 10), testLut());
-    expect(Array.from(rgba)).toEqual([0, 255, 0, 255, 255, 0, 127, 255, 0, 0, 0, 0, 10, 245, 5, 255]);
-  });
-});
 
 describe('PNG encoding', () => {
   it('writes a palette PNG with PLTE + tRNS that decodes to the same pixels', () => {

@@ -1,5 +1,5 @@
 /**
- * Cross-check of the extraction pipeline against the Python reference of U's algorithm
+ * Cross-check of the extraction pipeline against a Python reference of the upstream service's algorithm
  * (bench/reference/timeseries_reference.py: rasterio geometry_mask + numpy nanmean/nanmedian, pyproj areas) on
  * 220 random areas over two generated datasets (EPSG:4269 float32, EPSG:32612 uint16). Every statistic must agree
  * within 1e-6 relative, `n_cells` exactly.
@@ -10,18 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppError } from '../../src/errors.js';
-import { resolveCrs } from '../../src/geo/crs.js';
-import { runExtraction } from '../../src/timeseries/extract.js';
-import { bandsOf, testDeps, type TestDataset } from '../../src/timeseries/extract.fixtures.js';
-import type { ExtractRequest } from '../../src/timeseries/types.js';
-import { HAS_RASTERIO, PYTHON, hasCommand, requireTool } from '../support/env.js';
-import { KINDS, randomArea, rng } from './shapes.js';
-import { loadGeometryEngine } from '../../src/geo/geos.js';
+import { isAppError } from '../errors.js';
+import { resolveCrs } from '../geo/crs.js';
+import { runExtraction } from './extract.js';
+import { bandsOf, testDeps, type TestDataset } from './extract.fixtures.js';
+import type { ExtractRequest } from './types.js';
+import { HAS_RASTERIO, PYTHON, hasCommand, requireTool } from '../../test/support/env.js';
+import { KINDS, randomArea, rng } from '../../test/support/crosscheck.shapes.js';
+import { loadGeometryEngine } from '../geo/geos.js';
 
 const GEOMETRY = await loadGeometryEngine();
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
+const MAKE_DATASETS = fileURLToPath(new URL('../../test/support/crosscheck.datasets.py', import.meta.url));
 const REFERENCE = fileURLToPath(new URL('../../bench/reference/timeseries_reference.py', import.meta.url));
 // The reference also needs shapely and pyproj (Debian: python3-shapely python3-pyproj).
 const enabled = requireTool('rasterio', HAS_RASTERIO() && hasCommand(PYTHON, ['-c', 'import shapely, pyproj']));
@@ -54,7 +54,7 @@ let dir = '';
 beforeAll(() => {
   if (!enabled) return;
   dir = mkdtempSync(join(tmpdir(), 'skope-xcheck-'));
-  execFileSync(PYTHON, [join(HERE, 'make_datasets.py'), dir]);
+  execFileSync(PYTHON, [MAKE_DATASETS, dir]);
 });
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -115,7 +115,8 @@ async function crossCheck(
       try {
         run = await runExtraction(request, deps, { signal: new AbortController().signal });
       } catch (err) {
-        // Wholly outside the raster: refused up front (CONTRACT §3); the reference sees only missing cells.
+        // Wholly outside the raster: refused up front with `area_outside_dataset` (docs/API.md); the reference
+        // sees only missing cells.
         expect(isAppError(err, 'area_outside_dataset'), `${what}: ${String(err)}`).toBe(true);
         expect(
           [...ref.mean, ...ref.median].every((v) => v === null),
