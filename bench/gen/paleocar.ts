@@ -1,11 +1,11 @@
 /**
  * PaleoCAR-shaped benchmark datasets, generated once with our COG writer into `bench/.data/` and reused:
- * 1560 × 1440 cells, EPSG:4269, the PaleoCAR transform (U§11), uint16 DEFLATE (zlib level 1, predictor 2) 256²
+ * 1560 × 1440 cells, EPSG:4269, the PaleoCAR transform, uint16 DEFLATE (zlib level 1, predictor 2) 256²
  * blocks, nodata 65535, synthetic annual precipitation from year 0103 on, in COG slices of `bands` bands.
  * The full version (`bands: 100, files: 19`) is 1898 annual bands 0103–2000 with the 0417–0589 gap as nodata.
  *
- * Each dataset is a storage root holding `metadata.yml` (registry, U§6.1), `colormaps.json`, `paleocar_v3/lookup.json`
- * (U§3.2, files relative to the root) and `paleocar_v3/cogs/ppt_annual/ppt_annual_<n>.tif`, so the timeseries
+ * Each dataset is a storage root holding `metadata.yml` (the dataset registry), `colormaps.json`, `paleocar_v3/lookup.json`
+ * (files relative to the root) and `paleocar_v3/cogs/ppt_annual/ppt_annual_<n>.tif`, so the timeseries
  * benchmark can point the service (or the Python reference) at it directly.
  */
 import { existsSync } from 'node:fs';

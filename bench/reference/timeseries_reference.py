@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference implementation of the upstream SKOPE extraction algorithm (upstream-behaviour.md U§3.4-§3.7).
+"""Reference implementation of the upstream SKOPE extraction algorithm (window, mask, statistics).
 
 rasterio + numpy + shapely + pyproj, as the upstream Python service, with two documented differences that our
 CONTRACT makes: reads are boundless (cells outside the raster are missing, never a failed job), and the statistics
@@ -44,7 +44,7 @@ def shapes_of(geojson):
 
 
 def spatial(shapes4326, crs, aff):
-    """U§3.4 steps 2-10: projected shapes, window, mask, n_cells, area."""
+    """Projected shapes, window, mask (centre rule, all-touched fallback), n_cells, area."""
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     projected = [shp_transform(tr.transform, s) for s in shapes4326]
     union = unary_union(projected)
@@ -73,7 +73,7 @@ def spatial(shapes4326, crs, aff):
 
 
 def read_file(path, bands, window, mask, chunk_size):
-    """U§3.5-§3.7 for one file: band chunks, float32 read, nodata and mask -> NaN, nanmean/nanmedian in float64."""
+    """One file: band chunks, float32 read, nodata and mask -> NaN, nanmean/nanmedian in float64."""
     means, medians = [], []
     with rasterio.open(path) as src:
         inside = (window.col_off >= 0 and window.row_off >= 0 and window.col_off + window.width <= src.width

@@ -17,7 +17,7 @@ export interface PixelWindow {
 /** Bounds `[minx, miny, maxx, maxy]` in CRS units. */
 export type Bounds = [minx: number, miny: number, maxx: number, maxy: number];
 
-/** A selected area reprojected to a dataset CRS (U§3.4 steps 2–3). */
+/** A selected area reprojected to a dataset CRS (vertices only, as the Python service does with pyproj). */
 export interface ProjectedArea {
   /** The shapes with coordinates in dataset CRS units (x, y order). */
   shapes: Shape[];
@@ -267,7 +267,7 @@ function polygonsArea(polys: readonly Rings[], ringArea: (ring: readonly Positio
 }
 
 /**
- * The area of the union of the shapes (U§3.4 step 10). Geographic CRS: geodesic area on the CRS ellipsoid (what
+ * The area of the union of the shapes, reported as `area` with every result. Geographic CRS: geodesic area on the CRS ellipsoid (what
  * pyproj's `Geod.geometry_area_perimeter` gives; m²), e.g. 8 985 387 394.84 m² for the 1° cell (−122..−121,
  * 43..44) on WGS84. Projected CRS: planar area in CRS units² of the projected shapes. Points count 0.
  */

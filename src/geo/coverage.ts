@@ -7,7 +7,7 @@ import { burnFilled, burnOutline, toPixelRings, type PixelRing } from './rasteri
 import { accumulateCoverage } from './fraction.js';
 
 /**
- * Cell selection rule for an area (CONTRACT §3 extension). `centre`: cells whose centre is inside, with the
+ * Cell selection rule for an area (the `coverage` field of an extraction; docs/API.md). `centre`: cells whose centre is inside, with the
  * all-touched fallback when none is (upstream default); `all_touched`: every cell the geometry touches;
  * `fractional`: every touched cell weighted by the exact share of it inside (exactextract semantics).
  */
@@ -20,7 +20,7 @@ export interface Coverage {
   height: number;
   /** Row-major over the window, in [0, 1]: 0/1 for `centre` and `all_touched`, the covered share for `fractional`. */
   weights: Float64Array;
-  /** Cells with weight > 0 (cells outside the raster included: CONTRACT §3). */
+  /** Cells with weight > 0, cells outside the raster included (they count as missing values, not as no cell). */
   nCells: number;
 }
 
@@ -70,7 +70,7 @@ function rasterMask(
 /**
  * The cells of `window` (pixels of the dataset grid `transform`) covered by `area` (dataset CRS), by `mode`:
  * - `centre`: GDAL's rasterize rule (cell centre inside; holes excluded; a Point burns the cell holding it), and
- *   when no cell is marked the all-touched result instead (U§3.4 step 8);
+ *   when no cell is marked the all-touched result instead (as the Python service does);
  * - `all_touched`: GDAL `ALL_TOUCHED=TRUE` (edges running along cell boundaries do not touch the neighbours);
  * - `fractional`: the exact share of each cell inside the union of the shapes (points weigh 1 in their cell); when
  *   that leaves every weight 0 (a polygon of no area), the all-touched cells with weight 1.

@@ -1,7 +1,7 @@
 import type { PixelWindow } from './area.js';
 
 /**
- * Where a pixel window lies relative to a raster of `width`×`height` cells (CONTRACT §3): `inside` when wholly
+ * Where a pixel window lies relative to a raster of `width`×`height` cells: `inside` when wholly
  * within it, `outside` when it shares no cell with it (the request is refused before a job), `partial` otherwise
  * (the read is boundless: cells outside are missing but still counted).
  */

@@ -115,7 +115,7 @@ describe('parseSelectedArea', () => {
     });
   });
 
-  it('rejects more coordinates than allowed with the upstream sentence (5 > 4, U§8.2)', () => {
+  it('rejects more coordinates than allowed with the upstream sentence (5 > 4)', () => {
     expect(failure(box(0, 0, 1, 1), { maxShapes: 100, maxCoordinates: 4 })).toEqual({
       code: 'geometry_too_complex',
       message: 'Selected area has 5 coordinates; maximum is 4.',

@@ -9,11 +9,11 @@ export type Shape =
   | { type: 'Polygon'; coordinates: Position[][] }
   | { type: 'MultiPolygon'; coordinates: Position[][][] };
 
-/** A validated `selected_area` (U§2.3, U§3.4 step 1). */
+/** A validated `selected_area`: Point, Polygon, MultiPolygon, or Features / a FeatureCollection of them. */
 export interface SelectedArea {
   /** One shape per Point/Polygon/MultiPolygon, per Feature, or per feature of a FeatureCollection. */
   shapes: Shape[];
-  /** True when every shape is a Point (the size pre-flight is skipped, U§4.3). */
+  /** True when every shape is a Point (the size pre-flight is skipped: each point is one cell). */
   pointsOnly: boolean;
   /** Number of shapes, as Shapely counts them (a MultiPolygon is one shape). */
   nShapes: number;

@@ -16,7 +16,7 @@ const square: Position[] = [
   [0, 4],
   [0, 0],
 ];
-// U§8.2's bow-tie.
+// The upstream test suite's bow-tie.
 const bowtie: Position[] = [
   [-110, 38],
   [-109, 39],

@@ -1,5 +1,5 @@
 /**
- * A cheap self-intersection test for polygon rings (any CRS units). Upstream never validates polygons (U§4.2), so a
+ * A cheap self-intersection test for polygon rings (any CRS units). The Python service never validates polygons, so a
  * bow-tie or overlapping MultiPolygon parts can arrive; signed-area computations (area, fractional coverage) need
  * such input merged first, and this test tells when.
  */
