@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../errors.js';
 import { computeCoverage } from '../geo/coverage.js';
 import { preflightExtraction, runExtraction, type CoverageInput } from './extract.js';
 import { localReduceRunner, type ReduceRunner, type ReduceTask } from './reduce.js';
-import { bandsOf, testDeps, type TestDataset } from './extract.fixtures.js';
+import { bandsOf, testDeps, type TestDataset } from '../../test/support/extract.fixtures.js';
 import type { ExtractRequest } from './types.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/upstream-5x5', import.meta.url));

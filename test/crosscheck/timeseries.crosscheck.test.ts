@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/errors.js';
 import { resolveCrs } from '../../src/geo/crs.js';
 import { runExtraction } from '../../src/timeseries/extract.js';
-import { bandsOf, testDeps, type TestDataset } from '../../src/timeseries/extract.fixtures.js';
+import { bandsOf, testDeps, type TestDataset } from '../support/extract.fixtures.js';
 import type { ExtractRequest } from '../../src/timeseries/types.js';
 import { HAS_RASTERIO, PYTHON, hasCommand, requireTool } from '../support/env.js';
 import { KINDS, randomArea, rng } from './shapes.js';

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../app.js';
-import { InlineJobQueue } from '../../jobs/queue.inline.js';
-import type { ExtractRequest } from '../../timeseries/types.js';
+import type { AppDeps } from '../app.js';
+import { InlineJobQueue } from '../jobs/queue.inline.js';
+import type { ExtractRequest } from '../timeseries/types.js';
 import {
   SKOPE_PRECIP,
   extractAndWait,
@@ -16,7 +16,7 @@ import {
   startApp,
   waitForJob,
   type TestData,
-} from './support.js';
+} from '../../test/support/http.js';
 
 let data: TestData;
 let app: FastifyInstance;
@@ -88,7 +88,7 @@ describe('request validation (FastAPI 422 shapes)', () => {
     expect(res.json<{ detail: { loc: unknown[] }[] }>().detail[0]?.loc).toEqual(['body', 'time_range']);
   });
 
-  it.each([['invalid id'], ['../../etc/passwd'], ['ds<script>'], ['var.name'], ['ünïcode']])(
+  it.each([['invalid id'], ['../etc/passwd'], ['ds<script>'], ['var.name'], ['ünïcode']])(
     'rejects the id %j',
     async (id) => {
       const res = await post('/timeseries/extract', extractPayload({ dataset_id: id }));

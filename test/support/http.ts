@@ -7,12 +7,12 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../../app.js';
-import { buildServer } from '../../app.js';
-import { loadConfig } from '../../config/config.js';
-import { createDeps, type CreateDepsOptions } from '../../deps.js';
+import type { AppDeps } from '../../src/app.js';
+import { buildServer } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createDeps, type CreateDepsOptions } from '../../src/deps.js';
 
-export const FIXTURES = new URL('../../../test/fixtures/upstream-5x5/', import.meta.url).pathname;
+export const FIXTURES = new URL('../fixtures/upstream-5x5/', import.meta.url).pathname;
 export const ANNUAL_FILE = 'annual_5x5x5_dataset_float32_variable.tif';
 export const MONTHLY_FILE = 'monthly_5x5x60_dataset_float32_variable.tif';
 

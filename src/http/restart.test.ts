@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORPHAN_MESSAGE } from '../../jobs/queue.js';
-import { REDIS_URL, redisUp, requireTool } from '../../../test/support/env.js';
-import { extractAndWait, extractPayload, makeTestData, startApp, type TestData } from './support.js';
+import { ORPHAN_MESSAGE } from '../jobs/queue.js';
+import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
+import { extractAndWait, extractPayload, makeTestData, startApp, type TestData } from '../../test/support/http.js';
 
 let data: TestData;
 let hasRedis = false;

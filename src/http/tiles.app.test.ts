@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../app.js';
-import { makeTestData, startApp } from './support.js';
-import type { TestData } from './support.js';
+import type { AppDeps } from '../app.js';
+import { makeTestData, startApp } from '../../test/support/http.js';
+import type { TestData } from '../../test/support/http.js';
 
 let data: TestData;
 let app: FastifyInstance;

@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../app.js';
-import { InlineJobQueue } from '../../jobs/queue.inline.js';
-import type { ExtractRequest } from '../../timeseries/types.js';
-import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from './support.js';
+import type { AppDeps } from '../app.js';
+import { InlineJobQueue } from '../jobs/queue.inline.js';
+import type { ExtractRequest } from '../timeseries/types.js';
+import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from '../../test/support/http.js';
 
 let data: TestData;
 let app: FastifyInstance;

@@ -4,10 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/config.js';
-import { startWorkerProcess } from '../../deps.js';
-import { REDIS_URL, redisUp, requireTool } from '../../../test/support/env.js';
-import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from './support.js';
+import { loadConfig } from '../config/config.js';
+import { startWorkerProcess } from '../deps.js';
+import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
+import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from '../../test/support/http.js';
 
 let data: TestData;
 let ok = false;

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../app.js';
-import { closeTo, makeTestData, startApp, type TestData } from './support.js';
+import type { AppDeps } from '../app.js';
+import { closeTo, makeTestData, startApp, type TestData } from '../../test/support/http.js';
 
 let data: TestData;
 let app: FastifyInstance;

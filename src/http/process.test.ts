@@ -5,9 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractPayload, makeTestData, type TestData } from './support.js';
+import { extractPayload, makeTestData, type TestData } from '../../test/support/http.js';
 
-const BIN = new URL('../../../bin/skope.js', import.meta.url).pathname;
+const BIN = new URL('../../bin/skope.js', import.meta.url).pathname;
 
 let data: TestData;
 let child: ChildProcess;

@@ -12,22 +12,22 @@ import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, gdalLevels, gdalwarpTile } from '../../../test/fixtures/tiles/gdal.js';
-import { HAS_GDAL, requireTool } from '../../../test/support/env.js';
-import { resolveCrs } from '../../geo/crs.js';
-import { openCog } from '../../raster/cog.js';
-import type { Cog } from '../../raster/types.js';
-import { createColormapSet } from '../../registry/colormaps.js';
-import { LookupStore } from '../../registry/lookup.js';
-import { parseRegistry } from '../../registry/registry.js';
-import { createSourceResolver } from '../../storage/resolver.js';
-import type { ByteSource } from '../../storage/source.js';
-import { codesToRgba, rescaleToCodes } from '../../tiles/render.js';
-import { tileCrsFrom } from '../../tiles/tile.crs.js';
-import { planTile } from '../../tiles/tile.plan.js';
-import { MERCATOR_HALF, latToMercatorY, lonToMercatorX, tileBounds } from '../../tiles/tile.matrix.js';
-import { installErrorHandlers } from '../errors.js';
-import { etagMatches, tilesRoutes } from '../routes/tiles.js';
+import { fixture, gdalLevels, gdalwarpTile } from '../../test/fixtures/tiles/gdal.js';
+import { HAS_GDAL, requireTool } from '../../test/support/env.js';
+import { resolveCrs } from '../geo/crs.js';
+import { openCog } from '../raster/cog.js';
+import type { Cog } from '../raster/types.js';
+import { createColormapSet } from '../registry/colormaps.js';
+import { LookupStore } from '../registry/lookup.js';
+import { parseRegistry } from '../registry/registry.js';
+import { createSourceResolver } from '../storage/resolver.js';
+import type { ByteSource } from '../storage/source.js';
+import { codesToRgba, rescaleToCodes } from '../tiles/render.js';
+import { tileCrsFrom } from '../tiles/tile.crs.js';
+import { planTile } from '../tiles/tile.plan.js';
+import { MERCATOR_HALF, latToMercatorY, lonToMercatorX, tileBounds } from '../tiles/tile.matrix.js';
+import { installErrorHandlers } from './errors.js';
+import { etagMatches, tilesRoutes } from './routes/tiles.js';
 
 const BASE = fixture('');
 const SKOPE_PRECIP = ['#B5834A', '#CDAA78', '#DEC499', '#EFE0CA', '#D8EEEA', '#9ECEC6', '#5CAFA8', '#358C87'];
@@ -254,7 +254,7 @@ describe('GET /tiles over the upstream 5×5 fixture (U§8.3 tile cases)', () => 
       JSON.stringify({ ppt: Object.fromEntries([1, 2, 3, 4, 5].map((b) => [`000${b}`, { file: FILE_5X5, bidx: b }])) }),
     );
     await copyFile(
-      fileURLToPath(new URL(`../../../test/fixtures/upstream-5x5/${FILE_5X5}`, import.meta.url)),
+      fileURLToPath(new URL(`../../test/fixtures/upstream-5x5/${FILE_5X5}`, import.meta.url)),
       join(root, FILE_5X5),
     );
     const yaml =
