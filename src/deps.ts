@@ -21,16 +21,10 @@ import { FsJobStore } from './jobs/job.store.fs.js';
 import { MemoryJobStore } from './jobs/job.store.memory.js';
 import { RedisJobStore } from './jobs/job.store.redis.js';
 import { createWorkerPool, type WorkerPool } from './jobs/pool.js';
-import {
-  HEARTBEAT_MS,
-  ORPHAN_AFTER_MS,
-  ORPHAN_SWEEP_MS,
-  failOrphans,
-  type JobHandler,
-  type JobQueue,
-} from './jobs/queue.js';
+import { ORPHAN_AFTER_MS, failOrphans, sweepOrphans } from './jobs/orphans.js';
+import type { JobHandler, JobQueue, QueueLogger } from './jobs/queue.js';
 import { BullMqJobQueue, startBullWorker, type BullWorker } from './jobs/queue.bullmq.js';
-import { InlineJobQueue, type QueueLogger } from './jobs/queue.inline.js';
+import { InlineJobQueue } from './jobs/queue.inline.js';
 import { createBlockCache, type BlockCache } from './raster/block.cache.js';
 import { openCog } from './raster/cog.js';
 import { createDecodePool, type DecodePool } from './raster/decode.pool.js';
@@ -229,7 +223,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const onTransition = (st: JobRecord['status']): void => metrics.observeJob(st);
   let queue: JobQueue<ExtractRequest>;
   let embedded: BullWorker | null = null;
-  let sweeper: NodeJS.Timeout | undefined;
+  let stopSweeps = (): void => undefined;
   if (config.queue === 'bullmq' && config.redisUrl) {
     const connection = { url: config.redisUrl, prefix: `${config.redisPrefix}skope` };
     const bull = new BullMqJobQueue<ExtractRequest>({
@@ -260,20 +254,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       ...(options.log ? { log: options.log } : {}),
     });
     if (config.jobStore !== 'memory' && options.store === undefined) {
-      // Records that were still fresh at start-up (this server's previous run died less than the lease ago) or
-      // that another server abandons later go stale while this one runs: sweep once the lease has passed, then
-      // now and then (a sweep reads every record, so not often).
-      const sweep = (): void => {
-        failOrphans(store, undefined, ORPHAN_AFTER_MS).catch((err: unknown) =>
-          options.log?.error({ err }, 'orphan sweep failed'),
-        );
-      };
-      sweeper = setTimeout(() => {
-        sweep();
-        sweeper = setInterval(sweep, ORPHAN_SWEEP_MS);
-        sweeper.unref();
-      }, ORPHAN_AFTER_MS + HEARTBEAT_MS);
-      sweeper.unref();
+      stopSweeps = sweepOrphans(store, options.log);
     }
   }
 
@@ -311,8 +292,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       );
     },
     async close() {
-      clearTimeout(sweeper);
-      clearInterval(sweeper);
+      stopSweeps();
       await embedded?.close();
       await queue.close();
       await pool?.close();

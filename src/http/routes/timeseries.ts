@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import type { AppDeps } from '../../app.js';
 import { AppError } from '../../errors.js';
 import type { JobRecord } from '../../jobs/job.js';
-import { CANCELLED_MESSAGE } from '../../jobs/queue.inline.js';
+import { CANCELLED_MESSAGE, INTERNAL_FAILURE_MESSAGE } from '../../jobs/queue.js';
 import { analyzeBaseSeries } from '../../timeseries/analyze.js';
 import type { AnalyzeRequest, BaseSeries, ExtractRequest, TimeseriesResponse } from '../../timeseries/types.js';
 import { RETRY_AFTER_SECONDS } from '../errors.js';
@@ -30,7 +30,7 @@ export interface ExtractionPrivate {
 export function publicRecord(rec: JobRecord): Record<string, unknown> {
   const out: Record<string, unknown> = { job_id: rec.id, status: rec.status };
   if (rec.status === 'FAILED') {
-    out['error'] = rec.error ?? 'An internal processing error occurred.';
+    out['error'] = rec.error ?? INTERNAL_FAILURE_MESSAGE;
     if (rec.code !== undefined) out['code'] = rec.code;
   }
   if (rec.status === 'SUCCESS') out['result'] = rec.result;
