@@ -9,9 +9,8 @@
  */
 import { AppError } from '../errors.js';
 import { normalizeTimestep } from '../registry/timestep.js';
-import { fromNullable, toNullable } from './series.js';
+import { fromNullable, summarize, toNullable } from './series.js';
 import { applySmoother } from './smoothers.js';
-import { summarize } from './summary.js';
 import { applyTransform } from './transforms.js';
 import type {
   BaseSeries,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import { applySmoother } from './smoothers.js';
-import { summarize } from './summary.js';
+import { summarize } from './series.js';
 import { applyTransform } from './transforms.js';
 
 const close = (actual: Float64Array, expected: (number | null)[]): void => {
