@@ -43,6 +43,24 @@ export function parseRegistry(yamlText: string, colormaps: ColormapSet, source: 
   };
 }
 
+/**
+ * The dataset and variable a request names: the one check every route that takes a dataset and a variable runs first.
+ * @throws AppError `dataset_not_found` | `variable_not_found` (both 404).
+ */
+export function requireVariable(
+  registry: Registry,
+  datasetId: string,
+  variableId: string,
+): { dataset: DatasetEntry; variable: VariableEntry } {
+  const dataset = registry.get(datasetId);
+  if (dataset === null) throw new AppError('dataset_not_found', `Dataset '${datasetId}' not found.`);
+  const variable = registry.getVariable(datasetId, variableId);
+  if (variable === null) {
+    throw new AppError('variable_not_found', `Variable '${variableId}' not found in dataset '${datasetId}'.`);
+  }
+  return { dataset, variable };
+}
+
 function parseDataset(item: unknown, colormaps: ColormapSet, source: string): DatasetEntry {
   if (!isMapping(item) || !isNonEmptyString(item['id'])) {
     throw invalid("Registry contains a dataset entry without an 'id'.", source);
