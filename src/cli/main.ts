@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, processEnv, SETTINGS } from '../config/config.js';
 import { AppError } from '../errors.js';
-import { startWorkerProcess } from '../deps.js';
+import { startExtractionWorker } from '../deps.js';
 import { startServer } from '../main.js';
 import { runExtractCommand } from './extract.js';
 import { takeFlags } from './flags.js';
@@ -44,7 +44,7 @@ export async function run(
       return 0;
     }
     case 'worker': {
-      const worker = await startWorkerProcess(loadConfig(env, args), {
+      const worker = await startExtractionWorker(loadConfig(env, args), {
         log: { error: (obj, msg) => process.stderr.write(`${msg ?? 'error'}: ${JSON.stringify(obj)}\n`) },
       });
       process.stderr.write('skope worker: waiting for extraction jobs (SIGTERM to stop).\n');

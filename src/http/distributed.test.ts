@@ -1,11 +1,11 @@
 /**
  * Distributed mode (CONTRACT §4) over HTTP: an API server with QUEUE=bullmq and no embedded worker, plus a
- * separate worker (`startWorkerProcess`, what `skope worker` runs) sharing the real Redis job store.
+ * separate worker (`startExtractionWorker`, what `skope worker` runs) sharing the real Redis job store.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
-import { startWorkerProcess } from '../deps.js';
+import { startExtractionWorker } from '../deps.js';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
 import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from '../../test/support/http.js';
 
@@ -31,7 +31,7 @@ describe('QUEUE=bullmq: API server + separate worker', () => {
       EMBEDDED_WORKER: 'false',
     };
     const { app } = await startApp(env);
-    const worker = await startWorkerProcess(loadConfig(env));
+    const worker = await startExtractionWorker(loadConfig(env));
     try {
       const { id, status } = await extractAndWait(app, extractPayload());
       expect(status['status']).toBe('SUCCESS');

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from './app.deps.js';
 import { InlineJobQueue } from '../jobs/queue.inline.js';
 import type { ExtractRequest } from '../timeseries/types.js';
 import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from '../../test/support/http.js';

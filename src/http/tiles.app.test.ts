@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from './app.deps.js';
 import { makeTestData, startApp } from '../../test/support/http.js';
 import type { TestData } from '../../test/support/http.js';
 

@@ -18,7 +18,7 @@ import { resolveCrs } from '../geo/crs.js';
 import { openCog } from '../raster/cog.js';
 import type { Cog } from '../raster/types.js';
 import { createColormapSet } from '../registry/colormaps.js';
-import { LookupStore } from '../registry/lookup.js';
+import { LookupStore } from '../registry/lookup.store.js';
 import { parseRegistry } from '../registry/registry.js';
 import { createSourceResolver } from '../storage/resolver.js';
 import type { ByteSource } from '../storage/source.js';

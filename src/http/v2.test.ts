@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from './app.deps.js';
 import { closeTo, makeTestData, startApp, type TestData } from '../../test/support/http.js';
 
 let data: TestData;

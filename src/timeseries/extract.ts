@@ -17,7 +17,8 @@ import { resolveCrs } from '../geo/crs.js';
 import { footprintRelation } from '../geo/footprint.js';
 import { parseSelectedArea, type SelectedArea } from '../geo/geojson.js';
 import type { Cog, PixelWindow } from '../raster/types.js';
-import { resolveTemporalSlice } from '../registry/lookup.js';
+import { resolveTemporalSlice } from '../registry/lookup.resolve.js';
+import { requireVariable } from '../registry/registry.js';
 import type { DatasetEntry, Lookup, Registry, TemporalSelection } from '../registry/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import { analyzeBaseSeries } from './analyze.js';
@@ -87,14 +88,7 @@ export async function preflightExtraction(
   deps: ExtractDeps,
   o?: FetchOptions,
 ): Promise<ExtractPlan> {
-  const dataset = deps.registry.get(request.dataset_id);
-  if (dataset === null) throw new AppError('dataset_not_found', `Dataset '${request.dataset_id}' not found.`);
-  if (deps.registry.getVariable(request.dataset_id, request.variable_id) === null) {
-    throw new AppError(
-      'variable_not_found',
-      `Variable '${request.variable_id}' not found in dataset '${request.dataset_id}'.`,
-    );
-  }
+  const { dataset } = requireVariable(deps.registry, request.dataset_id, request.variable_id);
   const area = parseSelectedArea(request.selected_area, {
     maxShapes: deps.limits.maxShapes,
     maxCoordinates: deps.limits.maxCoordinates,

@@ -7,7 +7,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../../src/app.js';
+import type { AppDeps } from '../../src/http/app.deps.js';
 import { buildServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createDeps, type CreateDepsOptions } from '../../src/deps.js';

@@ -15,7 +15,7 @@ import type { TileRequest, TileSourceDeps } from '../../tiles/tile.service.js';
 import { TileService } from '../../tiles/tile.service.js';
 import type { Resampling } from '../../tiles/warp.js';
 
-/** Dependencies of the tile routes (built by `src/deps.ts`). */
+/** Dependencies of the tile routes (`AppDeps.tiles`). */
 export interface TilesDeps extends TileSourceDeps {
   /** `Cache-Control` max-age of tiles and TileJSON, seconds. */
   cacheMaxAge: number;

@@ -1,0 +1,42 @@
+/**
+ * Worker-thread entry of the extraction pool (see `extraction.ts`): opens its own datasets (sources, block and COG
+ * caches, synchronous local reads) once from the serialisable config in `workerData`, then runs the CPU-heavy parts
+ * of extractions — an area's coverage, and reduce tasks (some bands of one file → mean and median) — with
+ * cancellation and progress. The job itself is coordinated on the main thread (`runExtraction` with a pool runner),
+ * so one job's tasks spread over every thread of the pool.
+ */
+import { workerData } from 'node:worker_threads';
+import type { Config } from '../config/config.js';
+import { computeCoverage, type Coverage } from '../geo/coverage.js';
+import { defineWorkerTask } from '../jobs/pool.js';
+import { openDatasets, type Datasets } from '../registry/datasets.js';
+import type { CoverageInput } from './extract.js';
+import { reduceTask, shareable, type ReduceTask } from './reduce.js';
+import type { BandStatistics } from './stats.js';
+
+/** What the extraction pool runs. */
+export type ExtractWorkerTask = { kind: 'coverage'; input: CoverageInput } | { kind: 'reduce'; task: ReduceTask };
+/** Coverage for `coverage` tasks (weights in shared memory), statistics for `reduce` tasks. */
+export type ExtractWorkerResult = Coverage | BandStatistics;
+
+const { config } = workerData as { config: Config };
+let datasets: Promise<Datasets> | null = null;
+
+export default defineWorkerTask<ExtractWorkerTask, ExtractWorkerResult>(async (work, ctx) => {
+  if (work.kind === 'coverage') {
+    const { projected, window, transform, mode } = work.input;
+    const coverage = computeCoverage(projected, window, transform, mode);
+    return { ...coverage, weights: shareable(coverage.weights) };
+  }
+  // Opened once per thread; a failed open is retried by the next task.
+  datasets ??= openDatasets(config, { worker: true }).catch((err: unknown) => {
+    datasets = null;
+    throw err;
+  });
+  const { openCog } = await datasets;
+  const total = work.task.bands.length;
+  return reduceTask(work.task, openCog, {
+    signal: ctx.signal,
+    onProgress: (done) => ctx.onProgress(done, total),
+  });
+});
