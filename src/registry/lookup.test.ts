@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { joinStorageUrl, parseLookup, resolveSingleBand, resolveTemporalSlice, serializeLookup } from './lookup.js';
+import { parseLookup, serializeLookup } from './lookup.parse.js';
+import { joinStorageUrl, resolveSingleBand, resolveTemporalSlice } from './lookup.resolve.js';
 import type { Lookup } from './types.js';
 
 /** U§8.1 `minimal_lookup_data`. */
