@@ -1,5 +1,5 @@
 /**
- * The `skope` command line (CONTRACT §6): `serve`, `demo`, `extract`. Settings come from the environment and
+ * The `skope` command line (README, Running): `serve`, `worker`, `demo`, `extract`, `help`. Settings come from the environment and
  * flags (`--port 8001`, `--registry-path x.yml`, …; flags beat the environment, which beats SETTINGS_PATH's YAML).
  */
 import { existsSync } from 'node:fs';

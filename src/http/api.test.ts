@@ -81,7 +81,7 @@ describe('request validation (FastAPI 422 shapes)', () => {
     });
   });
 
-  it('time_range is required but may be null (U§2.3)', async () => {
+  it('time_range is required but may be null', async () => {
     const { time_range: _t, ...rest } = extractPayload();
     const res = await post('/timeseries/extract', rest);
     expect(res.statusCode).toBe(422);

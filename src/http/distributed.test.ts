@@ -1,5 +1,5 @@
 /**
- * Distributed mode (CONTRACT §4) over HTTP: an API server with QUEUE=bullmq and no embedded worker, plus a
+ * Distributed mode (`QUEUE=bullmq`) over HTTP: an API server with QUEUE=bullmq and no embedded worker, plus a
  * separate worker (`startExtractionWorker`, what `skope worker` runs) sharing the real Redis job store.
  */
 import { randomUUID } from 'node:crypto';
@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { startExtractionWorker } from '../deps.js';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
-import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from '../../test/support/http.js';
+import {
+  closeTo,
+  extractAndWait,
+  extractPayload,
+  makeTestData,
+  startApp,
+  type TestData,
+} from '../../test/support/http.js';
 
 let data: TestData;
 let ok = false;

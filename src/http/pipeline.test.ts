@@ -1,5 +1,5 @@
 /**
- * U§8.3 — every row of the upstream pipeline table over HTTP, with the derived numbers of U§8.3 as assertions, on
+ * Every row of the upstream API's pipeline test table over HTTP, with its derived numbers as assertions, on
  * the 5×5 fixtures, through the real app (worker pool, fs job store, file sources, COG reader).
  */
 import { randomUUID } from 'node:crypto';
@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppDeps } from './app.deps.js';
 import { InlineJobQueue } from '../jobs/queue.inline.js';
 import type { ExtractRequest } from '../timeseries/types.js';
-import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from '../../test/support/http.js';
+import {
+  closeTo,
+  extractAndWait,
+  extractPayload,
+  makeTestData,
+  startApp,
+  type TestData,
+} from '../../test/support/http.js';
 
 let data: TestData;
 let app: FastifyInstance;
@@ -40,7 +47,7 @@ async function analyze(payload: Record<string, unknown>) {
   return app.inject({ method: 'POST', url: '/timeseries/analyze', payload });
 }
 
-describe('U§8.3 pipeline over HTTP', () => {
+describe('upstream pipeline tests over HTTP', () => {
   it('settings_endpoint_is_not_exposed: GET /settings → 404', async () => {
     const res = await app.inject({ method: 'GET', url: '/settings' });
     expect(res.statusCode).toBe(404);
@@ -297,7 +304,7 @@ describe('U§8.3 pipeline over HTTP', () => {
     expect(b.json()).toEqual({ detail: 'No base series found. Re-submit /extract.', code: 'job_no_base_series' });
   });
 
-  describe('derived reference values of U§8.3', () => {
+  describe('derived reference values of the upstream pipeline tests', () => {
     it('full-grid polygon: n_cells 25, nanmean and nanmedian per band', async () => {
       const grid = {
         type: 'Polygon',

@@ -1,6 +1,6 @@
 /**
  * The tile routes inside the real app (createDeps → buildServer, the same wiring `skope serve` uses) over the
- * U§8.3 storage tree: the upstream tile cases, caching headers from the config, TileJSON and OpenAPI.
+ * upstream pipeline tests' storage tree: the upstream tile cases, caching headers from the config, TileJSON and OpenAPI.
  */
 import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
@@ -23,7 +23,7 @@ afterAll(async () => {
   await data.remove();
 });
 
-describe('tiles in the app (U§8.3)', () => {
+describe('tiles in the app (upstream tile tests)', () => {
   it('serves GET /tiles/test-annual/ppt/0001/0/0/0 with the registry colormap, with and without ?colormap=undefined', async () => {
     const plain = await app.inject('/tiles/test-annual/ppt/0001/0/0/0');
     const undef = await app.inject('/tiles/test-annual/ppt/0001/0/0/0?colormap=undefined');
@@ -38,7 +38,7 @@ describe('tiles in the app (U§8.3)', () => {
     }
   });
 
-  it('rejects invalid style parameters with 422 (U§8.3 ×4)', async () => {
+  it('rejects invalid style parameters with 422 (the four upstream cases)', async () => {
     for (const q of ['colormap=../viridis', 'rescale=0', 'rescale=nan,100', 'rescale=100,0']) {
       const res = await app.inject(`/tiles/test-annual/ppt/0001/0/0/0?${q}`);
       expect(res.statusCode, q).toBe(422);

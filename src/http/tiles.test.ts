@@ -243,7 +243,7 @@ describe('GET /tiles', () => {
   });
 });
 
-describe('GET /tiles over the upstream 5×5 fixture (U§8.3 tile cases)', () => {
+describe('GET /tiles over the upstream 5×5 fixture (upstream tile tests)', () => {
   let app5: FastifyInstance;
   const viridis = colormaps.get('viridis')!.lut;
   beforeAll(async () => {
@@ -318,7 +318,7 @@ function alphas(png: PNG): number[] {
   return out;
 }
 
-describe('tile errors (U§2.2 order and sentences)', () => {
+describe('tile errors (upstream order and sentences)', () => {
   const cases: [url: string, status: number, code: string, detail?: string][] = [
     ['/tiles/nope/ppt/0001/0/0/0', 404, 'dataset_not_found', "Dataset 'nope' not found."],
     ['/tiles/geo/nope/0001/0/0/0', 404, 'variable_not_found', "Variable 'nope' not found in dataset 'geo'."],

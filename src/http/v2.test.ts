@@ -1,5 +1,5 @@
 /**
- * The legacy v2 `POST /timeseries` (CONTRACT §2, U§8.5): synchronous, tolerant body, "Original" summary entry,
+ * The legacy v2 `POST /timeseries` (the route the SKOPE UI calls): synchronous, tolerant body, "Original" summary entry,
  * edges computed from data outside the range, array-form errors.
  */
 import type { FastifyInstance } from 'fastify';
@@ -46,7 +46,7 @@ interface Response {
 const post = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/timeseries', payload });
 
 describe('POST /timeseries (v2)', () => {
-  it('round trip with the UI body: U§8.5 point values for every legacy range', async () => {
+  it('round trip with the UI body: the upstream point values for every legacy range', async () => {
     const ranges: [string, string, number[]][] = [
       ['0001-01-01', '0003-01-01', [100, 200, 300]],
       ['0001-01-01', '0005-01-01', [100, 200, 300, 400, 500]],

@@ -12,7 +12,7 @@ export interface JobProgress {
 }
 
 /**
- * A persisted job record (schema version 1). Every update replaces the whole record (U§5.1).
+ * A persisted job record (schema version 1). Every update replaces the whole record (no partial writes to merge).
  * Times are ISO-8601 UTC strings.
  */
 export interface JobRecord {

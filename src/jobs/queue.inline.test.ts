@@ -124,7 +124,7 @@ describe('InlineJobQueue', () => {
     await q.close();
   });
 
-  it('maps failures as U§3.1: domain sentence kept, infrastructure errors generic', async () => {
+  it('maps failures: domain sentence kept, infrastructure errors generic', async () => {
     const store = new MemoryJobStore();
     const errors: unknown[] = [
       new AppError('time_range_empty', 'No data available within the specific requested time slice.'),

@@ -1,6 +1,6 @@
 /**
  * Loads and caches each dataset's `lookup.json` through a SourceResolver, and picks up a changed file without a
- * restart (upstream cached forever, U§9.2).
+ * restart (the upstream API cached them until it restarted).
  */
 import { abortError, AppError, isAppError, raceAbort } from '../errors.js';
 import type { FetchOptions, SourceResolver } from '../storage/source.js';

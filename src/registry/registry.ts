@@ -1,6 +1,6 @@
 /**
- * The dataset registry (`metadata.yml`, U§6.1): validated, colormaps resolved (U§3.12), every other key kept in
- * file order for `/metadata` (U§2.1).
+ * The dataset registry (`metadata.yml`): validated, colormaps resolved, every other key kept in file order for
+ * `/metadata`.
  */
 import { parse as parseYaml } from 'yaml';
 import { AppError } from '../errors.js';
@@ -19,7 +19,7 @@ type Json = Record<string, unknown>;
  * 9-element numeric `transform`; optional `timespan.period.{gte,lte}` ISO strings and `variables[]` with unique
  * `id`s. Every variable gets `colormap` (default `viridis`) and `colormap_stops` from `colormaps`.
  * @param source where the text came from (path or URL), kept in error details.
- * @throws AppError `registry_invalid` (upstream sentences where U§6.1 gives one) | `colormap_not_found` (U§3.12).
+ * @throws AppError `registry_invalid` (the upstream API's sentences where it had one) | `colormap_not_found`.
  */
 export function parseRegistry(yamlText: string, colormaps: ColormapSet, source: string): Registry {
   let doc: unknown;

@@ -78,7 +78,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-describe('runExtraction on the upstream 5×5 fixtures (U§8.3 derived values)', () => {
+describe('runExtraction on the upstream 5×5 fixtures (upstream derived values)', () => {
   it('annual single cell: values, n_cells, area, summary, base series', async () => {
     const progress: [number, number][] = [];
     const { result, base_series } = await runExtraction(request(), deps, {
@@ -188,7 +188,7 @@ describe('runExtraction on the upstream 5×5 fixtures (U§8.3 derived values)', 
   });
 });
 
-describe('coverage modes (CONTRACT §3 extension)', () => {
+describe('coverage modes (centre, all_touched, fractional)', () => {
   it('fractional: half of (c0, r1) and all of (c1, r1) → weighted mean, exactextract weighted median', async () => {
     const { result, base_series } = await run({ selected_area: box(-122.5, 43, -121, 44), coverage: 'fractional' });
     const mean = [1, 2, 3, 4, 5].map((b) => (0.5 * Math.fround(100 * b + 10) + Math.fround(100 * b + 11.1)) / 1.5);

@@ -1,6 +1,6 @@
 /**
  * Test support for the HTTP tests: a real storage tree (the upstream 5×5 fixture COGs, lookup.json files and a
- * registry written here, as U§8.3's pipeline conftest), a real app (createDeps → buildServer, worker pool and all)
+ * registry written here, as the upstream pipeline tests' conftest), a real app (createDeps → buildServer, worker pool and all)
  * and polling helpers.
  */
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,8 +16,8 @@ export const FIXTURES = new URL('../fixtures/upstream-5x5/', import.meta.url).pa
 export const ANNUAL_FILE = 'annual_5x5x5_dataset_float32_variable.tif';
 export const MONTHLY_FILE = 'monthly_5x5x60_dataset_float32_variable.tif';
 
-/** The registry of U§8.3 (`TEST_REGISTRY`), plus display fields passed through to /metadata. */
-export const REGISTRY_YAML = `# U§8.3 test registry
+/** The upstream pipeline tests' registry (`TEST_REGISTRY`), plus display fields passed through to /metadata. */
+export const REGISTRY_YAML = `# upstream pipeline test registry
 - id: test-annual
   title: Test annual dataset
   ordering: 1
@@ -46,7 +46,7 @@ export const REGISTRY_YAML = `# U§8.3 test registry
 
 export const SKOPE_PRECIP = ['#B5834A', '#CDAA78', '#DEC499', '#EFE0CA', '#D8EEEA', '#9ECEC6', '#5CAFA8', '#358C87'];
 
-/** `SINGLE_CELL_POLYGON` of U§8.3: pixel column 1, row 1. */
+/** Upstream's `SINGLE_CELL_POLYGON`: pixel column 1, row 1. */
 export const SINGLE_CELL_POLYGON = {
   type: 'Polygon',
   coordinates: [
@@ -60,7 +60,7 @@ export const SINGLE_CELL_POLYGON = {
   ],
 };
 
-/** U§8.3 extract payload template. */
+/** The upstream pipeline tests' extract payload template. */
 export function extractPayload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     dataset_id: 'test-annual',

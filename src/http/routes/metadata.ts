@@ -1,4 +1,4 @@
-/** `GET /metadata` (U§2.1): the registry list in file order, every variable with `colormap` and `colormap_stops`. */
+/** `GET /metadata`: the registry list in file order, every variable with `colormap` and `colormap_stops`. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../app.deps.js';
 

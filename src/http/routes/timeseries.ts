@@ -1,5 +1,5 @@
 /**
- * The v3 timeseries routes (U§2.3–§2.5 + CONTRACT §2 additions): extract (202), status, cancel, analyze, export.
+ * The v3 timeseries routes (docs/API.md): extract (202), status, cancel, analyze, export.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
@@ -23,7 +23,7 @@ import {
 } from '../schemas/timeseries.js';
 import { checkTimeseriesBody, isUuid } from '../validate.js';
 
-/** The status route's view of a record (U§2.4 + progress/created/updated; never the private payload). */
+/** The status route's view of a record (the upstream fields + progress/created/updated; never the private payload). */
 export function publicRecord(rec: JobRecord): Record<string, unknown> {
   const out: Record<string, unknown> = { job_id: rec.id, status: rec.status };
   if (rec.status === 'FAILED') {

@@ -1,6 +1,6 @@
 /**
  * The legacy v2 route the SKOPE UI calls in production: `POST /timeseries`, answered synchronously within
- * `max_processing_time` (CONTRACT §2). Body tolerance: dates may be `YYYY-MM-DD` (truncated to the dataset's
+ * `max_processing_time` (504 after it). Body tolerance: dates may be `YYYY-MM-DD` (truncated to the dataset's
  * precision), unknown fields are ignored, `time_range` and its keys are optional (the dataset period fills them).
  * Transforms and smoothers see data outside the range: the extraction reads the extra timesteps they need, then the
  * response is cut to the range; an "Original" summary entry comes first when a transform is requested.
