@@ -22,15 +22,24 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-/** Builds the application (routes, schemas, CORS, OpenAPI, error handlers). Does not listen. */
-export async function buildServer(deps: AppDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
+/**
+ * A Fastify instance with the app's body limit, schema options and error rendering, and no routes (tests that mount
+ * one route plugin alone start from it too).
+ */
+export function createBareServer(logger: FastifyServerOptions['logger']): FastifyInstance {
   const app = Fastify({
-    logger: options.logger ?? { level: deps.config.logLevel },
+    logger,
     // Tolerant JSON bodies up to 8 MiB (geometries with 10 000 coordinates fit easily).
     bodyLimit: 8 * 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: false } },
   });
   installErrorHandlers(app);
+  return app;
+}
+
+/** Builds the application (routes, schemas, CORS, OpenAPI, error handlers). Does not listen. */
+export async function buildServer(deps: AppDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = createBareServer(options.logger ?? { level: deps.config.logLevel });
   const metrics = deps.metrics ?? new Metrics();
   installMetrics(app, metrics);
 

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/config.js';
 import { startExtractionWorker } from '../deps.js';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
 import {
+  analyzeRaw,
   closeTo,
   extractAndWait,
   extractPayload,
@@ -44,16 +45,7 @@ describe('QUEUE=bullmq: API server + separate worker', () => {
       expect(status['status']).toBe('SUCCESS');
       const values = (status['result'] as { series: { values: number[] }[] }).series[0]?.values;
       expect(closeTo(values, [111.1, 211.1, 311.1, 411.1, 511.1])).toBe(true);
-      const analyze = await app.inject({
-        method: 'POST',
-        url: '/timeseries/analyze',
-        payload: {
-          extraction_id: id,
-          transform: { type: 'NoTransform' },
-          requested_series_options: [{ name: 'raw', smoother: { type: 'NoSmoother' } }],
-          time_range: { gte: '0002', lte: '0003' },
-        },
-      });
+      const analyze = await analyzeRaw(app, id, '0002', '0003');
       expect(closeTo(analyze.json<{ series: { values: number[] }[] }>().series[0]?.values, [211.1, 311.1])).toBe(true);
       const failed = await extractAndWait(app, extractPayload({ max_processing_time: 0 }));
       expect(failed.status).toMatchObject({ status: 'FAILED', error: 'Processing exceeded 0 ms.' });

@@ -2,32 +2,17 @@
  * The tile routes inside the real app (createDeps → buildServer, the same wiring `skope serve` uses) over the
  * upstream pipeline tests' storage tree: the upstream tile cases, caching headers from the config, TileJSON and OpenAPI.
  */
-import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from './app.deps.js';
-import { makeTestData, startApp } from '../../test/support/http.js';
-import type { TestData } from '../../test/support/http.js';
+import { describe, expect, it } from 'vitest';
+import { appForFile } from '../../test/support/http.js';
 
-let data: TestData;
-let app: FastifyInstance;
-let deps: AppDeps;
-
-beforeAll(async () => {
-  data = await makeTestData();
-  ({ app, deps } = await startApp({ ...data.env, TILE_MAX_AGE: '120' }, { inline: true }));
-});
-afterAll(async () => {
-  await app.close();
-  await deps.close().catch(() => undefined);
-  await data.remove();
-});
+const t = appForFile({ TILE_MAX_AGE: '120' }, { inline: true });
 
 describe('tiles in the app (upstream tile tests)', () => {
   it('serves GET /tiles/test-annual/ppt/0001/0/0/0 with the registry colormap, with and without ?colormap=undefined', async () => {
-    const plain = await app.inject('/tiles/test-annual/ppt/0001/0/0/0');
-    const undef = await app.inject('/tiles/test-annual/ppt/0001/0/0/0?colormap=undefined');
-    const viridis = await app.inject('/tiles/test-annual/ppt/0001/0/0/0?colormap=viridis');
+    const plain = await t.app.inject('/tiles/test-annual/ppt/0001/0/0/0');
+    const undef = await t.app.inject('/tiles/test-annual/ppt/0001/0/0/0?colormap=undefined');
+    const viridis = await t.app.inject('/tiles/test-annual/ppt/0001/0/0/0?colormap=viridis');
     for (const res of [plain, undef]) {
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toBe('image/png');
@@ -40,26 +25,29 @@ describe('tiles in the app (upstream tile tests)', () => {
 
   it('rejects invalid style parameters with 422 (the four upstream cases)', async () => {
     for (const q of ['colormap=../viridis', 'rescale=0', 'rescale=nan,100', 'rescale=100,0']) {
-      const res = await app.inject(`/tiles/test-annual/ppt/0001/0/0/0?${q}`);
+      const res = await t.app.inject(`/tiles/test-annual/ppt/0001/0/0/0?${q}`);
       expect(res.statusCode, q).toBe(422);
       expect(res.json<{ code: string }>().code).toBe('invalid_request');
     }
   });
 
   it('answers 404 for unknown timesteps and 422 for malformed ones, never 500/502', async () => {
-    expect((await app.inject('/tiles/test-annual/ppt/0042/0/0/0')).statusCode).toBe(404);
-    expect((await app.inject('/tiles/test-annual/ppt/0001-13-99/0/0/0')).statusCode).toBe(422);
-    expect((await app.inject('/tiles/test-monthly/ppt/0001/0/0/0')).json()).toMatchObject({
+    expect((await t.app.inject('/tiles/test-annual/ppt/0042/0/0/0')).statusCode).toBe(404);
+    expect((await t.app.inject('/tiles/test-annual/ppt/0001-13-99/0/0/0')).statusCode).toBe(422);
+    expect((await t.app.inject('/tiles/test-monthly/ppt/0001/0/0/0')).json()).toMatchObject({
       code: 'timestep_malformed',
     });
-    expect((await app.inject('/tiles/test-monthly/ppt/0002-03/3/2/2.webp')).statusCode).toBe(200);
+    expect((await t.app.inject('/tiles/test-monthly/ppt/0002-03/3/2/2.webp')).statusCode).toBe(200);
   });
 
   it('serves TileJSON and documents both routes in OpenAPI', async () => {
-    const tj = (await app.inject('/tilejson/test-annual/ppt/0001.json')).json<{ tiles: string[]; bounds: number[] }>();
+    const tj = (await t.app.inject('/tilejson/test-annual/ppt/0001.json')).json<{
+      tiles: string[];
+      bounds: number[];
+    }>();
     expect(tj.tiles[0]).toBe('http://localhost:80/tiles/test-annual/ppt/0001/{z}/{x}/{y}.png');
     [-123, 40, -118, 45].forEach((v, i) => expect(tj.bounds[i]).toBeCloseTo(v, 9));
-    const paths = Object.keys((await app.inject('/openapi.json')).json<{ paths: Record<string, unknown> }>().paths);
+    const paths = Object.keys((await t.app.inject('/openapi.json')).json<{ paths: Record<string, unknown> }>().paths);
     expect(paths).toContain('/tiles/{dataset_id}/{variable_id}/{timestep}/{z}/{x}/{y}');
     expect(paths).toContain('/tilejson/{dataset_id}/{variable_id}/{file}');
   });

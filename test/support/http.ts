@@ -6,9 +6,11 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import type { AppDeps } from '../../src/http/app.deps.js';
-import { buildServer } from '../../src/app.js';
+import { tilesRoutes, type TilesDeps } from '../../src/http/routes/tiles.js';
+import { buildServer, createBareServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createDeps, type CreateDepsOptions } from '../../src/deps.js';
 
@@ -74,6 +76,25 @@ export function extractPayload(overrides: Record<string, unknown> = {}): Record<
   };
 }
 
+/** POST /timeseries/analyze of a finished extraction: the raw series over `[gte, lte]`, no transform. */
+export function analyzeRaw(
+  app: FastifyInstance,
+  extractionId: string,
+  gte: string,
+  lte: string,
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST',
+    url: '/timeseries/analyze',
+    payload: {
+      extraction_id: extractionId,
+      transform: { type: 'NoTransform' },
+      requested_series_options: [{ name: 'raw', smoother: { type: 'NoSmoother' } }],
+      time_range: { gte, lte },
+    },
+  });
+}
+
 /** A temporary data tree: storage (COGs + lookups), registry, colormaps, job directory. */
 export interface TestData {
   dir: string;
@@ -124,6 +145,38 @@ export async function startApp(
   const app = await buildServer(deps, { logger: false });
   await app.ready();
   return { app, deps };
+}
+
+/** The tile routes alone (the app's error rendering and schema options), ready for `inject`. */
+export async function startTilesApp(deps: TilesDeps): Promise<FastifyInstance> {
+  const app = createBareServer(false);
+  await app.register(tilesRoutes(deps));
+  await app.ready();
+  return app;
+}
+
+/** The app of a test file, with its data: set before the file's first test runs. */
+export interface TestApp {
+  app: FastifyInstance;
+  deps: AppDeps;
+  data: TestData;
+}
+
+/**
+ * One real app for the tests of a file: before them, writes the test data and starts the app over it (`env` on top
+ * of the data's); after them, closes the app (and so its dependencies) and removes the data.
+ */
+export function appForFile(env: Record<string, string> = {}, options: CreateDepsOptions = {}): TestApp {
+  const t = {} as TestApp;
+  beforeAll(async () => {
+    t.data = await makeTestData();
+    Object.assign(t, await startApp({ ...t.data.env, ...env }, options));
+  });
+  afterAll(async () => {
+    await t.app?.close();
+    await t.data?.remove();
+  });
+  return t;
 }
 
 /** Polls the status route until the job is SUCCESS or FAILED; returns the status body. */
