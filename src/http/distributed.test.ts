@@ -3,35 +3,23 @@
  * separate worker (`startExtractionWorker`, what `skope worker` runs) sharing the real Redis job store.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { startExtractionWorker } from '../deps.js';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
-import {
-  analyzeRaw,
-  closeTo,
-  extractAndWait,
-  extractPayload,
-  makeTestData,
-  startApp,
-  type TestData,
-} from '../../test/support/http.js';
+import { analyzeRaw, closeTo, dataForFile, extractAndWait, extractPayload, startApp } from '../../test/support/http.js';
 
-let data: TestData;
+const files = dataForFile();
 let ok = false;
 beforeAll(async () => {
-  data = await makeTestData();
   ok = requireTool('redis', await redisUp());
-});
-afterAll(async () => {
-  await data?.remove();
 });
 
 describe('QUEUE=bullmq: API server + separate worker', () => {
   it('an extraction submitted to the API is run by the worker; analyze works on its record', async (ctx) => {
     if (!ok) return ctx.skip();
     const env = {
-      ...data.env,
+      ...files.data.env,
       JOB_STORE: 'redis',
       REDIS_URL,
       REDIS_PREFIX: `skope-dist-test:${randomUUID()}:`,

@@ -6,26 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_MESSAGE } from '../jobs/queue.js';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
-import {
-  analyzeRaw,
-  extractAndWait,
-  extractPayload,
-  makeTestData,
-  startApp,
-  type TestData,
-} from '../../test/support/http.js';
+import { analyzeRaw, dataForFile, extractAndWait, extractPayload, startApp } from '../../test/support/http.js';
 
-let data: TestData;
+const files = dataForFile();
 let hasRedis = false;
 beforeAll(async () => {
-  data = await makeTestData();
   hasRedis = requireTool('redis', await redisUp(REDIS_URL));
-});
-afterAll(async () => {
-  await data?.remove();
 });
 
 describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => {
@@ -33,7 +22,7 @@ describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => 
     if (store === 'redis' && !hasRedis) return ctx.skip();
     // A fixed port: the server's name in its records is host:port, the same after the restart.
     const env = {
-      ...data.env,
+      ...files.data.env,
       PORT: '8123',
       JOB_STORE: store,
       REDIS_URL,

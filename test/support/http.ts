@@ -163,17 +163,27 @@ export interface TestApp {
 }
 
 /**
- * One real app for the tests of a file: before them, writes the test data and starts the app over it (`env` on top
- * of the data's); after them, closes the app (and so its dependencies) and removes the data.
+ * One real app for the tests of a file: before them, writes the test data ({@link dataForFile}) and starts the app
+ * over it (`env` on top of the data's); after them, closes the app (and so its dependencies), then removes the data.
  */
 export function appForFile(env: Record<string, string> = {}, options: CreateDepsOptions = {}): TestApp {
-  const t = {} as TestApp;
+  const t = dataForFile() as TestApp;
   beforeAll(async () => {
-    t.data = await makeTestData();
     Object.assign(t, await startApp({ ...t.data.env, ...env }, options));
   });
   afterAll(async () => {
     await t.app?.close();
+  });
+  return t;
+}
+
+/** Test data for the tests of a file: written before them, removed after them (hooks run in reverse). */
+export function dataForFile(): { data: TestData } {
+  const t = {} as { data: TestData };
+  beforeAll(async () => {
+    t.data = await makeTestData();
+  });
+  afterAll(async () => {
     await t.data?.remove();
   });
   return t;
