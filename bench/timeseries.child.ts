@@ -1,6 +1,6 @@
 /**
  * One side of the timeseries benchmark, run in its own process so its peak RSS is its own. It runs extractions the
- * way `skope serve` does: `openDatasets` + `createExtraction` (src/registry/datasets.ts, src/timeseries/extraction.ts) (coordination on the main thread,
+ * way `skope serve` does: `openData` + `createExtraction` (src/deps.ts, src/timeseries/extraction.ts) (coordination on the main thread,
  * coverage and reduce tasks on a worker pool of `threads` threads), over a generated PaleoCAR-shaped dataset. Each
  * rep gets a fresh runtime and pool, warmed by a 16 × 16-cell extraction over every year elsewhere on the grid (thread
  * start-up, JIT and COG headers are not timed; the timed window's blocks are read and inflated cold). Prints JSON: wall and CPU
@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { Tiff, TiffTag } from '@cogeotiff/core';
 import { loadConfig } from '../src/config/config.js';
 import { FileSource } from '../src/storage/source.file.js';
-import { openDatasets } from '../src/registry/datasets.js';
+import { openData } from '../src/deps.js';
 import { preflightExtraction } from '../src/timeseries/extract.js';
 import { createExtraction, extractDeps, type ExtractionOutput } from '../src/timeseries/extraction.js';
 import type { PixelWindow } from '../src/raster/types.js';
@@ -90,11 +90,17 @@ async function main(): Promise<void> {
   let out: ExtractionOutput | null = null;
   let bytes = 0;
   for (let i = 0; i < args.reps; i++) {
-    const datasets = await openDatasets(config);
-    const { service: extraction, threads, close } = createExtraction(config, datasets, { inline: args.threads === 0 });
+    const { cogs, datasets } = await openData(config);
+    const {
+      service: extraction,
+      threads,
+      close,
+    } = createExtraction(config, datasets, cogs, {
+      inline: args.threads === 0,
+    });
     try {
       if (i === 0) {
-        const plan = await preflightExtraction(request, extractDeps(config, datasets));
+        const plan = await preflightExtraction(request, extractDeps(config, datasets, cogs));
         const files = new Map<string, number[]>();
         for (const ref of plan.selection.refs) files.set(ref.url, [...(files.get(ref.url) ?? []), ref.bidx]);
         for (const [url, bands] of files) bytes += await blockBytes(url, bands, plan.window);
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
       cpu.push((c1.user + c1.system) / 1e6);
     } finally {
       await close();
-      await datasets.close();
+      await cogs.close();
     }
   }
   const base = out?.base_series;

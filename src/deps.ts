@@ -8,14 +8,14 @@ import type { Config } from './config/config.js';
 import type { AppDeps } from './http/app.deps.js';
 import { Metrics } from './http/metrics.js';
 import { createAdmission } from './jobs/admission.js';
-import type { JobRecord, JobStore } from './jobs/job.js';
+import type { JobStore } from './jobs/job.js';
 import { createJobStore } from './jobs/job.store.open.js';
-import { ORPHAN_AFTER_MS, failOrphans, sweepOrphans } from './jobs/orphans.js';
-import { BullMqJobQueue, startBullWorker, type BullWorker } from './jobs/queue.bullmq.js';
-import { InlineJobQueue } from './jobs/queue.inline.js';
-import type { JobQueue, QueueLogger } from './jobs/queue.js';
-import { bullConnection, startWorkerProcess } from './jobs/worker.process.js';
-import { openDatasets } from './registry/datasets.js';
+import type { BullWorker } from './jobs/queue.bullmq.js';
+import { openJobQueue, type OpenQueue } from './jobs/queue.open.js';
+import type { QueueLogger } from './jobs/queue.js';
+import { startWorkerProcess } from './jobs/worker.process.js';
+import { openDatasets, type Datasets } from './registry/datasets.js';
+import { openCogs, type Cogs } from './timeseries/cog.store.js';
 import { createExtraction, extractionJobHandler } from './timeseries/extraction.js';
 import type { ExtractRequest } from './timeseries/types.js';
 
@@ -30,59 +30,38 @@ export interface CreateDepsOptions {
 
 /** Builds every dependency of the HTTP app from the config. */
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<AppDeps> {
-  // The name this server writes into its job records: stable across restarts when it listens on a fixed port (no
-  // two live servers share a host and port), so a restart fails its predecessor's unfinished jobs at once.
-  const owner = config.port > 0 ? `${hostname()}:${config.port}` : undefined;
-  const datasets = await openDatasets(config);
+  const { cogs, datasets } = await openData(config);
   const store = options.store ?? (await createJobStore(config));
-  const persistent = config.jobStore !== 'memory' && options.store === undefined;
+  const extraction = createExtraction(config, datasets, cogs, options);
+  const metrics = new Metrics();
+  let jobs: OpenQueue<ExtractRequest>;
   try {
     await store.healthcheck();
-    if (persistent) {
-      await store.cleanup(config.jobMaxAgeHours * 3_600_000);
-      // Inline, records not written for the lease belong to no live process; BullMQ's are checked below.
-      if (config.queue === 'inline') await failOrphans(store, undefined, ORPHAN_AFTER_MS, owner);
-    }
+    const recover = config.jobStore !== 'memory' && options.store === undefined;
+    if (recover) await store.cleanup(config.jobMaxAgeHours * 3_600_000);
+    jobs = await openJobQueue<ExtractRequest>(config, {
+      store,
+      handler: extractionJobHandler(extraction.service),
+      onTransition: (st) => metrics.observeJob(st),
+      // Stable across restarts on a fixed port (no two live servers share a host and port), so a restart fails its
+      // predecessor's unfinished jobs at once.
+      ...(config.port > 0 ? { owner: `${hostname()}:${config.port}` } : {}),
+      ...(options.log ? { log: options.log } : {}),
+      recover,
+    });
   } catch (err) {
+    await extraction.close();
     await store.close();
-    await datasets.close();
+    await cogs.close();
     throw err;
   }
 
-  const extraction = createExtraction(config, datasets, options);
-  const metrics = new Metrics();
-  const handler = extractionJobHandler(extraction.service);
-  const onTransition = (st: JobRecord['status']): void => metrics.observeJob(st);
-  const log = options.log ? { log: options.log } : {};
-  const bull = config.queue === 'bullmq' ? bullConnection(config) : null;
-  let queue: JobQueue<ExtractRequest>;
-  let embedded: BullWorker | null = null;
-  let stopSweeps = (): void => undefined;
-  if (bull) {
-    const bullQueue = new BullMqJobQueue<ExtractRequest>({
-      ...bull,
-      store,
-      capacity: config.maxConcurrentJobs,
-      onTransition,
-    });
-    if (options.store === undefined) await bullQueue.failOrphans();
-    queue = bullQueue;
-    if (config.embeddedWorker) {
-      const concurrency = config.workerPoolSize;
-      embedded = await startBullWorker({ ...bull, store, handler, concurrency, onTransition, ...log });
-    }
-  } else {
-    const capacity = config.maxConcurrentJobs;
-    queue = new InlineJobQueue({ store, capacity, handler, onTransition, ...(owner ? { owner } : {}), ...log });
-    if (persistent) stopSweeps = sweepOrphans(store, options.log);
-  }
-
-  const { registry, colormaps, lookups, openCog, baseUrl } = datasets;
+  const { registry, colormaps, lookups, baseUrl } = datasets;
   return {
     config,
     registry,
     store,
-    queue,
+    queue: jobs.queue,
     extraction: extraction.service,
     syncAdmission: createAdmission(config.maxSyncExtractions),
     readiness: [
@@ -91,14 +70,12 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     ],
     metrics,
     // Tiles render in-process from the same registry, lookups and open COGs as extractions.
-    tiles: { registry, colormaps, lookups, openCog, baseUrl, cacheMaxAge: config.tileMaxAge },
+    tiles: { registry, colormaps, lookups, openCog: cogs.openCog, baseUrl, cacheMaxAge: config.tileMaxAge },
     async close() {
-      stopSweeps();
-      await embedded?.close();
-      await queue.close();
+      await jobs.close();
       await extraction.close();
       await store.close();
-      await datasets.close();
+      await cogs.close();
     },
   };
 }
@@ -108,16 +85,27 @@ export function startExtractionWorker(config: Config, options: { log?: QueueLogg
   return startWorkerProcess(
     config,
     async () => {
-      const datasets = await openDatasets(config);
+      const { cogs, datasets } = await openData(config);
       const store = await createJobStore(config);
-      const extraction = createExtraction(config, datasets, options);
+      const extraction = createExtraction(config, datasets, cogs, options);
       const close = async (): Promise<void> => {
         await extraction.close();
         await store.close();
-        await datasets.close();
+        await cogs.close();
       };
       return { store, handler: extractionJobHandler(extraction.service), close };
     },
     options.log,
   );
+}
+
+/** This process's COGs and datasets (the COGs closed again when the registry cannot be read). */
+export async function openData(config: Config): Promise<{ cogs: Cogs; datasets: Datasets }> {
+  const cogs = openCogs(config);
+  try {
+    return { cogs, datasets: await openDatasets(config, cogs.resolver) };
+  } catch (err) {
+    await cogs.close();
+    throw err;
+  }
 }

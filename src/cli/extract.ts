@@ -3,8 +3,8 @@
  * stderr, the result (CSV `timestep,<stat>` or the JSON response) to stdout.
  */
 import { loadConfig } from '../config/config.js';
+import { openData } from '../deps.js';
 import { AppError } from '../errors.js';
-import { openDatasets } from '../registry/datasets.js';
 import { toCsv } from '../timeseries/export.js';
 import { createExtraction } from '../timeseries/extraction.js';
 import type { ExtractRequest, ZonalStatistic } from '../timeseries/types.js';
@@ -78,13 +78,13 @@ export async function runExtractCommand(
     time_range: null,
     ...(coverage ? { coverage: coverage as NonNullable<ExtractRequest['coverage']> } : {}),
   };
-  const datasets = await openDatasets(config);
+  const { cogs, datasets } = await openData(config);
   if (from !== undefined || to !== undefined) {
     // One open end: the variable's first or last timestep.
     const keys = [...((await datasets.lookups.get(dataset)).get(variable)?.keys() ?? [])];
     request.time_range = { gte: from ?? keys[0] ?? '', lte: to ?? keys[keys.length - 1] ?? '' };
   }
-  const extraction = createExtraction(config, datasets, { inline: true }).service;
+  const extraction = createExtraction(config, datasets, cogs, { inline: true }).service;
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new AppError('aborted', 'Interrupted.'));
   process.once('SIGINT', onSigint);
@@ -103,6 +103,6 @@ export async function runExtractCommand(
     return 0;
   } finally {
     process.removeListener('SIGINT', onSigint);
-    await datasets.close();
+    await cogs.close();
   }
 }

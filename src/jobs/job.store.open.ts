@@ -1,13 +1,22 @@
 /** The job store the configuration names (`job_store`: memory | fs | redis). */
-import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { JobStore } from './job.js';
 import { FsJobStore } from './job.store.fs.js';
 import { MemoryJobStore } from './job.store.memory.js';
 import { RedisJobStore } from './job.store.redis.js';
 
-/** Picks and opens the job store the config names. */
-export async function createJobStore(config: Config): Promise<JobStore> {
+/** What {@link createJobStore} picks from: the settings of the same names (the config passes as is). */
+export interface JobStoreSettings {
+  jobStore: 'memory' | 'fs' | 'redis';
+  /** Directory of the fs store. */
+  jobDir: string;
+  redisUrl?: string | undefined;
+  /** Key prefix of the Redis store. */
+  redisPrefix: string;
+}
+
+/** Picks and opens the job store the settings name. */
+export async function createJobStore(config: JobStoreSettings): Promise<JobStore> {
   switch (config.jobStore) {
     case 'memory':
       return new MemoryJobStore();

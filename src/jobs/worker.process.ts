@@ -3,14 +3,21 @@
  * shared Redis job store, until it is closed (SIGTERM). What a job does comes from the caller (the composition root
  * passes the extraction handler).
  */
-import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { JobStore } from './job.js';
 import { startBullWorker, type BullConnection, type BullWorker } from './queue.bullmq.js';
 import type { JobHandler, QueueLogger } from './queue.js';
 
+/** What a worker process is configured with: the settings of the same names (the config passes as is). */
+export interface WorkerSettings {
+  redisUrl?: string | undefined;
+  redisPrefix: string;
+  /** Jobs run at once. */
+  workerPoolSize: number;
+}
+
 /** Where the configured BullMQ queue lives (keys under `<redis_prefix>skope`), or null without REDIS_URL. */
-export function bullConnection(config: Config): BullConnection | null {
+export function bullConnection(config: Omit<WorkerSettings, 'workerPoolSize'>): BullConnection | null {
   return config.redisUrl ? { url: config.redisUrl, prefix: `${config.redisPrefix}skope` } : null;
 }
 
@@ -27,7 +34,7 @@ export interface WorkerParts<I> {
  * @throws AppError `config_invalid` without REDIS_URL; what the parts or the store check throw.
  */
 export async function startWorkerProcess<I>(
-  config: Config,
+  config: WorkerSettings,
   build: () => Promise<WorkerParts<I>>,
   log?: QueueLogger,
 ): Promise<BullWorker> {

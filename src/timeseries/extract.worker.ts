@@ -1,15 +1,14 @@
 /**
- * Worker-thread entry of the extraction pool (see `extraction.ts`): opens its own datasets (sources, block and COG
- * caches, synchronous local reads) once from the serialisable config in `workerData`, then runs the CPU-heavy parts
+ * Worker-thread entry of the extraction pool (see `extraction.ts`): opens its own COGs (sources, block and COG
+ * caches, synchronous local reads) from the serialisable settings in `workerData`, then runs the CPU-heavy parts
  * of extractions — an area's coverage, and reduce tasks (some bands of one file → mean and median) — with
  * cancellation and progress. The job itself is coordinated on the main thread (`runExtraction` with a pool runner),
  * so one job's tasks spread over every thread of the pool.
  */
 import { workerData } from 'node:worker_threads';
-import type { Config } from '../config/config.js';
 import { computeCoverage, type Coverage } from '../geo/coverage.js';
 import { defineWorkerTask } from '../jobs/pool.js';
-import { openDatasets, type Datasets } from '../registry/datasets.js';
+import { openCogs, type CogSettings, type Cogs } from './cog.store.js';
 import type { CoverageInput } from './extract.js';
 import { reduceTask, shareable, type ReduceTask } from './reduce.js';
 import type { BandStatistics } from './stats.js';
@@ -19,8 +18,9 @@ export type ExtractWorkerTask = { kind: 'coverage'; input: CoverageInput } | { k
 /** Coverage for `coverage` tasks (weights in shared memory), statistics for `reduce` tasks. */
 export type ExtractWorkerResult = Coverage | BandStatistics;
 
-const { config } = workerData as { config: Config };
-let datasets: Promise<Datasets> | null = null;
+const { settings } = workerData as { settings: CogSettings };
+// Opened with the first reduce task: coverage tasks read nothing.
+let cogs: Cogs | null = null;
 
 export default defineWorkerTask<ExtractWorkerTask, ExtractWorkerResult>(async (work, ctx) => {
   if (work.kind === 'coverage') {
@@ -28,12 +28,8 @@ export default defineWorkerTask<ExtractWorkerTask, ExtractWorkerResult>(async (w
     const coverage = computeCoverage(projected, window, transform, mode);
     return { ...coverage, weights: shareable(coverage.weights) };
   }
-  // Opened once per thread; a failed open is retried by the next task.
-  datasets ??= openDatasets(config, { worker: true }).catch((err: unknown) => {
-    datasets = null;
-    throw err;
-  });
-  const { openCog } = await datasets;
+  cogs ??= openCogs(settings, { worker: true });
+  const { openCog } = cogs;
   const total = work.task.bands.length;
   return reduceTask(work.task, openCog, {
     signal: ctx.signal,

@@ -4,13 +4,12 @@
  * on the extraction worker pool (`extract.worker.ts`), so one extraction uses every thread of it. Inline, everything
  * runs on the calling thread.
  */
-import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { Coverage } from '../geo/coverage.js';
 import { createWorkerPool, type WorkerPool } from '../jobs/pool.js';
-import type { JobHandler, QueueLogger } from '../jobs/queue.js';
 import type { Datasets } from '../registry/datasets.js';
 import { requireVariable } from '../registry/registry.js';
+import type { CogSettings, Cogs } from './cog.store.js';
 import type { ExtractWorkerResult, ExtractWorkerTask } from './extract.worker.js';
 import { preflightExtraction, runExtraction, type ExtractContext, type ExtractDeps } from './extract.js';
 import type { BandStatistics } from './stats.js';
@@ -46,43 +45,62 @@ export interface Extraction {
   close(): Promise<void>;
 }
 
+/** What {@link createExtraction} is built from: the settings of the same names (the config passes as is). */
+export interface ExtractionSettings extends CogSettings {
+  /** Largest area accepted, in estimated cells (422 above). */
+  defaultMaxCells: number;
+  maxGeometryShapes: number;
+  maxGeometryCoordinates: number;
+  /** Threads of the extraction pool; each opens its own COGs from these settings. */
+  workerPoolSize: number;
+}
+
 /** Options of {@link createExtraction}. */
 export interface ExtractionOptions {
   /** Run extractions on the calling thread instead of the worker pool (tests, `skope extract`). */
   inline?: boolean;
-  /** Told about worker errors outside a task. */
-  log?: QueueLogger;
+  /** Told about worker errors outside a task (Fastify's logger fits). */
+  log?: { error(obj: unknown, msg?: string): void };
 }
 
-/** The pipeline's dependencies on this thread: the datasets and the request limits of the config. */
-export function extractDeps(config: Config, datasets: Datasets): ExtractDeps {
+/** The pipeline's dependencies on this thread: the datasets, the COGs and the request limits. */
+export function extractDeps(
+  settings: ExtractionSettings,
+  datasets: Datasets,
+  cogs: Pick<Cogs, 'openCog'>,
+): ExtractDeps {
   return {
     registry: datasets.registry,
     lookups: datasets.lookups,
-    openCog: datasets.openCog,
+    openCog: cogs.openCog,
     baseUrl: datasets.baseUrl,
     limits: {
-      maxCells: config.defaultMaxCells,
-      maxShapes: config.maxGeometryShapes,
-      maxCoordinates: config.maxGeometryCoordinates,
+      maxCells: settings.defaultMaxCells,
+      maxShapes: settings.maxGeometryShapes,
+      maxCoordinates: settings.maxGeometryCoordinates,
     },
   };
 }
 
 /**
- * Starts the extraction service over `datasets`: with a worker pool of `config.workerPoolSize` threads (each opens
- * the datasets itself from the same config) unless `options.inline`.
+ * Starts the extraction service over `datasets` and `cogs`: with a worker pool of `settings.workerPoolSize` threads
+ * (each opens its own COGs from the same settings) unless `options.inline`.
  */
-export function createExtraction(config: Config, datasets: Datasets, options: ExtractionOptions = {}): Extraction {
-  const local = extractDeps(config, datasets);
+export function createExtraction(
+  settings: ExtractionSettings,
+  datasets: Datasets,
+  cogs: Pick<Cogs, 'openCog'>,
+  options: ExtractionOptions = {},
+): Extraction {
+  const local = extractDeps(settings, datasets, cogs);
   let deps = local;
   let pool: WorkerPool<ExtractWorkerTask, ExtractWorkerResult> | null = null;
   if (!options.inline) {
     const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
     const p = createWorkerPool<ExtractWorkerTask, ExtractWorkerResult>({
       filename: new URL(`./extract.worker.${ext}`, import.meta.url),
-      size: config.workerPoolSize,
-      workerData: { config },
+      size: settings.workerPoolSize,
+      workerData: { settings },
       onError: (err) => options.log?.error({ err }, 'extraction worker error'),
     });
     pool = p;
@@ -122,11 +140,18 @@ export function createExtraction(config: Config, datasets: Datasets, options: Ex
   };
 }
 
-/** The job handler of extraction jobs: the result is public, the base series private (for analyze). */
-export function extractionJobHandler(service: ExtractionService): JobHandler<ExtractRequest> {
+/**
+ * The job handler of extraction jobs (a `JobHandler` of the job queue): the result is public, the base series
+ * private (for analyze).
+ */
+export function extractionJobHandler(
+  service: ExtractionService,
+): (
+  request: ExtractRequest,
+  ctx: ExtractContext,
+) => Promise<{ result: TimeseriesResponse; private: ExtractionPrivate }> {
   return async (request, ctx) => {
     const out = await service.run(request, ctx);
-    const kept: ExtractionPrivate = { base_series: out.base_series };
-    return { result: out.result, private: kept };
+    return { result: out.result, private: { base_series: out.base_series } };
   };
 }
