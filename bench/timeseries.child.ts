@@ -1,7 +1,7 @@
 /**
  * One side of the timeseries benchmark, run in its own process so its peak RSS is its own. It runs extractions the
- * way `skope serve` does: `openData` + `createExtraction` (src/deps.ts, src/timeseries/extraction.ts) (coordination on the main thread,
- * coverage and reduce tasks on a worker pool of `threads` threads), over a generated PaleoCAR-shaped dataset. Each
+ * way `skope serve` does: `openData` (src/deps.ts) + `createExtraction` (src/timeseries/extraction.ts): coordination
+ * on the main thread, coverage and reduce tasks on a worker pool of `threads` threads, over a generated PaleoCAR-shaped dataset. Each
  * rep gets a fresh runtime and pool, warmed by a 16 × 16-cell extraction over every year elsewhere on the grid (thread
  * start-up, JIT and COG headers are not timed; the timed window's blocks are read and inflated cold). Prints JSON: wall and CPU
  * seconds per run (CPU of every thread), peak RSS, the compressed bytes of the blocks the window touches, n_cells

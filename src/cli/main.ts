@@ -1,6 +1,7 @@
 /**
- * The `skope` command line (README, Running): `serve`, `worker`, `demo`, `extract`, `help`. Settings come from the environment and
- * flags (`--port 8001`, `--registry-path x.yml`, …; flags beat the environment, which beats SETTINGS_PATH's YAML).
+ * The `skope` command line: `serve`, `worker`, `demo`, `extract`, `help` (the usage text below; README,
+ * Configuration). Settings come from the environment and flags (`--port 8001`, `--registry-path x.yml`, …; flags beat
+ * the environment, which beats SETTINGS_PATH's YAML).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

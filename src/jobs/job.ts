@@ -36,7 +36,7 @@ export interface JobRecord {
   owner?: string;
 }
 
-/** Where job records live: memory, filesystem or Redis; all pass `job.store.conformance.ts`. */
+/** Where job records live: memory, filesystem or Redis; all pass `test/support/job.store.conformance.ts`. */
 export interface JobStore {
   /** Write a new record; fails if the id exists. */
   create(record: JobRecord): Promise<void>;
