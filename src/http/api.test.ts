@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InlineJobQueue } from '../jobs/queue.inline.js';
 import type { ExtractRequest } from '../timeseries/types.js';
-import { SKOPE_PRECIP, appForFile, extractAndWait, extractPayload, waitForJob } from '../../test/support/http.js';
+import { appForFile, extractAndWait, waitForJob } from '../../test/support/http.js';
+import { SKOPE_PRECIP, extractPayload } from '../../test/support/testdata.js';
 
 const t = appForFile({
   ALLOWED_ORIGINS: 'https://skope.example,https://ui.example',

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { startExtractionWorker } from '../deps.js';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
-import { analyzeRaw, closeTo, dataForFile, extractAndWait, extractPayload, startApp } from '../../test/support/http.js';
+import { analyzeRaw, closeTo, dataForFile, extractAndWait, startApp } from '../../test/support/http.js';
+import { extractPayload } from '../../test/support/testdata.js';
 
 const files = dataForFile();
 let ok = false;

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InlineJobQueue } from '../jobs/queue.inline.js';
 import type { ExtractRequest } from '../timeseries/types.js';
-import { appForFile, closeTo, extractAndWait, extractPayload } from '../../test/support/http.js';
+import { appForFile, closeTo, extractAndWait } from '../../test/support/http.js';
+import { extractPayload } from '../../test/support/testdata.js';
 
 const t = appForFile();
 

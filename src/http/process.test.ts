@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataForFile, extractPayload } from '../../test/support/http.js';
+import { dataForFile } from '../../test/support/http.js';
+import { extractPayload } from '../../test/support/testdata.js';
 
 const BIN = new URL('../../bin/skope.js', import.meta.url).pathname;
 

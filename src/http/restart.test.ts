@@ -9,7 +9,8 @@ import { hostname } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_MESSAGE } from '../jobs/queue.js';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
-import { analyzeRaw, dataForFile, extractAndWait, extractPayload, startApp } from '../../test/support/http.js';
+import { analyzeRaw, dataForFile, extractAndWait, startApp } from '../../test/support/http.js';
+import { extractPayload } from '../../test/support/testdata.js';
 
 const files = dataForFile();
 let hasRedis = false;

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
 import sharp from 'sharp';
@@ -14,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, gdalLevels, gdalwarpTile } from '../../test/fixtures/tiles/gdal.js';
 import { HAS_GDAL, requireTool } from '../../test/support/env.js';
 import { startTilesApp } from '../../test/support/http.js';
+import { ANNUAL_FILE, FIXTURES, SKOPE_PRECIP } from '../../test/support/testdata.js';
 import { resolveCrs } from '../geo/crs.js';
 import { openCog } from '../raster/cog.js';
 import type { Cog } from '../raster/types.js';
@@ -29,10 +29,8 @@ import { MERCATOR_HALF, latToMercatorY, lonToMercatorX, tileBounds } from '../ti
 import { etagMatches } from './routes/tiles.js';
 
 const BASE = fixture('');
-const SKOPE_PRECIP = ['#B5834A', '#CDAA78', '#DEC499', '#EFE0CA', '#D8EEEA', '#9ECEC6', '#5CAFA8', '#358C87'];
 const colormaps = createColormapSet({ 'skope-precip': SKOPE_PRECIP });
 const hasGdal = requireTool('gdal', HAS_GDAL());
-const FILE_5X5 = 'annual_5x5x5_dataset_float32_variable.tif';
 
 /** Fetches made through every source, and their bytes. */
 const reads = { fetches: 0, bytes: 0 };
@@ -240,12 +238,11 @@ describe('GET /tiles over the upstream 5×5 fixture (upstream tile tests)', () =
     await mkdir(join(root, 'test-annual'));
     await writeFile(
       join(root, 'test-annual', 'lookup.json'),
-      JSON.stringify({ ppt: Object.fromEntries([1, 2, 3, 4, 5].map((b) => [`000${b}`, { file: FILE_5X5, bidx: b }])) }),
+      JSON.stringify({
+        ppt: Object.fromEntries([1, 2, 3, 4, 5].map((b) => [`000${b}`, { file: ANNUAL_FILE, bidx: b }])),
+      }),
     );
-    await copyFile(
-      fileURLToPath(new URL(`../../test/fixtures/upstream-5x5/${FILE_5X5}`, import.meta.url)),
-      join(root, FILE_5X5),
-    );
+    await copyFile(join(FIXTURES, ANNUAL_FILE), join(root, ANNUAL_FILE));
     const yaml =
       '- id: test-annual\n  crs: EPSG:4326\n  transform: [1, 0, -123, 0, -1, 45]\n  variables:\n    - id: ppt\n';
     const resolver = createSourceResolver();

@@ -3,7 +3,8 @@
  * edges computed from data outside the range, array-form errors.
  */
 import { describe, expect, it } from 'vitest';
-import { SINGLE_CELL_POLYGON, appForFile, closeTo } from '../../test/support/http.js';
+import { appForFile, closeTo } from '../../test/support/http.js';
+import { SINGLE_CELL_POLYGON } from '../../test/support/testdata.js';
 
 const t = appForFile({ MAX_SYNC_EXTRACTIONS: '2' });
 
