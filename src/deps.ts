@@ -16,7 +16,7 @@ import type { QueueLogger } from './jobs/queue.js';
 import { startWorkerProcess } from './jobs/worker.process.js';
 import { openDatasets, type Datasets } from './registry/datasets.js';
 import { openCogs, type Cogs } from './timeseries/cog.store.js';
-import { createExtraction, extractionJobHandler } from './timeseries/extraction.js';
+import { createExtraction, extractionJobHandler, type Extraction } from './timeseries/extraction.js';
 import type { ExtractRequest } from './timeseries/types.js';
 
 /** Options of {@link createDeps}. */
@@ -32,13 +32,15 @@ export interface CreateDepsOptions {
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<AppDeps> {
   const { cogs, datasets } = await openData(config);
   const store = options.store ?? (await createJobStore(config));
-  const extraction = createExtraction(config, datasets, cogs, options);
   const metrics = new Metrics();
+  let extraction: Extraction | null = null;
   let jobs: OpenQueue<ExtractRequest>;
   try {
     await store.healthcheck();
     const recover = config.jobStore !== 'memory' && options.store === undefined;
     if (recover) await store.cleanup(config.jobMaxAgeHours * 3_600_000);
+    // Only now: a store that does not answer starts no threads.
+    extraction = createExtraction(config, datasets, cogs, options);
     jobs = await openJobQueue<ExtractRequest>(config, {
       store,
       handler: extractionJobHandler(extraction.service),
@@ -50,7 +52,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       recover,
     });
   } catch (err) {
-    await extraction.close();
+    await extraction?.close();
     await store.close();
     await cogs.close();
     throw err;
