@@ -10,8 +10,10 @@
  *   registry/                     datasets, lookups, colormaps over storage and geo
  *   tiles/, timeseries/           the two use cases, over raster, registry, storage, geo, jobs
  *   release/                      (to come) release builder over raster, registry, storage, geo
- *   http/                         routes over the use cases; nothing but app.ts, main.ts and cli/ import it
- *   app.ts, main.ts, deps.ts      composition root (deps.ts chooses implementations and does not import http)
+ *   http/                         routes over the use cases; nothing but the app (app.ts, main.ts, deps.ts) and
+ *                                 cli/ imports it
+ *   app.ts, main.ts, deps.ts      the app: deps.ts is its composition root (chooses implementations, builds the
+ *                                 http app's AppDeps), app.ts registers the routes
  *   cli/                          the `skope` command: anything
  * Test code (`*.test.ts`, test/) may import any layer; production code never imports test code or dev
  * dependencies. A new folder under src/ needs a line in LAYERS before its code can import anything.
@@ -44,22 +46,16 @@ const LAYERS = {
     path: '^src/http/',
     may: ['errors', 'config', 'geo', 'jobs', 'storage', 'raster', 'registry', 'tiles', 'timeseries', 'release'],
   },
-  deps: {
-    path: '^src/deps\\.ts$',
-    may: ['errors', 'config', 'geo', 'jobs', 'storage', 'raster', 'registry', 'tiles', 'timeseries', 'release'],
-  },
   app: {
-    path: '^src/(app|main)\\.ts$',
+    path: '^src/(app|main|deps)\\.ts$',
     may: ['errors', 'config', 'geo', 'jobs', 'storage', 'raster', 'registry', 'tiles', 'timeseries', 'release'].concat([
       'http',
-      'deps',
     ]),
   },
   cli: {
     path: '^src/cli/',
     may: ['errors', 'config', 'geo', 'jobs', 'storage', 'raster', 'registry', 'tiles', 'timeseries', 'release'].concat([
       'http',
-      'deps',
       'app',
     ]),
   },
@@ -90,9 +86,16 @@ module.exports = {
     {
       name: 'only-app-and-cli-import-http',
       severity: 'error',
-      comment: 'Nothing imports http/ but src/app.ts, src/main.ts and src/cli/ (and the http tests).',
-      from: { path: '^src/', pathNot: ['^src/http/', '^src/cli/', '^src/(app|main)\\.ts$', ...TEST_CODE] },
+      comment: 'Nothing imports http/ but the app (src/app.ts, main.ts, deps.ts) and src/cli/ (and the http tests).',
+      from: { path: '^src/', pathNot: ['^src/http/', '^src/cli/', '^src/(app|main|deps)\\.ts$', ...TEST_CODE] },
       to: { path: '^src/http/' },
+    },
+    {
+      name: 'raster-reader-without-writer',
+      severity: 'error',
+      comment: 'The COG reader (src/raster/ outside writer/) never imports the writer: they are separate rooms.',
+      from: { path: '^src/raster/', pathNot: ['^src/raster/writer/', ...TEST_CODE] },
+      to: { path: '^src/raster/writer/' },
     },
     ...layerRules,
     {

@@ -9,7 +9,7 @@ import type { BlockCache } from '../src/raster/block.cache.js';
 import { openCog } from '../src/raster/cog.js';
 import type { Cog } from '../src/raster/types.js';
 import { createColormapSet, parseCustomColormaps } from '../src/registry/colormaps.js';
-import { LookupStore } from '../src/registry/lookup.js';
+import { LookupStore } from '../src/registry/lookup.store.js';
 import { parseRegistry } from '../src/registry/registry.js';
 import { createSourceResolver } from '../src/storage/resolver.js';
 import type { TileRequest } from '../src/tiles/tile.service.js';

@@ -1,7 +1,7 @@
 /**
  * One side of the timeseries benchmark, run in its own process so its peak RSS is its own. It runs extractions the
- * way `skope serve` does: `createRuntime` + `createExtraction` from src/deps.ts (coordination on the main thread,
- * coverage and reduce tasks on a worker pool of `threads` threads), over a generated PaleoCAR-shaped dataset. Each
+ * way `skope serve` does: `openData` (src/deps.ts) + `createExtraction` (src/timeseries/extraction.ts): coordination
+ * on the main thread, coverage and reduce tasks on a worker pool of `threads` threads, over a generated PaleoCAR-shaped dataset. Each
  * rep gets a fresh runtime and pool, warmed by a 16 × 16-cell extraction over every year elsewhere on the grid (thread
  * start-up, JIT and COG headers are not timed; the timed window's blocks are read and inflated cold). Prints JSON: wall and CPU
  * seconds per run (CPU of every thread), peak RSS, the compressed bytes of the blocks the window touches, n_cells
@@ -13,12 +13,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Tiff, TiffTag } from '@cogeotiff/core';
 import { loadConfig } from '../src/config/config.js';
-import { createExtraction, createRuntime } from '../src/deps.js';
 import { FileSource } from '../src/storage/source.file.js';
+import { openData } from '../src/deps.js';
 import { preflightExtraction } from '../src/timeseries/extract.js';
+import { createExtraction, extractDeps, type ExtractionOutput } from '../src/timeseries/extraction.js';
 import type { PixelWindow } from '../src/raster/types.js';
 import { cellBox } from './gen/paleocar.js';
 import type { ExtractRequest } from '../src/timeseries/types.js';
+import { loadGeometryEngine } from '../src/geo/geos.js';
 
 interface Args {
   root: string;
@@ -86,14 +88,21 @@ async function main(): Promise<void> {
   };
   const runs: number[] = [];
   const cpu: number[] = [];
-  let out: Awaited<ReturnType<ReturnType<typeof createExtraction>['extraction']['run']>> | null = null;
+  let out: ExtractionOutput | null = null;
   let bytes = 0;
+  const geometry = await loadGeometryEngine();
   for (let i = 0; i < args.reps; i++) {
-    const runtime = await createRuntime(config);
-    const { extraction, pool } = createExtraction(config, runtime, { inline: args.threads === 0 });
+    const { cogs, datasets } = await openData(config);
+    const {
+      service: extraction,
+      threads,
+      close,
+    } = createExtraction(config, datasets, cogs, geometry, {
+      inline: args.threads === 0,
+    });
     try {
       if (i === 0) {
-        const plan = await preflightExtraction(request, runtime.extractDeps);
+        const plan = await preflightExtraction(request, extractDeps(config, datasets, cogs, geometry));
         const files = new Map<string, number[]>();
         for (const ref of plan.selection.refs) files.set(ref.url, [...(files.get(ref.url) ?? []), ref.bidx]);
         for (const [url, bands] of files) bytes += await blockBytes(url, bands, plan.window);
@@ -102,10 +111,10 @@ async function main(): Promise<void> {
       // 16 × 16 cells from (10, 10) over every year per thread starts the threads, opens the COG headers and gets the
       // hot loops optimised (a one-cell area left them to the baseline compiler: the first timed tasks ran ~1.7×
       // slower). It reads only blocks (0, 0), which the timed windows do not touch; blocks are never cached anyway.
-      const transform = runtime.registry.get('paleocar_v3')?.transform ?? [1, 0, 0, 0, -1, 0];
+      const transform = datasets.registry.get('paleocar_v3')?.transform ?? [1, 0, 0, 0, -1, 0];
       const warm = cellBox(transform, 10, 10, 16);
       await Promise.all(
-        Array.from({ length: pool?.size ?? 1 }, () =>
+        Array.from({ length: Math.max(1, threads) }, () =>
           extraction.run(
             { ...request, selected_area: warm, time_range: null },
             { signal: new AbortController().signal },
@@ -119,8 +128,8 @@ async function main(): Promise<void> {
       const c1 = process.cpuUsage(c0);
       cpu.push((c1.user + c1.system) / 1e6);
     } finally {
-      await pool?.close();
-      await runtime.close();
+      await close();
+      await cogs.close();
     }
   }
   const base = out?.base_series;

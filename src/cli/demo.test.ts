@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_GDAL, HAS_RASTERIO, PYTHON, requireTool } from '../../test/support/env.js';
 import { createColormapSet, parseCustomColormaps } from '../registry/colormaps.js';
-import { parseLookup } from '../registry/lookup.js';
+import { parseLookup } from '../registry/lookup.parse.js';
 import { parseRegistry } from '../registry/registry.js';
 import { createFieldGrid, fillFieldRows } from './demo.fields.js';
 import { writeDemoDataset } from './demo.js';

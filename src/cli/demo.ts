@@ -18,7 +18,7 @@ import type { LookupEntry } from '../registry/types.js';
 import { createFieldGrid, fillFieldRows } from './demo.fields.js';
 import type { FieldGrid, FieldKind } from './demo.fields.js';
 
-/** The PaleoCAR v3 grid (U§11): 1560 × 1440 cells of 30″, EPSG:4269 (NAD83), degrees. */
+/** The PaleoCAR v3 grid: 1560 × 1440 cells of 30″, EPSG:4269 (NAD83), degrees. */
 export const PALEOCAR_TRANSFORM: Affine = [
   0.008333333332949996, 0, -114.995833333457, 0, -0.008333333333010806, 42.9958333336016,
 ];
@@ -26,7 +26,7 @@ export const PALEOCAR_WIDTH = 1560;
 export const PALEOCAR_HEIGHT = 1440;
 /** uint16 nodata of the legacy PaleoCAR COG slices. */
 export const PALEOCAR_NODATA = 65535;
-/** `skope-precip` stops of upstream `colormaps.json` (U§6.2). */
+/** `skope-precip` stops of the upstream `colormaps.json`. */
 export const SKOPE_PRECIP_STOPS = [
   '#B5834A',
   '#CDAA78',
@@ -114,7 +114,7 @@ export async function writeAnnualCube(spec: AnnualCubeSpec): Promise<Map<string,
 }
 
 /**
- * `lookup.json` text (U§3.2) for variables in the given order. Written by hand because a JS object would put
+ * `lookup.json` text (timestep → file and band) for variables in the given order. Written by hand because a JS object would put
  * integer-like keys ("1000"…"2000") before "0103": key order is part of the format (chronological).
  */
 export function lookupJson(variables: ReadonlyMap<string, ReadonlyMap<string, LookupEntry>>): string {
@@ -149,7 +149,7 @@ export interface DemoDataset {
 const DEMO_ID = 'paleocar_demo';
 const FACTOR = 8;
 
-/** The registry entry (U§6.1 fields) of the demo dataset. */
+/** The registry entry (`metadata.yml` fields) of the demo dataset. */
 function demoRegistry(transform: Affine): unknown[] {
   return [
     {

@@ -3,12 +3,13 @@
  * stderr, the result (CSV `timestep,<stat>` or the JSON response) to stdout.
  */
 import { loadConfig } from '../config/config.js';
-import { createRuntime } from '../deps.js';
+import { openData } from '../deps.js';
 import { AppError } from '../errors.js';
-import { toCsv } from '../http/routes/timeseries.js';
-import { runExtraction } from '../timeseries/extract.js';
+import { toCsv } from '../timeseries/export.js';
+import { createExtraction } from '../timeseries/extraction.js';
 import type { ExtractRequest, ZonalStatistic } from '../timeseries/types.js';
 import { takeFlags } from './flags.js';
+import { loadGeometryEngine } from '../geo/geos.js';
 
 /** Where the command writes. */
 export interface CliIo {
@@ -78,18 +79,19 @@ export async function runExtractCommand(
     time_range: null,
     ...(coverage ? { coverage: coverage as NonNullable<ExtractRequest['coverage']> } : {}),
   };
-  const runtime = await createRuntime(config);
+  const { cogs, datasets } = await openData(config);
   if (from !== undefined || to !== undefined) {
     // One open end: the variable's first or last timestep.
-    const keys = [...((await runtime.lookups.get(dataset)).get(variable)?.keys() ?? [])];
+    const keys = [...((await datasets.lookups.get(dataset)).get(variable)?.keys() ?? [])];
     request.time_range = { gte: from ?? keys[0] ?? '', lte: to ?? keys[keys.length - 1] ?? '' };
   }
+  const extraction = createExtraction(config, datasets, cogs, await loadGeometryEngine(), { inline: true }).service;
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new AppError('aborted', 'Interrupted.'));
   process.once('SIGINT', onSigint);
   try {
     const started = Date.now();
-    const { result } = await runExtraction(request, runtime.extractDeps, {
+    const { result } = await extraction.run(request, {
       signal: controller.signal,
       onProgress(done, total) {
         const pct = total === 0 ? 100 : Math.round((100 * done) / total);
@@ -102,6 +104,6 @@ export async function runExtractCommand(
     return 0;
   } finally {
     process.removeListener('SIGINT', onSigint);
-    await runtime.close();
+    await cogs.close();
   }
 }

@@ -38,7 +38,7 @@ describe('skope CLI', () => {
 
 describe('skope extract', () => {
   it('prints the CSV of one extraction and progress on stderr', async () => {
-    const { makeTestData } = await import('../http/__tests__/support.js');
+    const { makeTestData } = await import('../../test/support/testdata.js');
     const { runExtractCommand } = await import('./extract.js');
     const data = await makeTestData();
     try {

@@ -1,6 +1,7 @@
 /**
- * The `skope` command line (CONTRACT §6): `serve`, `demo`, `extract`. Settings come from the environment and
- * flags (`--port 8001`, `--registry-path x.yml`, …; flags beat the environment, which beats SETTINGS_PATH's YAML).
+ * The `skope` command line: `serve`, `worker`, `demo`, `extract`, `help` (the usage text below; README,
+ * Configuration). Settings come from the environment and flags (`--port 8001`, `--registry-path x.yml`, …; flags beat
+ * the environment, which beats SETTINGS_PATH's YAML).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, processEnv, SETTINGS } from '../config/config.js';
 import { AppError } from '../errors.js';
-import { startWorkerProcess } from '../deps.js';
+import { startExtractionWorker } from '../deps.js';
 import { startServer } from '../main.js';
 import { runExtractCommand } from './extract.js';
 import { takeFlags } from './flags.js';
@@ -44,7 +45,7 @@ export async function run(
       return 0;
     }
     case 'worker': {
-      const worker = await startWorkerProcess(loadConfig(env, args), {
+      const worker = await startExtractionWorker(loadConfig(env, args), {
         log: { error: (obj, msg) => process.stderr.write(`${msg ?? 'error'}: ${JSON.stringify(obj)}\n`) },
       });
       process.stderr.write('skope worker: waiting for extraction jobs (SIGTERM to stop).\n');

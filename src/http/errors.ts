@@ -1,6 +1,6 @@
 /**
  * The one table ErrorCode → HTTP status, and the Fastify error/404 handlers that render every error in the
- * FastAPI body shapes clients already parse (CONTRACT §2):
+ * FastAPI body shapes clients of the upstream API already parse (docs/ERRORS.md):
  * - domain errors: `{"detail": "<sentence>", "code": "<code>"}`;
  * - request validation: 422 `{"detail": [{"loc": [...], "msg": "...", "type": "..."}], "code": "validation_error"}`;
  * - routes flagged `config.errorShape = 'array'` (the v2 `POST /timeseries`): always `{"detail": [{"msg": ...}], "code"}`.
@@ -45,7 +45,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   internal_error: 500,
 };
 
-/** Seconds a client should wait before retrying a 503 `at_capacity` (U§2.3). */
+/** Seconds a client should wait before retrying a 503 `at_capacity` (the upstream API's `Retry-After`). */
 export const RETRY_AFTER_SECONDS = 5;
 
 /** One FastAPI-style validation item. `loc` starts with `body`, `query` or `path`. */

@@ -1,5 +1,5 @@
 /**
- * Cross-field request rules JSON Schema cannot express, with upstream's sentences (U§2.3, §8.2). Each failure is
+ * Cross-field request rules JSON Schema cannot express, with the upstream API's sentences (clients show them). Each failure is
  * a 422 in the FastAPI validation shape.
  */
 import type { SeriesOptions, Transform } from '../timeseries/types.js';
@@ -39,12 +39,12 @@ function checkRange(
   loc: (string | number)[],
   items: ValidationItem[],
 ): void {
-  // Plain string comparison, as upstream (U§2.3).
+  // Plain string comparison, as upstream: bounds of different precision compare as text.
   if (range?.gte != null && range.lte != null && range.gte > range.lte)
     items.push({ loc, msg: 'Start date cannot be after end date.', type: 'value_error' });
 }
 
-/** True for a canonical UUID: anything else is answered 404 without touching the store (CONTRACT §3). */
+/** True for a canonical UUID: anything else is answered 404 without touching the store (no id can be a path). */
 export function isUuid(id: string): boolean {
   return UUID_PATTERN.test(id);
 }

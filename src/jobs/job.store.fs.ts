@@ -1,5 +1,5 @@
 /**
- * The filesystem job store (U§5.3): one `<id>.json` per job in a directory (created on first use). Every write goes
+ * The filesystem job store (`JOB_STORE=fs`): one `<id>.json` per job in a directory (created on first use). Every write goes
  * to `<file>.<random>.tmp` and is then renamed over the target, so readers only ever see whole records and a crash
  * leaves at worst a stray `.tmp` (removed by `cleanup` once old). No TTL: `cleanup(maxAgeMs)` removes files by mtime.
  */

@@ -1,5 +1,5 @@
 /**
- * The Redis job store (U§5.2): key `${prefix}job:<id>`, value the record's JSON, every write `SET … EX 86400` so the
+ * The Redis job store (`JOB_STORE=redis`): key `${prefix}job:<id>`, value the record's JSON, every write `SET … EX 86400` so the
  * 24 h TTL is refreshed on each update. `listUnfinished` SCANs the prefix (never KEYS). Redis failures become
  * AppError `store_unavailable`.
  */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, requireTool } from '../../test/support/env.js';
-import { describeJobStoreConformance, testRecord } from './job.store.conformance.js';
+import { describeJobStoreConformance, testRecord } from '../../test/support/job.store.conformance.js';
 import { FsJobStore } from './job.store.fs.js';
 import { MemoryJobStore } from './job.store.memory.js';
 import { RedisJobStore } from './job.store.redis.js';

@@ -12,7 +12,7 @@ export interface JobProgress {
 }
 
 /**
- * A persisted job record (schema version 1). Every update replaces the whole record (U§5.1).
+ * A persisted job record (schema version 1). Every update replaces the whole record (no partial writes to merge).
  * Times are ISO-8601 UTC strings.
  */
 export interface JobRecord {
@@ -36,7 +36,7 @@ export interface JobRecord {
   owner?: string;
 }
 
-/** Where job records live: memory, filesystem or Redis; all pass `job.store.conformance.ts`. */
+/** Where job records live: memory, filesystem or Redis; all pass `test/support/job.store.conformance.ts`. */
 export interface JobStore {
   /** Write a new record; fails if the id exists. */
   create(record: JobRecord): Promise<void>;

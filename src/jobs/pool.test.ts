@@ -4,7 +4,7 @@ import { createWorkerPool } from './pool.js';
 
 type Task = { n: number; stepMs: number; spin?: boolean; fail?: string };
 const pool = createWorkerPool<Task, { counted: number }>({
-  filename: new URL('./__fixtures__/count.worker.ts', import.meta.url),
+  filename: new URL('../../test/support/count.worker.ts', import.meta.url),
   size: 1,
   abortGraceMs: 300,
 });

@@ -41,13 +41,14 @@ export interface WorkerPoolOptions {
   onError?(err: unknown): void;
 }
 
-/** What travels to the worker. */
-interface Envelope<T> {
+/** What travels to the worker: the task and the port that carries aborts in and progress out. */
+export interface WorkerEnvelope<T> {
   task: T;
   port: MessagePort;
 }
 
-type Outcome<R> = { ok: true; value: R } | { ok: false; code: string; message: string };
+/** What travels back: the value, or the error as `{code, message}` (re-thrown as AppError). */
+export type WorkerOutcome<R> = { ok: true; value: R } | { ok: false; code: string; message: string };
 
 type PortMessage = { type: 'progress'; done: number; total: number } | { type: 'end' };
 
@@ -91,11 +92,11 @@ export function createWorkerPool<T, R>(options: WorkerPoolOptions): WorkerPool<T
         else ended();
       });
       try {
-        const envelope: Envelope<T> = { task, port: channel.port2 };
+        const envelope: WorkerEnvelope<T> = { task, port: channel.port2 };
         const outcome = (await piscina.run(envelope, {
           transferList: [channel.port2],
           signal: hard.signal,
-        })) as Outcome<R>;
+        })) as WorkerOutcome<R>;
         await Promise.race([end, new Promise((r) => setTimeout(r, 1000).unref())]);
         if (outcome.ok) return outcome.value;
         throw new AppError(outcome.code as ErrorCode, outcome.message);
@@ -131,7 +132,7 @@ export interface WorkerTaskContext {
  */
 export function defineWorkerTask<T, R>(
   fn: (task: T, ctx: WorkerTaskContext) => Promise<R>,
-): (envelope: Envelope<T>) => Promise<Outcome<R>> {
+): (envelope: WorkerEnvelope<T>) => Promise<WorkerOutcome<R>> {
   return async ({ task, port }) => {
     const controller = new AbortController();
     // Many block reads listen to this one signal at once; that is not a leak.

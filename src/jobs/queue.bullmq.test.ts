@@ -152,7 +152,7 @@ describe('BullMQ queue + worker (real Redis)', () => {
       [
         '--import',
         tsx,
-        fileURLToPath(new URL('./__fixtures__/bull.child.ts', import.meta.url)),
+        fileURLToPath(new URL('../../test/support/bull.child.ts', import.meta.url)),
         JSON.stringify({ url: REDIS_URL, prefix, storePrefix }),
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },

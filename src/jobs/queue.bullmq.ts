@@ -1,16 +1,26 @@
 /**
- * Distributed jobs through BullMQ on Redis (CONTRACT §4): API servers enqueue, `skope worker` processes (any
+ * Distributed jobs through BullMQ on Redis (`QUEUE=bullmq`): API servers enqueue, `skope worker` processes (any
  * number, any machine) run the jobs. Capacity is global (jobs waiting + running in the queue), a job whose worker
  * dies is picked up again by another worker (BullMQ's stalled-job check), cancel reaches the running worker through
- * a Redis pub/sub channel. Records live in the shared JobStore (Redis); the worker side reuses the in-process
- * queue's state machine (deadline, progress, failure mapping), so both modes write identical records.
+ * a Redis pub/sub channel. Records live in the shared JobStore (Redis); the worker side runs each job through the
+ * same {@link JobRunner} as the in-process queue (deadline, progress, failure mapping), so both modes write
+ * identical records.
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
 import type { JobRecord, JobStore } from './job.js';
-import { ORPHAN_MESSAGE, type JobHandler, type JobQueue, type JobSpec } from './queue.js';
-import { AT_CAPACITY_MESSAGE, CANCELLED_MESSAGE, InlineJobQueue, type QueueLogger } from './queue.inline.js';
+import { JobRunner } from './job.runner.js';
+import {
+  AT_CAPACITY_MESSAGE,
+  CANCELLED_MESSAGE,
+  INTERNAL_FAILURE_MESSAGE,
+  ORPHAN_MESSAGE,
+  type JobHandler,
+  type JobQueue,
+  type JobSpec,
+  type QueueLogger,
+} from './queue.js';
 
 /** Where the queue lives. */
 export interface BullConnection {
@@ -85,7 +95,7 @@ export class BullMqJobQueue<I> implements JobQueue<I> {
         await this.options.store.put({
           ...rec,
           status: 'FAILED',
-          error: 'An internal processing error occurred.',
+          error: INTERNAL_FAILURE_MESSAGE,
           code: 'store_unavailable',
         });
       throw err;
@@ -166,7 +176,7 @@ export interface BullWorker {
 export async function startBullWorker<I>(options: BullWorkerOptions<I>): Promise<BullWorker> {
   const prefix = options.prefix ?? 'skope';
   const name = options.name ?? 'extract';
-  const inline = new InlineJobQueue<I>({
+  const runner = new JobRunner<I>({
     store: options.store,
     handler: options.handler,
     capacity: options.concurrency,
@@ -175,13 +185,13 @@ export async function startBullWorker<I>(options: BullWorkerOptions<I>): Promise
   });
   const sub = new Redis(options.url, { maxRetriesPerRequest: null });
   await sub.subscribe(channelOf(prefix, name));
-  sub.on('message', (_channel: string, id: string) => void inline.cancel(id));
+  sub.on('message', (_channel: string, id: string) => void runner.cancel(id));
   const worker = new Worker<Payload<I>>(
     name,
     async (bj: Job<Payload<I>>) => {
       // Cancelled (or failed over) while waiting: nothing to do.
       if (terminal(await options.store.get(bj.data.spec.id))) return;
-      await inline.process(bj.data.spec, bj.data.input);
+      await runner.process(bj.data.spec, bj.data.input);
     },
     {
       connection: new Redis(options.url, { maxRetriesPerRequest: null }),
@@ -196,7 +206,7 @@ export async function startBullWorker<I>(options: BullWorkerOptions<I>): Promise
   await worker.waitUntilReady();
   return {
     async close() {
-      await inline.close();
+      await runner.close();
       await worker.close();
       await sub.quit().catch(() => undefined);
     },

@@ -4,7 +4,6 @@ import { AppError } from '../errors.js';
 import type { JobRecord } from './job.js';
 import { MemoryJobStore } from './job.store.memory.js';
 import type { JobContext, JobHandler } from './queue.js';
-import { ORPHAN_MESSAGE, failOrphans } from './queue.js';
 import { InlineJobQueue } from './queue.inline.js';
 
 /** Polls the store until the record is terminal. */
@@ -125,7 +124,7 @@ describe('InlineJobQueue', () => {
     await q.close();
   });
 
-  it('maps failures as U§3.1: domain sentence kept, infrastructure errors generic', async () => {
+  it('maps failures: domain sentence kept, infrastructure errors generic', async () => {
     const store = new MemoryJobStore();
     const errors: unknown[] = [
       new AppError('time_range_empty', 'No data available within the specific requested time slice.'),
@@ -180,34 +179,6 @@ describe('InlineJobQueue', () => {
     await expect(q.enqueue({ id: randomUUID(), deadlineMs: 1 }, { n: 1 })).rejects.toMatchObject({
       code: 'at_capacity',
     });
-  });
-
-  it('failOrphans marks unfinished records of a previous process FAILED', async () => {
-    const store = new MemoryJobStore();
-    const now = new Date().toISOString();
-    const [p, r, s] = [randomUUID(), randomUUID(), randomUUID()];
-    await store.create({ v: 1, id: p, status: 'PENDING', created: now, updated: now });
-    await store.create({ v: 1, id: r, status: 'PROCESSING', created: now, updated: now });
-    await store.create({ v: 1, id: s, status: 'SUCCESS', created: now, updated: now, result: 1 });
-    expect(await failOrphans(store)).toBe(2);
-    expect(await store.get(p)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
-    expect(await store.get(r)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
-    expect(await store.get(s)).toMatchObject({ status: 'SUCCESS', result: 1 });
-  });
-
-  it('failOrphans with a lease fails only records not written for that long (other live servers keep theirs)', async () => {
-    const store = new MemoryJobStore();
-    const t = Date.parse('2026-01-01T00:00:00Z');
-    const at = (ms: number): string => new Date(t + ms).toISOString();
-    const [stale, fresh, edge] = [randomUUID(), randomUUID(), randomUUID()];
-    await store.create({ v: 1, id: stale, status: 'PROCESSING', created: at(0), updated: at(0) });
-    await store.create({ v: 1, id: fresh, status: 'PROCESSING', created: at(0), updated: at(50_000) });
-    await store.create({ v: 1, id: edge, status: 'PENDING', created: at(0), updated: at(30_000) });
-    // Now = t + 60 s, lease 30 s: written 60 s and 30 s ago → orphans; 10 s ago → alive.
-    expect(await failOrphans(store, () => new Date(t + 60_000), 30_000)).toBe(2);
-    expect(await store.get(stale)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
-    expect(await store.get(edge)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
-    expect(await store.get(fresh)).toMatchObject({ status: 'PROCESSING' });
   });
 
   it("rewrites a running job's record every heartbeat while it makes no progress, without counting a transition", async () => {

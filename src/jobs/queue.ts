@@ -1,9 +1,9 @@
 /**
- * The job queue interface: admission, running, deadline, cancellation and progress of background jobs. Generic:
- * the handler decides what a job does. Implementations: `queue.inline.ts` (in-process, the embedded default);
- * a BullMQ implementation can implement the same interface later (CONTRACT §4, `skope worker`).
+ * The job queue contract: admission, running, deadline, cancellation and progress of background jobs, and the
+ * sentences every implementation stores in FAILED records (clients match on them). Generic: the handler decides what
+ * a job does. Implementations: `queue.inline.ts` (jobs run in this process, the default) and `queue.bullmq.ts`
+ * (jobs wait in Redis for `skope worker` processes); both run a job through `job.runner.ts`.
  */
-import type { JobStore } from './job.js';
 
 /** What the queue needs to know about a job besides its input. */
 export interface JobSpec {
@@ -47,50 +47,21 @@ export interface JobQueue<I> {
   readonly capacity: number;
 }
 
+/** Sentence of a job refused at admission (503 with `Retry-After`). */
+export const AT_CAPACITY_MESSAGE = 'The extraction service is at capacity. Retry later.';
+/** Sentence stored for a cancelled job (`DELETE /timeseries/status/{id}`). */
+export const CANCELLED_MESSAGE = 'Cancelled.';
+/** Sentence stored for every failure whose detail is not for clients (storage, raster, internal errors). */
+export const INTERNAL_FAILURE_MESSAGE = 'An internal processing error occurred.';
+/** Sentence stored when the server shuts down under a running job. */
+export const SHUTDOWN_MESSAGE = 'The server shut down before this job finished. Please resubmit.';
 /** Sentence stored for a job abandoned by a previous process. */
 export const ORPHAN_MESSAGE = 'The server restarted before this job finished. Please resubmit.';
 
-/**
- * How long an unfinished record may go without a write before no live process is taken to run it (ms). A running
- * job's record is rewritten at least every {@link HEARTBEAT_MS} (progress or heartbeat), so only a process that died
- * (or lost its store) leaves records this stale; other servers sharing the store keep theirs fresh.
- */
-export const ORPHAN_AFTER_MS = 30_000;
-/** Longest time between two writes of a running job's record (ms): the queue's heartbeat. */
+/** Longest time between two writes of a running job's record (ms): the runner's heartbeat. */
 export const HEARTBEAT_MS = 5_000;
-/** Time between two orphan sweeps of a running inline-mode server (ms); a sweep reads every record. */
-export const ORPHAN_SWEEP_MS = 5 * 60_000;
 
-/**
- * Marks the PENDING/PROCESSING records not written for `staleMs` FAILED (recovery for fs/Redis stores: at start-up
- * and periodically, so a crashed process's jobs fail while other live servers' jobs are left alone).
- * @param staleMs 0 = every unfinished record
- * @param previousOwner records of this owner are failed however fresh: the name of a stable-named server that is
- *   starting (its predecessor under the same name is dead, and it has no jobs of its own yet)
- * @returns the number of records marked
- */
-export async function failOrphans(
-  store: JobStore,
-  now: () => Date = () => new Date(),
-  staleMs = 0,
-  previousOwner?: string,
-): Promise<number> {
-  let n = 0;
-  for (const id of await store.listUnfinished()) {
-    const rec = await store.get(id);
-    if (!rec || (rec.status !== 'PENDING' && rec.status !== 'PROCESSING')) continue;
-    // An unparsable time counts as stale: no live process writes one.
-    const age = now().getTime() - Date.parse(rec.updated);
-    const predecessor = previousOwner !== undefined && rec.owner === previousOwner;
-    if (staleMs > 0 && age < staleMs && !predecessor) continue;
-    await store.put({
-      ...rec,
-      status: 'FAILED',
-      error: ORPHAN_MESSAGE,
-      code: 'internal_error',
-      updated: now().toISOString(),
-    });
-    n++;
-  }
-  return n;
+/** Minimal logger (Fastify's pino logger fits). */
+export interface QueueLogger {
+  error(obj: unknown, msg?: string): void;
 }

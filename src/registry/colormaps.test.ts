@@ -25,7 +25,7 @@ function appErrorMessage(fn: () => unknown, code: 'colormap_invalid'): string {
   throw new Error(`expected ${code}`);
 }
 
-describe('interpolateStops (U§6.2)', () => {
+describe('interpolateStops (upstream build_colormaps.py)', () => {
   it('gives the upstream check values for skope-precip', () => {
     const lut = interpolateStops(SKOPE_PRECIP);
     expect(lut.length).toBe(1024);
@@ -114,7 +114,7 @@ describe('createColormapSet', () => {
     expect(hexAt(set.get('terrain_r')?.lut ?? fail('terrain_r'), 5)).toBe('#f5f2f1');
   });
 
-  it('gives 256 lowercase stops for built-ins and the stops as written for custom maps (U§3.12)', () => {
+  it('gives 256 lowercase stops for built-ins and the stops as written for custom maps', () => {
     const viridis = set.get('viridis') ?? fail('viridis');
     expect(viridis.stops.length).toBe(256);
     expect(viridis.stops[0]).toBe('#440154');

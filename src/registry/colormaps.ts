@@ -1,6 +1,6 @@
 /**
  * Colormaps: the built-in matplotlib set as rio-tiler ships it (256-entry tables, `_r` reversals) and custom maps
- * from a JSON file of hex stops, interpolated to 256 entries exactly as the upstream TiTiler build did (U§6.2).
+ * from a JSON file of hex stops, interpolated to 256 entries exactly as the upstream TiTiler build did.
  */
 import { AppError } from '../errors.js';
 import { COLORMAP_TABLES, REVERSED_PATCHES } from './colormaps.data.js';
@@ -11,7 +11,7 @@ export interface Colormap {
   name: string;
   /** 256 × RGBA bytes (1024 bytes); entry i is the colour of index i. Shared: never mutate. */
   lut: Uint8Array;
-  /** Stops shown in `/metadata` (U§3.12): built-ins → the 256 table colours as lowercase `#rrggbb`; custom → as written. */
+  /** Stops shown in `/metadata`: built-ins → the 256 table colours as lowercase `#rrggbb`; custom → as written. */
   stops: string[];
 }
 
@@ -26,7 +26,7 @@ export interface ColormapSet {
 const HEX_STOP = /^#[0-9a-fA-F]{6}$/;
 
 /**
- * Interpolates hex stops to a 256 × RGBA table exactly as upstream's `build_colormaps.py` (U§6.2): stop i sits at
+ * Interpolates hex stops to a 256 × RGBA table exactly as upstream's `build_colormaps.py`: stop i sits at
  * i/(n−1); entry i (t = i/255) takes the first segment j with pos_j ≤ t ≤ pos_{j+1}, interpolates each channel
  * linearly and rounds half to even (Python `round`); alpha is 255.
  * @example interpolateStops(['#000000', '#ffffff']) // entry 128 = [128, 128, 128, 255] (127.5 → 128, even)
@@ -56,7 +56,7 @@ export function interpolateStops(stops: string[], name = 'custom'): Uint8Array {
 }
 
 /**
- * Parses a custom colormaps JSON file (U§6.2): an object of name → array of at least 2 `#rrggbb` stops.
+ * Parses a custom colormaps JSON file (`COLORMAPS_PATH`): an object of name → array of at least 2 `#rrggbb` stops.
  * @param source where the text came from (file path or URL), for messages.
  * @throws AppError `colormap_invalid` with the upstream sentence for short maps, or a sentence naming the problem.
  */
@@ -131,7 +131,7 @@ export function createColormapSet(custom: Record<string, string[]> = {}): Colorm
   };
 }
 
-/** The 256 table colours as lowercase `#rrggbb` (alpha dropped), as upstream built `colormap_stops` (U§3.12). */
+/** The 256 table colours as lowercase `#rrggbb` (alpha dropped), as upstream built `colormap_stops`. */
 export function lutStops(lut: Uint8Array): string[] {
   const stops: string[] = [];
   for (let i = 0; i < lut.length; i += 4) {

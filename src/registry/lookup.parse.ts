@@ -1,5 +1,5 @@
 /**
- * Parsing and validation of a dataset's `lookup.json` (U§3.2). Every entry is checked (upstream checked only the
+ * Parsing and validation of a dataset's `lookup.json` (timestep → file and band per variable). Every entry is checked (upstream checked only the
  * first one).
  */
 import { AppError } from '../errors.js';

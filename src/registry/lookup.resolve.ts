@@ -1,12 +1,12 @@
 /**
- * Resolution of a time range or one timestep to storage URLs and bands through a parsed lookup (U§3.2).
+ * Resolution of a time range or one timestep to storage URLs and bands through a parsed lookup.
  */
 import { AppError } from '../errors.js';
 import { normalizeTimestep } from './timestep.js';
 import type { Lookup, LookupEntry, TemporalSelection } from './types.js';
 
 /**
- * The timesteps of `variableId` within [gte, lte] and where their bands live (U§3.2): both bounds are normalised to
+ * The timesteps of `variableId` within [gte, lte] and where their bands live: both bounds are normalised to
  * the precision of the variable's first key, then keys are compared as strings. One ref per timestep, in timestep
  * order (callers never depend on file/band ordering).
  * @param baseUrl storage root: a local directory, `file://`, `s3://bucket/prefix` or `http(s)://` URL.
@@ -39,7 +39,7 @@ export function resolveTemporalSlice(
 }
 
 /**
- * The file and band of one timestep (U§3.2 `resolve_uri_single_band`), after normalising `timestep` to the
+ * The file and band of one timestep (upstream's `resolve_uri_single_band`), after normalising `timestep` to the
  * variable's precision. `timestep` in the result is the normalised key.
  * @throws AppError `variable_not_found` | `timestep_malformed` | `timestep_not_found`.
  */

@@ -13,7 +13,8 @@ import type { RangeServer } from '../../test/support/http.range.server.js';
 import { startTestS3 } from '../../test/support/s3.js';
 import type { TestS3 } from '../../test/support/s3.js';
 import { createSourceResolver } from '../storage/resolver.js';
-import { LookupStore, resolveSingleBand } from './lookup.js';
+import { resolveSingleBand } from './lookup.resolve.js';
+import { LookupStore } from './lookup.store.js';
 
 const encoder = new TextEncoder();
 const lookupBytes = (n: number): Uint8Array =>

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../errors.js';
 import type { ByteSource, SourceResolver } from '../storage/source.js';
-import { LookupStore } from './lookup.js';
+import { LookupStore } from './lookup.store.js';
 
 /**
  * A small local-file ByteSource (etag `mtimeMs-size`, like the storage module's) that counts calls, so the tests

@@ -1,8 +1,8 @@
 /**
  * Loads and caches each dataset's `lookup.json` through a SourceResolver, and picks up a changed file without a
- * restart (upstream cached forever, U§9.2).
+ * restart (the upstream API cached them until it restarted).
  */
-import { abortError, AppError, isAppError } from '../errors.js';
+import { abortError, AppError, isAppError, raceAbort } from '../errors.js';
 import type { FetchOptions, SourceResolver } from '../storage/source.js';
 import { hasControlChar, parseLookup } from './lookup.parse.js';
 import { joinStorageUrl } from './lookup.resolve.js';
@@ -71,7 +71,7 @@ export class LookupStore {
       shared = this.refresh(datasetId, cached).finally(() => this.inflight.delete(datasetId));
       this.inflight.set(datasetId, shared);
     }
-    return withSignal(shared, options.signal);
+    return raceAbort(shared, options.signal);
   }
 
   /** Forgets every cached lookup (the next `get` re-reads). */
@@ -111,24 +111,4 @@ export class LookupStore {
 
 function isPathSegment(id: string): boolean {
   return id !== '' && id !== '.' && id !== '..' && !/[/\\]/.test(id) && !hasControlChar(id);
-}
-
-/** Waits for `promise` unless `signal` aborts first (the promise itself is not cancelled). */
-function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

@@ -4,10 +4,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { joinStorageUrl, parseLookup, resolveSingleBand, resolveTemporalSlice, serializeLookup } from './lookup.js';
+import { parseLookup, serializeLookup } from './lookup.parse.js';
+import { joinStorageUrl, resolveSingleBand, resolveTemporalSlice } from './lookup.resolve.js';
 import type { Lookup } from './types.js';
 
-/** U§8.1 `minimal_lookup_data`. */
+/** Upstream's `minimal_lookup_data` test fixture. */
 const MINIMAL = {
   ppt: {
     '0100': { file: 'file_a.tif', bidx: 1 },
@@ -34,7 +35,7 @@ function fails(fn: () => unknown, code: ErrorCode): string {
 const invalid = (text: string): string =>
   fails(() => parseLookup(text, 's3://bucket/ds/lookup.json'), 'lookup_invalid');
 
-describe('parseLookup (U§3.2, U§8.2 test_lookup_dicts)', () => {
+describe('parseLookup (upstream test_lookup_dicts)', () => {
   it('keeps variables and timesteps in file order', () => {
     expect([...minimal.keys()]).toEqual(['ppt', 'temp']);
     expect([...(minimal.get('ppt')?.keys() ?? [])]).toEqual(['0100', '0101', '0102', '0103', '0104', '0105']);
@@ -164,7 +165,7 @@ describe('serializeLookup', () => {
   });
 });
 
-describe('resolveTemporalSlice (U§8.2 test_registry)', () => {
+describe('resolveTemporalSlice (upstream test_registry)', () => {
   const slice = (gte: string, lte: string, lookup: Lookup = minimal, v = 'ppt') =>
     resolveTemporalSlice(lookup, v, gte, lte, 's3://bucket');
 
@@ -271,7 +272,7 @@ describe('joinStorageUrl', () => {
   ])('%s + %s → %s', (base, file, url) => expect(joinStorageUrl(base, file)).toBe(url));
 });
 
-describe('the upstream 5×5 fixtures (U§8.3 pipeline lookups)', () => {
+describe('the upstream 5×5 fixtures (upstream pipeline lookups)', () => {
   const dir = fileURLToPath(new URL('../../test/fixtures/upstream-5x5', import.meta.url));
   const annual = parseLookup(
     JSON.stringify({

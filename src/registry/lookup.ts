@@ -1,8 +1,7 @@
 /**
- * A dataset's `lookup.json` (U§3.2): which file and band hold each timestep of each variable.
- * - `parseLookup` validates every entry;
- * - `resolveTemporalSlice` / `resolveSingleBand` map a time range or one timestep to storage URLs and bands;
- * - `LookupStore` loads, caches and re-checks lookups through the byte sources.
+ * Deprecated re-export, kept only while `src/tiles/tile.service.ts` imports it: import the real modules instead —
+ * `lookup.parse.ts` (validation), `lookup.resolve.ts` (timesteps → files and bands), `lookup.store.ts` (loading and
+ * caching). Delete this file once nothing imports it.
  */
 export { parseLookup, serializeLookup } from './lookup.parse.js';
 export { joinStorageUrl, resolveSingleBand, resolveTemporalSlice } from './lookup.resolve.js';

@@ -35,7 +35,7 @@ function rejects(yaml: string, code: ErrorCode = 'registry_invalid'): string {
   throw new Error(`expected ${code}`);
 }
 
-describe('parseRegistry (U§6.1, U§8.2 test_registry)', () => {
+describe('parseRegistry (upstream test_registry)', () => {
   it('loads datasets in file order and keeps crs, transform and period', () => {
     const registry = parseRegistry(TWO_DATASETS, colormaps, 'metadata.yml');
     expect(registry.list().map((d) => d.id)).toEqual(['ds-one', 'ds-two']);
@@ -52,7 +52,7 @@ describe('parseRegistry (U§6.1, U§8.2 test_registry)', () => {
     expect(registry.getVariable('nope', 'temp')).toBeNull();
   });
 
-  it('gives variables without a truthy colormap viridis, with 256 stops (U§3.12)', () => {
+  it('gives variables without a truthy colormap viridis, with 256 stops', () => {
     const registry = parseRegistry(TWO_DATASETS, colormaps, 'metadata.yml');
     for (const [ds, v] of [
       ['ds-one', 'ppt'],
@@ -124,7 +124,7 @@ describe('parseRegistry (U§6.1, U§8.2 test_registry)', () => {
     expect(parseRegistry(ds('{ timeZero: 1 }'), colormaps, 'x').get('d')?.period).toBeNull();
   });
 
-  it('fails on an unknown colormap with U§3.12-style sentence', () => {
+  it('fails on an unknown colormap with the upstream-style sentence', () => {
     const yaml =
       '- id: d\n  crs: EPSG:4326\n  transform: [1, 0, 0, 0, -1, 0]\n  variables: [{ id: v, colormap: nope }]\n';
     expect(rejects(yaml, 'colormap_not_found')).toBe(
@@ -132,7 +132,7 @@ describe('parseRegistry (U§6.1, U§8.2 test_registry)', () => {
     );
   });
 
-  it('keeps every other key, in file order, for /metadata (U§2.1 example)', () => {
+  it('keeps every other key, in file order, for /metadata (the upstream example)', () => {
     const yaml = `
 - id: paleocar_v3
   title: "PaleoCAR: SW USA Paleoclimate Reconstruction (V3)"

@@ -1,6 +1,6 @@
 /**
- * The dataset registry (`metadata.yml`, U§6.1): validated, colormaps resolved (U§3.12), every other key kept in
- * file order for `/metadata` (U§2.1).
+ * The dataset registry (`metadata.yml`): validated, colormaps resolved, every other key kept in file order for
+ * `/metadata`.
  */
 import { parse as parseYaml } from 'yaml';
 import { AppError } from '../errors.js';
@@ -19,7 +19,7 @@ type Json = Record<string, unknown>;
  * 9-element numeric `transform`; optional `timespan.period.{gte,lte}` ISO strings and `variables[]` with unique
  * `id`s. Every variable gets `colormap` (default `viridis`) and `colormap_stops` from `colormaps`.
  * @param source where the text came from (path or URL), kept in error details.
- * @throws AppError `registry_invalid` (upstream sentences where U§6.1 gives one) | `colormap_not_found` (U§3.12).
+ * @throws AppError `registry_invalid` (the upstream API's sentences where it had one) | `colormap_not_found`.
  */
 export function parseRegistry(yamlText: string, colormaps: ColormapSet, source: string): Registry {
   let doc: unknown;
@@ -41,6 +41,24 @@ export function parseRegistry(yamlText: string, colormaps: ColormapSet, source: 
     get: (datasetId) => datasets.get(datasetId) ?? null,
     getVariable: (datasetId, variableId) => datasets.get(datasetId)?.variables.find((v) => v.id === variableId) ?? null,
   };
+}
+
+/**
+ * The dataset and variable a request names: the one check every route that takes a dataset and a variable runs first.
+ * @throws AppError `dataset_not_found` | `variable_not_found` (both 404).
+ */
+export function requireVariable(
+  registry: Registry,
+  datasetId: string,
+  variableId: string,
+): { dataset: DatasetEntry; variable: VariableEntry } {
+  const dataset = registry.get(datasetId);
+  if (dataset === null) throw new AppError('dataset_not_found', `Dataset '${datasetId}' not found.`);
+  const variable = registry.getVariable(datasetId, variableId);
+  if (variable === null) {
+    throw new AppError('variable_not_found', `Variable '${variableId}' not found in dataset '${datasetId}'.`);
+  }
+  return { dataset, variable };
 }
 
 function parseDataset(item: unknown, colormaps: ColormapSet, source: string): DatasetEntry {

@@ -15,7 +15,7 @@ function malformed(fn: () => unknown): string {
   throw new Error('expected timestep_malformed');
 }
 
-describe('TIMESTEP_PATTERN (U§2.3)', () => {
+describe('TIMESTEP_PATTERN', () => {
   it.each([
     '0100',
     '0001-01',
@@ -47,8 +47,8 @@ describe('precisionOf', () => {
   });
 });
 
-describe('normalizeTimestep (U§3.3)', () => {
-  // The canonical-suffix table of U§3.3: rows are dataset precisions, columns the finer inputs.
+describe('normalizeTimestep', () => {
+  // The upstream canonical-suffix table: rows are dataset precisions, columns the finer inputs.
   it.each([
     ['0103-01-01', '0001', '0103'],
     ['0103-01', '0001', '0103'],
@@ -86,7 +86,7 @@ describe('normalizeTimestep (U§3.3)', () => {
     );
   });
 
-  it('rejects malformed keys (422 in CONTRACT) instead of letting them miss', () => {
+  it('rejects malformed keys (422) instead of letting them miss', () => {
     expect(malformed(() => normalizeTimestep('abcd', '0001'))).toBe(
       "Timestep 'abcd' is not a valid ISO-8601 timestep. Expected 'YYYY', 'YYYY-MM', 'YYYY-MM-DD', or 'YYYY-MM-DDTHH:MM:SSZ'.",
     );

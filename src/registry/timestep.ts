@@ -1,10 +1,10 @@
 /**
- * Timestep keys (ISO-8601 strings such as `0103`, `0001-02`) and their precision normalisation (U§3.3).
+ * Timestep keys (ISO-8601 strings such as `0103`, `0001-02`) and their precision normalisation.
  */
 import { AppError } from '../errors.js';
 
 /**
- * The ISO pattern upstream accepts for time bounds and lookup keys (U§2.3): `YYYY`, `YYYY-MM`, `YYYY-MM-DD`,
+ * The ISO pattern upstream accepts for time bounds and lookup keys: `YYYY`, `YYYY-MM`, `YYYY-MM-DD`,
  * `YYYY-MM-DDTHH:MM:SS` with an optional `Z` or `±HH:MM`. No calendar check (month 13 passes). ASCII digits only.
  */
 export const TIMESTEP_PATTERN =
@@ -40,7 +40,7 @@ export function precisionOf(key: string): Precision {
 }
 
 /**
- * Brings `key` to the precision of `datasetKey` (the first lookup key of the variable), as upstream (U§3.3):
+ * Brings `key` to the precision of `datasetKey` (the first lookup key of the variable), as the upstream API does:
  * same precision → unchanged; finer → truncated, but only when the dropped part is the canonical start of the period
  * (`0103-01-01` → `0103` on yearly data; `0103-08-12` is an error); coarser → an error.
  * Also rejects keys that have a valid length but are not ISO timesteps (`abcd`), which upstream let through.

@@ -1,7 +1,7 @@
 import type { Affine } from '../geo/affine.js';
 
 /**
- * One variable of a registry dataset (U§6.1). Unknown YAML keys are kept in `raw` and passed through to
+ * One variable of a registry dataset (`metadata.yml`). Unknown YAML keys are kept in `raw` and passed through to
  * `/metadata` unchanged.
  */
 export interface VariableEntry {
@@ -14,7 +14,7 @@ export interface VariableEntry {
   raw: Record<string, unknown>;
 }
 
-/** One registry dataset (U§6.1). */
+/** One registry dataset (`metadata.yml`). */
 export interface DatasetEntry {
   id: string;
   /** CRS string as written in the registry, e.g. `EPSG:4269`. */
@@ -36,7 +36,7 @@ export interface Registry {
   getVariable(datasetId: string, variableId: string): VariableEntry | null;
 }
 
-/** One lookup entry: which file and 1-based band hold a timestep (U§3.2). `file` is relative to the storage root. */
+/** One lookup entry: which file and 1-based band hold a timestep. `file` is relative to the storage root. */
 export interface LookupEntry {
   file: string;
   bidx: number;

@@ -7,7 +7,7 @@
  * key means a changed object never serves stale bytes; its old entries just age out.
  */
 import { LRUCache } from 'lru-cache';
-import { abortError, isAppError } from '../errors.js';
+import { isAppError, raceAbort } from '../errors.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** Byte cache shared by sources; size-bounded in bytes. */
@@ -103,7 +103,7 @@ export function createCachedSource(source: ByteSource, cache: ByteCache): ByteSo
         // aborted, read for ourselves.
         const joined = pending;
         const signal = options?.signal;
-        pending = (signal === undefined ? joined : raceAbort(joined, signal)).catch((err: unknown) => {
+        pending = raceAbort(joined, signal).catch((err: unknown) => {
           if (isAppError(err, 'aborted') && signal?.aborted !== true) return source.fetch(offset, length, options);
           throw err;
         });
@@ -118,14 +118,4 @@ export function createCachedSource(source: ByteSource, cache: ByteCache): ByteSo
     },
   };
   return cached;
-}
-
-/** `p`, or AppError `aborted` as soon as `signal` fires; the listener is removed once `p` settles. */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -37,7 +37,7 @@ function caught(fn: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-describe('analyzeBaseSeries (U§8.2 execute_analyze_request)', () => {
+describe('analyzeBaseSeries (upstream execute_analyze_request tests)', () => {
   it('mean with NoTransform echoes the base mean, metadata and timesteps', () => {
     const r = analyzeBaseSeries(base, raw, meta);
     expect(r.dataset_id).toBe('test-ds');
@@ -92,7 +92,7 @@ describe('analyzeBaseSeries (U§8.2 execute_analyze_request)', () => {
   });
 });
 
-describe('analyze on the annual single cell (U§8.3 derived values)', () => {
+describe('analyze on the annual single cell (upstream derived values)', () => {
   it('range 0002–0004: [211.1, 311.1, 411.1], mean 311.1, median 311.1, stdev 100', () => {
     const r = analyzeBaseSeries(annual, { ...raw, time_range: { gte: '0002', lte: '0004' } }, meta);
     near(r.series[0]!.values, [211.1, 311.1, 411.1]);
@@ -101,7 +101,7 @@ describe('analyze on the annual single cell (U§8.3 derived values)', () => {
     expect(r.series[0]?.time_range).toEqual({ gte: '0002', lte: '0004' });
   });
 
-  it('time_range is normalised to the stored precision (CONTRACT fix: 0002-01-01 selects 0002)', () => {
+  it('time_range is normalised to the stored precision (0002-01-01 selects 0002, where upstream selected nothing)', () => {
     const r = analyzeBaseSeries(annual, { ...raw, time_range: { gte: '0002-01-01', lte: '0004-01-01' } }, meta);
     expect(r.series[0]?.timesteps).toEqual(['0002', '0003', '0004']);
   });
@@ -149,7 +149,7 @@ describe('analyze on the annual single cell (U§8.3 derived values)', () => {
   });
 });
 
-describe('v2 options (CONTRACT §2)', () => {
+describe('v2 options (original entry, smoothing before the slice)', () => {
   it('originalEntry adds "Original" over untransformed values of the range, only with a transform', () => {
     const params: AnalyzeParams = {
       ...raw,

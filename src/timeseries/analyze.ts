@@ -1,17 +1,16 @@
 /**
- * Analyze: a stored base series → a TimeseriesResponse (U§3.8–§3.11 with the CONTRACT §3 fixes). Pure.
+ * Analyze: a stored base series → a TimeseriesResponse (docs/API.md, `POST /timeseries/analyze`). Pure.
  *
  * Order: pick the statistic's series → transform over the FULL stored series (fixed references and moving windows
  * may use any extracted timestep) → slice to `time_range` (normalised to the stored precision) → smooth each
  * series option → summary statistics. `originalEntry` (the v2 route) prepends an "Original" summary over the
  * untransformed values of the range, and `smoothBeforeSlice` smooths on the full series so edges use real
- * neighbours (CONTRACT §2).
+ * neighbours.
  */
 import { AppError } from '../errors.js';
 import { normalizeTimestep } from '../registry/timestep.js';
-import { fromNullable, toNullable } from './series.js';
+import { fromNullable, summarize, toNullable } from './series.js';
 import { applySmoother } from './smoothers.js';
-import { summarize } from './summary.js';
 import { applyTransform } from './transforms.js';
 import type {
   BaseSeries,

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import { resolveCrs } from '../geo/crs.js';
 import { runExtraction } from './extract.js';
-import { bandsOf, testDeps, type TestDataset } from './extract.fixtures.js';
+import { bandsOf, testDeps, type TestDataset } from '../../test/support/extract.fixtures.js';
 import type { ExtractRequest } from './types.js';
 import { HAS_RASTERIO, PYTHON, hasCommand, requireTool } from '../../test/support/env.js';
 import { KINDS, randomArea, rng } from '../../test/support/crosscheck.shapes.js';

@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../errors.js';
 import { computeCoverage } from '../geo/coverage.js';
 import { preflightExtraction, runExtraction, type CoverageInput } from './extract.js';
 import { localReduceRunner, type ReduceRunner, type ReduceTask } from './reduce.js';
-import { bandsOf, testDeps, type TestDataset } from './extract.fixtures.js';
+import { bandsOf, testDeps, type TestDataset } from '../../test/support/extract.fixtures.js';
 import type { ExtractRequest } from './types.js';
 import { loadGeometryEngine } from '../geo/geos.js';
 
@@ -81,7 +81,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-describe('runExtraction on the upstream 5×5 fixtures (U§8.3 derived values)', () => {
+describe('runExtraction on the upstream 5×5 fixtures (upstream derived values)', () => {
   it('annual single cell: values, n_cells, area, summary, base series', async () => {
     const progress: [number, number][] = [];
     const { result, base_series } = await runExtraction(request(), deps, {
@@ -191,7 +191,7 @@ describe('runExtraction on the upstream 5×5 fixtures (U§8.3 derived values)', 
   });
 });
 
-describe('coverage modes (CONTRACT §3 extension)', () => {
+describe('coverage modes (centre, all_touched, fractional)', () => {
   it('fractional: half of (c0, r1) and all of (c1, r1) → weighted mean, exactextract weighted median', async () => {
     const { result, base_series } = await run({ selected_area: box(-122.5, 43, -121, 44), coverage: 'fractional' });
     const mean = [1, 2, 3, 4, 5].map((b) => (0.5 * Math.fround(100 * b + 10) + Math.fround(100 * b + 11.1)) / 1.5);

@@ -1,5 +1,5 @@
 /**
- * The extraction pipeline (U§3.1–§3.8 with the CONTRACT §3 fixes): request → registry and geometry checks →
+ * The extraction pipeline (docs/API.md, `POST /timeseries/extract`): request → registry and geometry checks →
  * time selection → pixel window and coverage → band chunks read through the raster engine → per-band zonal
  * statistics → base series and response.
  *
@@ -18,7 +18,8 @@ import { resolveCrs } from '../geo/crs.js';
 import { footprintRelation } from '../geo/footprint.js';
 import { parseSelectedArea, type SelectedArea } from '../geo/geojson.js';
 import type { Cog, PixelWindow } from '../raster/types.js';
-import { resolveTemporalSlice } from '../registry/lookup.js';
+import { resolveTemporalSlice } from '../registry/lookup.resolve.js';
+import { requireVariable } from '../registry/registry.js';
 import type { DatasetEntry, Lookup, Registry, TemporalSelection } from '../registry/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import { analyzeBaseSeries } from './analyze.js';
@@ -44,7 +45,7 @@ export interface ExtractDeps {
   openCog(url: string, o?: FetchOptions): Promise<Cog>;
   /** Storage root the lookup's `file` paths are relative to. */
   baseUrl: string;
-  /** `maxCells`: size pre-flight limit in cells (U§4.3); geometry complexity limits (U§2.3). */
+  /** `maxCells`: the largest area accepted, in estimated cells (422 above); geometry complexity limits. */
   limits: { maxCells: number; maxShapes: number; maxCoordinates: number };
   /**
    * Where the files' bands are read and reduced (default: on this thread, `tuning.fileConcurrency` files at once).
@@ -80,7 +81,8 @@ export interface ExtractContext {
 }
 
 /**
- * The checks the HTTP handler runs before creating a job (U§2.3 steps 2–3, CONTRACT §3 footprint rule).
+ * The checks the HTTP handler runs before creating a job: ids, geometry, size, time range, and an area wholly
+ * outside the dataset (422 rather than a series of missing values).
  * @throws AppError `dataset_not_found` | `variable_not_found` | `invalid_geometry` | `geometry_too_complex` |
  *   `area_too_large` | lookup errors | `timestep_malformed` | `time_range_empty` | `area_outside_dataset` | source
  *   and raster errors of the first COG.
@@ -90,14 +92,7 @@ export async function preflightExtraction(
   deps: ExtractDeps,
   o?: FetchOptions,
 ): Promise<ExtractPlan> {
-  const dataset = deps.registry.get(request.dataset_id);
-  if (dataset === null) throw new AppError('dataset_not_found', `Dataset '${request.dataset_id}' not found.`);
-  if (deps.registry.getVariable(request.dataset_id, request.variable_id) === null) {
-    throw new AppError(
-      'variable_not_found',
-      `Variable '${request.variable_id}' not found in dataset '${request.dataset_id}'.`,
-    );
-  }
+  const { dataset } = requireVariable(deps.registry, request.dataset_id, request.variable_id);
   const area = parseSelectedArea(request.selected_area, {
     maxShapes: deps.limits.maxShapes,
     maxCoordinates: deps.limits.maxCoordinates,
@@ -131,7 +126,7 @@ export async function preflightExtraction(
 
 /**
  * The registry's default period, cut to the lookup's key length: it is our own configuration, and registries write
- * periods like `0103-01-01 … 2000-12-01` for yearly keys (U§11), which the strict user-input rule would refuse.
+ * periods like `0103-01-01 … 2000-12-01` for yearly keys (PaleoCAR), which the strict user-input rule would refuse.
  */
 function periodRange(period: TimeRange | null, lookup: Lookup, variableId: string): TimeRange | null {
   if (period === null) return null;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import { applySmoother } from './smoothers.js';
-import { summarize } from './summary.js';
+import { summarize } from './series.js';
 import { applyTransform } from './transforms.js';
 
 const close = (actual: Float64Array, expected: (number | null)[]): void => {
@@ -18,7 +18,7 @@ const one10 = Float64Array.from({ length: 10 }, (_, i) => i + 1);
 const keys10 = Array.from({ length: 10 }, (_, i) => `01${String(i).padStart(2, '0')}`); // 0100…0109
 const single = Float64Array.from([...[111.1, 211.1, 311.1, 411.1, 511.1].map(Math.fround)]);
 
-describe('transforms (U§3.9, U§8.2)', () => {
+describe('transforms (upstream z-score tests)', () => {
   it('NoTransform and absent are the identity', () => {
     close(applyTransform(one10, keys10, { type: 'NoTransform' }), [...one10]);
     close(applyTransform(one10, keys10, undefined), [...one10]);
@@ -57,12 +57,12 @@ describe('transforms (U§3.9, U§8.2)', () => {
     );
   });
 
-  it('constant series → 0.0 for present values, NaN (null) for missing ones (CONTRACT fix)', () => {
+  it('constant series → 0.0 for present values, NaN (null) for missing ones (upstream gave NaN)', () => {
     const c = Float64Array.from([5, 5, NaN, 5]);
     close(applyTransform(c, keys10.slice(0, 4), { type: 'ZScoreFixedInterval' }), [0, 0, null, 0]);
   });
 
-  it('annual single cell: fixed z-score and moving w2 (U§8.3)', () => {
+  it('annual single cell: fixed z-score and moving w2 (upstream derived values)', () => {
     close(
       applyTransform(single, ['0001', '0002', '0003', '0004', '0005'], { type: 'ZScoreFixedInterval' }),
       [-1.41421358, -0.70710676, 1.08e-8, 0.70710678, 1.41421355],
@@ -76,7 +76,7 @@ describe('transforms (U§3.9, U§8.2)', () => {
   });
 });
 
-describe('smoothers (U§3.10, U§8)', () => {
+describe('smoothers (upstream smoother tests)', () => {
   it('trailing and centered width 3 on 1..10', () => {
     close(
       applySmoother(one10, { type: 'MovingAverageSmoother', method: 'trailing', width: 3 }),
@@ -127,7 +127,7 @@ describe('smoothers (U§3.10, U§8)', () => {
   });
 });
 
-describe('summary (U§3.8, CONTRACT §3)', () => {
+describe('summary (sample stdev; null, never NaN)', () => {
   it('annual single cell: mean 311.1000046, median 311.1000061, stdev 158.1138854', () => {
     const s = summarize(single);
     expect(s.mean).toBeCloseTo(311.1000046, 6);

@@ -1,7 +1,7 @@
 /**
  * The unit of extraction work: some bands of one COG, read over the area's pixel window and reduced to per-band
  * mean and median. A task is plain data (structured-clone safe; the weights may live in a SharedArrayBuffer), so
- * the same task runs on the calling thread or on a worker thread (`src/cli/extract.worker.ts`), which is how one
+ * the same task runs on the calling thread or on a worker thread (`extract.worker.ts`), which is how one
  * extraction spreads over every core.
  */
 import { DTYPE_ARRAY } from '../raster/dtype.js';

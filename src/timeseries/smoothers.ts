@@ -1,5 +1,5 @@
 /**
- * Moving-average smoothers (U§3.10 with the CONTRACT §3 fix): a rolling mean with min_periods = 1 that skips
+ * Moving-average smoothers, as the upstream API computes them except that a missing timestep stays missing: a rolling mean with min_periods = 1 that skips
  * missing values inside the window, keeps the series length, and never fills a missing timestep.
  */
 import { AppError } from '../errors.js';

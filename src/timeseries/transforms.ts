@@ -1,5 +1,6 @@
 /**
- * Z-score transforms (U§3.9 with the CONTRACT §3 fix). Input and output: Float64Array, NaN = missing, one value
+ * Z-score transforms, as the upstream API computes them except that a series without spread gives 0, not NaN,
+ * for its present values. Input and output: Float64Array, NaN = missing, one value
  * per timestep key (keys sorted ascending as strings).
  */
 import { AppError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * The timeseries API shapes (U§2.3–§2.5 with CONTRACT §3 fixes). Plain data: JSON-serialisable, no NaN
+ * The timeseries API shapes (docs/API.md). Plain data: JSON-serialisable, no NaN
  * (missing values are `null`).
  */
 

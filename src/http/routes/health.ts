@@ -1,6 +1,6 @@
 /** Liveness (`/healthz`), readiness (`/readyz`: job store and storage reachable) and Prometheus `/metrics`. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../app.deps.js';
 import type { Metrics } from '../metrics.js';
 
 /** The health route plugin. */

@@ -1,6 +1,6 @@
-/** `GET /metadata` (U§2.1): the registry list in file order, every variable with `colormap` and `colormap_stops`. */
+/** `GET /metadata`: the registry list in file order, every variable with `colormap` and `colormap_stops`. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../app.deps.js';
 
 /** The metadata route plugin. The body is computed once: the registry is immutable. */
 export function metadataRoutes(deps: AppDeps): FastifyPluginAsync {

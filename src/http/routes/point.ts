@@ -5,7 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../app.deps.js';
 import { AppError } from '../../errors.js';
 import { invalid } from '../errors.js';
 

@@ -1,8 +1,8 @@
 /**
- * Map tiles rendered in-process (CONTRACT §2, §8):
+ * Map tiles rendered in-process (docs/API.md, Map tiles):
  * - `GET /tiles/{dataset}/{variable}/{timestep}/{z}/{x}/{y}[@2x][.png|.webp]` — query `colormap`, `rescale`
- *   (validated as U§2.2), `format`, `tilesize`, `resampling`; `ETag` + `If-None-Match` → 304 before any pixel
- *   read; `Cache-Control: public, max-age=<cacheMaxAge>`.
+ *   (style errors are 422 before any read), `format`, `tilesize`, `resampling`; `ETag` + `If-None-Match` → 304
+ *   before any pixel read; `Cache-Control: public, max-age=<cacheMaxAge>`.
  * - `GET /tilejson/{dataset}/{variable}/{timestep}.json` — TileJSON 3.0.0 with an absolute tile URL template.
  */
 import { setMaxListeners } from 'node:events';
@@ -15,7 +15,7 @@ import type { TileRequest, TileSourceDeps } from '../../tiles/tile.service.js';
 import { TileService } from '../../tiles/tile.service.js';
 import type { Resampling } from '../../tiles/warp.js';
 
-/** Dependencies of the tile routes (built by `src/deps.ts`). */
+/** Dependencies of the tile routes (`AppDeps.tiles`). */
 export interface TilesDeps extends TileSourceDeps {
   /** `Cache-Control` max-age of tiles and TileJSON, seconds. */
   cacheMaxAge: number;

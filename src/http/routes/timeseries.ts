@@ -1,15 +1,17 @@
 /**
- * The v3 timeseries routes (U§2.3–§2.5 + CONTRACT §2 additions): extract (202), status, cancel, analyze, export.
+ * The v3 timeseries routes (docs/API.md): extract (202), status, cancel, analyze, export.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../app.deps.js';
 import { AppError } from '../../errors.js';
 import type { JobRecord } from '../../jobs/job.js';
-import { CANCELLED_MESSAGE } from '../../jobs/queue.inline.js';
+import { CANCELLED_MESSAGE, INTERNAL_FAILURE_MESSAGE } from '../../jobs/queue.js';
 import { analyzeBaseSeries } from '../../timeseries/analyze.js';
-import type { AnalyzeRequest, BaseSeries, ExtractRequest, TimeseriesResponse } from '../../timeseries/types.js';
+import { toCsv } from '../../timeseries/export.js';
+import type { ExtractionPrivate } from '../../timeseries/extraction.js';
+import type { AnalyzeRequest, ExtractRequest, TimeseriesResponse } from '../../timeseries/types.js';
 import { RETRY_AFTER_SECONDS } from '../errors.js';
 import {
   AcceptedSchema,
@@ -21,16 +23,11 @@ import {
 } from '../schemas/timeseries.js';
 import { checkTimeseriesBody, isUuid } from '../validate.js';
 
-/** What an extraction job keeps privately for analyze (never shown by status). */
-export interface ExtractionPrivate {
-  base_series: BaseSeries;
-}
-
-/** The status route's view of a record (U§2.4 + progress/created/updated; never the private payload). */
+/** The status route's view of a record (the upstream fields + progress/created/updated; never the private payload). */
 export function publicRecord(rec: JobRecord): Record<string, unknown> {
   const out: Record<string, unknown> = { job_id: rec.id, status: rec.status };
   if (rec.status === 'FAILED') {
-    out['error'] = rec.error ?? 'An internal processing error occurred.';
+    out['error'] = rec.error ?? INTERNAL_FAILURE_MESSAGE;
     if (rec.code !== undefined) out['code'] = rec.code;
   }
   if (rec.status === 'SUCCESS') out['result'] = rec.result;
@@ -200,21 +197,4 @@ export function timeseriesRoutes(deps: AppDeps): FastifyPluginAsync {
       },
     );
   };
-}
-
-/** CSV of a response: `timestep,<series name>…`, one row per timestep, missing values empty. */
-export function toCsv(result: TimeseriesResponse): string {
-  const header = ['timestep', ...result.series.map((s) => s.options.name)].map(csvCell).join(',');
-  const timesteps = result.series[0]?.timesteps ?? [];
-  const rows = timesteps.map((t, i) =>
-    [
-      csvCell(t),
-      ...result.series.map((s) => (s.values[i] === null || s.values[i] === undefined ? '' : String(s.values[i]))),
-    ].join(','),
-  );
-  return [header, ...rows].join('\n') + '\n';
-}
-
-function csvCell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }

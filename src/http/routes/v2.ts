@@ -1,6 +1,6 @@
 /**
  * The legacy v2 route the SKOPE UI calls in production: `POST /timeseries`, answered synchronously within
- * `max_processing_time` (CONTRACT §2). Body tolerance: dates may be `YYYY-MM-DD` (truncated to the dataset's
+ * `max_processing_time` (504 after it). Body tolerance: dates may be `YYYY-MM-DD` (truncated to the dataset's
  * precision), unknown fields are ignored, `time_range` and its keys are optional (the dataset period fills them).
  * Transforms and smoothers see data outside the range: the extraction reads the extra timesteps they need, then the
  * response is cut to the range; an "Original" summary entry comes first when a transform is requested.
@@ -8,8 +8,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
-import { AppError } from '../../errors.js';
+import type { AppDeps } from '../app.deps.js';
+import { AppError, raceAbort } from '../../errors.js';
 import { analyzeBaseSeries } from '../../timeseries/analyze.js';
 import type { ExtractRequest, SeriesOptions, TimeRange, Transform, ZonalStatistic } from '../../timeseries/types.js';
 import { v2BodySchema } from '../schemas/timeseries.js';
@@ -118,7 +118,7 @@ export function v2Routes(deps: AppDeps): FastifyPluginAsync {
           const running = deps.extraction.run(request3, { signal: controller.signal });
           // The slot is held until the extraction itself ends (after a deadline the answer may come first).
           void running.then(release, release);
-          const out = await abortable(running, controller.signal);
+          const out = await raceAbort(running, controller.signal);
           // A fixed z-score without its own reference uses the requested range, not the extra edge timesteps.
           const effective: Transform =
             transform.type === 'ZScoreFixedInterval' && !transform.time_range
@@ -147,16 +147,4 @@ export function v2Routes(deps: AppDeps): FastifyPluginAsync {
       },
     );
   };
-}
-
-/** Rejects with the signal's reason as soon as it fires, even if `work` does not honour it. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void =>
-      reject(signal.reason instanceof Error ? signal.reason : new AppError('aborted', 'The operation was aborted.'));
-    // Always observe `work`, so its own rejection after an abort is never unhandled.
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

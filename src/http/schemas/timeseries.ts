@@ -5,9 +5,9 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 
-/** ASCII identifier (U§4.1 with ASCII parity). */
+/** ASCII identifier: letters, digits, `_` and `-` (dataset and variable ids). */
 export const ID_PATTERN = '^[A-Za-z0-9_-]+$';
-/** ISO-8601 timestep as upstream accepts it (U§2.3); no calendar check. */
+/** ISO-8601 timestep as the upstream API accepts it (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, datetime); no calendar check. */
 export const TIME_PATTERN = '^\\d{4}(?:-\\d{2}(?:-\\d{2}(?:T\\d{2}:\\d{2}:\\d{2}(?:Z|[+-]\\d{2}:\\d{2})?)?)?)?$';
 /** Canonical UUID (any version), the only job id shape we accept. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -29,7 +29,7 @@ const TimeKey = Type.String({
 /** `{gte, lte}` inclusive bounds. */
 export const TimeRangeSchema = Type.Object({ gte: TimeKey, lte: TimeKey }, { description: 'Inclusive time range.' });
 
-/** The transform union (U§2.3). */
+/** The transform union (docs/API.md, Timeseries). */
 export const TransformSchema = Type.Union([
   Type.Object({ type: Type.Literal('NoTransform') }),
   Type.Object({
@@ -39,7 +39,7 @@ export const TransformSchema = Type.Union([
   Type.Object({ type: Type.Literal('ZScoreMovingInterval'), width: Type.Integer({ minimum: 1, maximum: 200 }) }),
 ]);
 
-/** The smoother union (U§2.3). */
+/** The smoother union (docs/API.md, Timeseries). */
 export const SmootherSchema = Type.Union([
   Type.Object({ type: Type.Literal('NoSmoother') }),
   Type.Object({
@@ -78,7 +78,7 @@ const Coverage = Type.Union([Type.Literal('centre'), Type.Literal('all_touched')
   description: 'Cell selection: centre (default, with the all-touched fallback), all_touched, or fractional weights.',
 });
 
-/** Body of `POST /timeseries/extract`. `time_range` is required but may be null (U§2.3). */
+/** Body of `POST /timeseries/extract`. `time_range` is required but may be null (= the dataset period). */
 export function extractBodySchema(limits: SchemaLimits): TSchema {
   return Type.Object({
     dataset_id: Id('Registry dataset id.'),
@@ -95,7 +95,7 @@ export function extractBodySchema(limits: SchemaLimits): TSchema {
   });
 }
 
-/** Body of the v2 `POST /timeseries`: like extract, but `time_range` and its keys are optional (CONTRACT §2). */
+/** Body of the v2 `POST /timeseries`: like extract, but `time_range` and its keys are optional (the UI omits them). */
 export function v2BodySchema(limits: SchemaLimits): TSchema {
   return Type.Object({
     dataset_id: Id('Registry dataset id.'),
@@ -118,7 +118,7 @@ export function v2BodySchema(limits: SchemaLimits): TSchema {
   });
 }
 
-/** Body of `POST /timeseries/analyze` (U§2.5). */
+/** Body of `POST /timeseries/analyze` (docs/API.md). */
 export function analyzeBodySchema(limits: SchemaLimits): TSchema {
   return Type.Object({
     extraction_id: Type.String({ description: 'The job id of a SUCCESS extraction (a UUID).' }),

@@ -3,45 +3,24 @@
  * OpenAPI. One real app (fs store, worker pool) for the file.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../app.js';
-import { InlineJobQueue } from '../../jobs/queue.inline.js';
-import type { ExtractRequest } from '../../timeseries/types.js';
-import {
-  SKOPE_PRECIP,
-  extractAndWait,
-  extractPayload,
-  makeTestData,
-  startApp,
-  waitForJob,
-  type TestData,
-} from './support.js';
+import { describe, expect, it } from 'vitest';
+import { InlineJobQueue } from '../jobs/queue.inline.js';
+import type { ExtractRequest } from '../timeseries/types.js';
+import { appForFile, extractAndWait, waitForJob } from '../../test/support/http.js';
+import { SKOPE_PRECIP, extractPayload } from '../../test/support/testdata.js';
 
-let data: TestData;
-let app: FastifyInstance;
-let deps: AppDeps;
-
-beforeAll(async () => {
-  data = await makeTestData();
-  ({ app, deps } = await startApp({
-    ...data.env,
-    ALLOWED_ORIGINS: 'https://skope.example,https://ui.example',
-    // Small enough that a whole-world box on the 1° test grid is "too large".
-    DEFAULT_MAX_CELLS: '1000',
-  }));
-});
-afterAll(async () => {
-  await app?.close();
-  await data?.remove();
+const t = appForFile({
+  ALLOWED_ORIGINS: 'https://skope.example,https://ui.example',
+  // Small enough that a whole-world box on the 1° test grid is "too large".
+  DEFAULT_MAX_CELLS: '1000',
 });
 
 const post = (url: string, payload: unknown) =>
-  app.inject({ method: 'POST', url, payload: payload as Record<string, unknown> });
+  t.app.inject({ method: 'POST', url, payload: payload as Record<string, unknown> });
 
 describe('GET /metadata', () => {
   it('lists the registry in file order with raw fields, colormap and colormap_stops', async () => {
-    const res = await app.inject({ method: 'GET', url: '/metadata' });
+    const res = await t.app.inject({ method: 'GET', url: '/metadata' });
     expect(res.statusCode).toBe(200);
     const body = res.json<Record<string, unknown>[]>();
     expect(body.map((d) => d['id'])).toEqual(['test-annual', 'test-monthly']);
@@ -81,14 +60,14 @@ describe('request validation (FastAPI 422 shapes)', () => {
     });
   });
 
-  it('time_range is required but may be null (U§2.3)', async () => {
+  it('time_range is required but may be null', async () => {
     const { time_range: _t, ...rest } = extractPayload();
     const res = await post('/timeseries/extract', rest);
     expect(res.statusCode).toBe(422);
     expect(res.json<{ detail: { loc: unknown[] }[] }>().detail[0]?.loc).toEqual(['body', 'time_range']);
   });
 
-  it.each([['invalid id'], ['../../etc/passwd'], ['ds<script>'], ['var.name'], ['ünïcode']])(
+  it.each([['invalid id'], ['../etc/passwd'], ['ds<script>'], ['var.name'], ['ünïcode']])(
     'rejects the id %j',
     async (id) => {
       const res = await post('/timeseries/extract', extractPayload({ dataset_id: id }));
@@ -169,7 +148,7 @@ describe('request validation (FastAPI 422 shapes)', () => {
       }),
     );
     expect(ok.statusCode).toBe(202);
-    const done = await waitForJob(app, ok.json<{ job_id: string }>().job_id);
+    const done = await waitForJob(t.app, ok.json<{ job_id: string }>().job_id);
     expect(done).toMatchObject({
       status: 'SUCCESS',
       result: { series: [{ timesteps: ['0002'] }, { timesteps: ['0002'] }] },
@@ -177,7 +156,7 @@ describe('request validation (FastAPI 422 shapes)', () => {
   });
 
   it('a body that is not JSON → 422 json_invalid; geometry limits → 422 with the upstream sentence', async () => {
-    const res = await app.inject({
+    const res = await t.app.inject({
       method: 'POST',
       url: '/timeseries/extract',
       headers: { 'content-type': 'application/json' },
@@ -226,29 +205,29 @@ describe('request validation (FastAPI 422 shapes)', () => {
 
 describe('job ids, status and cancel', () => {
   it('non-UUID ids are 404 without touching the store', async () => {
-    const get = deps.store.get.bind(deps.store);
+    const get = t.deps.store.get.bind(t.deps.store);
     let calls = 0;
-    deps.store.get = async (id) => (calls++, get(id));
+    t.deps.store.get = async (id) => (calls++, get(id));
     try {
       for (const id of ['abc', '..%2F..%2Fetc%2Fpasswd', '123e4567-e89b-12d3-a456-42661417400']) {
         for (const method of ['GET', 'DELETE'] as const) {
-          const res = await app.inject({ method, url: `/timeseries/status/${id}` });
+          const res = await t.app.inject({ method, url: `/timeseries/status/${id}` });
           expect(res.statusCode).toBe(404);
           expect(res.json()).toEqual({ detail: 'Job not found', code: 'job_not_found' });
         }
-        expect((await app.inject({ method: 'GET', url: `/timeseries/export/${id}` })).statusCode).toBe(404);
+        expect((await t.app.inject({ method: 'GET', url: `/timeseries/export/${id}` })).statusCode).toBe(404);
       }
       expect(calls).toBe(0);
     } finally {
-      deps.store.get = get;
+      t.deps.store.get = get;
     }
-    expect((await app.inject({ method: 'GET', url: `/timeseries/status/${randomUUID()}` })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: `/timeseries/status/${randomUUID()}` })).statusCode).toBe(404);
   });
 
   it('DELETE cancels a running job (FAILED "Cancelled.", work aborted); a second DELETE is a no-op', async () => {
     let aborted = false;
     const gated = new InlineJobQueue<ExtractRequest>({
-      store: deps.store,
+      store: t.deps.store,
       capacity: 1,
       handler: (_req, ctx) =>
         new Promise((_resolve, reject) => {
@@ -259,38 +238,38 @@ describe('job ids, status and cancel', () => {
           });
         }),
     });
-    const original = deps.queue;
-    deps.queue = gated;
+    const original = t.deps.queue;
+    t.deps.queue = gated;
     try {
       const res = await post('/timeseries/extract', extractPayload());
       expect(res.statusCode).toBe(202);
       const { job_id } = res.json<{ job_id: string }>();
-      const del = await app.inject({ method: 'DELETE', url: `/timeseries/status/${job_id}` });
+      const del = await t.app.inject({ method: 'DELETE', url: `/timeseries/status/${job_id}` });
       expect(del.statusCode).toBe(200);
       expect(del.json()).toMatchObject({ job_id, status: 'FAILED', error: 'Cancelled.', code: 'job_cancelled' });
       expect(aborted).toBe(true);
-      const again = await app.inject({ method: 'DELETE', url: `/timeseries/status/${job_id}` });
+      const again = await t.app.inject({ method: 'DELETE', url: `/timeseries/status/${job_id}` });
       expect(again.statusCode).toBe(200);
       expect(again.json()).toMatchObject({ status: 'FAILED', error: 'Cancelled.' });
       expect(gated.active()).toBe(0);
     } finally {
       await gated.close();
-      deps.queue = original;
+      t.deps.queue = original;
     }
   });
 
   it('DELETE of a finished job leaves it unchanged', async () => {
-    const { id } = await extractAndWait(app, extractPayload());
-    const del = await app.inject({ method: 'DELETE', url: `/timeseries/status/${id}` });
+    const { id } = await extractAndWait(t.app, extractPayload());
+    const del = await t.app.inject({ method: 'DELETE', url: `/timeseries/status/${id}` });
     expect(del.json()).toMatchObject({ status: 'SUCCESS' });
-    expect((await waitForJob(app, id))['status']).toBe('SUCCESS');
+    expect((await waitForJob(t.app, id))['status']).toBe('SUCCESS');
   });
 });
 
 describe('GET /timeseries/export/{id}', () => {
   it('CSV: timestep,<series>… with Content-Disposition; JSON: the result', async () => {
     const { id } = await extractAndWait(
-      app,
+      t.app,
       extractPayload({
         requested_series_options: [
           { name: 'raw', smoother: { type: 'NoSmoother' } },
@@ -298,7 +277,7 @@ describe('GET /timeseries/export/{id}', () => {
         ],
       }),
     );
-    const csv = await app.inject({ method: 'GET', url: `/timeseries/export/${id}?format=csv` });
+    const csv = await t.app.inject({ method: 'GET', url: `/timeseries/export/${id}?format=csv` });
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(csv.headers['content-disposition']).toBe(
@@ -311,17 +290,17 @@ describe('GET /timeseries/export/{id}', () => {
     expect(rows.map((r) => r[0])).toEqual(['0001', '0002', '0003', '0004', '0005']);
     expect(rows.map((r) => Number(r[1]))).toEqual(rows.map((_, i) => expect.closeTo(111.1 + 100 * i, 4) as number));
     expect(Number(rows[1]?.[2])).toBeCloseTo(161.1, 4);
-    const json = await app.inject({ method: 'GET', url: `/timeseries/export/${id}?format=json` });
+    const json = await t.app.inject({ method: 'GET', url: `/timeseries/export/${id}?format=json` });
     expect(json.headers['content-disposition']).toContain('.json"');
     expect(json.json<{ n_cells: number }>().n_cells).toBe(1);
-    const bad = await app.inject({ method: 'GET', url: `/timeseries/export/${id}?format=xml` });
+    const bad = await t.app.inject({ method: 'GET', url: `/timeseries/export/${id}?format=xml` });
     expect(bad.statusCode).toBe(422);
   });
 });
 
 describe('CORS, health, metrics, OpenAPI', () => {
   it('answers preflights for allowed origins and exposes Retry-After', async () => {
-    const res = await app.inject({
+    const res = await t.app.inject({
       method: 'OPTIONS',
       url: '/timeseries/extract',
       headers: {
@@ -333,26 +312,26 @@ describe('CORS, health, metrics, OpenAPI', () => {
     expect(res.statusCode).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe('https://ui.example');
     expect(String(res.headers['access-control-allow-methods'])).toContain('POST');
-    const get = await app.inject({ method: 'GET', url: '/metadata', headers: { origin: 'https://skope.example' } });
+    const get = await t.app.inject({ method: 'GET', url: '/metadata', headers: { origin: 'https://skope.example' } });
     expect(get.headers['access-control-allow-origin']).toBe('https://skope.example');
     expect(String(get.headers['access-control-expose-headers'])).toContain('Retry-After');
-    const other = await app.inject({ method: 'GET', url: '/metadata', headers: { origin: 'https://evil.example' } });
+    const other = await t.app.inject({ method: 'GET', url: '/metadata', headers: { origin: 'https://evil.example' } });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
     // Errors carry CORS headers too (the browser must be able to read a 404 body).
-    const nf = await app.inject({ method: 'GET', url: '/nope', headers: { origin: 'https://ui.example' } });
+    const nf = await t.app.inject({ method: 'GET', url: '/nope', headers: { origin: 'https://ui.example' } });
     expect(nf.headers['access-control-allow-origin']).toBe('https://ui.example');
   });
 
   it('/healthz, /readyz', async () => {
-    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ok', checks: { store: 'ok', storage: 'ok' } });
   });
 
   it('/metrics in Prometheus text format with request and job counts', async () => {
-    await app.inject({ method: 'GET', url: '/healthz' });
-    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    await t.app.inject({ method: 'GET', url: '/healthz' });
+    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.headers['content-type']).toContain('text/plain; version=0.0.4');
     expect(res.body).toMatch(/^skope_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+$/m);
     expect(res.body).toMatch(
@@ -365,7 +344,7 @@ describe('CORS, health, metrics, OpenAPI', () => {
   });
 
   it('/openapi.json documents the routes with the validation schemas; /docs serves the UI', async () => {
-    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
       openapi: string;
       paths: Record<
         string,
@@ -385,7 +364,7 @@ describe('CORS, health, metrics, OpenAPI', () => {
     );
     const schema = doc.paths['/timeseries/extract']?.['post']?.requestBody?.content['application/json']?.schema;
     expect(schema?.required).toEqual(expect.arrayContaining(['dataset_id', 'time_range', 'requested_series_options']));
-    const ui = await app.inject({ method: 'GET', url: '/docs' });
+    const ui = await t.app.inject({ method: 'GET', url: '/docs' });
     expect([200, 302]).toContain(ui.statusCode);
   });
 });

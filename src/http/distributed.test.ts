@@ -1,29 +1,26 @@
 /**
- * Distributed mode (CONTRACT §4) over HTTP: an API server with QUEUE=bullmq and no embedded worker, plus a
- * separate worker (`startWorkerProcess`, what `skope worker` runs) sharing the real Redis job store.
+ * Distributed mode (`QUEUE=bullmq`) over HTTP: an API server with QUEUE=bullmq and no embedded worker, plus a
+ * separate worker (`startExtractionWorker`, what `skope worker` runs) sharing the real Redis job store.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/config.js';
-import { startWorkerProcess } from '../../deps.js';
-import { REDIS_URL, redisUp, requireTool } from '../../../test/support/env.js';
-import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from './support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/config.js';
+import { startExtractionWorker } from '../deps.js';
+import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
+import { analyzeRaw, closeTo, dataForFile, extractAndWait, startApp } from '../../test/support/http.js';
+import { extractPayload } from '../../test/support/testdata.js';
 
-let data: TestData;
+const files = dataForFile();
 let ok = false;
 beforeAll(async () => {
-  data = await makeTestData();
   ok = requireTool('redis', await redisUp());
-});
-afterAll(async () => {
-  await data?.remove();
 });
 
 describe('QUEUE=bullmq: API server + separate worker', () => {
   it('an extraction submitted to the API is run by the worker; analyze works on its record', async (ctx) => {
     if (!ok) return ctx.skip();
     const env = {
-      ...data.env,
+      ...files.data.env,
       JOB_STORE: 'redis',
       REDIS_URL,
       REDIS_PREFIX: `skope-dist-test:${randomUUID()}:`,
@@ -31,22 +28,13 @@ describe('QUEUE=bullmq: API server + separate worker', () => {
       EMBEDDED_WORKER: 'false',
     };
     const { app } = await startApp(env);
-    const worker = await startWorkerProcess(loadConfig(env));
+    const worker = await startExtractionWorker(loadConfig(env));
     try {
       const { id, status } = await extractAndWait(app, extractPayload());
       expect(status['status']).toBe('SUCCESS');
       const values = (status['result'] as { series: { values: number[] }[] }).series[0]?.values;
       expect(closeTo(values, [111.1, 211.1, 311.1, 411.1, 511.1])).toBe(true);
-      const analyze = await app.inject({
-        method: 'POST',
-        url: '/timeseries/analyze',
-        payload: {
-          extraction_id: id,
-          transform: { type: 'NoTransform' },
-          requested_series_options: [{ name: 'raw', smoother: { type: 'NoSmoother' } }],
-          time_range: { gte: '0002', lte: '0003' },
-        },
-      });
+      const analyze = await analyzeRaw(app, id, '0002', '0003');
       expect(closeTo(analyze.json<{ series: { values: number[] }[] }>().series[0]?.values, [211.1, 311.1])).toBe(true);
       const failed = await extractAndWait(app, extractPayload({ max_processing_time: 0 }));
       expect(failed.status).toMatchObject({ status: 'FAILED', error: 'Processing exceeded 0 ms.' });

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isAppError } from '../errors.js';
-import type { JobRecord, JobStore } from './job.js';
+import { isAppError } from '../../src/errors.js';
+import type { JobRecord, JobStore } from '../../src/jobs/job.js';
 
 /** What a test needs from one implementation. */
 export interface JobStoreFixture {

@@ -2,13 +2,13 @@
  * Test support: ExtractDeps over local COGs (file sources, the real COG reader) and a registry built in code.
  * Used by the pipeline tests, the cross-check and the benchmark; not imported by production code.
  */
-import type { Affine } from '../geo/affine.js';
-import { openCog } from '../raster/cog.js';
-import type { Cog } from '../raster/types.js';
-import type { DatasetEntry, Lookup, LookupEntry, Registry } from '../registry/types.js';
-import { FileSource } from '../storage/source.file.js';
-import type { ExtractDeps } from './extract.js';
-import type { GeometryEngine } from '../geo/geos.js';
+import type { Affine } from '../../src/geo/affine.js';
+import { openCog } from '../../src/raster/cog.js';
+import type { Cog } from '../../src/raster/types.js';
+import type { DatasetEntry, Lookup, LookupEntry, Registry } from '../../src/registry/types.js';
+import { FileSource } from '../../src/storage/source.file.js';
+import type { ExtractDeps } from '../../src/timeseries/extract.js';
+import type { GeometryEngine } from '../../src/geo/geos.js';
 
 /** One dataset of a test registry: CRS, grid transform (CRS units), period and variables with their lookups. */
 export interface TestDataset {

@@ -5,20 +5,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractPayload, makeTestData, type TestData } from './support.js';
+import { dataForFile } from '../../test/support/http.js';
+import { extractPayload } from '../../test/support/testdata.js';
 
-const BIN = new URL('../../../bin/skope.js', import.meta.url).pathname;
+const BIN = new URL('../../bin/skope.js', import.meta.url).pathname;
 
-let data: TestData;
+const files = dataForFile();
 let child: ChildProcess;
 let base: string;
 let exited: Promise<[number | null, string | null]>;
 let stderr = '';
 
 beforeAll(async () => {
-  data = await makeTestData();
   child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], {
-    env: { PATH: process.env['PATH'] ?? '', ...data.env, LOG_LEVEL: 'info' },
+    env: { PATH: process.env['PATH'] ?? '', ...files.data.env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   exited = once(child, 'exit') as Promise<[number | null, string | null]>;
@@ -40,7 +40,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
-  await data?.remove();
 });
 
 describe('skope serve (a real process)', () => {

@@ -2,8 +2,8 @@
  * Test child: a BullMQ worker whose handler hangs, so the parent can SIGKILL this process mid-job and check that
  * another worker takes the job over. argv[2]: JSON { url, prefix, storePrefix }.
  */
-import { RedisJobStore } from '../job.store.redis.js';
-import { startBullWorker } from '../queue.bullmq.js';
+import { RedisJobStore } from '../../src/jobs/job.store.redis.js';
+import { startBullWorker } from '../../src/jobs/queue.bullmq.js';
 
 const { url, prefix, storePrefix } = JSON.parse(process.argv[2] ?? '{}') as {
   url: string;

@@ -1,23 +1,18 @@
 /**
- * Test support for the HTTP tests: a real storage tree (the upstream 5×5 fixture COGs, lookup.json files and a
- * registry written here, as U§8.3's pipeline conftest), a real app (createDeps → buildServer, worker pool and all)
- * and polling helpers.
+ * The test data tree of the HTTP and CLI tests: the upstream 5×5 fixture COGs, their lookup.json files, the registry
+ * of the upstream pipeline tests and a custom colormap, in a temporary directory, and the env that points the service
+ * at it. No test framework here, so scripts outside vitest can use it too.
  */
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../../app.js';
-import { buildServer } from '../../app.js';
-import { loadConfig } from '../../config/config.js';
-import { createDeps, type CreateDepsOptions } from '../../deps.js';
 
-export const FIXTURES = new URL('../../../test/fixtures/upstream-5x5/', import.meta.url).pathname;
+export const FIXTURES = new URL('../fixtures/upstream-5x5/', import.meta.url).pathname;
 export const ANNUAL_FILE = 'annual_5x5x5_dataset_float32_variable.tif';
 export const MONTHLY_FILE = 'monthly_5x5x60_dataset_float32_variable.tif';
 
-/** The registry of U§8.3 (`TEST_REGISTRY`), plus display fields passed through to /metadata. */
-export const REGISTRY_YAML = `# U§8.3 test registry
+/** The upstream pipeline tests' registry (`TEST_REGISTRY`), plus display fields passed through to /metadata. */
+export const REGISTRY_YAML = `# upstream pipeline test registry
 - id: test-annual
   title: Test annual dataset
   ordering: 1
@@ -46,7 +41,7 @@ export const REGISTRY_YAML = `# U§8.3 test registry
 
 export const SKOPE_PRECIP = ['#B5834A', '#CDAA78', '#DEC499', '#EFE0CA', '#D8EEEA', '#9ECEC6', '#5CAFA8', '#358C87'];
 
-/** `SINGLE_CELL_POLYGON` of U§8.3: pixel column 1, row 1. */
+/** Upstream's `SINGLE_CELL_POLYGON`: pixel column 1, row 1. */
 export const SINGLE_CELL_POLYGON = {
   type: 'Polygon',
   coordinates: [
@@ -60,7 +55,7 @@ export const SINGLE_CELL_POLYGON = {
   ],
 };
 
-/** U§8.3 extract payload template. */
+/** The upstream pipeline tests' extract payload template. */
 export function extractPayload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     dataset_id: 'test-annual',
@@ -113,52 +108,4 @@ export async function makeTestData(): Promise<TestData> {
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
-}
-
-/** A real app over `env` (worker pool included unless `options.inline`). */
-export async function startApp(
-  env: Record<string, string>,
-  options: CreateDepsOptions = {},
-): Promise<{ app: FastifyInstance; deps: AppDeps }> {
-  const deps = await createDeps(loadConfig(env), options);
-  const app = await buildServer(deps, { logger: false });
-  await app.ready();
-  return { app, deps };
-}
-
-/** Polls the status route until the job is SUCCESS or FAILED; returns the status body. */
-export async function waitForJob(
-  app: FastifyInstance,
-  id: string,
-  timeoutMs = 30_000,
-): Promise<Record<string, unknown>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await app.inject({ method: 'GET', url: `/timeseries/status/${id}` });
-    const body = res.json<Record<string, unknown>>();
-    if (body['status'] === 'SUCCESS' || body['status'] === 'FAILED') return body;
-    if (Date.now() > until) throw new Error(`job ${id} still ${String(body['status'])}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** POST /timeseries/extract, asserts 202, waits for the job; returns its id and final status body. */
-export async function extractAndWait(
-  app: FastifyInstance,
-  payload: Record<string, unknown>,
-): Promise<{ id: string; status: Record<string, unknown> }> {
-  const res = await app.inject({ method: 'POST', url: '/timeseries/extract', payload });
-  if (res.statusCode !== 202) throw new Error(`extract answered ${res.statusCode}: ${res.body}`);
-  const { job_id } = res.json<{ job_id: string }>();
-  return { id: job_id, status: await waitForJob(app, job_id) };
-}
-
-/** Asserts `actual` equals `expected` element-wise within a relative tolerance (nulls must match). */
-export function closeTo(actual: unknown, expected: (number | null)[], rel = 1e-6): boolean {
-  if (!Array.isArray(actual) || actual.length !== expected.length) return false;
-  return expected.every((e, i) => {
-    const a: unknown = actual[i];
-    if (e === null) return a === null;
-    return typeof a === 'number' && Math.abs(a - e) <= rel * Math.max(1, Math.abs(e));
-  });
 }

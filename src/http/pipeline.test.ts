@@ -1,27 +1,15 @@
 /**
- * U§8.3 — every row of the upstream pipeline table over HTTP, with the derived numbers of U§8.3 as assertions, on
+ * Every row of the upstream API's pipeline test table over HTTP, with its derived numbers as assertions, on
  * the 5×5 fixtures, through the real app (worker pool, fs job store, file sources, COG reader).
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../app.js';
-import { InlineJobQueue } from '../../jobs/queue.inline.js';
-import type { ExtractRequest } from '../../timeseries/types.js';
-import { closeTo, extractAndWait, extractPayload, makeTestData, startApp, type TestData } from './support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InlineJobQueue } from '../jobs/queue.inline.js';
+import type { ExtractRequest } from '../timeseries/types.js';
+import { appForFile, closeTo, extractAndWait } from '../../test/support/http.js';
+import { extractPayload } from '../../test/support/testdata.js';
 
-let data: TestData;
-let app: FastifyInstance;
-let deps: AppDeps;
-
-beforeAll(async () => {
-  data = await makeTestData();
-  ({ app, deps } = await startApp(data.env));
-});
-afterAll(async () => {
-  await app?.close();
-  await data?.remove();
-});
+const t = appForFile();
 
 const ANNUAL = [111.0999984741211, 211.1000061035156, 311.1000061035156, 411.1000061035156, 511.1000061035156];
 
@@ -37,40 +25,40 @@ interface Result {
 const resultOf = (status: Record<string, unknown>): Result => status['result'] as Result;
 
 async function analyze(payload: Record<string, unknown>) {
-  return app.inject({ method: 'POST', url: '/timeseries/analyze', payload });
+  return t.app.inject({ method: 'POST', url: '/timeseries/analyze', payload });
 }
 
-describe('U§8.3 pipeline over HTTP', () => {
+describe('upstream pipeline tests over HTTP', () => {
   it('settings_endpoint_is_not_exposed: GET /settings → 404', async () => {
-    const res = await app.inject({ method: 'GET', url: '/settings' });
+    const res = await t.app.inject({ method: 'GET', url: '/settings' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ detail: 'Not Found: GET /settings', code: 'not_found' });
   });
 
   it('tile_uses_registry_colormap_when_override_is_absent_or_invalid (×2)', async () => {
-    const viridis = await app.inject({ method: 'GET', url: '/tiles/test-annual/ppt/0001/0/0/0?colormap=viridis' });
+    const viridis = await t.app.inject({ method: 'GET', url: '/tiles/test-annual/ppt/0001/0/0/0?colormap=viridis' });
     expect(viridis.statusCode).toBe(200);
     expect(viridis.headers['content-type']).toBe('image/png');
     for (const query of ['', '?colormap=undefined']) {
-      const res = await app.inject({ method: 'GET', url: `/tiles/test-annual/ppt/0001/0/0/0${query}` });
+      const res = await t.app.inject({ method: 'GET', url: `/tiles/test-annual/ppt/0001/0/0/0${query}` });
       expect(res.statusCode).toBe(200);
       // The registry's colormap (viridis by default) was used: the same image as asking for viridis.
       expect(res.rawPayload.equals(viridis.rawPayload)).toBe(true);
     }
-    const magma = await app.inject({ method: 'GET', url: '/tiles/test-annual/ppt/0001/0/0/0?colormap=magma' });
+    const magma = await t.app.inject({ method: 'GET', url: '/tiles/test-annual/ppt/0001/0/0/0?colormap=magma' });
     expect(magma.rawPayload.equals(viridis.rawPayload)).toBe(false);
   });
 
   it('tile_rejects_invalid_style_parameters (×4)', async () => {
     for (const query of ['colormap=../viridis', 'rescale=0', 'rescale=nan,100', 'rescale=100,0']) {
-      const res = await app.inject({ method: 'GET', url: `/tiles/test-annual/ppt/0001/0/0/0?${query}` });
+      const res = await t.app.inject({ method: 'GET', url: `/tiles/test-annual/ppt/0001/0/0/0?${query}` });
       expect(res.statusCode, query).toBe(422);
       expect(typeof res.json<{ detail: unknown }>().detail).toBe('string');
     }
   });
 
   it('extract_annual_full_range_succeeds (single cell: values, n_cells, area, summary)', async () => {
-    const { status } = await extractAndWait(app, extractPayload());
+    const { status } = await extractAndWait(t.app, extractPayload());
     expect(status['status']).toBe('SUCCESS');
     expect(status).not.toHaveProperty('base_series');
     expect(JSON.stringify(status)).not.toContain('base_series');
@@ -94,7 +82,7 @@ describe('U§8.3 pipeline over HTTP', () => {
 
   it('extract_monthly_full_range_succeeds (60 values = 100·b + 11.1; summary)', async () => {
     const { status } = await extractAndWait(
-      app,
+      t.app,
       extractPayload({ dataset_id: 'test-monthly', time_range: { gte: '0001-01', lte: '0005-12' } }),
     );
     expect(status['status']).toBe('SUCCESS');
@@ -110,7 +98,7 @@ describe('U§8.3 pipeline over HTTP', () => {
   });
 
   it('extract_partial_range_returns_correct_slice (0002–0004)', async () => {
-    const { status } = await extractAndWait(app, extractPayload({ time_range: { gte: '0002', lte: '0004' } }));
+    const { status } = await extractAndWait(t.app, extractPayload({ time_range: { gte: '0002', lte: '0004' } }));
     const r = resultOf(status);
     expect(status['status']).toBe('SUCCESS');
     expect(r.series[0]?.time_range).toEqual({ gte: '0002', lte: '0004' });
@@ -118,7 +106,7 @@ describe('U§8.3 pipeline over HTTP', () => {
   });
 
   it('extract_null_range_uses_dataset_period', async () => {
-    const { status } = await extractAndWait(app, extractPayload({ time_range: null }));
+    const { status } = await extractAndWait(t.app, extractPayload({ time_range: null }));
     expect(status['status']).toBe('SUCCESS');
     expect(resultOf(status).series[0]?.time_range).toEqual({ gte: '0001', lte: '0005' });
     expect(closeTo(resultOf(status).series[0]?.values, ANNUAL)).toBe(true);
@@ -129,18 +117,18 @@ describe('U§8.3 pipeline over HTTP', () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const held = new InlineJobQueue<ExtractRequest>({
-      store: deps.store,
+      store: t.deps.store,
       capacity: 1,
       handler: async () => {
         await gate;
         return { result: null };
       },
     });
-    const original = deps.queue;
-    deps.queue = held;
+    const original = t.deps.queue;
+    t.deps.queue = held;
     try {
       await held.enqueue({ id: randomUUID(), deadlineMs: 60_000 }, extractPayload() as unknown as ExtractRequest);
-      const res = await app.inject({ method: 'POST', url: '/timeseries/extract', payload: extractPayload() });
+      const res = await t.app.inject({ method: 'POST', url: '/timeseries/extract', payload: extractPayload() });
       expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBe('5');
       expect(res.json()).toEqual({
@@ -150,26 +138,26 @@ describe('U§8.3 pipeline over HTTP', () => {
     } finally {
       open();
       await held.close();
-      deps.queue = original;
+      t.deps.queue = original;
     }
   });
 
   it('extract_processing_deadline_is_enforced: max_processing_time 0 → FAILED "Processing exceeded 0 ms."', async () => {
-    const { status } = await extractAndWait(app, extractPayload({ max_processing_time: 0 }));
+    const { status } = await extractAndWait(t.app, extractPayload({ max_processing_time: 0 }));
     expect(status['status']).toBe('FAILED');
     expect(status['error']).toBe('Processing exceeded 0 ms.');
     expect(status['code']).toBe('deadline_exceeded');
   });
 
   it('extract_unknown_dataset_returns_404 / extract_unknown_variable_returns_404', async () => {
-    const ds = await app.inject({
+    const ds = await t.app.inject({
       method: 'POST',
       url: '/timeseries/extract',
       payload: extractPayload({ dataset_id: 'nonexistent-ds' }),
     });
     expect(ds.statusCode).toBe(404);
     expect(ds.json()).toEqual({ detail: "Dataset 'nonexistent-ds' not found.", code: 'dataset_not_found' });
-    const v = await app.inject({
+    const v = await t.app.inject({
       method: 'POST',
       url: '/timeseries/extract',
       payload: extractPayload({ variable_id: 'no-such-var' }),
@@ -184,7 +172,7 @@ describe('U§8.3 pipeline over HTTP', () => {
   describe('analyze on an extract result', () => {
     let id: string;
     beforeAll(async () => {
-      ({ id } = await extractAndWait(app, extractPayload()));
+      ({ id } = await extractAndWait(t.app, extractPayload()));
     });
     const body = (o: Record<string, unknown> = {}) => ({
       extraction_id: id,
@@ -265,8 +253,8 @@ describe('U§8.3 pipeline over HTTP', () => {
     const pending = randomUUID();
     const failed = randomUUID();
     const bare = randomUUID();
-    await deps.store.create({ v: 1, id: pending, status: 'PENDING', created: now, updated: now });
-    await deps.store.create({
+    await t.deps.store.create({ v: 1, id: pending, status: 'PENDING', created: now, updated: now });
+    await t.deps.store.create({
       v: 1,
       id: failed,
       status: 'FAILED',
@@ -274,7 +262,7 @@ describe('U§8.3 pipeline over HTTP', () => {
       updated: now,
       error: 'upstream error',
     });
-    await deps.store.create({
+    await t.deps.store.create({
       v: 1,
       id: bare,
       status: 'SUCCESS',
@@ -297,7 +285,7 @@ describe('U§8.3 pipeline over HTTP', () => {
     expect(b.json()).toEqual({ detail: 'No base series found. Re-submit /extract.', code: 'job_no_base_series' });
   });
 
-  describe('derived reference values of U§8.3', () => {
+  describe('derived reference values of the upstream pipeline tests', () => {
     it('full-grid polygon: n_cells 25, nanmean and nanmedian per band', async () => {
       const grid = {
         type: 'Polygon',
@@ -311,19 +299,19 @@ describe('U§8.3 pipeline over HTTP', () => {
           ],
         ],
       };
-      const mean = resultOf((await extractAndWait(app, extractPayload({ selected_area: grid }))).status);
+      const mean = resultOf((await extractAndWait(t.app, extractPayload({ selected_area: grid }))).status);
       expect(mean.n_cells).toBe(25);
       expect(mean.area).toBeCloseTo(228_145_753_854.25, 0);
       expect(closeTo(mean.series[0]?.values, [121.691658, 221.691666, 321.573914, 421.691681, 521.691711])).toBe(true);
       const med = resultOf(
-        (await extractAndWait(app, extractPayload({ selected_area: grid, zonal_statistic: 'median' }))).status,
+        (await extractAndWait(t.app, extractPayload({ selected_area: grid, zonal_statistic: 'median' }))).status,
       );
       expect(closeTo(med.series[0]?.values, [121.65, 221.65, 321.1, 421.65, 521.65])).toBe(true);
     });
 
     it('point (−123, 45) → pixel (0,0) = [100, 200, 300, 400, 500], area 0', async () => {
       const r = resultOf(
-        (await extractAndWait(app, extractPayload({ selected_area: { type: 'Point', coordinates: [-123, 45] } })))
+        (await extractAndWait(t.app, extractPayload({ selected_area: { type: 'Point', coordinates: [-123, 45] } })))
           .status,
       );
       expect(closeTo(r.series[0]?.values, [100, 200, 300, 400, 500])).toBe(true);
@@ -344,7 +332,7 @@ describe('U§8.3 pipeline over HTTP', () => {
           ],
         ],
       };
-      const r = resultOf((await extractAndWait(app, extractPayload({ selected_area: box }))).status);
+      const r = resultOf((await extractAndWait(t.app, extractPayload({ selected_area: box }))).status);
       expect(r.series[0]?.values).toEqual([null, null, null, null, null]);
       expect(r.summary_stats[0]).toEqual({ name: 'raw', mean: null, median: null, stdev: null });
     });

@@ -6,34 +6,31 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, gdalLevels, gdalwarpTile } from '../../../test/fixtures/tiles/gdal.js';
-import { HAS_GDAL, requireTool } from '../../../test/support/env.js';
-import { resolveCrs } from '../../geo/crs.js';
-import { openCog } from '../../raster/cog.js';
-import type { Cog } from '../../raster/types.js';
-import { createColormapSet } from '../../registry/colormaps.js';
-import { LookupStore } from '../../registry/lookup.js';
-import { parseRegistry } from '../../registry/registry.js';
-import { createSourceResolver } from '../../storage/resolver.js';
-import type { ByteSource } from '../../storage/source.js';
-import { codesToRgba, rescaleToCodes } from '../../tiles/colorize.js';
-import { tileCrsFrom } from '../../tiles/tile.crs.js';
-import { planTile } from '../../tiles/tile.plan.js';
-import { MERCATOR_HALF, latToMercatorY, lonToMercatorX, tileBounds } from '../../tiles/tile.matrix.js';
-import { installErrorHandlers } from '../errors.js';
-import { etagMatches, tilesRoutes } from '../routes/tiles.js';
+import { fixture, gdalLevels, gdalwarpTile } from '../../test/fixtures/tiles/gdal.js';
+import { HAS_GDAL, requireTool } from '../../test/support/env.js';
+import { startTilesApp } from '../../test/support/http.js';
+import { ANNUAL_FILE, FIXTURES, SKOPE_PRECIP } from '../../test/support/testdata.js';
+import { resolveCrs } from '../geo/crs.js';
+import { openCog } from '../raster/cog.js';
+import type { Cog } from '../raster/types.js';
+import { createColormapSet } from '../registry/colormaps.js';
+import { LookupStore } from '../registry/lookup.store.js';
+import { parseRegistry } from '../registry/registry.js';
+import { createSourceResolver } from '../storage/resolver.js';
+import type { ByteSource } from '../storage/source.js';
+import { codesToRgba, rescaleToCodes } from '../tiles/colorize.js';
+import { tileCrsFrom } from '../tiles/tile.crs.js';
+import { planTile } from '../tiles/tile.plan.js';
+import { MERCATOR_HALF, latToMercatorY, lonToMercatorX, tileBounds } from '../tiles/tile.matrix.js';
+import { etagMatches } from './routes/tiles.js';
 
 const BASE = fixture('');
-const SKOPE_PRECIP = ['#B5834A', '#CDAA78', '#DEC499', '#EFE0CA', '#D8EEEA', '#9ECEC6', '#5CAFA8', '#358C87'];
 const colormaps = createColormapSet({ 'skope-precip': SKOPE_PRECIP });
 const hasGdal = requireTool('gdal', HAS_GDAL());
-const FILE_5X5 = 'annual_5x5x5_dataset_float32_variable.tif';
 
 /** Fetches made through every source, and their bytes. */
 const reads = { fetches: 0, bytes: 0 };
@@ -62,23 +59,18 @@ beforeAll(async () => {
   const resolver = createSourceResolver();
   const registry = parseRegistry(readFileSync(fixture('registry.yml'), 'utf8'), colormaps, 'registry.yml');
   const cogs = new Map<string, Promise<Cog>>();
-  app = Fastify({ ajv: { customOptions: { allErrors: false, coerceTypes: false } } });
-  installErrorHandlers(app);
-  await app.register(
-    tilesRoutes({
-      registry,
-      colormaps,
-      lookups: new LookupStore({ resolver, baseUrl: BASE }),
-      baseUrl: BASE,
-      openCog: (url) => {
-        let p = cogs.get(url);
-        if (!p) cogs.set(url, (p = openCog(counting(resolver.open(url)))));
-        return p;
-      },
-      cacheMaxAge: 600,
-    }),
-  );
-  await app.ready();
+  app = await startTilesApp({
+    registry,
+    colormaps,
+    lookups: new LookupStore({ resolver, baseUrl: BASE }),
+    baseUrl: BASE,
+    openCog: (url) => {
+      let p = cogs.get(url);
+      if (!p) cogs.set(url, (p = openCog(counting(resolver.open(url)))));
+      return p;
+    },
+    cacheMaxAge: 600,
+  });
 });
 afterAll(async () => {
   await app.close();
@@ -97,6 +89,21 @@ function alphaAt(png: PNG, i: number, j: number): number {
   return png.data[(j * png.width + i) * 4 + 3]!;
 }
 
+/** What GDAL makes of tile `t` (256 px, nearest) of band 1 of fixture `file`, rescaled through `colormap`. */
+function gdalTile(
+  file: string,
+  crs: string,
+  t: { z: number; x: number; y: number },
+  lo: number,
+  hi: number,
+  colormap: string,
+): Buffer {
+  const path = fixture(file);
+  const plan = planTile(gdalLevels(path), tileCrsFrom(resolveCrs(crs)), t, 256, 'nearest');
+  const gdal = gdalwarpTile(path, 1, plan.bounds, 256, plan.level, 'near', 0);
+  return Buffer.from(codesToRgba(rescaleToCodes(gdal, { lo, hi }), colormaps.get(colormap)!.lut).buffer);
+}
+
 describe('GET /tiles', () => {
   it.skipIf(!hasGdal)('renders the band as GDAL warps it, rescaled through the colormap (EPSG:4269, z7)', async () => {
     const res = await get('/tiles/geo/ppt/0001/7/24/48?rescale=0,1000&colormap=viridis');
@@ -106,19 +113,10 @@ describe('GET /tiles', () => {
     expect(res.headers['etag']).toMatch(/^"[\w-]+"$/);
     const png = decodePng(res.rawPayload);
     expect([png.width, png.height]).toEqual([256, 256]);
-    const path = fixture('geo4269.tif');
-    const plan = planTile(
-      gdalLevels(path),
-      tileCrsFrom(resolveCrs('EPSG:4269')),
-      { z: 7, x: 24, y: 48 },
-      256,
-      'nearest',
-    );
-    const gdal = gdalwarpTile(path, 1, plan.bounds, 256, plan.level, 'near', 0);
-    const expected = codesToRgba(rescaleToCodes(gdal, { lo: 0, hi: 1000 }), colormaps.get('viridis')!.lut);
+    const expected = gdalTile('geo4269.tif', 'EPSG:4269', { z: 7, x: 24, y: 48 }, 0, 1000, 'viridis');
     let same = 0;
     for (let k = 0; k < 256 * 256; k++) {
-      if (png.data.readUInt32BE(4 * k) === Buffer.from(expected.buffer).readUInt32BE(4 * k)) same++;
+      if (png.data.readUInt32BE(4 * k) === expected.readUInt32BE(4 * k)) same++;
     }
     expect(same / (256 * 256)).toBeGreaterThanOrEqual(0.999);
   });
@@ -127,18 +125,7 @@ describe('GET /tiles', () => {
     const res = await get('/tiles/utm/elev/0001/9/97/198.png?rescale=-500,1500');
     expect(res.statusCode).toBe(200);
     const png = decodePng(res.rawPayload);
-    const path = fixture('utm12.tif');
-    const plan = planTile(
-      gdalLevels(path),
-      tileCrsFrom(resolveCrs('EPSG:32612')),
-      { z: 9, x: 97, y: 198 },
-      256,
-      'nearest',
-    );
-    const gdal = gdalwarpTile(path, 1, plan.bounds, 256, plan.level, 'near', 0);
-    const expected = Buffer.from(
-      codesToRgba(rescaleToCodes(gdal, { lo: -500, hi: 1500 }), colormaps.get('skope-precip')!.lut),
-    );
+    const expected = gdalTile('utm12.tif', 'EPSG:32612', { z: 9, x: 97, y: 198 }, -500, 1500, 'skope-precip');
     let same = 0;
     let opaque = 0;
     for (let k = 0; k < 256 * 256; k++) {
@@ -243,7 +230,7 @@ describe('GET /tiles', () => {
   });
 });
 
-describe('GET /tiles over the upstream 5×5 fixture (U§8.3 tile cases)', () => {
+describe('GET /tiles over the upstream 5×5 fixture (upstream tile tests)', () => {
   let app5: FastifyInstance;
   const viridis = colormaps.get('viridis')!.lut;
   beforeAll(async () => {
@@ -251,28 +238,22 @@ describe('GET /tiles over the upstream 5×5 fixture (U§8.3 tile cases)', () => 
     await mkdir(join(root, 'test-annual'));
     await writeFile(
       join(root, 'test-annual', 'lookup.json'),
-      JSON.stringify({ ppt: Object.fromEntries([1, 2, 3, 4, 5].map((b) => [`000${b}`, { file: FILE_5X5, bidx: b }])) }),
+      JSON.stringify({
+        ppt: Object.fromEntries([1, 2, 3, 4, 5].map((b) => [`000${b}`, { file: ANNUAL_FILE, bidx: b }])),
+      }),
     );
-    await copyFile(
-      fileURLToPath(new URL(`../../../test/fixtures/upstream-5x5/${FILE_5X5}`, import.meta.url)),
-      join(root, FILE_5X5),
-    );
+    await copyFile(join(FIXTURES, ANNUAL_FILE), join(root, ANNUAL_FILE));
     const yaml =
       '- id: test-annual\n  crs: EPSG:4326\n  transform: [1, 0, -123, 0, -1, 45]\n  variables:\n    - id: ppt\n';
     const resolver = createSourceResolver();
-    app5 = Fastify({ ajv: { customOptions: { allErrors: false, coerceTypes: false } } });
-    installErrorHandlers(app5);
-    await app5.register(
-      tilesRoutes({
-        registry: parseRegistry(yaml, colormaps, 'metadata.yml'),
-        colormaps,
-        lookups: new LookupStore({ resolver, baseUrl: root }),
-        baseUrl: root,
-        openCog: (url) => openCog(resolver.open(url)),
-        cacheMaxAge: 0,
-      }),
-    );
-    await app5.ready();
+    app5 = await startTilesApp({
+      registry: parseRegistry(yaml, colormaps, 'metadata.yml'),
+      colormaps,
+      lookups: new LookupStore({ resolver, baseUrl: root }),
+      baseUrl: root,
+      openCog: (url) => openCog(resolver.open(url)),
+      cacheMaxAge: 0,
+    });
     return async () => {
       await app5.close();
       await rm(root, { recursive: true, force: true });
@@ -318,7 +299,7 @@ function alphas(png: PNG): number[] {
   return out;
 }
 
-describe('tile errors (U§2.2 order and sentences)', () => {
+describe('tile errors (upstream order and sentences)', () => {
   const cases: [url: string, status: number, code: string, detail?: string][] = [
     ['/tiles/nope/ppt/0001/0/0/0', 404, 'dataset_not_found', "Dataset 'nope' not found."],
     ['/tiles/geo/nope/0001/0/0/0', 404, 'variable_not_found', "Variable 'nope' not found in dataset 'geo'."],

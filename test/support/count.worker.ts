@@ -1,6 +1,6 @@
 /** Pool test worker: counts to `n` (one step per `stepMs`), reporting progress; `spin` ignores aborts (busy loop). */
-import { AppError } from '../../errors.js';
-import { defineWorkerTask } from '../pool.js';
+import { AppError } from '../../src/errors.js';
+import { defineWorkerTask } from '../../src/jobs/pool.js';
 
 export default defineWorkerTask<{ n: number; stepMs: number; spin?: boolean; fail?: string }, { counted: number }>(
   async (task, ctx) => {

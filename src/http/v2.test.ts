@@ -1,24 +1,12 @@
 /**
- * The legacy v2 `POST /timeseries` (CONTRACT §2, U§8.5): synchronous, tolerant body, "Original" summary entry,
+ * The legacy v2 `POST /timeseries` (the route the SKOPE UI calls): synchronous, tolerant body, "Original" summary entry,
  * edges computed from data outside the range, array-form errors.
  */
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../app.js';
-import { closeTo, makeTestData, startApp, type TestData } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { appForFile, closeTo } from '../../test/support/http.js';
+import { SINGLE_CELL_POLYGON } from '../../test/support/testdata.js';
 
-let data: TestData;
-let app: FastifyInstance;
-let deps: AppDeps;
-
-beforeAll(async () => {
-  data = await makeTestData();
-  ({ app, deps } = await startApp({ ...data.env, MAX_SYNC_EXTRACTIONS: '2' }));
-});
-afterAll(async () => {
-  await app?.close();
-  await data?.remove();
-});
+const t = appForFile({ MAX_SYNC_EXTRACTIONS: '2' });
 
 /** The body the SKOPE UI sends: a Feature point, dates with days, extra fields. */
 function uiBody(o: Record<string, unknown> = {}): Record<string, unknown> {
@@ -43,10 +31,10 @@ interface Response {
   n_cells: number;
 }
 
-const post = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/timeseries', payload });
+const post = (payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: '/timeseries', payload });
 
 describe('POST /timeseries (v2)', () => {
-  it('round trip with the UI body: U§8.5 point values for every legacy range', async () => {
+  it('round trip with the UI body: the upstream point values for every legacy range', async () => {
     const ranges: [string, string, number[]][] = [
       ['0001-01-01', '0003-01-01', [100, 200, 300]],
       ['0001-01-01', '0005-01-01', [100, 200, 300, 400, 500]],
@@ -78,18 +66,7 @@ describe('POST /timeseries (v2)', () => {
   it('a transform adds an "Original" summary first; z-score and smoother edges use data outside the range', async () => {
     const res = await post(
       uiBody({
-        selected_area: {
-          type: 'Polygon',
-          coordinates: [
-            [
-              [-122, 43],
-              [-121, 43],
-              [-121, 44],
-              [-122, 44],
-              [-122, 43],
-            ],
-          ],
-        },
+        selected_area: SINGLE_CELL_POLYGON,
         transform: { type: 'ZScoreFixedInterval' },
         requested_series_options: [
           { name: 'smooth', smoother: { type: 'MovingAverageSmoother', method: 'trailing', width: 3 } },
@@ -136,21 +113,21 @@ describe('POST /timeseries (v2)', () => {
 
 describe('GET /point/{dataset}/{variable}/{lon},{lat}', () => {
   it("returns one cell's full series", async () => {
-    const res = await app.inject({ method: 'GET', url: '/point/test-annual/ppt/-121.5,43.5' });
+    const res = await t.app.inject({ method: 'GET', url: '/point/test-annual/ppt/-121.5,43.5' });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json<{ timesteps: string[]; values: number[]; lon: number; lat: number }>();
     expect(body.timesteps).toEqual(['0001', '0002', '0003', '0004', '0005']);
     expect(closeTo(body.values, [111.1, 211.1, 311.1, 411.1, 511.1])).toBe(true);
     expect([body.lon, body.lat]).toEqual([-121.5, 43.5]);
-    const nodata = await app.inject({ method: 'GET', url: '/point/test-annual/ppt/-118.5,41.5' });
+    const nodata = await t.app.inject({ method: 'GET', url: '/point/test-annual/ppt/-118.5,41.5' });
     expect(nodata.json<{ values: unknown[] }>().values).toEqual([null, null, null, null, null]);
   });
 
   it('bad coordinates → 422; unknown dataset → 404; outside → 422', async () => {
-    expect((await app.inject({ method: 'GET', url: '/point/test-annual/ppt/abc,1' })).statusCode).toBe(422);
-    expect((await app.inject({ method: 'GET', url: '/point/test-annual/ppt/200,1' })).statusCode).toBe(422);
-    expect((await app.inject({ method: 'GET', url: '/point/nope/ppt/-121.5,43.5' })).statusCode).toBe(404);
-    const out = await app.inject({ method: 'GET', url: '/point/test-annual/ppt/10,10' });
+    expect((await t.app.inject({ method: 'GET', url: '/point/test-annual/ppt/abc,1' })).statusCode).toBe(422);
+    expect((await t.app.inject({ method: 'GET', url: '/point/test-annual/ppt/200,1' })).statusCode).toBe(422);
+    expect((await t.app.inject({ method: 'GET', url: '/point/nope/ppt/-121.5,43.5' })).statusCode).toBe(404);
+    const out = await t.app.inject({ method: 'GET', url: '/point/test-annual/ppt/10,10' });
     expect(out.statusCode).toBe(422);
     expect(out.json<{ code: string }>().code).toBe('area_outside_dataset');
   });
@@ -158,10 +135,10 @@ describe('GET /point/{dataset}/{variable}/{lon},{lat}', () => {
 
 describe('synchronous extractions are admitted (MAX_SYNC_EXTRACTIONS)', () => {
   it('with every slot taken, /point and v2 answer 503 at_capacity with Retry-After; a freed slot admits again', async () => {
-    expect(deps.syncAdmission.capacity).toBe(2);
-    const held = [deps.syncAdmission.enter(), deps.syncAdmission.enter()];
+    expect(t.deps.syncAdmission.capacity).toBe(2);
+    const held = [t.deps.syncAdmission.enter(), t.deps.syncAdmission.enter()];
     try {
-      const point = await app.inject({ method: 'GET', url: '/point/test-annual/ppt/-121.5,43.5' });
+      const point = await t.app.inject({ method: 'GET', url: '/point/test-annual/ppt/-121.5,43.5' });
       expect(point.statusCode, point.body).toBe(503);
       expect(point.headers['retry-after']).toBe('5');
       expect(point.body).toMatch(/synchronous extractions/);
@@ -169,13 +146,13 @@ describe('synchronous extractions are admitted (MAX_SYNC_EXTRACTIONS)', () => {
       expect(v2.statusCode, v2.body).toBe(503);
       expect(v2.headers['retry-after']).toBe('5');
       // Bad input is still told apart first (422), not refused for capacity.
-      expect((await app.inject({ method: 'GET', url: '/point/test-annual/ppt/200,1' })).statusCode).toBe(422);
+      expect((await t.app.inject({ method: 'GET', url: '/point/test-annual/ppt/200,1' })).statusCode).toBe(422);
     } finally {
       held.forEach((release) => release());
     }
-    expect((await app.inject({ method: 'GET', url: '/point/test-annual/ppt/-121.5,43.5' })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/point/test-annual/ppt/-121.5,43.5' })).statusCode).toBe(200);
     expect((await post(uiBody())).statusCode).toBe(200);
     // Every request gave its slot back.
-    expect(deps.syncAdmission.inUse).toBe(0);
+    expect(t.deps.syncAdmission.inUse).toBe(0);
   });
 });

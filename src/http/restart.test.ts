@@ -6,19 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORPHAN_MESSAGE } from '../../jobs/queue.js';
-import { REDIS_URL, redisUp, requireTool } from '../../../test/support/env.js';
-import { extractAndWait, extractPayload, makeTestData, startApp, type TestData } from './support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ORPHAN_MESSAGE } from '../jobs/queue.js';
+import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
+import { analyzeRaw, dataForFile, extractAndWait, startApp } from '../../test/support/http.js';
+import { extractPayload } from '../../test/support/testdata.js';
 
-let data: TestData;
+const files = dataForFile();
 let hasRedis = false;
 beforeAll(async () => {
-  data = await makeTestData();
   hasRedis = requireTool('redis', await redisUp(REDIS_URL));
-});
-afterAll(async () => {
-  await data?.remove();
 });
 
 describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => {
@@ -26,7 +23,7 @@ describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => 
     if (store === 'redis' && !hasRedis) return ctx.skip();
     // A fixed port: the server's name in its records is host:port, the same after the restart.
     const env = {
-      ...data.env,
+      ...files.data.env,
       PORT: '8123',
       JOB_STORE: store,
       REDIS_URL,
@@ -61,16 +58,7 @@ describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => 
     try {
       const status = await second.app.inject({ method: 'GET', url: `/timeseries/status/${id}` });
       expect(status.json()).toMatchObject({ status: 'SUCCESS', result: { n_cells: 1 } });
-      const analyze = await second.app.inject({
-        method: 'POST',
-        url: '/timeseries/analyze',
-        payload: {
-          extraction_id: id,
-          transform: { type: 'NoTransform' },
-          requested_series_options: [{ name: 'raw', smoother: { type: 'NoSmoother' } }],
-          time_range: { gte: '0005', lte: '0005' },
-        },
-      });
+      const analyze = await analyzeRaw(second.app, id, '0005', '0005');
       expect(analyze.statusCode).toBe(200);
       expect(analyze.json<{ series: { values: number[] }[] }>().series[0]?.values[0]).toBeCloseTo(511.1, 4);
       const failed = await second.app.inject({ method: 'GET', url: `/timeseries/status/${orphan}` });

@@ -1,0 +1,38 @@
+/**
+ * What the HTTP layer needs: every route plugin takes its share of {@link AppDeps}. `src/deps.ts` builds them from
+ * the config (`skope serve`), tests build their own; `src/app.ts` turns them into the Fastify app.
+ */
+import type { Config } from '../config/config.js';
+import type { Admission } from '../jobs/admission.js';
+import type { JobStore } from '../jobs/job.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { Registry } from '../registry/types.js';
+import type { ExtractionService } from '../timeseries/extraction.js';
+import type { ExtractRequest } from '../timeseries/types.js';
+import type { Metrics } from './metrics.js';
+import type { TilesDeps } from './routes/tiles.js';
+
+/** A readiness probe: resolves when the dependency answers, throws otherwise. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+/** Everything the HTTP layer needs. */
+export interface AppDeps {
+  config: Config;
+  registry: Registry;
+  store: JobStore;
+  /** Extraction jobs; the input is the validated extract request. */
+  queue: JobQueue<ExtractRequest>;
+  extraction: ExtractionService;
+  /** Admits the extractions that requests run synchronously (`/point`, v2), `max_sync_extractions` at once. */
+  syncAdmission: Admission;
+  readiness: ReadinessCheck[];
+  /** Counters shared with the queue (jobs by state). */
+  metrics?: Metrics;
+  /** What the tile routes read: the same registry, lookups and open COGs as extractions. */
+  tiles: TilesDeps;
+  /** Releases everything (queue, pool, store, sources); called by `app.close()`. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+/** The job store the configuration names (`job_store`: memory | fs | redis). */
+import { AppError } from '../errors.js';
+import type { JobStore } from './job.js';
+import { FsJobStore } from './job.store.fs.js';
+import { MemoryJobStore } from './job.store.memory.js';
+import { RedisJobStore } from './job.store.redis.js';
+
+/** What {@link createJobStore} picks from: the settings of the same names (the config passes as is). */
+export interface JobStoreSettings {
+  jobStore: 'memory' | 'fs' | 'redis';
+  /** Directory of the fs store. */
+  jobDir: string;
+  redisUrl?: string | undefined;
+  /** Key prefix of the Redis store. */
+  redisPrefix: string;
+}
+
+/** Picks and opens the job store the settings name. */
+export async function createJobStore(config: JobStoreSettings): Promise<JobStore> {
+  switch (config.jobStore) {
+    case 'memory':
+      return new MemoryJobStore();
+    case 'fs':
+      return new FsJobStore(config.jobDir);
+    case 'redis':
+      if (!config.redisUrl) throw new AppError('config_invalid', 'JOB_STORE=redis needs REDIS_URL.');
+      return new RedisJobStore({ url: config.redisUrl, prefix: config.redisPrefix });
+  }
+}
