@@ -16,7 +16,7 @@ import { openJobQueue, type OpenQueue } from './jobs/queue.open.js';
 import type { QueueLogger } from './jobs/queue.js';
 import { startWorkerProcess } from './jobs/worker.process.js';
 import { openDatasets, type Datasets } from './registry/datasets.js';
-import { openCogs, type Cogs } from './timeseries/cog.store.js';
+import { openCogs, type Cogs } from './raster/cog.store.js';
 import { createExtraction, extractionJobHandler, type Extraction } from './timeseries/extraction.js';
 import type { ExtractRequest } from './timeseries/types.js';
 

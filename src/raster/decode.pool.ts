@@ -2,7 +2,7 @@
  * A pool of worker threads that decode batches of small compressed blocks, so a read of many blocks (a window
  * across 100 bands of a band-interleaved file: hundreds of 128 KiB blocks, each too small to be worth an async zlib
  * call) uses every core. The reader decodes part of the blocks itself and hands the rest to the pool (see
- * `read/decoder.pool.ts`). Create one per process or worker thread (`createRuntime`) and close it on shutdown.
+ * `read/decoder.pool.ts`). Create one per process or worker thread (`openCogs` in `cog.store.ts`) and close it on shutdown.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';

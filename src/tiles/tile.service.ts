@@ -10,7 +10,8 @@ import { resolveCrs } from '../geo/crs.js';
 import type { Crs } from '../geo/crs.js';
 import type { Cog, RasterMetadata } from '../raster/types.js';
 import type { ColormapSet } from '../registry/colormaps.js';
-import { resolveSingleBand } from '../registry/lookup.js';
+import { resolveSingleBand } from '../registry/lookup.resolve.js';
+import { requireVariable } from '../registry/registry.js';
 import type { Lookup, Registry } from '../registry/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import type { TileFormat } from './tile.image.js';
@@ -142,13 +143,7 @@ export class TileService {
 
   #style(req: TileLayerRequest): { style: TileStyle; lut: Uint8Array } {
     const { registry, colormaps } = this.#deps;
-    if (registry.get(req.datasetId) === null) {
-      throw new AppError('dataset_not_found', `Dataset '${req.datasetId}' not found.`);
-    }
-    const variable = registry.getVariable(req.datasetId, req.variableId);
-    if (variable === null) {
-      throw new AppError('variable_not_found', `Variable '${req.variableId}' not found in dataset '${req.datasetId}'.`);
-    }
+    const { variable } = requireVariable(registry, req.datasetId, req.variableId);
     const style = validateTileStyle(req.colormap, req.rescale, variable.colormap);
     const cm = colormaps.get(style.colormap);
     if (cm === null) throw new AppError('colormap_not_found', `Colormap '${style.colormap}' is not known.`);

@@ -9,7 +9,7 @@ import { workerData } from 'node:worker_threads';
 import { computeCoverage, type Coverage } from '../geo/coverage.js';
 import { loadGeometryEngine, type GeometryEngine } from '../geo/geos.js';
 import { defineWorkerTask } from '../jobs/pool.js';
-import { openCogs, type CogSettings, type Cogs } from './cog.store.js';
+import { openCogs, type CogSettings, type Cogs } from '../raster/cog.store.js';
 import type { CoverageInput } from './extract.js';
 import { reduceTask, shareable, type ReduceTask } from './reduce.js';
 import type { BandStatistics } from './stats.js';

@@ -9,7 +9,7 @@ import type { Coverage } from '../geo/coverage.js';
 import { createWorkerPool, type WorkerPool } from '../jobs/pool.js';
 import type { Datasets } from '../registry/datasets.js';
 import { requireVariable } from '../registry/registry.js';
-import type { CogSettings, Cogs } from './cog.store.js';
+import type { CogSettings, Cogs } from '../raster/cog.store.js';
 import type { ExtractWorkerResult, ExtractWorkerTask } from './extract.worker.js';
 import type { GeometryEngine } from '../geo/geos.js';
 import { preflightExtraction, runExtraction, type ExtractContext, type ExtractDeps } from './extract.js';

@@ -2,16 +2,13 @@
  * The COGs of one process or extraction worker thread: one source resolver (with its byte cache), the decoded-block
  * cache, the decode threads, and the open COGs by URL. Extractions read through it, and the server passes the same
  * `openCog` to the tile routes, so both share one set of caches.
- *
- * (It composes raster and storage parts only; it sits in timeseries because the extraction worker threads, which
- * may import no higher layer, open one each.)
  */
 import { LRUCache } from 'lru-cache';
 import { raceAbort } from '../errors.js';
-import { createBlockCache } from '../raster/block.cache.js';
-import { openCog } from '../raster/cog.js';
-import { createDecodePool } from '../raster/decode.pool.js';
-import type { Cog } from '../raster/types.js';
+import { createBlockCache } from './block.cache.js';
+import { openCog } from './cog.js';
+import { createDecodePool } from './decode.pool.js';
+import type { Cog } from './types.js';
 import { createSourceResolver, type DefaultSourceResolver } from '../storage/resolver.js';
 import type { FetchOptions } from '../storage/source.js';
 

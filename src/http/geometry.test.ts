@@ -1,0 +1,112 @@
+/**
+ * Areas that break fragile geometry code, through the API in every coverage mode: the inputs on which the former
+ * polygon library threw (its bug reports #49, #83, #105, #115, #139 and the star with a hole of fast-check seed
+ * 1551733789), scaled onto the test dataset's 5×5 grid, plus a bow-tie, overlapping features and a point on a cell
+ * corner. Every answer must be 200/SUCCESS with the cells GDAL selects over the whole raster (rasterio), never a
+ * 5xx or a failed job. (The exact, unscaled inputs are unit tests of the geometry engine: src/geo/geos.test.ts.)
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HAS_RASTERIO, PYTHON, requireTool } from '../../test/support/env.js';
+import { appForFile, extractAndWait } from '../../test/support/http.js';
+import { extractPayload } from '../../test/support/testdata.js';
+import type { Position } from '../geo/geojson.js';
+
+const enabled = requireTool('rasterio', HAS_RASTERIO());
+const t = appForFile();
+
+type Rings = Position[][];
+const FAILURES = JSON.parse(
+  readFileSync(new URL('../../test/fixtures/geometry/union-failures.json', import.meta.url), 'utf8'),
+) as { cases: Record<string, Rings[]> };
+
+/** The test dataset's grid: 1° cells, 5 × 5, west −123, north 45 (EPSG:4326). */
+const GRID = { west: -123, north: 45, size: 5 };
+
+/** The polygons scaled and moved so that their bounds fill −122.6…−118.4 × 40.4…44.6 (most of the grid). */
+function ontoGrid(polys: Rings[]): Rings[] {
+  const pts = polys.flat(2);
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const s = 4.2 / Math.max(x1 - x0, y1 - y0);
+  return polys.map((p) => p.map((r) => r.map(([x, y]): Position => [-122.6 + (x - x0) * s, 40.4 + (y - y0) * s])));
+}
+
+const featureCollection = (geometries: unknown[]): unknown => ({
+  type: 'FeatureCollection',
+  features: geometries.map((geometry) => ({ type: 'Feature', geometry, properties: null })),
+});
+
+const AREAS: Record<string, unknown> = {
+  ...Object.fromEntries(
+    Object.entries(FAILURES.cases).map(([name, polys]) => [
+      name,
+      featureCollection(ontoGrid(polys).map((coordinates) => ({ type: 'Polygon', coordinates }))),
+    ]),
+  ),
+  'bow-tie (self-intersecting)': {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [-122.5, 40.5],
+        [-118.5, 44.5],
+        [-118.5, 40.5],
+        [-122.5, 44.5],
+        [-122.5, 40.5],
+      ],
+    ],
+  },
+  'overlapping features and a point on a cell corner': featureCollection([
+    { type: 'Polygon', coordinates: [[[-122.7, 41.2], [-120.1, 41.2], [-120.1, 43.9], [-122.7, 43.9], [-122.7, 41.2]]] },
+    { type: 'Polygon', coordinates: [[[-121.3, 40.6], [-118.8, 40.6], [-118.8, 42.4], [-121.3, 42.4], [-121.3, 40.6]]] },
+    { type: 'Point', coordinates: [-119, 44] },
+  ]),
+};
+
+const SCRIPT = `
+import json, sys
+from affine import Affine
+from rasterio.features import rasterize
+areas = json.load(sys.stdin)
+t = Affine(1, 0, ${GRID.west}, 0, -1, ${GRID.north})
+out = {}
+def shapes(g):
+    return [f["geometry"] for f in g["features"]] if g["type"] == "FeatureCollection" else [g]
+for name, g in areas.items():
+    counts = {}
+    for at in (False, True):
+        m = rasterize(shapes(g), out_shape=(${GRID.size}, ${GRID.size}), transform=t, all_touched=at, fill=0,
+                      default_value=1, dtype="uint8")
+        counts["all_touched" if at else "centre"] = int(m.sum())
+    out[name] = counts
+print(json.dumps(out))
+`;
+
+describe.runIf(enabled)('hostile but valid GeoJSON areas through POST /timeseries/extract', () => {
+  let gdal: Record<string, { centre: number; all_touched: number }> = {};
+  beforeAll(() => {
+    gdal = JSON.parse(
+      execFileSync(PYTHON, ['-c', SCRIPT], { input: JSON.stringify(AREAS), encoding: 'utf8', timeout: 60_000 }),
+    ) as typeof gdal;
+  });
+
+  it.each(Object.keys(AREAS))('%s: SUCCESS in every coverage mode with GDAL’s cells', async (name) => {
+    const expected = gdal[name]!;
+    // The centre rule falls back to the touched cells when no centre is inside.
+    const centre = expected.centre > 0 ? expected.centre : expected.all_touched;
+    for (const [coverage, cells] of [
+      ['centre', centre],
+      ['all_touched', expected.all_touched],
+      ['fractional', expected.all_touched],
+    ] as const) {
+      const { status } = await extractAndWait(t.app, extractPayload({ selected_area: AREAS[name], coverage }));
+      expect(status['status'], `${name} (${coverage}): ${JSON.stringify(status)}`).toBe('SUCCESS');
+      const result = status['result'] as { n_cells: number; area: number; series: { values: unknown[] }[] };
+      expect(result.n_cells, `${name} (${coverage})`).toBe(cells);
+      expect(result.area).toBeGreaterThan(0);
+      expect(result.series[0]?.values).toHaveLength(5);
+    }
+  });
+});
