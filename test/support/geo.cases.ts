@@ -5,18 +5,9 @@
 import fc from 'fast-check';
 import type { Affine } from '../../src/geo/affine.js';
 import type { Position, Shape } from '../../src/geo/geojson.js';
+import { rng } from './crosscheck.shapes.js';
 
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export function closed(ring: Position[]): Position[] {
   return [...ring, ring[0] as Position];
