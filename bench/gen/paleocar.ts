@@ -176,15 +176,16 @@ export async function readLookup(
 }
 
 /**
- * A GeoJSON polygon (dataset CRS coordinates; lon/lat for the PaleoCAR grid) whose box covers exactly
- * `cells × cells` cell centres from cell (`col0`, `row0`) of the grid with `transform`.
+ * A GeoJSON polygon (dataset CRS coordinates; lon/lat for the PaleoCAR grid) whose box is exactly the
+ * `cells × cells` cells from cell (`col0`, `row0`) of the grid with `transform`: its edges lie on cell edges (up to
+ * float noise, which the window rule ignores), so the window and the cells are both `cells × cells`.
  */
 export function cellBox(transform: Affine, col0: number, row0: number, cells: number): Record<string, unknown> {
   const [a, , c, , e, f] = transform;
-  const x0 = c + a * (col0 + 0.3);
-  const x1 = c + a * (col0 + cells + 0.3);
-  const y0 = f + e * (row0 + 0.3);
-  const y1 = f + e * (row0 + cells + 0.3);
+  const x0 = c + a * col0;
+  const x1 = c + a * (col0 + cells);
+  const y0 = f + e * row0;
+  const y1 = f + e * (row0 + cells);
   return {
     type: 'Polygon',
     coordinates: [
