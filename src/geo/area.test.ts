@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Affine } from './affine.js';
-import { areaSize, areaWindow, estimateCells, projectArea, unionPolygons } from './area.js';
+import {
+  areaSize,
+  areaWindow,
+  cellLayout,
+  estimateCells,
+  extractionWindow,
+  projectArea,
+  unionPolygons,
+} from './area.js';
 import { computeCoverage } from './coverage.js';
 import { resolveCrs } from './crs.js';
 import { footprintRelation } from './footprint.js';
@@ -125,11 +133,33 @@ describe('estimateCells: the size pre-flight counts the extraction window', () =
     expect(estimateCells(area(box(0, 0, 0, 0)), WGS84, VALID_DS)).toBe(1);
   });
 
-  it('skips points-only areas and sizes mixed collections on the union bounds', () => {
-    expect(estimateCells(area({ type: 'Point', coordinates: [-110, 38] }), WGS84, VALID_DS)).toBeNull();
+  it('counts one cell per point outside the polygons’ window, never the window that would hold them', () => {
+    expect(estimateCells(area({ type: 'Point', coordinates: [-110, 38] }), WGS84, VALID_DS)).toBe(1);
     const mixed = area(fc({ type: 'Point', coordinates: [-112, 40] }, box(-110.1, 37.9, -110, 38)));
-    // The point's cell (360, 360) to the box's far cells (600.24 → 601, 612.24 → 613): 241 × 253.
-    expect(estimateCells(mixed, WGS84, VALID_DS)).toBe(241 * 253);
+    // The box's window is 13 × 13; the point's cell (360, 360) lies outside it and costs one cell. (Their bounding
+    // window, from the point's cell to the box's far cells (600.24 → 601, 612.24 → 613), is 241 × 253: never read.)
+    expect(estimateCells(mixed, WGS84, VALID_DS)).toBe(13 * 13 + 1);
+    const bounding = extractionWindow(projectArea(mixed, WGS84), VALID_DS);
+    expect([bounding.width, bounding.height]).toEqual([241, 253]);
+    // Two points at opposite corners of the whole world: two cells, whatever the grid.
+    const far = area(
+      fc(
+        { type: 'Point', coordinates: [-179.999995, 89.999995] },
+        { type: 'Point', coordinates: [179.999995, -89.999995] },
+      ),
+    );
+    expect(estimateCells(far, WGS84, VALID_DS)).toBe(2);
+    const fine: Affine = [1e-5, 0, -180, 0, -1e-5, 90];
+    expect(estimateCells(far, WGS84, fine)).toBe(2);
+    const layout = cellLayout(projectArea(far, WGS84), fine);
+    // The first point's cell is the window; the other is one cell of a 36 000 000 × 18 000 000 grid.
+    expect(layout.window).toEqual({ col: 0, row: 0, width: 1, height: 1 });
+    expect([...layout.points]).toEqual([35_999_999, 17_999_999]);
+    // Points in one cell, or inside the polygons' window, cost nothing more.
+    const same = area(fc({ type: 'Point', coordinates: [-110, 38] }, { type: 'Point', coordinates: [-110, 38] }));
+    expect(estimateCells(same, WGS84, VALID_DS)).toBe(1);
+    const inside = area(fc({ type: 'Point', coordinates: [-110.05, 37.95] }, box(-110.1, 37.9, -110, 38)));
+    expect(estimateCells(inside, WGS84, VALID_DS)).toBe(169);
   });
 
   it('the small polygon passes 500 000; the large one and two distant small boxes do not', () => {

@@ -145,12 +145,8 @@ export function pointCell(p: Position, transform: Affine): [number, number] {
   return [Math.floor(g0 + p[0] * g1 + p[1] * g2), Math.floor(g3 + p[0] * g4 + p[1] * g5)];
 }
 
-/**
- * The extraction window of a projected area: {@link areaWindow} of the polygons' bounds, grown to hold the cell
- * of every point (a point on the far edge of the polygons' bounds lies in a cell the bounds rule leaves out).
- */
-export function extractionWindow(area: ProjectedArea, transform: Affine): PixelWindow {
-  let w: PixelWindow | null = null;
+/** The window of the polygons' bounds ({@link areaWindow}), or null when the area has no polygon. */
+function polygonWindow(area: ProjectedArea, transform: Affine): PixelWindow | null {
   let [minx, miny, maxx, maxy] = [Infinity, Infinity, -Infinity, -Infinity];
   const visit = ([x, y]: Position): void => {
     minx = Math.min(minx, x);
@@ -162,13 +158,31 @@ export function extractionWindow(area: ProjectedArea, transform: Affine): PixelW
     if (s.type === 'Polygon') s.coordinates[0]?.forEach(visit);
     else if (s.type === 'MultiPolygon') for (const p of s.coordinates) p[0]?.forEach(visit);
   }
-  if (minx <= maxx) w = areaWindow([minx, miny, maxx, maxy], transform);
+  return minx <= maxx ? areaWindow([minx, miny, maxx, maxy], transform) : null;
+}
+
+/** The cells `[col, row]` of the area's points, in shape order. @throws AppError `invalid_geometry` (not finite). */
+function pointCells(area: ProjectedArea, transform: Affine): [number, number][] {
+  const out: [number, number][] = [];
   for (const s of area.shapes) {
     if (s.type !== 'Point') continue;
     const [col, row] = pointCell(s.coordinates, transform);
     if (!Number.isFinite(col) || !Number.isFinite(row)) {
       throw new AppError('invalid_geometry', 'The selected area has no finite extent in the dataset CRS.');
     }
+    out.push([col, row]);
+  }
+  return out;
+}
+
+/**
+ * The bounding window of a projected area: {@link areaWindow} of the polygons' bounds, grown to hold the cell of
+ * every point. Only its position matters (the footprint check, the tests' GDAL windows): nothing is allocated over
+ * it, since points far apart would make it arbitrarily large ({@link cellLayout} is what is read).
+ */
+export function extractionWindow(area: ProjectedArea, transform: Affine): PixelWindow {
+  let w = polygonWindow(area, transform);
+  for (const [col, row] of pointCells(area, transform)) {
     if (w === null) w = { col, row, width: 1, height: 1 };
     else {
       const c0 = Math.min(w.col, col);
@@ -183,14 +197,50 @@ export function extractionWindow(area: ProjectedArea, transform: Affine): PixelW
 }
 
 /**
- * The size pre-flight estimate: the cell count of the extraction window ({@link extractionWindow}), or null when
- * the area is points only (the check is skipped). E.g. box (−110, 37, −109, 38) on
- * `[0.00833, 0, −115, 0, −0.00833, 43]` → 14 641.
+ * What an extraction reads and allocates for an area: one dense `window` (the polygons' window; for points only,
+ * the first point's cell) and the cells of the points outside it, one cell each — so points never make a window.
  */
-export function estimateCells(area: SelectedArea, crs: Crs, transform: Affine): number | null {
-  if (area.pointsOnly) return null;
-  const w = extractionWindow(projectArea(area, crs), transform);
-  return w.width * w.height;
+export interface CellLayout {
+  /** The dense window (pixels of the dataset grid; may reach outside the raster). */
+  window: PixelWindow;
+  /** `[col0, row0, col1, row1, …]`: distinct point cells outside `window`, row-major order (row, then column). */
+  points: Float64Array;
+}
+
+/** The {@link CellLayout} of a projected area on the grid `transform`. @throws AppError `invalid_geometry`. */
+export function cellLayout(area: ProjectedArea, transform: Affine): CellLayout {
+  const cells = pointCells(area, transform);
+  let window = polygonWindow(area, transform);
+  if (window === null) {
+    const first = cells[0];
+    if (first === undefined) throw new AppError('invalid_geometry', 'The selected area has no shapes.');
+    window = { col: first[0], row: first[1], width: 1, height: 1 };
+  }
+  const w = window;
+  const seen = new Set<string>();
+  const outside = cells.filter(([c, r]) => {
+    if (c >= w.col && c < w.col + w.width && r >= w.row && r < w.row + w.height) return false;
+    const key = `${c},${r}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  outside.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  return { window, points: Float64Array.from(outside.flat()) };
+}
+
+/** Cells a layout allocates: the dense window's plus one per point outside it. */
+export function layoutCells(layout: CellLayout): number {
+  return layout.window.width * layout.window.height + layout.points.length / 2;
+}
+
+/**
+ * The size pre-flight estimate: the cells the extraction will allocate ({@link layoutCells} of {@link cellLayout}):
+ * the polygons' window plus one cell per point outside it. E.g. box (−110, 37, −109, 38) on
+ * `[0.00833, 0, −115, 0, −0.00833, 43]` → 14 641; two points at opposite corners of any grid → 2.
+ */
+export function estimateCells(area: SelectedArea, crs: Crs, transform: Affine): number {
+  return layoutCells(cellLayout(projectArea(area, crs), transform));
 }
 
 function polygonsOf(shapes: readonly Shape[]): Rings[][] {

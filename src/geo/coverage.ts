@@ -74,6 +74,8 @@ function rasterMask(
  * - `all_touched`: GDAL `ALL_TOUCHED=TRUE` (edges running along cell boundaries do not touch the neighbours);
  * - `fractional`: the exact share of each cell inside the union of the shapes (points weigh 1 in their cell); when
  *   that leaves every weight 0 (a polygon of no area), the all-touched cells with weight 1.
+ * `outside`: cells of the area selected outside the window (points, see `cellLayout`); the fallbacks above apply
+ * only when neither the window nor those select a cell, as if the window held them.
  * Runs in O(cells + edge crossings).
  */
 export function computeCoverage(
@@ -82,6 +84,7 @@ export function computeCoverage(
   transform: Affine,
   mode: CoverageMode,
   geometry: GeometryEngine,
+  outside = 0,
 ): Coverage {
   const { width, height } = window;
   // GDAL's pixel coordinates on the dataset's whole grid: masks then match GDAL rasterising onto the dataset, ties
@@ -98,10 +101,10 @@ export function computeCoverage(
     );
     burnPoints(area.shapes, transform, window, weights);
     // A polygon of no area (e.g. the degenerate box) covers nothing: fall back as `centre` does, not to 0 cells.
-    if (countPositive(weights) === 0) weights = rasterMask(area, window, transform, pixel, true);
+    if (outside === 0 && countPositive(weights) === 0) weights = rasterMask(area, window, transform, pixel, true);
   } else {
     weights = rasterMask(area, window, transform, pixel, mode === 'all_touched');
-    if (mode === 'centre' && countPositive(weights) === 0) {
+    if (mode === 'centre' && outside === 0 && countPositive(weights) === 0) {
       weights = rasterMask(area, window, transform, pixel, true);
     }
   }

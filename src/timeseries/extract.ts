@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { AppError, isAppError } from '../errors.js';
 import type { Affine } from '../geo/affine.js';
-import { areaSize, estimateCells, extractionWindow, projectArea, type ProjectedArea } from '../geo/area.js';
+import { areaSize, cellLayout, extractionWindow, layoutCells, projectArea, type ProjectedArea } from '../geo/area.js';
 import { computeCoverage, type Coverage, type CoverageMode } from '../geo/coverage.js';
 import type { GeometryEngine } from '../geo/geos.js';
 import type { Crs } from '../geo/crs.js';
@@ -30,11 +30,13 @@ import type { BaseSeries, ExtractRequest, TimeRange, TimeseriesResponse } from '
 export interface CoverageInput {
   /** The area in dataset CRS units. */
   projected: ProjectedArea;
-  /** The area's pixel window on the dataset grid. */
+  /** The area's dense pixel window on the dataset grid (`ExtractPlan.window`). */
   window: PixelWindow;
   /** The dataset grid (CRS units per pixel). */
   transform: Affine;
   mode: CoverageMode;
+  /** Cells of the area outside the window (`ExtractPlan.points`), for the coverage fallbacks. */
+  outside?: number;
 }
 
 /** What the pipeline needs from the service (passed in; no singletons). */
@@ -67,8 +69,13 @@ export interface ExtractPlan {
   crs: Crs;
   /** The area in dataset CRS units. */
   projected: ProjectedArea;
-  /** Pixel window of the area on the dataset grid (may reach outside the raster: those cells are missing). */
+  /**
+   * The dense pixel window on the dataset grid (the polygons' window, or the first point's cell; may reach outside
+   * the raster: those cells are missing). At most `limits.maxCells` cells together with `points`.
+   */
   window: PixelWindow;
+  /** `[col, row, …]`: the point cells outside `window`, read one cell each (row-major order). */
+  points: Float64Array;
   /** The range the selection was made from (request, or the dataset period, or the whole lookup). */
   timeRange: TimeRange;
   selection: TemporalSelection;
@@ -98,8 +105,11 @@ export async function preflightExtraction(
     maxCoordinates: deps.limits.maxCoordinates,
   });
   const crs = resolveCrs(dataset.crs);
-  const estimate = estimateCells(area, crs, dataset.transform);
-  if (estimate !== null && estimate > deps.limits.maxCells) {
+  const projected = projectArea(area, crs);
+  // Counts exactly what the extraction allocates: the dense window, plus one cell per point outside it.
+  const { window, points } = cellLayout(projected, dataset.transform);
+  const estimate = layoutCells({ window, points });
+  if (estimate > deps.limits.maxCells) {
     throw new AppError(
       'area_too_large',
       `Selected area is too large. Estimated cell count: ${estimate}, maximum allowed: ${deps.limits.maxCells}.`,
@@ -112,16 +122,16 @@ export async function preflightExtraction(
     periodRange(dataset.period, lookup, request.variable_id) ??
     wholeLookup(lookup, request.variable_id);
   const selection = resolveTemporalSlice(lookup, request.variable_id, timeRange.gte, timeRange.lte, deps.baseUrl);
-  const projected = projectArea(area, crs);
-  const window = extractionWindow(projected, dataset.transform);
+  // Whether any of the area lies on the raster: the bounding window of everything is a position, never allocated.
+  const bounds = extractionWindow(projected, dataset.transform);
   const firstUrl = (selection.refs[0] as { url: string }).url;
   const cog = await deps.openCog(firstUrl, o);
-  if (footprintRelation(window, cog.metadata.width, cog.metadata.height) === 'outside') {
+  if (footprintRelation(bounds, cog.metadata.width, cog.metadata.height) === 'outside') {
     throw new AppError('area_outside_dataset', `The selected area lies entirely outside dataset '${dataset.id}'.`, {
-      details: { window },
+      details: { window: bounds },
     });
   }
-  return { dataset, area, crs, projected, window, timeRange, selection };
+  return { dataset, area, crs, projected, window, points, timeRange, selection };
 }
 
 /**
@@ -221,12 +231,13 @@ export async function runExtraction(
   const mode: CoverageMode = request.coverage ?? 'centre';
   try {
     plan = await preflightExtraction(request, deps, { signal });
+    const outside = plan.points.length / 2;
     coverage = deps.coverage
       ? await deps.coverage(
-          { projected: plan.projected, window: plan.window, transform: plan.dataset.transform, mode },
+          { projected: plan.projected, window: plan.window, transform: plan.dataset.transform, mode, outside },
           signal,
         )
-      : computeCoverage(plan.projected, plan.window, plan.dataset.transform, mode, deps.geometry);
+      : computeCoverage(plan.projected, plan.window, plan.dataset.transform, mode, deps.geometry, outside);
   } catch (err) {
     throw signal.aborted ? abortReason(signal, request) : err;
   }
@@ -256,7 +267,15 @@ export async function runExtraction(
     };
     try {
       const stats = await runner.reduce(
-        { url: task.url, bands: task.bands, window: plan.window, weights, weighted: mode === 'fractional', chunkBytes },
+        {
+          url: task.url,
+          bands: task.bands,
+          window: plan.window,
+          weights,
+          weighted: mode === 'fractional',
+          chunkBytes,
+          ...(plan.points.length > 0 ? { points: plan.points } : {}),
+        },
         { signal: stop.signal, onProgress: advance },
       );
       task.targets.forEach((targets, j) => {
@@ -301,7 +320,7 @@ export async function runExtraction(
       dataset_id: request.dataset_id,
       variable_id: request.variable_id,
       area: areaSize(plan.area, plan.crs, deps.geometry),
-      n_cells: coverage.nCells,
+      n_cells: coverage.nCells + plan.points.length / 2,
     },
   );
   return { result, base_series };

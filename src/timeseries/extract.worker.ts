@@ -31,8 +31,8 @@ export default defineWorkerTask<ExtractWorkerTask, ExtractWorkerResult>(async (w
       geometry = null;
       throw err;
     });
-    const { projected, window, transform, mode } = work.input;
-    const coverage = computeCoverage(projected, window, transform, mode, await geometry);
+    const { projected, window, transform, mode, outside } = work.input;
+    const coverage = computeCoverage(projected, window, transform, mode, await geometry, outside);
     return { ...coverage, weights: shareable(coverage.weights) };
   }
   cogs ??= openCogs(settings, { worker: true });

@@ -9,6 +9,7 @@ import type { Cog, PixelWindow } from '../raster/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import { createZonalReducer, type BandStatistics, type ZonalReducer } from './stats.js';
 import { createStripAccumulator, supportsStrips } from './stats.strips.js';
+import { gatherReduce } from './reduce.gather.js';
 
 /** One file's share of an extraction. */
 export interface ReduceTask {
@@ -24,6 +25,11 @@ export interface ReduceTask {
   weighted: boolean;
   /** Bytes of samples held at once (band chunk or row strip). */
   chunkBytes: number;
+  /**
+   * `[col, row, …]`: cells of points outside `window` (weight 1 each), read one cell each; the window's cells and
+   * these are reduced together (`reduce.gather.ts`). Absent or empty: the window alone.
+   */
+  points?: Float64Array;
 }
 
 /** What a task needs to run and report. */
@@ -72,6 +78,11 @@ export async function reduceTask(
     out.median.push(...s.median);
     ctx.onProgress?.(out.mean.length);
   };
+
+  if (task.points !== undefined && task.points.length > 0) {
+    await gatherReduce(task, cog, ctx, collect);
+    return out;
+  }
 
   if (!task.weighted && supportsStrips(dtype)) {
     const blockHeight = cog.metadata.levels[0]?.blockHeight ?? 256;
