@@ -2,8 +2,10 @@
  * Areas that break fragile geometry code, through the API in every coverage mode: the inputs on which the former
  * polygon library threw (its bug reports #49, #83, #105, #115, #139 and the star with a hole of fast-check seed
  * 1551733789), scaled onto the test dataset's 5×5 grid, plus a bow-tie, overlapping features and a point on a cell
- * corner. Every answer must be 200/SUCCESS with the cells GDAL selects over the whole raster (rasterio; for
- * `fractional`, the cells holding a positive share of the area by Shapely), never a 5xx or a failed job. (The exact, unscaled inputs are unit tests of the geometry engine: src/geo/geos.test.ts.)
+ * corner. Every valid area must be 200/SUCCESS with the cells GDAL selects over the whole raster (rasterio; for
+ * `fractional`, the cells holding a positive share of the area by Shapely), never a 5xx or a failed job; an invalid
+ * polygon (the bow-tie, issue #49's self-touching ring) is refused before a job exists with 422 and GEOS's reason.
+ * (The exact, unscaled inputs are unit tests of the geometry engine: src/geo/geos.test.ts.)
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -46,18 +48,6 @@ const AREAS: Record<string, unknown> = {
       featureCollection(ontoGrid(polys).map((coordinates) => ({ type: 'Polygon', coordinates }))),
     ]),
   ),
-  'bow-tie (self-intersecting)': {
-    type: 'Polygon',
-    coordinates: [
-      [
-        [-122.5, 40.5],
-        [-118.5, 44.5],
-        [-118.5, 40.5],
-        [-122.5, 44.5],
-        [-122.5, 40.5],
-      ],
-    ],
-  },
   'overlapping features and a point on a cell corner': featureCollection([
     {
       type: 'Polygon',
@@ -86,6 +76,71 @@ const AREAS: Record<string, unknown> = {
     { type: 'Point', coordinates: [-119, 44] },
   ]),
 };
+
+/** Not valid OGC polygons: refused with 422 and the reason (lowercased, as the Python service words it). */
+const INVALID: Record<string, [area: unknown, message: string]> = {
+  'bow-tie (self-intersecting)': [
+    {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [-122.5, 40.5],
+          [-118.5, 44.5],
+          [-118.5, 40.5],
+          [-122.5, 44.5],
+          [-122.5, 40.5],
+        ],
+      ],
+    },
+    'Selected area is not a valid polygon: self-intersection[-120.5 42.5]',
+  ],
+  'issue-49 (a ring touching itself)': [
+    AREAS['issue-49'],
+    'Selected area is not a valid polygon: ring self-intersection[',
+  ],
+};
+delete AREAS['issue-49'];
+
+describe('invalid polygons through POST /timeseries/extract and the v2 route', () => {
+  it.each(Object.keys(INVALID))('%s: 422 invalid_geometry with the reason, no job', async (name) => {
+    const [area, message] = INVALID[name]!;
+    for (const url of ['/timeseries/extract', '/timeseries']) {
+      for (const selected_area of name.startsWith('issue') ? [area] : [area, featureCollection([area])]) {
+        const res = await t.app.inject({ method: 'POST', url, payload: extractPayload({ selected_area }) });
+        expect(res.statusCode, res.body).toBe(422);
+        const body = res.json<{ code: string; detail: unknown }>();
+        expect(body.code).toBe('invalid_geometry');
+        expect(JSON.stringify(body.detail)).toContain(JSON.stringify(message).slice(1, -1));
+      }
+    }
+  });
+
+  it('a collection of a valid polygon and a bow-tie is refused too', async () => {
+    const [bowTie] = INVALID['bow-tie (self-intersecting)']!;
+    const valid = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [-122.9, 44.9],
+          [-122.1, 44.9],
+          [-122.1, 44.1],
+          [-122.9, 44.9],
+        ],
+      ],
+    };
+    const selected_area = featureCollection([valid, bowTie]);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/timeseries/extract',
+      payload: extractPayload({ selected_area }),
+    });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json()).toEqual({
+      detail: 'Selected area is not a valid polygon: self-intersection[-120.5 42.5]',
+      code: 'invalid_geometry',
+    });
+  });
+});
 
 const SCRIPT = `
 import json, sys

@@ -10,7 +10,7 @@ import { loadGeometryEngine } from '../geo/geos.js';
 import { openCog } from '../raster/cog.js';
 import { FileSource } from '../storage/source.file.js';
 import { bandsOf, testDeps, type TestDataset } from '../../test/support/extract.fixtures.js';
-import { preflightExtraction, runExtraction, type CoverageInput } from './extract.js';
+import { coverageAndArea, preflightExtraction, runExtraction, type CoverageInput } from './extract.js';
 import { localReduceRunner, reduceTask, type ReduceRunner, type ReduceTask } from './reduce.js';
 import type { ExtractRequest } from './types.js';
 
@@ -180,5 +180,60 @@ describe('points never allocate a window', () => {
     ).catch((e: unknown) => e);
     expect(isAppError(err) && err.code).toBe('area_too_large');
     expect(isAppError(err) && err.details).toEqual({ estimate: 25, max: 4 });
+  });
+});
+
+describe('invalid polygons are refused by the pre-flight', () => {
+  it('every MultiPolygon part is checked: a bow-tie part → invalid_geometry with GEOS’s reason', async () => {
+    const valid = [
+      [
+        [-122.9, 44.9],
+        [-122.1, 44.9],
+        [-122.1, 44.1],
+        [-122.9, 44.9],
+      ],
+    ];
+    const bowTie = [
+      [
+        [-122, 42],
+        [-120, 44],
+        [-120, 42],
+        [-122, 44],
+        [-122, 42],
+      ],
+    ];
+    const err = await preflightExtraction(
+      request({ selected_area: { type: 'MultiPolygon', coordinates: [valid, bowTie] } }),
+      deps,
+    ).catch((e: unknown) => e);
+    expect(isAppError(err) && [err.code, err.message]).toEqual([
+      'invalid_geometry',
+      'Selected area is not a valid polygon: self-intersection[-121 43]',
+    ]);
+    // The valid part alone passes.
+    const plan = await preflightExtraction(
+      request({ selected_area: { type: 'MultiPolygon', coordinates: [valid] } }),
+      deps,
+    );
+    expect(plan.window).toEqual({ col: 0, row: 0, width: 1, height: 1 });
+  });
+});
+
+describe('coverageAndArea: the pool task computes the area with the coverage', () => {
+  it('one 1° cell: its coverage and its geodesic area (8 985 387 394.84 m²)', async () => {
+    const plan = await preflightExtraction(request({ selected_area: cellBox(-122, 43) }), deps);
+    const out = coverageAndArea(
+      {
+        projected: plan.projected,
+        window: plan.window,
+        transform: [1, 0, -123, 0, -1, 45],
+        mode: 'centre',
+        area: plan.area,
+        crs: 'EPSG:4326',
+      },
+      GEOMETRY,
+    );
+    expect(out.nCells).toBe(1);
+    expect(Math.abs(out.area - 8985387394.84)).toBeLessThan(0.01);
   });
 });

@@ -37,6 +37,22 @@ export interface CoverageInput {
   mode: CoverageMode;
   /** Cells of the area outside the window (`ExtractPlan.points`), for the coverage fallbacks. */
   outside?: number;
+  /** The selection as given (lon/lat) and the dataset CRS (`DatasetEntry.crs`), for the area of the selection. */
+  area: SelectedArea;
+  crs: string;
+}
+
+/** A coverage and the area of the selection (`areaSize`: m² geodesic, or CRS units² when projected). */
+export type AreaCoverage = Coverage & { area: number };
+
+/**
+ * The coverage and the area of the selection: the unbounded geometry work of an extraction (unions of up to the
+ * coordinate limit), kept together so the service runs it on a pool thread, never on the event loop.
+ */
+export function coverageAndArea(input: CoverageInput, geometry: GeometryEngine): AreaCoverage {
+  const { projected, window, transform, mode, outside } = input;
+  const coverage = computeCoverage(projected, window, transform, mode, geometry, outside);
+  return { ...coverage, area: areaSize(input.area, resolveCrs(input.crs), geometry) };
 }
 
 /** What the pipeline needs from the service (passed in; no singletons). */
@@ -54,8 +70,11 @@ export interface ExtractDeps {
    * The service passes a worker-pool runner so one extraction uses every core.
    */
   runner?: ReduceRunner;
-  /** Where the coverage is computed (default: on this thread). */
-  coverage?(input: CoverageInput, signal: AbortSignal): Promise<Coverage>;
+  /**
+   * Where the coverage is computed, and with it the area (`coverageAndArea`; default: on this thread). Without
+   * `area` in its answer the area is computed on this thread.
+   */
+  coverage?(input: CoverageInput, signal: AbortSignal): Promise<Coverage & { area?: number }>;
   /** Polygon union for fractional coverage and the area of the selection (one GEOS instance per thread). */
   geometry: GeometryEngine;
   /** Optional tuning: files read at once by the default runner (2) and bytes of samples per chunk (64 MiB). */
@@ -104,6 +123,7 @@ export async function preflightExtraction(
     maxShapes: deps.limits.maxShapes,
     maxCoordinates: deps.limits.maxCoordinates,
   });
+  requireValidPolygons(area, deps.geometry);
   const crs = resolveCrs(dataset.crs);
   const projected = projectArea(area, crs);
   // Counts exactly what the extraction allocates: the dense window, plus one cell per point outside it.
@@ -132,6 +152,26 @@ export async function preflightExtraction(
     });
   }
   return { dataset, area, crs, projected, window, points, timeRange, selection };
+}
+
+/**
+ * Refuses a polygon (or MultiPolygon part) that is not a valid OGC simple-features polygon, in lon/lat as given,
+ * with the Python service's sentence and GEOS's reason (e.g. `self-intersection[1 1]`). GEOS's check is
+ * O(n log n): ~60 ms at the coordinate limit on this thread, where the unbounded work (unions, area) never runs.
+ * @throws AppError `invalid_geometry`
+ */
+function requireValidPolygons(area: SelectedArea, geometry: GeometryEngine): void {
+  for (const s of area.shapes) {
+    const polys = s.type === 'Polygon' ? [s.coordinates] : s.type === 'MultiPolygon' ? s.coordinates : [];
+    for (const rings of polys) {
+      const reason = geometry.invalidReason(rings);
+      if (reason !== null) {
+        throw new AppError('invalid_geometry', `Selected area is not a valid polygon: ${reason.toLowerCase()}`, {
+          details: { reason },
+        });
+      }
+    }
+  }
 }
 
 /**
@@ -227,17 +267,20 @@ export async function runExtraction(
   const { signal } = ctx;
   checkAbort(signal, request);
   let plan: ExtractPlan;
-  let coverage: Coverage;
+  let coverage: Coverage & { area?: number };
   const mode: CoverageMode = request.coverage ?? 'centre';
   try {
     plan = await preflightExtraction(request, deps, { signal });
-    const outside = plan.points.length / 2;
-    coverage = deps.coverage
-      ? await deps.coverage(
-          { projected: plan.projected, window: plan.window, transform: plan.dataset.transform, mode, outside },
-          signal,
-        )
-      : computeCoverage(plan.projected, plan.window, plan.dataset.transform, mode, deps.geometry, outside);
+    const input: CoverageInput = {
+      projected: plan.projected,
+      window: plan.window,
+      transform: plan.dataset.transform,
+      mode,
+      outside: plan.points.length / 2,
+      area: plan.area,
+      crs: plan.dataset.crs,
+    };
+    coverage = deps.coverage ? await deps.coverage(input, signal) : coverageAndArea(input, deps.geometry);
   } catch (err) {
     throw signal.aborted ? abortReason(signal, request) : err;
   }
@@ -319,7 +362,7 @@ export async function runExtraction(
     {
       dataset_id: request.dataset_id,
       variable_id: request.variable_id,
-      area: areaSize(plan.area, plan.crs, deps.geometry),
+      area: coverage.area ?? areaSize(plan.area, plan.crs, deps.geometry),
       n_cells: coverage.nCells + plan.points.length / 2,
     },
   );

@@ -1,23 +1,22 @@
 /**
  * Worker-thread entry of the extraction pool (see `extraction.ts`): opens its own COGs (sources, block and COG
  * caches, synchronous local reads) from the serialisable settings in `workerData`, then runs the CPU-heavy parts
- * of extractions — an area's coverage, and reduce tasks (some bands of one file → mean and median) — with
+ * of extractions — an area's coverage and area (every union of the selection), and reduce tasks (some bands of one file → mean and median) — with
  * cancellation and progress. The job itself is coordinated on the main thread (`runExtraction` with a pool runner),
  * so one job's tasks spread over every thread of the pool.
  */
 import { workerData } from 'node:worker_threads';
-import { computeCoverage, type Coverage } from '../geo/coverage.js';
 import { loadGeometryEngine, type GeometryEngine } from '../geo/geos.js';
 import { defineWorkerTask } from '../jobs/pool.js';
 import { openCogs, type CogSettings, type Cogs } from '../raster/cog.store.js';
-import type { CoverageInput } from './extract.js';
+import { coverageAndArea, type AreaCoverage, type CoverageInput } from './extract.js';
 import { reduceTask, shareable, type ReduceTask } from './reduce.js';
 import type { BandStatistics } from './stats.js';
 
 /** What the extraction pool runs. */
 export type ExtractWorkerTask = { kind: 'coverage'; input: CoverageInput } | { kind: 'reduce'; task: ReduceTask };
-/** Coverage for `coverage` tasks (weights in shared memory), statistics for `reduce` tasks. */
-export type ExtractWorkerResult = Coverage | BandStatistics;
+/** Coverage and area for `coverage` tasks (weights in shared memory), statistics for `reduce` tasks. */
+export type ExtractWorkerResult = AreaCoverage | BandStatistics;
 
 const { settings } = workerData as { settings: CogSettings };
 // Opened with the first reduce task: coverage tasks read nothing.
@@ -31,8 +30,7 @@ export default defineWorkerTask<ExtractWorkerTask, ExtractWorkerResult>(async (w
       geometry = null;
       throw err;
     });
-    const { projected, window, transform, mode, outside } = work.input;
-    const coverage = computeCoverage(projected, window, transform, mode, await geometry, outside);
+    const coverage = coverageAndArea(work.input, await geometry);
     return { ...coverage, weights: shareable(coverage.weights) };
   }
   cogs ??= openCogs(settings, { worker: true });

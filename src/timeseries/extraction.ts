@@ -1,18 +1,23 @@
 /**
  * The extraction service: what the routes, the job queue and `skope extract` call to run an extraction. Pre-flight
  * and coordination run on the calling thread; an area's coverage and the reduce tasks (bands of one file each) run
- * on the extraction worker pool (`extract.worker.ts`), so one extraction uses every thread of it. Inline, everything
+ * on the extraction worker pool (`extract.worker.ts`) with the area of the selection, so one extraction uses every thread of it. Inline, everything
  * runs on the calling thread.
  */
 import { AppError } from '../errors.js';
-import type { Coverage } from '../geo/coverage.js';
 import { createWorkerPool, type WorkerPool } from '../jobs/pool.js';
 import type { Datasets } from '../registry/datasets.js';
 import { requireVariable } from '../registry/registry.js';
 import type { CogSettings, Cogs } from '../raster/cog.store.js';
 import type { ExtractWorkerResult, ExtractWorkerTask } from './extract.worker.js';
 import type { GeometryEngine } from '../geo/geos.js';
-import { preflightExtraction, runExtraction, type ExtractContext, type ExtractDeps } from './extract.js';
+import {
+  preflightExtraction,
+  runExtraction,
+  type AreaCoverage,
+  type ExtractContext,
+  type ExtractDeps,
+} from './extract.js';
 import type { BandStatistics } from './stats.js';
 import type { BaseSeries, ExtractRequest, TimeseriesResponse } from './types.js';
 
@@ -110,7 +115,7 @@ export function createExtraction(
     pool = p;
     deps = {
       ...local,
-      coverage: async (input, signal) => (await p.run({ kind: 'coverage', input }, { signal })) as Coverage,
+      coverage: async (input, signal) => (await p.run({ kind: 'coverage', input }, { signal })) as AreaCoverage,
       runner: {
         parallelism: p.size,
         reduce: async (task, ctx) =>
