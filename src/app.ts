@@ -2,6 +2,7 @@
  * Builds the Fastify application from its dependencies; never listens (tests use `app.inject`, `main.ts` listens).
  * Closing the app closes the dependencies (queue, pool, store, sources) through `deps.close`.
  */
+import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -29,6 +30,8 @@ export interface BuildOptions {
 export function createBareServer(logger: FastifyServerOptions['logger']): FastifyInstance {
   const app = Fastify({
     logger,
+    // Unique across servers and restarts: a 500 names it, and the log line with the full error carries it.
+    genReqId: () => randomUUID(),
     // Tolerant JSON bodies up to 8 MiB (geometries with 10 000 coordinates fit easily).
     bodyLimit: 8 * 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: false } },

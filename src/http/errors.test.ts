@@ -27,14 +27,51 @@ describe('HTTP error rendering', () => {
     expect(statusOf('no_such_code')).toBe(500);
   });
 
-  it('unknown errors → 500 with a fixed sentence, logged with the stack, never leaked', async () => {
+  it('unknown errors → 500 with a fixed sentence and the request id, logged with the stack, never leaked', async () => {
     const { app, logged } = await appThrowing(new TypeError('secret path /etc/x is undefined'));
     const res = await app.inject({ method: 'GET', url: '/boom' });
     expect(res.statusCode).toBe(500);
-    expect(res.json()).toEqual({ detail: 'An internal error occurred.', code: 'internal_error' });
+    const id = res.json<{ request_id: string }>().request_id;
+    expect(res.json()).toEqual({
+      detail: `An internal error occurred. Request id: ${id}.`,
+      code: 'internal_error',
+      request_id: id,
+    });
     expect(res.body).not.toContain('secret');
+    // The log line with the full error carries the same id.
+    const line = logged.find((l) => JSON.stringify(l).includes('secret path')) as { reqId: string };
+    expect(line.reqId).toBe(id);
     expect(JSON.stringify(logged)).toContain('secret path /etc/x is undefined');
     expect(JSON.stringify(logged)).toContain('TypeError');
+    await app.close();
+  });
+
+  it('infrastructure errors: 500/502 name only the request id; a missing file names dataset, variable, timestep', async () => {
+    const path = '/srv/skope/storage/a/b.tif';
+    for (const [code, status] of [
+      ['raster_invalid', 500],
+      ['extraction_failed', 500],
+      ['source_read_error', 502],
+    ] as const) {
+      const { app, logged } = await appThrowing(new AppError(code, `Cannot read ${path} from s3://bucket/key`));
+      const res = await app.inject({ method: 'GET', url: '/boom' });
+      expect(res.statusCode).toBe(status);
+      const id = res.json<{ request_id: string }>().request_id;
+      expect(res.json()).toEqual({ detail: `An internal error occurred. Request id: ${id}.`, code, request_id: id });
+      expect(JSON.stringify(logged)).toContain(path);
+      await app.close();
+    }
+    const app = Fastify({ logger: false });
+    installErrorHandlers(app);
+    app.get('/tiles/:dataset_id/:variable_id/:timestep', async () => {
+      throw new AppError('source_not_found', `File not found: ${path}.`);
+    });
+    const res = await app.inject({ method: 'GET', url: '/tiles/ds/ppt/0003' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({
+      detail: "The data of dataset 'ds', variable 'ppt', timestep '0003' is not available.",
+      code: 'source_not_found',
+    });
     await app.close();
   });
 

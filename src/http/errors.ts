@@ -77,6 +77,50 @@ export function statusOf(code: string): number {
 
 const INTERNAL_DETAIL = 'An internal error occurred.';
 
+/**
+ * Codes whose messages carry infrastructure detail (server paths, URLs, buckets, storage errors): their sentence
+ * goes to the server log with the request id, never to the client (as `JobRunner` does for stored records).
+ */
+const INFRASTRUCTURE = new Set<string>([
+  'source_not_found',
+  'source_unavailable',
+  'source_read_error',
+  'raster_invalid',
+  'raster_unsupported',
+  'band_out_of_range',
+  'registry_invalid',
+  'lookup_invalid',
+  'lookup_unavailable',
+  'extraction_failed',
+  'store_unavailable',
+  'config_invalid',
+  'internal_error',
+]);
+
+/** `dataset 'a', variable 'b', timestep 'c'` from the route's path or body (what the client itself named). */
+function dataContext(request?: FastifyRequest): string {
+  const from = { ...(request?.body as Record<string, unknown> | undefined), ...(request?.params as object) };
+  const pick = (k: string): string | null => {
+    const v = (from as Record<string, unknown>)[k];
+    return typeof v === 'string' && /^[\w.:-]{1,64}$/.test(v) ? v : null;
+  };
+  const parts: string[] = [];
+  const ds = pick('dataset_id');
+  const v = pick('variable_id');
+  const t = pick('timestep') ?? pick('file')?.replace(/\.json$/, '') ?? null;
+  if (ds) parts.push(`dataset '${ds}'`);
+  if (v) parts.push(`variable '${v}'`);
+  if (t) parts.push(`timestep '${t}'`);
+  return parts.length > 0 ? parts.join(', ') : 'the request';
+}
+
+/** The client's sentence for an infrastructure error below 500 (the data missing, storage unavailable). */
+function infrastructureDetail(err: AppError, request?: FastifyRequest): string {
+  if (err.code === 'source_not_found') return `The data of ${dataContext(request)} is not available.`;
+  if (err.code === 'store_unavailable') return 'The job store is temporarily unavailable. Retry later.';
+  return `The data storage is temporarily unavailable for ${dataContext(request)}. Retry later.`;
+}
+
 interface RouteErrorConfig {
   errorShape?: 'array';
 }
@@ -86,8 +130,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const arrayShape = (request.routeOptions.config as RouteErrorConfig | undefined)?.errorShape === 'array';
     const { status, body } = renderError(err, request);
-    if (status >= 500 && !isAppError(err)) request.log.error({ err }, 'unhandled error');
-    else if (status >= 500) request.log.warn({ err }, 'server-side domain error');
+    // 500/502 bodies point here by request id: the full error is logged at error level.
+    if (status === 500 || status === 502)
+      request.log.error({ err }, isAppError(err) ? 'internal error' : 'unhandled error');
+    else if (status >= 500 || (isAppError(err) && INFRASTRUCTURE.has(err.code)))
+      request.log.warn({ err }, 'server-side domain error');
     if (isAppError(err, 'at_capacity')) void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     if (arrayShape && typeof body.detail === 'string') body.detail = [{ loc: [], msg: body.detail, type: body.code }];
     return reply.status(status).type('application/json; charset=utf-8').send(body);
@@ -102,13 +149,27 @@ export function installErrorHandlers(app: FastifyInstance): void {
 interface ErrorBody {
   detail: string | ValidationItem[];
   code: string;
+  /** On 500 and 502: the id under which the server log holds the full error. */
+  request_id?: string;
+}
+
+/** A 500/502 body: that an internal error happened and the request id of the log entry, nothing more. */
+function internalBody(code: string, request?: FastifyRequest): ErrorBody {
+  if (request === undefined) return { detail: INTERNAL_DETAIL, code };
+  return { detail: `${INTERNAL_DETAIL} Request id: ${request.id}.`, code, request_id: request.id };
 }
 
 /** Maps any thrown value to a status and a body. */
 export function renderError(err: unknown, request?: FastifyRequest): { status: number; body: ErrorBody } {
   if (err instanceof RequestValidationError)
     return { status: 422, body: { detail: err.items, code: 'validation_error' } };
-  if (err instanceof AppError) return { status: statusOf(err.code), body: { detail: err.message, code: err.code } };
+  if (err instanceof AppError) {
+    const status = statusOf(err.code);
+    if (status === 500 || status === 502) return { status, body: internalBody(err.code, request) };
+    if (INFRASTRUCTURE.has(err.code))
+      return { status, body: { detail: infrastructureDetail(err, request), code: err.code } };
+    return { status, body: { detail: err.message, code: err.code } };
+  }
   const fe = err as Partial<FastifyError> | null;
   if (fe && Array.isArray(fe.validation)) {
     const context = fe.validationContext ?? 'body';
@@ -134,7 +195,7 @@ export function renderError(err: unknown, request?: FastifyRequest): { status: n
       };
     return { status: fe.statusCode, body: { detail: msg, code } };
   }
-  return { status: 500, body: { detail: INTERNAL_DETAIL, code: 'internal_error' } };
+  return { status: 500, body: internalBody('internal_error', request) };
 }
 
 interface AjvLikeError {

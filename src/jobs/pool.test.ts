@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
 import { createWorkerPool } from './pool.js';
 
-type Task = { n: number; stepMs: number; spin?: boolean; fail?: string };
+type Task = { n: number; stepMs: number; spin?: boolean; fail?: string; crash?: string };
 const pool = createWorkerPool<Task, { counted: number }>({
   filename: new URL('../../test/support/count.worker.ts', import.meta.url),
   size: 1,
@@ -23,6 +23,13 @@ describe('worker pool', () => {
       code: 'time_range_empty',
       message: 'No data available.',
     });
+  });
+
+  it('an unexpected error crosses as internal_error with a fixed message; its text only in details (for the log)', async () => {
+    const err = await pool.run({ n: 1, stepMs: 1, crash: 'cannot read /srv/data/secret.tif' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'internal_error', message: 'An internal error occurred in a worker thread.' });
+    expect(String((err as AppError).details?.['workerError'])).toContain('TypeError: cannot read /srv/data/secret.tif');
   });
 
   it('an abort reaches the worker cooperatively and rejects with the signal reason', async () => {

@@ -4,7 +4,8 @@
  *
  * Cancellation is cooperative first (an `abort` message over a MessagePort aborts the worker's AbortController, so
  * the worker stops reading and keeps its caches), then forced after a grace period (piscina terminates the thread).
- * Errors cross the thread boundary as `{code, message}` and are re-thrown as AppError.
+ * Errors cross the thread boundary as `{code, message}` and are re-thrown as AppError; an unexpected error's text
+ * crosses only as `details.workerError` (for the log), never as the message.
  */
 import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
@@ -48,7 +49,14 @@ export interface WorkerEnvelope<T> {
 }
 
 /** What travels back: the value, or the error as `{code, message}` (re-thrown as AppError). */
-export type WorkerOutcome<R> = { ok: true; value: R } | { ok: false; code: string; message: string };
+export type WorkerOutcome<R> =
+  | { ok: true; value: R }
+  | {
+      ok: false;
+      code: string;
+      message: string;
+      /** An unexpected error's own text and stack, for the log. */ internal?: string;
+    };
 
 type PortMessage = { type: 'progress'; done: number; total: number } | { type: 'end' };
 
@@ -99,7 +107,11 @@ export function createWorkerPool<T, R>(options: WorkerPoolOptions): WorkerPool<T
         })) as WorkerOutcome<R>;
         await Promise.race([end, new Promise((r) => setTimeout(r, 1000).unref())]);
         if (outcome.ok) return outcome.value;
-        throw new AppError(outcome.code as ErrorCode, outcome.message);
+        throw new AppError(
+          outcome.code as ErrorCode,
+          outcome.message,
+          outcome.internal === undefined ? undefined : { details: { workerError: outcome.internal } },
+        );
       } catch (err) {
         if (signal?.aborted) throw toAbortError(signal);
         throw err;
@@ -155,7 +167,9 @@ export function defineWorkerTask<T, R>(
       return { ok: true, value: await fn(task, ctx) };
     } catch (err) {
       if (err instanceof AppError) return { ok: false, code: err.code, message: err.message };
-      return { ok: false, code: 'internal_error', message: err instanceof Error ? err.message : String(err) };
+      // A raw exception's text (paths, internals) is for the log only: the caller logs `details.workerError`.
+      const internal = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+      return { ok: false, code: 'internal_error', message: 'An internal error occurred in a worker thread.', internal };
     } finally {
       port.postMessage({ type: 'end' } satisfies PortMessage);
       port.close();

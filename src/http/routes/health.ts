@@ -11,7 +11,7 @@ export function healthRoutes(deps: AppDeps, metrics: Metrics): FastifyPluginAsyn
     app.get(
       '/readyz',
       { schema: { tags: ['health'], summary: 'Readiness: job store and storage reachable' } },
-      async (_request, reply) => {
+      async (request, reply) => {
         const checks: Record<string, string> = {};
         let ok = true;
         await Promise.all(
@@ -21,7 +21,9 @@ export function healthRoutes(deps: AppDeps, metrics: Metrics): FastifyPluginAsyn
               checks[r.name] = 'ok';
             } catch (err) {
               ok = false;
-              checks[r.name] = err instanceof Error ? err.message : 'unavailable';
+              // The reason (paths, URLs, hosts) goes to the log, not to whoever asks.
+              request.log.warn({ err, check: r.name }, 'readiness check failed');
+              checks[r.name] = 'unavailable';
             }
           }),
         );
