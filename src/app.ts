@@ -37,6 +37,11 @@ export function createBareServer(logger: FastifyServerOptions['logger']): Fastif
     ajv: { customOptions: { allErrors: false, coerceTypes: false } },
   });
   installErrorHandlers(app);
+  // Every answer, errors included: browsers must not guess a type other than the one we send.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('X-Content-Type-Options', 'nosniff');
+    return payload;
+  });
   return app;
 }
 

@@ -73,7 +73,16 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     ],
     metrics,
     // Tiles render in-process from the same registry, lookups and open COGs as extractions.
-    tiles: { registry, colormaps, lookups, openCog: cogs.openCog, baseUrl, cacheMaxAge: config.tileMaxAge },
+    tiles: {
+      registry,
+      colormaps,
+      lookups,
+      openCog: cogs.openCog,
+      baseUrl,
+      cacheMaxAge: config.tileMaxAge,
+      ...(config.publicBaseUrl !== undefined ? { publicBaseUrl: config.publicBaseUrl } : {}),
+      trustProxy: config.trustProxy,
+    },
     async close() {
       await jobs.close();
       await extraction.close();

@@ -173,6 +173,19 @@ const DECLARED = {
     { default: 30_000 },
   ),
   tile_max_age: int(0, 31_536_000, 'Cache-Control max-age of tiles (seconds).', { default: 3600 }),
+  public_base_url: declare(
+    // Absolute http(s), no query or fragment: tile URL templates are built by appending paths to it.
+    z.string().regex(/^https?:\/\/[^\s?#]+$/, 'must be an http(s) URL without query or fragment'),
+    {
+      kind: 'string',
+      doc: 'Public base URL of the API (e.g. `https://maps.example.org/skope`) that TileJSON tile URLs start with; unset = the request’s scheme and `Host` (TileJSON then `Cache-Control: private`).',
+    },
+    { optional: '(none)' },
+  ),
+  trust_proxy: bool(
+    'Without PUBLIC_BASE_URL, take the scheme and host of TileJSON tile URLs from `X-Forwarded-Proto`/`X-Forwarded-Host` (only behind a proxy that sets them).',
+    { default: false },
+  ),
   log_level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'Log level (JSON logs on stdout).', {
     default: 'info',
   }),

@@ -347,7 +347,9 @@ describe('GET /tilejson', () => {
       host: 'maps.example.org:8080',
     });
     expect(res.statusCode).toBe(200);
-    expect(res.headers['cache-control']).toBe('public, max-age=600');
+    // Built on the client's Host (no PUBLIC_BASE_URL here): never stored by shared caches.
+    expect(res.headers['cache-control']).toBe('private, max-age=600');
+    expect(res.headers['vary']).toBe('Host');
     const tj = res.json<Record<string, unknown>>();
     expect(tj).toMatchObject({ tilejson: '3.0.0', scheme: 'xyz', name: 'geo/ppt/0001', minzoom: 5, maxzoom: 5 });
     // calculate_default_transform(4269 → 3857, 200×160) gives 6243.67 m, 178×184 px: z5 (4892 m) is nearer in

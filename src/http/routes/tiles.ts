@@ -3,7 +3,9 @@
  * - `GET /tiles/{dataset}/{variable}/{timestep}/{z}/{x}/{y}[@2x][.png|.webp]` — query `colormap`, `rescale`
  *   (style errors are 422 before any read), `format`, `tilesize`, `resampling`; `ETag` + `If-None-Match` → 304
  *   before any pixel read; `Cache-Control: public, max-age=<cacheMaxAge>`.
- * - `GET /tilejson/{dataset}/{variable}/{timestep}.json` — TileJSON 3.0.0 with an absolute tile URL template.
+ * - `GET /tilejson/{dataset}/{variable}/{timestep}.json` — TileJSON 3.0.0 with an absolute tile URL template on
+ *   `publicBaseUrl`, else on `X-Forwarded-Proto`/`-Host` when `trustProxy`, else on the request's scheme and `Host`
+ *   (then `Cache-Control: private`: the answer depends on a header a shared cache does not key on).
  */
 import { setMaxListeners } from 'node:events';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -19,6 +21,39 @@ import type { Resampling } from '../../tiles/warp.js';
 export interface TilesDeps extends TileSourceDeps {
   /** `Cache-Control` max-age of tiles and TileJSON, seconds. */
   cacheMaxAge: number;
+  /** Public base URL (absolute http(s), no query) TileJSON tile URLs start with; unset = per request. */
+  publicBaseUrl?: string;
+  /** Without `publicBaseUrl`: take scheme and host from `X-Forwarded-Proto`/`X-Forwarded-Host`. Default false. */
+  trustProxy?: boolean;
+}
+
+/** A host as a URL may hold it: name or IPv4/IPv6 literal, optional port (anything else is not used). */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** The first value of a (possibly repeated, comma-separated) header. */
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  const one = Array.isArray(v) ? v[0] : v;
+  return one?.split(',')[0]?.trim();
+}
+
+/**
+ * The origin TileJSON tile URLs start with, and whether it is the same for every client (`shared`). The `Host`
+ * header is the client's to choose, so an answer built on it must not be stored by shared caches.
+ */
+function tileOrigin(
+  deps: TilesDeps,
+  request: { protocol: string; host: string; headers: Record<string, string | string[] | undefined> },
+): { origin: string; shared: boolean } {
+  if (deps.publicBaseUrl !== undefined) return { origin: deps.publicBaseUrl.replace(/\/+$/, ''), shared: true };
+  let proto = request.protocol === 'https' ? 'https' : 'http';
+  let host = request.host;
+  if (deps.trustProxy === true) {
+    const fp = firstHeader(request.headers['x-forwarded-proto'])?.toLowerCase();
+    if (fp === 'http' || fp === 'https') proto = fp;
+    host = firstHeader(request.headers['x-forwarded-host']) ?? host;
+  }
+  // A malformed host is not written into a URL: the template is then relative to wherever the TileJSON came from.
+  return { origin: HOST.test(host) ? `${proto}://${host}` : '', shared: false };
 }
 
 /** `y`, optionally with `@2x` and a format suffix. */
@@ -69,6 +104,7 @@ function clientSignal(reply: FastifyReply): AbortSignal {
 export function tilesRoutes(deps: TilesDeps): FastifyPluginAsync {
   const service = new TileService(deps);
   const cacheControl = `public, max-age=${deps.cacheMaxAge}`;
+  const privateCacheControl = `private, max-age=${deps.cacheMaxAge}`;
   return async (app) => {
     app.get(
       '/tiles/:dataset_id/:variable_id/:timestep/:z/:x/:y',
@@ -152,9 +188,12 @@ export function tilesRoutes(deps: TilesDeps): FastifyPluginAsync {
         if (q.resampling !== undefined) query.set('resampling', q.resampling);
         const qs = query.toString();
         const path = [p.dataset_id, p.variable_id, layer.timestep].map(encodeURIComponent).join('/');
-        const url = `${request.protocol}://${request.host}/tiles/${path}/{z}/{x}/{y}.${q.format ?? 'png'}${qs ? `?${qs}` : ''}`;
+        const { origin, shared } = tileOrigin(deps, request);
+        const url = `${origin}/tiles/${path}/{z}/{x}/{y}.${q.format ?? 'png'}${qs ? `?${qs}` : ''}`;
         const { bounds, minzoom, maxzoom } = layer.footprint;
-        void reply.header('Cache-Control', cacheControl);
+        void reply.header('Cache-Control', shared ? cacheControl : privateCacheControl);
+        if (!shared)
+          void reply.header('Vary', deps.trustProxy === true ? 'Host, X-Forwarded-Host, X-Forwarded-Proto' : 'Host');
         return {
           tilejson: '3.0.0',
           name: `${p.dataset_id}/${p.variable_id}/${layer.timestep}`,
