@@ -9,13 +9,25 @@ import { DTYPE_ARRAY } from '../raster/dtype.js';
 import type { Cog, PixelWindow, RasterBlock, TypedArray } from '../raster/types.js';
 import { createZonalReducer, type BandStatistics } from './stats.js';
 
-/** The part of a `ReduceTask` (`reduce.ts`, which imports this module) the gathering reads. */
+/**
+ * What a reduce task reads (`ReduceTask` in `reduce.ts`, which imports this module, adds the file's URL): the
+ * bands, the area's window and weights, and the point cells outside the window.
+ */
 export interface GatherTask {
+  /** 1-based bands of the file, ascending. */
   bands: number[];
+  /** The area's window on the dataset grid (pixels; may reach outside the raster). */
   window: PixelWindow;
+  /** Coverage weights, row-major over the window (`window.width × window.height`), in [0, 1]; 0 = not in the area. */
   weights: Float64Array;
+  /** Use the weights as fractions (`fractional` coverage) instead of a 0/1 mask. */
   weighted: boolean;
+  /** Bytes of samples held at once (band chunk or row strip). */
   chunkBytes: number;
+  /**
+   * `[col, row, …]`: cells of points outside `window` (weight 1 each), read one cell each; the window's cells and
+   * these are reduced together. Absent or empty: the window alone.
+   */
   points?: Float64Array;
 }
 

@@ -5,31 +5,16 @@
  * extraction spreads over every core.
  */
 import { DTYPE_ARRAY } from '../raster/dtype.js';
-import type { Cog, PixelWindow } from '../raster/types.js';
+import type { Cog } from '../raster/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import { createZonalReducer, type BandStatistics, type ZonalReducer } from './stats.js';
 import { createStripAccumulator, supportsStrips } from './stats.strips.js';
-import { gatherReduce } from './reduce.gather.js';
+import { gatherReduce, type GatherTask } from './reduce.gather.js';
 
-/** One file's share of an extraction. */
-export interface ReduceTask {
+/** One file's share of an extraction: what {@link GatherTask} describes, in the COG at `url`. */
+export interface ReduceTask extends GatherTask {
   /** Absolute URL of the COG. */
   url: string;
-  /** 1-based bands of the file, ascending. */
-  bands: number[];
-  /** The area's window on the dataset grid (pixels; may reach outside the raster). */
-  window: PixelWindow;
-  /** Coverage weights, row-major over the window (`window.width × window.height`), in [0, 1]; 0 = not in the area. */
-  weights: Float64Array;
-  /** Use the weights as fractions (`fractional` coverage) instead of a 0/1 mask. */
-  weighted: boolean;
-  /** Bytes of samples held at once (band chunk or row strip). */
-  chunkBytes: number;
-  /**
-   * `[col, row, …]`: cells of points outside `window` (weight 1 each), read one cell each; the window's cells and
-   * these are reduced together (`reduce.gather.ts`). Absent or empty: the window alone.
-   */
-  points?: Float64Array;
 }
 
 /** What a task needs to run and report. */
