@@ -76,6 +76,15 @@ export async function buildServer(deps: AppDeps, options: BuildOptions = {}): Pr
   await app.register(metadataRoutes(deps));
   await app.register(timeseriesRoutes(deps));
   await app.register(v2Routes(deps));
+  // The v2 contract (array /metadata, synchronous POST /timeseries) under one base path, whatever the registry: the
+  // SKOPE UI of today pointed at `<server>/v2` works unchanged while the root follows the release contract.
+  await app.register(
+    async (v2) => {
+      await v2.register(metadataRoutes(deps, 'legacy'));
+      await v2.register(v2Routes(deps));
+    },
+    { prefix: '/v2' },
+  );
   await app.register(pointRoutes(deps));
   await app.register(healthRoutes(deps, metrics));
   // Tiles take only their own dependencies, so their tests can mount them alone.

@@ -31,6 +31,11 @@ export interface AppDeps {
   readiness: ReadinessCheck[];
   /** Counters shared with the queue (jobs by state). */
   metrics?: Metrics;
+  /**
+   * The `/metadata` 1.0.0 document of the pinned releases (JSON-ready, built once at start-up); absent when no release
+   * is pinned (the root `/metadata` then answers the legacy array).
+   */
+  releaseMetadata?: unknown;
   /** What the tile routes read: the same registry, lookups and open COGs as extractions. */
   tiles: TilesDeps;
   /** Releases everything (queue, pool, store, sources); called by `app.close()`. */

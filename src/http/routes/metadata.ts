@@ -1,9 +1,19 @@
-/** `GET /metadata`: the registry list in file order, every variable with `colormap` and `colormap_stops`. */
+/**
+ * `GET /metadata`. Two shapes:
+ * - the legacy array (v2 contract, always under `/v2/metadata`, and at the root when no release is pinned): every
+ *   registry dataset in file order, every variable with `colormap` and `colormap_stops`;
+ * - with pinned releases, the root answers the release contract's object `{schema_version: "1.0.0", datasets}`
+ *   (docs/RELEASES.md), built once at start-up.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../app.deps.js';
 
+/** Which answer the plugin serves: `auto` = the 1.0.0 document when deps carry one, else the legacy array. */
+export type MetadataShape = 'auto' | 'legacy';
+
 /** The metadata route plugin. The body is computed once: the registry is immutable. */
-export function metadataRoutes(deps: AppDeps): FastifyPluginAsync {
+export function metadataRoutes(deps: AppDeps, shape: MetadataShape = 'auto'): FastifyPluginAsync {
+  const release = shape === 'auto' ? deps.releaseMetadata : undefined;
   return async (app) => {
     let cached: string | undefined;
     app.get(
@@ -11,13 +21,15 @@ export function metadataRoutes(deps: AppDeps): FastifyPluginAsync {
       {
         schema: {
           tags: ['registry'],
-          summary: 'Dataset registry',
-          description:
-            'Every registry dataset in file order with its raw fields; variables carry `colormap` and `colormap_stops`.',
+          summary: release ? 'Dataset registry (release contract, schema 1.0.0)' : 'Dataset registry (v2 array)',
+          description: release
+            ? 'The pinned releases as `{schema_version: "1.0.0", datasets}`, sorted by display order then id.'
+            : 'Every registry dataset in file order with its raw fields; variables carry `colormap` and ' +
+              '`colormap_stops`.',
         },
       },
       async (_request, reply) => {
-        cached ??= JSON.stringify(deps.registry.list().map((d) => d.raw));
+        cached ??= JSON.stringify(release ?? deps.registry.list().map((d) => d.raw));
         return reply.type('application/json; charset=utf-8').send(cached);
       },
     );
