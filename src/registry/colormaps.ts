@@ -32,7 +32,7 @@ const HEX_STOP = /^#[0-9a-fA-F]{6}$/;
  * @example interpolateStops(['#000000', '#ffffff']) // entry 128 = [128, 128, 128, 255] (127.5 → 128, even)
  * @throws AppError `colormap_invalid` for fewer than 2 stops or a stop that is not `#rrggbb`.
  */
-export function interpolateStops(stops: string[], name = 'custom'): Uint8Array {
+export function interpolateStops(stops: readonly string[], name = 'custom'): Uint8Array {
   const rgb = stops.map((stop) => parseHexStop(stop, name));
   const n = rgb.length;
   if (n < 2) throw new AppError('colormap_invalid', `Colormap '${name}' must have at least 2 color stops, got ${n}.`);
@@ -52,6 +52,22 @@ export function interpolateStops(stops: string[], name = 'custom'): Uint8Array {
     lut[i * 4 + 2] = roundHalfEven(c0[2] + (c1[2] - c0[2]) * f);
     lut[i * 4 + 3] = 255;
   }
+  return lut;
+}
+
+/**
+ * The table of a categorical `set` palette: entry i is colour i (alpha 255), entries past the last colour stay
+ * transparent black (they are never drawn: category codes stop at the number of categories).
+ * @throws AppError `colormap_invalid` for no colour, more than 256, or a colour that is not `#rrggbb`.
+ */
+export function setLut(colors: readonly string[], name = 'custom'): Uint8Array {
+  if (colors.length < 1 || colors.length > 256) {
+    throw new AppError('colormap_invalid', `Palette '${name}' must have 1 to 256 colours, got ${colors.length}.`);
+  }
+  const lut = new Uint8Array(256 * 4);
+  colors.forEach((c, i) => {
+    lut.set([...parseHexStop(c, name), 255], i * 4);
+  });
   return lut;
 }
 

@@ -2,8 +2,14 @@
  * Resolution of a time range or one timestep to storage URLs and bands through a parsed lookup.
  */
 import { AppError } from '../errors.js';
-import { normalizeTimestep } from './timestep.js';
-import type { Lookup, LookupEntry, TemporalSelection } from './types.js';
+import { normalizeReleaseBound, normalizeTimestep, requireCanonicalKey } from './timestep.js';
+import type { DatasetEntry, Lookup, LookupEntry, TemporalSelection } from './types.js';
+
+/** A dataset's time protocol: `release` for a pinned release (docs/RELEASES.md), else the lookup.json rules. */
+export type TimeProtocol = DatasetEntry['release'];
+
+/** The reserved timestep key of a static release dataset (one value, no time axis). */
+export const STATIC_KEY = 'static';
 
 /**
  * The timesteps of `variableId` within [gte, lte] and where their bands live: both bounds are normalised to
@@ -18,11 +24,19 @@ export function resolveTemporalSlice(
   gte: string,
   lte: string,
   baseUrl: string,
+  protocol?: TimeProtocol,
 ): TemporalSelection {
   const steps = variableSteps(lookup, variableId);
   const first = steps.keys().next().value as string;
-  const start = normalizeTimestep(gte, first);
-  const end = normalizeTimestep(lte, first);
+  const release = protocol?.precision;
+  const bound = (k: string): string =>
+    release === undefined
+      ? normalizeTimestep(k, first)
+      : release === 'static'
+        ? staticKey(k)
+        : normalizeReleaseBound(k, release);
+  const start = bound(gte);
+  const end = bound(lte);
   const selection: TemporalSelection = { timesteps: [], refs: [] };
   for (const [key, entry] of steps) {
     if (key > end) break;
@@ -31,7 +45,11 @@ export function resolveTemporalSlice(
     selection.refs.push({ url: joinStorageUrl(baseUrl, entry.file), bidx: entry.bidx });
   }
   if (selection.timesteps.length === 0) {
-    throw new AppError('time_range_empty', 'No data available within the specific requested time slice.', {
+    const sentence =
+      release === undefined
+        ? 'No data available within the specific requested time slice.'
+        : `The time range [${start}, ${end}] selects no timesteps.`;
+    throw new AppError('time_range_empty', sentence, {
       details: { variable: variableId, gte: start, lte: end },
     });
   }
@@ -48,9 +66,17 @@ export function resolveSingleBand(
   variableId: string,
   timestep: string,
   baseUrl: string,
+  protocol?: TimeProtocol,
 ): { url: string; bidx: number; timestep: string } {
   const steps = variableSteps(lookup, variableId);
-  const key = normalizeTimestep(timestep, steps.keys().next().value as string);
+  const release = protocol?.precision;
+  // Release tile keys get no normalisation: the path key must already be canonical.
+  const key =
+    release === undefined
+      ? normalizeTimestep(timestep, steps.keys().next().value as string)
+      : release === 'static'
+        ? staticKey(timestep)
+        : requireCanonicalKey(timestep, release);
   const entry = steps.get(key);
   if (!entry) {
     throw new AppError(
@@ -74,6 +100,17 @@ export function joinStorageUrl(baseUrl: string, file: string): string {
   const isUrl = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(base);
   const path = isUrl ? file.split('/').map(encodeURIComponent).join('/') : file;
   return `${base}/${path}`;
+}
+
+/** A static dataset's only key. @throws AppError `timestep_malformed` for anything else. */
+function staticKey(key: string): string {
+  if (key !== STATIC_KEY) {
+    throw new AppError(
+      'timestep_malformed',
+      `Timestep '${key}' is not valid for a static dataset: its only timestep is '${STATIC_KEY}'.`,
+    );
+  }
+  return key;
 }
 
 function variableSteps(lookup: Lookup, variableId: string): ReadonlyMap<string, LookupEntry> {

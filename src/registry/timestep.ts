@@ -75,3 +75,66 @@ export function normalizeTimestep(key: string, datasetKey: string): string {
   }
   return truncated;
 }
+
+/** Whole-string key forms of the release contract, by precision (nothing finer, nothing coarser). */
+const RELEASE_KEY: Readonly<Record<Precision, RegExp>> = {
+  year: /^(\d{4})$/,
+  month: /^(\d{4})-(\d{2})$/,
+  day: /^(\d{4})-(\d{2})-(\d{2})$/,
+  datetime: /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/,
+};
+
+/** Proleptic Gregorian month lengths (index 1…12). */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * True when `key` is a canonical timestep key at `precision` under the release contract: the precision's exact form,
+ * a real proleptic-Gregorian date/time, year 0001 or later (there is no year 0000).
+ * @example isCanonicalKey('0103', 'year') // true; '103', '0103-01', '0000' → false
+ */
+export function isCanonicalKey(key: string, precision: Precision): boolean {
+  const m = RELEASE_KEY[precision].exec(key);
+  if (m === null) return false;
+  const [year, month = 1, day = 1, hour = 0, minute = 0, second = 0] = m.slice(1).map(Number) as number[];
+  if ((year as number) < 1) return false;
+  if (month < 1 || month > 12) return false;
+  if (day < 1 || day > daysInMonth(year as number, month)) return false;
+  return hour <= 23 && minute <= 59 && second <= 59;
+}
+
+/**
+ * A tile path key under the release contract: it must already be canonical at the dataset's precision (no
+ * normalisation: `0103-01` on a yearly dataset is malformed).
+ * @throws AppError `timestep_malformed` (422).
+ */
+export function requireCanonicalKey(key: string, precision: Precision): string {
+  if (!isCanonicalKey(key, precision)) {
+    throw new AppError(
+      'timestep_malformed',
+      `Timestep '${key}' is not a canonical ${precision} key of this dataset (expected ${KEY_FORM[precision]}).`,
+    );
+  }
+  return key;
+}
+
+/**
+ * A range bound under the release contract: normalised to the dataset precision as {@link normalizeTimestep} does
+ * (a finer bound is cut only when the cut part is the start of the period), then checked to be a real date.
+ * @throws AppError `timestep_malformed` (422).
+ */
+export function normalizeReleaseBound(key: string, precision: Precision): string {
+  const template = '0001-01-01T00:00:00Z';
+  const length = template.slice(0, { year: 4, month: 7, day: 10, datetime: 20 }[precision]);
+  const normalized = normalizeTimestep(key, length);
+  return requireCanonicalKey(normalized, precision);
+}
+
+const KEY_FORM: Readonly<Record<Precision, string>> = {
+  year: "'YYYY'",
+  month: "'YYYY-MM'",
+  day: "'YYYY-MM-DD'",
+  datetime: "'YYYY-MM-DDTHH:MM:SSZ'",
+};

@@ -1,11 +1,43 @@
 import type { Affine } from '../geo/affine.js';
 
 /**
- * One variable of a registry dataset (`metadata.yml`). Unknown YAML keys are kept in `raw` and passed through to
- * `/metadata` unchanged.
+ * How a variable of a pinned release is drawn, from the display preferences and palettes (docs/RELEASES.md). Tiles of
+ * such a variable ignore the `colormap` and `rescale` queries. Ranges are in physical units (after scale/offset).
+ */
+export type VariableDisplay =
+  | {
+      type: 'continuous';
+      /** Palette name (a `ramp`). */
+      palette: string;
+      /** The ramp's `#rrggbb` colours, interpolated across `range` (256 entries). */
+      colors: readonly string[];
+      /** [lower, upper] physical values mapped onto the first and last colour (lower < upper, finite). */
+      range: readonly [number, number];
+    }
+  | {
+      type: 'categorical';
+      /** Palette name (a `set`). */
+      palette: string;
+      /** The set's `#rrggbb` colours: colour i draws the i-th category in value order. */
+      colors: readonly string[];
+      /** Category values (physical), ascending; any other value is drawn transparent. */
+      categories: readonly number[];
+    };
+
+/**
+ * One variable of a registry dataset (`metadata.yml`, or composed from a pinned release). Unknown YAML keys are kept in
+ * `raw` and passed through to the legacy `/metadata` unchanged.
  */
 export interface VariableEntry {
   id: string;
+  /** Release variables: how tiles draw it (the `colormap`/`rescale` queries are then ignored). */
+  display?: VariableDisplay;
+  /**
+   * Release variables: physical value = stored value × `scale` + `offset` (extraction and tiles apply it). Absent =
+   * 1 and 0 (the `metadata.yml` registry serves stored values as they are).
+   */
+  scale?: number;
+  offset?: number;
   /** Colormap name after the startup default (`viridis` when missing or empty). */
   colormap: string;
   /** `#rrggbb` stops shown in /metadata (custom maps: as written; built-ins: 256 entries). */
@@ -26,7 +58,16 @@ export interface DatasetEntry {
   variables: VariableEntry[];
   /** Every key of the YAML dataset object (variables enriched), in file order, for /metadata. */
   raw: Record<string, unknown>;
+  /**
+   * Set for a dataset served from a pinned release: the release contract's time protocol applies (docs/RELEASES.md:
+   * tile keys must be canonical — malformed 422, unknown 404; a range that selects nothing is 422 "The time range
+   * [gte, lte] selects no timesteps."). `static` datasets have the single key `static`.
+   */
+  release?: { releaseId: string; precision: TimeKeyPrecision | 'static' };
 }
+
+/** Precision of a release's timestep keys: `YYYY`, `YYYY-MM`, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ`. */
+export type TimeKeyPrecision = 'year' | 'month' | 'day' | 'datetime';
 
 /** The loaded dataset registry (immutable once loaded). */
 export interface Registry {

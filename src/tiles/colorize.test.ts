@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { testLut } from '../../test/support/colour.lut.js';
-import { TRANSPARENT, codesToRgba, colormapIndex, rescaleToCodes } from './colorize.js';
+import { setLut } from '../registry/colormaps.js';
+import { TRANSPARENT, categoryCodes, codesToRgba, colormapIndex, rescaleToCodes, toPhysical } from './colorize.js';
 
 describe("rescale to colormap indices (rio-tiler's linear_rescale)", () => {
   it('truncates (clip(v) − lo)/(hi − lo) × 255', () => {
@@ -37,5 +38,28 @@ describe("rescale to colormap indices (rio-tiler's linear_rescale)", () => {
   it('maps codes to RGBA through the table, transparent as 0,0,0,0', () => {
     const rgba = codesToRgba(Uint16Array.of(0, 255, TRANSPARENT, 10), testLut());
     expect(Array.from(rgba)).toEqual([0, 255, 0, 255, 255, 0, 127, 255, 0, 0, 0, 0, 10, 245, 5, 255]);
+  });
+});
+
+describe('release display colouring', () => {
+  it('categorical: codes are positions in the ascending category values; others and NaN transparent', () => {
+    const codes = categoryCodes(Float64Array.of(0, 1, 7, NaN, 1), [0, 1]);
+    expect(Array.from(codes)).toEqual([0, 1, TRANSPARENT, TRANSPARENT, 1]);
+    // The spec's niche-binary set: 0 Outside #e8e8e8, 1 Inside #2b8c3e.
+    const rgba = codesToRgba(codes, setLut(['#e8e8e8', '#2b8c3e']));
+    expect(Array.from(rgba.subarray(0, 8))).toEqual([0xe8, 0xe8, 0xe8, 255, 0x2b, 0x8c, 0x3e, 255]);
+    expect(Array.from(rgba.subarray(8, 16))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('physical values: stored × scale + offset, NaN kept, identity untouched', () => {
+    expect(Array.from(toPhysical(Float64Array.of(10, NaN, -2), 0.1, 5))).toEqual([6, NaN, 4.8]);
+    const same = Float64Array.of(1, 2);
+    expect(toPhysical(same, 1, 0)).toBe(same);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 65535 }), (stored) => {
+        const [v] = toPhysical(Float64Array.of(stored), 0.01, -100);
+        expect(v).toBeCloseTo(stored / 100 - 100, 9);
+      }),
+    );
   });
 });

@@ -43,6 +43,27 @@ export function rescaleToCodes(values: Float64Array, r: Rescale): TileCodes {
   return out;
 }
 
+/**
+ * Physical values in place: v × scale + offset (a release variable's encoding; NaN stays NaN). Identity is a no-op.
+ */
+export function toPhysical(values: Float64Array, scale: number, offset: number): Float64Array {
+  if (scale === 1 && offset === 0) return values;
+  for (let k = 0; k < values.length; k++) values[k] = (values[k] as number) * scale + offset;
+  return values;
+}
+
+/**
+ * Codes of a categorical variable: the position of each value in `categories` (ascending category values, at most
+ * 256), so a `set` palette's colour i draws the i-th category; any other value and NaN → `TRANSPARENT`.
+ * @example categoryCodes(Float64Array.of(0, 1, 7, NaN), [0, 1]) → [0, 1, TRANSPARENT, TRANSPARENT]
+ */
+export function categoryCodes(values: Float64Array, categories: readonly number[]): TileCodes {
+  const index = new Map(categories.map((c, i) => [c, i]));
+  const out = new Uint16Array(values.length);
+  for (let k = 0; k < values.length; k++) out[k] = index.get(values[k] as number) ?? TRANSPARENT;
+  return out;
+}
+
 /** True when every pixel is transparent. */
 export function allTransparent(codes: TileCodes): boolean {
   for (let k = 0; k < codes.length; k++) if (codes[k] !== TRANSPARENT) return false;

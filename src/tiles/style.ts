@@ -3,6 +3,7 @@
  * pattern, rescale parsing with Python `float()` rules, the three 422 sentences, and `%g` re-serialisation.
  */
 import { AppError } from '../errors.js';
+import type { VariableDisplay } from '../registry/types.js';
 import type { Rescale } from './colorize.js';
 
 /** Upstream's default rescale when the query has none. */
@@ -23,6 +24,40 @@ export interface TileStyle {
   rescale: Rescale;
   /** The rescale re-serialised as upstream sends it (`"{lo:g},{hi:g}"`), e.g. `0,100`. */
   rescaleText: string;
+  /** Categorical release variables: category values (ascending, physical); codes index them, not the rescale. */
+  categories?: readonly number[];
+  /** Release variables: physical = stored × scale + offset before colouring (absent = 1 and 0). */
+  scale?: number;
+  offset?: number;
+}
+
+/**
+ * The style of a pinned release variable, from its display preferences alone (tile queries have no effect): a
+ * continuous variable rescales its `range` written as upstream's `%g` text (`0,1807.5`; 1234567 → `1.23457e+06`) and
+ * parsed back, so tile and legend agree; a categorical one colours its categories by value order.
+ */
+export function displayTileStyle(
+  display: VariableDisplay,
+  encoding: { scale?: number | undefined; offset?: number | undefined },
+): TileStyle {
+  const enc = { scale: encoding.scale ?? 1, offset: encoding.offset ?? 0 };
+  if (display.type === 'categorical') {
+    return {
+      colormap: display.palette,
+      rescale: { lo: 0, hi: 1 },
+      rescaleText: '',
+      categories: display.categories,
+      ...enc,
+    };
+  }
+  const [lo, hi] = display.range;
+  const rescaleText = `${formatG(lo)},${formatG(hi)}`;
+  return {
+    colormap: display.palette,
+    rescale: { lo: Number(formatG(lo)), hi: Number(formatG(hi)) },
+    rescaleText,
+    ...enc,
+  };
 }
 
 /** Python `float(text)`, or null when Python would raise ValueError. */

@@ -8,7 +8,7 @@ import type { Cog, PixelWindow, RasterLevel } from '../raster/types.js';
 import type { TileAddress } from './tile.matrix.js';
 import type { TilePlan } from './tile.plan.js';
 import type { Rescale, TileCodes } from './colorize.js';
-import { rescaleToCodes } from './colorize.js';
+import { categoryCodes, rescaleToCodes, toPhysical } from './colorize.js';
 import type { Resampling, SourceSamples } from './warp.js';
 import { warpBilinear, warpNearest, warpNearestCodes } from './warp.js';
 
@@ -19,6 +19,11 @@ export interface TileSpec {
   size: number;
   resampling: Resampling;
   rescale: Rescale;
+  /** Categorical: codes are positions in these ascending values (nearest resampling only), not a rescale. */
+  categories?: readonly number[] | undefined;
+  /** Physical = stored × scale + offset before colouring (default 1 and 0). */
+  scale?: number | undefined;
+  offset?: number | undefined;
 }
 
 /**
@@ -46,8 +51,16 @@ export async function readTileCodes(
   spec: TileSpec,
   options: FetchOptions = {},
 ): Promise<TileCodes> {
-  if (spec.resampling === 'bilinear' || plan.window === null) {
-    return rescaleToCodes(await readTileValues(cog, plan, bidx, spec.resampling, options), spec.rescale);
+  const scale = spec.scale ?? 1;
+  const offset = spec.offset ?? 0;
+  if (spec.categories !== undefined) {
+    // Categories are never interpolated: the nearest cell's value is the category drawn.
+    const values = toPhysical(await readTileValues(cog, plan, bidx, 'nearest', options), scale, offset);
+    return categoryCodes(values, spec.categories);
+  }
+  if (spec.resampling === 'bilinear' || plan.window === null || scale !== 1 || offset !== 0) {
+    const values = toPhysical(await readTileValues(cog, plan, bidx, spec.resampling, options), scale, offset);
+    return rescaleToCodes(values, spec.rescale);
   }
   const src = await readSamples(cog, plan, plan.window, bidx, options);
   return warpNearestCodes(plan.coords, src, spec.rescale);

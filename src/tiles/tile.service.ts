@@ -10,15 +10,16 @@ import { resolveCrs } from '../geo/crs.js';
 import type { Crs } from '../geo/crs.js';
 import type { Cog, RasterMetadata } from '../raster/types.js';
 import type { ColormapSet } from '../registry/colormaps.js';
+import { interpolateStops, setLut } from '../registry/colormaps.js';
 import { resolveSingleBand } from '../registry/lookup.resolve.js';
 import { requireVariable } from '../registry/registry.js';
-import type { Lookup, Registry } from '../registry/types.js';
+import type { Lookup, Registry, VariableDisplay } from '../registry/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import type { TileFormat } from './tile.image.js';
 import { TransparentTiles, encodeTile } from './tile.image.js';
 import { allTransparent } from './colorize.js';
 import type { TileStyle } from './style.js';
-import { validateTileStyle } from './style.js';
+import { displayTileStyle, validateTileStyle } from './style.js';
 import type { TileCrs } from './tile.crs.js';
 import { tileCrsFrom } from './tile.crs.js';
 import { MAX_ZOOM, isTileInMatrix } from './tile.matrix.js';
@@ -90,6 +91,7 @@ export class TileService {
   readonly #deps: TileSourceDeps;
   readonly #crsCache = new Map<string, Crs>();
   readonly #transparent = new TransparentTiles();
+  readonly #luts = new Map<string, Uint8Array>();
 
   constructor(deps: TileSourceDeps) {
     this.#deps = deps;
@@ -124,7 +126,16 @@ export class TileService {
   async render(tile: PreparedTile, options: FetchOptions = {}): Promise<Buffer> {
     const { request: req, plan } = tile;
     if (plan.window === null) return this.#transparent.get(req.size, req.format);
-    const spec = { tile: req, size: req.size, resampling: req.resampling, rescale: tile.style.rescale };
+    const { style } = tile;
+    const spec = {
+      tile: req,
+      size: req.size,
+      resampling: req.resampling,
+      rescale: style.rescale,
+      categories: style.categories,
+      scale: style.scale,
+      offset: style.offset,
+    };
     const codes = await readTileCodes(tile.cog, plan, tile.bidx, spec, options);
     if (allTransparent(codes)) return this.#transparent.get(req.size, req.format);
     return encodeTile(codes, req.size, req.format, tile.lut);
@@ -144,10 +155,29 @@ export class TileService {
   #style(req: TileLayerRequest): { style: TileStyle; lut: Uint8Array } {
     const { registry, colormaps } = this.#deps;
     const { variable } = requireVariable(registry, req.datasetId, req.variableId);
+    if (variable.display !== undefined) {
+      // A pinned release variable: palette and range come from the display preferences; queries have no effect.
+      const style = displayTileStyle(variable.display, variable);
+      return { style, lut: this.#displayLut(variable.display) };
+    }
     const style = validateTileStyle(req.colormap, req.rescale, variable.colormap);
     const cm = colormaps.get(style.colormap);
     if (cm === null) throw new AppError('colormap_not_found', `Colormap '${style.colormap}' is not known.`);
     return { style, lut: cm.lut };
+  }
+
+  /** The 256-entry table of a display palette (ramp interpolated, set by position), built once per palette. */
+  #displayLut(display: VariableDisplay): Uint8Array {
+    const key = `${display.type}\u0000${display.palette}\u0000${display.colors.join(',')}`;
+    let lut = this.#luts.get(key);
+    if (lut === undefined) {
+      lut =
+        display.type === 'continuous'
+          ? interpolateStops(display.colors, display.palette)
+          : setLut(display.colors, display.palette);
+      this.#luts.set(key, lut);
+    }
+    return lut;
   }
 
   async #open(
@@ -156,7 +186,13 @@ export class TileService {
   ): Promise<{ cog: Cog; bidx: number; crs: TileCrs; timestep: string }> {
     const { lookups, baseUrl, openCog, registry } = this.#deps;
     const lookup = await lookups.get(req.datasetId, options);
-    const { url, bidx, timestep } = resolveSingleBand(lookup, req.variableId, req.timestep, baseUrl);
+    const { url, bidx, timestep } = resolveSingleBand(
+      lookup,
+      req.variableId,
+      req.timestep,
+      baseUrl,
+      registry.get(req.datasetId)?.release,
+    );
     const cog = await openCog(url, options);
     if (bidx < 1 || bidx > cog.metadata.bands) {
       throw new AppError('band_out_of_range', `Band ${bidx} is outside ${url} (${cog.metadata.bands} bands).`);
@@ -189,6 +225,9 @@ export class TileService {
         req.y,
         style.colormap,
         style.rescaleText,
+        style.categories ?? null,
+        style.scale ?? 1,
+        style.offset ?? 0,
         req.size,
         req.format,
         req.resampling,

@@ -98,6 +98,11 @@ export interface ExtractPlan {
   /** The range the selection was made from (request, or the dataset period, or the whole lookup). */
   timeRange: TimeRange;
   selection: TemporalSelection;
+  /**
+   * The variable's encoding: statistics are computed on stored values, then mapped to physical ones (value × scale +
+   * offset; mean and median commute with an affine map). 1 and 0 for the `metadata.yml` registry.
+   */
+  encoding: { scale: number; offset: number };
 }
 
 /** Per-run context: cancellation/deadline and progress in timesteps. */
@@ -118,7 +123,7 @@ export async function preflightExtraction(
   deps: ExtractDeps,
   o?: FetchOptions,
 ): Promise<ExtractPlan> {
-  const { dataset } = requireVariable(deps.registry, request.dataset_id, request.variable_id);
+  const { dataset, variable } = requireVariable(deps.registry, request.dataset_id, request.variable_id);
   const area = parseSelectedArea(request.selected_area, {
     maxShapes: deps.limits.maxShapes,
     maxCoordinates: deps.limits.maxCoordinates,
@@ -141,7 +146,14 @@ export async function preflightExtraction(
     request.time_range ??
     periodRange(dataset.period, lookup, request.variable_id) ??
     wholeLookup(lookup, request.variable_id);
-  const selection = resolveTemporalSlice(lookup, request.variable_id, timeRange.gte, timeRange.lte, deps.baseUrl);
+  const selection = resolveTemporalSlice(
+    lookup,
+    request.variable_id,
+    timeRange.gte,
+    timeRange.lte,
+    deps.baseUrl,
+    dataset.release,
+  );
   // Whether any of the area lies on the raster: the bounding window of everything is a position, never allocated.
   const bounds = extractionWindow(projected, dataset.transform);
   const firstUrl = (selection.refs[0] as { url: string }).url;
@@ -151,7 +163,17 @@ export async function preflightExtraction(
       details: { window: bounds },
     });
   }
-  return { dataset, area, crs, projected, window, points, timeRange, selection };
+  return {
+    dataset,
+    area,
+    crs,
+    projected,
+    window,
+    points,
+    timeRange,
+    selection,
+    encoding: { scale: variable.scale ?? 1, offset: variable.offset ?? 0 },
+  };
 }
 
 /**
@@ -321,10 +343,13 @@ export async function runExtraction(
         },
         { signal: stop.signal, onProgress: advance },
       );
+      const { scale, offset } = plan.encoding;
+      const physical = (v: number | null | undefined): number | null =>
+        v === null || v === undefined ? null : scale === 1 && offset === 0 ? v : v * scale + offset;
       task.targets.forEach((targets, j) => {
         for (const t of targets) {
-          mean[t] = stats.mean[j] ?? null;
-          median[t] = stats.median[j] ?? null;
+          mean[t] = physical(stats.mean[j]);
+          median[t] = physical(stats.median[j]);
         }
       });
       advance(task.bands.length);
