@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { AppDeps } from './http/app.deps.js';
 import { installErrorHandlers } from './http/errors.js';
 import { Metrics, installMetrics } from './http/metrics.js';
+import { clientErrorHandler, frameworkErrors, installProtocolHandlers, requireHost } from './http/protocol.js';
 import { healthRoutes } from './http/routes/health.js';
 import { metadataRoutes } from './http/routes/metadata.js';
 import { pointRoutes } from './http/routes/point.js';
@@ -35,7 +36,14 @@ export function createBareServer(logger: FastifyServerOptions['logger']): Fastif
     // Tolerant JSON bodies up to 8 MiB (geometries with 10 000 coordinates fit easily).
     bodyLimit: 8 * 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+    // Requests that never reach a route answer with the same JSON error bodies as the rest (http/protocol.ts);
+    // a missing Host is refused by `requireHost`, with such a body, rather than by Node with an empty 400.
+    clientErrorHandler,
+    frameworkErrors,
+    http: { requireHostHeader: false },
   });
+  installProtocolHandlers(app.server);
+  app.addHook('onRequest', requireHost);
   installErrorHandlers(app);
   // Every answer, errors included: browsers must not guess a type other than the one we send.
   app.addHook('onSend', async (_request, reply, payload) => {
