@@ -56,3 +56,20 @@ export async function redisUp(url: string = REDIS_URL): Promise<boolean> {
     socket.once('timeout', () => (socket.destroy(), resolve(false)));
   });
 }
+
+/**
+ * The read-only `shared/` folder beside the clone (specs and the release-contract JSON Schemas), or null when it
+ * is not there. Tests that need it call `requireShared()`.
+ */
+export const SHARED_DIR: string | null = (() => {
+  const dir = new URL('../../../shared/', import.meta.url).pathname;
+  return hasCommand('test', ['-d', `${dir}spec`]) ? dir : null;
+})();
+
+/** Like requireTool for the `shared/` folder: fails under CI=true when it is missing, else skips with a notice. */
+export function requireShared(): boolean {
+  if (SHARED_DIR !== null) return true;
+  if (IN_CI) throw new Error('../shared (beside the clone) is missing, but CI=true requires it');
+  console.warn('NOTICE: ../shared is not beside the clone; skipping the tests that need it');
+  return false;
+}
