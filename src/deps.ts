@@ -39,7 +39,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   try {
     await store.healthcheck();
     const recover = config.jobStore !== 'memory' && options.store === undefined;
-    if (recover) await store.cleanup(config.jobMaxAgeHours * 3_600_000);
+    if (recover) await store.expire();
     // Only now: a store that does not answer starts no threads.
     extraction = createExtraction(config, datasets, cogs, await loadGeometryEngine(), options);
     jobs = await openJobQueue<ExtractRequest>(config, {
@@ -67,8 +67,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     queue: jobs.queue,
     extraction: extraction.service,
     syncAdmission: createAdmission(config.maxSyncExtractions),
+    // Named by role, never by host or URL.
     readiness: [
       { name: 'store', check: () => store.healthcheck() },
+      ...(jobs.healthcheck ? [{ name: 'queue', check: jobs.healthcheck }] : []),
       { name: 'storage', check: () => datasets.checkStorage() },
     ],
     metrics,

@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'job_not_complete'
   | 'job_no_base_series'
   | 'job_cancelled'
+  | 'job_finished' // cancel of a job that finished first (its record is final)
   | 'at_capacity'
   | 'store_unavailable'
   // generic request problems detected inside the domain

@@ -119,9 +119,42 @@ const DECLARED = {
     derived: '`redis` when REDIS_URL is set, else `fs`',
   }),
   job_dir: text('Directory of the filesystem job store.', { derived: '<tmpdir>/skope_jobs' }),
-  job_max_age_hours: int(1, 8760, 'Age after which fs job records are removed at start-up (hours).', {
-    default: 24,
-  }),
+  job_max_age_hours: int(
+    1,
+    8760,
+    'Retention of job records in every store (hours): a finished record is removed this long after it finished, while the service runs (Redis TTL; fs and memory sweeps).',
+    { default: 24 },
+  ),
+  job_orphan_after_ms: int(
+    1_000,
+    3_600_000,
+    'An unfinished job record not written for this long belongs to no live process and is failed by the orphan sweep, which runs this often (ms); running jobs rewrite their records every sixth of it (at most every 5 s).',
+    { default: 30_000 },
+  ),
+  job_cancel_check_ms: int(
+    50,
+    60_000,
+    'How often a process reads back the records of the jobs it runs, to stop those cancelled through another server (ms).',
+    { default: 1_000 },
+  ),
+  worker_lock_ms: int(
+    500,
+    600_000,
+    'With QUEUE=bullmq: lock of a running job (ms); a job whose worker died is taken over by another worker once it lapses.',
+    { default: 30_000 },
+  ),
+  worker_stalled_check_ms: int(
+    100,
+    600_000,
+    'With QUEUE=bullmq: how often workers look for jobs whose worker died (ms).',
+    { default: 30_000 },
+  ),
+  worker_max_stalls: int(
+    0,
+    100,
+    'With QUEUE=bullmq: how many times a job may lose its worker and run again elsewhere before it is recorded FAILED.',
+    { default: 2 },
+  ),
   allowed_origins: list('CORS origins (comma-separated or a YAML list); `*` = any.', { default: ['*'] }),
   max_processing_time: int(
     0,

@@ -258,10 +258,11 @@ describe('job ids, status and cancel', () => {
     }
   });
 
-  it('DELETE of a finished job leaves it unchanged', async () => {
+  it('DELETE of a finished job answers 409 job_finished and leaves it unchanged', async () => {
     const { id } = await extractAndWait(t.app, extractPayload());
     const del = await t.app.inject({ method: 'DELETE', url: `/timeseries/status/${id}` });
-    expect(del.json()).toMatchObject({ status: 'SUCCESS' });
+    expect(del.statusCode).toBe(409);
+    expect(del.json()).toEqual({ detail: 'Job already finished: SUCCESS.', code: 'job_finished' });
     expect((await waitForJob(t.app, id))['status']).toBe('SUCCESS');
   });
 });

@@ -38,6 +38,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   job_not_complete: 409,
   job_no_base_series: 422,
   job_cancelled: 409,
+  job_finished: 409,
   at_capacity: 503,
   store_unavailable: 503,
   invalid_request: 422,
@@ -135,7 +136,9 @@ export function installErrorHandlers(app: FastifyInstance): void {
       request.log.error({ err }, isAppError(err) ? 'internal error' : 'unhandled error');
     else if (status >= 500 || (isAppError(err) && INFRASTRUCTURE.has(err.code)))
       request.log.warn({ err }, 'server-side domain error');
-    if (isAppError(err, 'at_capacity')) void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+    // Both pass by themselves: a slot frees, Redis comes back (its clients reconnect on their own).
+    if (isAppError(err, 'at_capacity') || isAppError(err, 'store_unavailable'))
+      void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     if (arrayShape && typeof body.detail === 'string') body.detail = [{ loc: [], msg: body.detail, type: body.code }];
     return reply.status(status).type('application/json; charset=utf-8').send(body);
   });

@@ -65,7 +65,8 @@ describe.each(['fs', 'redis'] as const)('restart with the %s store', (store) => 
       expect(failed.json()).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
       if (store === 'fs') {
         // Inline queue: the other server's running job is left alone. (With Redis the queue is BullMQ, whose
-        // recovery asks the queue instead: a record with no queued job is an orphan however fresh.)
+        // recovery asks the queue instead: a record with no live job in the queue, unwritten for the lease, is an
+        // orphan.)
         const running = await second.app.inject({ method: 'GET', url: `/timeseries/status/${live}` });
         expect(running.json()).toMatchObject({ status: 'PROCESSING' });
         const predecessor = await second.app.inject({ method: 'GET', url: `/timeseries/status/${own}` });

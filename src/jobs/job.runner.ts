@@ -4,13 +4,17 @@
  * SUCCESS | FAILED (a zero deadline fails before any work starts: PENDING → FAILED). Records are written in order per
  * job; once a job is terminal nothing overwrites it. The slot is always released.
  *
+ * Terminal records are final in the store (`JobStore.put` is a compare-and-set), so a job can be finished by someone
+ * else — a cancel received by another server, an orphan sweep. The runner notices at its next write (refused) or
+ * within `cancelCheckMs` (it reads the records of its running jobs), and then stops the work without writing.
+ *
  * Both queues run their jobs here: the in-process queue (`queue.inline.ts`) starts new jobs with {@link JobRunner.start},
  * a BullMQ worker (`queue.bullmq.ts`) runs jobs whose PENDING record an API server wrote with
  * {@link JobRunner.process}, so both modes write identical records.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../errors.js';
-import type { JobProgress, JobRecord, JobStore } from './job.js';
+import { isTerminal, type JobProgress, type JobRecord, type JobStore } from './job.js';
 import {
   AT_CAPACITY_MESSAGE,
   CANCELLED_MESSAGE,
@@ -58,13 +62,22 @@ export interface JobRunnerOptions<I> {
    * (PROCESSING, fresh `updated`) so that other processes can tell it from an orphan. Default `HEARTBEAT_MS`.
    */
   heartbeatMs?: number;
+  /**
+   * How often the records of running jobs are read back to notice a cancel recorded by another process (ms).
+   * Default {@link CANCEL_CHECK_MS}.
+   */
+  cancelCheckMs?: number;
   now?: () => Date;
   log?: QueueLogger;
   /** Called when a job enters a state (metrics). */
   onTransition?: (status: JobRecord['status']) => void;
 }
 
-type AbortKind = 'deadline' | 'cancel' | 'shutdown';
+/** Default of {@link JobRunnerOptions.cancelCheckMs} (ms). */
+export const CANCEL_CHECK_MS = 1_000;
+
+/** `elsewhere`: the record became terminal outside this runner (cancel on another server, orphan sweep). */
+type AbortKind = 'deadline' | 'cancel' | 'shutdown' | 'elsewhere';
 
 interface Running {
   id: string;
@@ -96,6 +109,7 @@ export class JobRunner<I> {
   /** Jobs whose work has not settled yet (admission counts these, not the records still being written). */
   private slots = 0;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly cancelCheck: NodeJS.Timeout;
 
   constructor(options: JobRunnerOptions<I>) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1)
@@ -106,6 +120,7 @@ export class JobRunner<I> {
       abortGraceMs: 5000,
       owner: randomUUID(),
       heartbeatMs: HEARTBEAT_MS,
+      cancelCheckMs: CANCEL_CHECK_MS,
       now: () => new Date(),
       ...options,
     };
@@ -120,6 +135,29 @@ export class JobRunner<I> {
       }
     }, every);
     this.heartbeat.unref();
+    this.cancelCheck = setInterval(() => void this.checkFinishedElsewhere(), Math.max(1, this.opts.cancelCheckMs));
+    this.cancelCheck.unref();
+  }
+
+  /** Reads the records of the running jobs; stops the work of those that became terminal elsewhere. */
+  private async checkFinishedElsewhere(): Promise<void> {
+    for (const state of [...this.running.values()]) {
+      if (state.terminal) continue;
+      try {
+        const rec = await this.opts.store.get(state.id);
+        if (isTerminal(rec)) this.stopFinishedElsewhere(state);
+      } catch {
+        // The store is unreachable: the next check or write tells.
+      }
+    }
+  }
+
+  /** The record is terminal already (written by someone else): stop the work, write nothing more. */
+  private stopFinishedElsewhere(state: Running): void {
+    if (state.terminal) return;
+    state.terminal = true;
+    state.abortKind = 'elsewhere';
+    state.controller.abort(new AppError('aborted', CANCELLED_MESSAGE));
   }
 
   /** Jobs admitted whose work has not settled yet. */
@@ -201,7 +239,10 @@ export class JobRunner<I> {
     this.slots--;
   }
 
-  /** Cancels a job running here (→ FAILED `Cancelled.`); false when it is not running here. */
+  /**
+   * Cancels a job running here: records FAILED `Cancelled.` (compare-and-set) and aborts its work. Resolves once the
+   * write is done; false when the job is not running here or is finished already.
+   */
   async cancel(id: string): Promise<boolean> {
     const state = this.running.get(id);
     if (!state || state.terminal) return false;
@@ -210,10 +251,17 @@ export class JobRunner<I> {
     return true;
   }
 
+  /** Stops the work of a job running here whose record is terminal already (a cancel from elsewhere). */
+  stop(id: string): void {
+    const state = this.running.get(id);
+    if (state) this.stopFinishedElsewhere(state);
+  }
+
   /** Stops admitting, aborts running jobs (recorded FAILED) and waits for them to settle. */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.cancelCheck);
     const all = [...this.running.values()];
     for (const s of all) this.abort(s, 'shutdown');
     await Promise.all(all.map((s) => Promise.all([s.settled, s.chain])));
@@ -318,7 +366,10 @@ export class JobRunner<I> {
       this.opts.onTransition?.(record.status);
     state.lastWrite = Date.now();
     state.chain = state.chain
-      .then(() => this.opts.store.put(record))
+      .then(async () => {
+        // Refused: the record is terminal already (finished elsewhere). Stop the work if it still runs.
+        if (!(await this.opts.store.put(record))) this.stopFinishedElsewhere(state);
+      })
       .catch((err: unknown) => this.opts.log?.error({ err, jobId: state.id }, 'job record write failed'));
   }
 
@@ -334,4 +385,20 @@ export class JobRunner<I> {
     if (state.progress) rec.progress = state.progress;
     return rec;
   }
+}
+
+/**
+ * Records FAILED `Cancelled.` over an unfinished record (compare-and-set). True when the record is now cancelled by
+ * this call; false when it is absent or finished already.
+ */
+export async function recordCancel(store: JobStore, id: string): Promise<boolean> {
+  const rec = await store.get(id);
+  if (rec === null || isTerminal(rec)) return false;
+  return store.put({
+    ...rec,
+    status: 'FAILED',
+    error: CANCELLED_MESSAGE,
+    code: 'job_cancelled',
+    updated: new Date().toISOString(),
+  });
 }

@@ -1,14 +1,24 @@
 /**
- * The filesystem job store (`JOB_STORE=fs`): one `<id>.json` per job in a directory (created on first use). Every write goes
- * to `<file>.<random>.tmp` and is then renamed over the target, so readers only ever see whole records and a crash
- * leaves at worst a stray `.tmp` (removed by `cleanup` once old). No TTL: `cleanup(maxAgeMs)` removes files by mtime.
+ * The filesystem job store (`JOB_STORE=fs`): a directory that any number of processes (on one machine, or sharing a
+ * POSIX filesystem) may use at once.
+ *
+ * - `live/<id>.json` — the unfinished (PENDING, PROCESSING) records: the orphan index is this directory alone.
+ * - `done/<id>.json` — the finished (SUCCESS, FAILED) records.
+ * - `expiry/<bucket>/<id>` — empty markers: the ids whose finished record expires in time bucket `<bucket>`
+ *   (bucket = floor(expiry time / bucket length)); `expire` removes whole past buckets, never reads the rest.
+ * - `tmp/` — records being written.
+ *
+ * Every write goes to a file in `tmp/` first. Unfinished states are renamed over `live/<id>.json` (readers only ever
+ * see whole records); the terminal state is `link`ed to `done/<id>.json`, which fails if that file exists: so
+ * exactly one terminal write ever succeeds, atomically across processes, and `get` prefers `done/` — a terminal
+ * record is final. A rename that lands after a terminal link is detected and undone (and is invisible meanwhile).
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, link, lstat, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, link, lstat, mkdir, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import type { JobRecord, JobStore } from './job.js';
+import { DEFAULT_RETENTION_MS, isTerminal, updatedMs, type JobRecord, type JobStore } from './job.js';
 import {
   checkJobId,
   JOB_ID_PATTERN,
@@ -24,15 +34,24 @@ export interface FsJobStoreOptions {
   dir: string;
   /** Told about each record that cannot be read back (it is then treated as absent). */
   onCorrupt?: CorruptRecordHandler;
+  /** Finished records are removed this long after they finished (ms, default 24 h). */
+  retentionMs?: number;
+  /** Clock in epoch ms (tests). */
+  now?: () => number;
 }
 
 const errCode = (err: unknown): unknown => (err as { code?: unknown } | null)?.code;
+const SUBDIRS = ['live', 'done', 'tmp', 'expiry'] as const;
 
 /** JobStore over a directory of JSON files. */
 export class FsJobStore implements JobStore {
   /** The records' directory. */
   readonly dir: string;
   readonly #onCorrupt: CorruptRecordHandler | undefined;
+  readonly #retentionMs: number;
+  /** Length of one expiry bucket (ms): 1/64 of the retention, between 0.1 s and 1 h. */
+  readonly #bucketMs: number;
+  readonly #now: () => number;
   #ready: Promise<void> | null = null;
 
   /** @param options the directory, or {@link FsJobStoreOptions}. */
@@ -40,16 +59,23 @@ export class FsJobStore implements JobStore {
     const o = typeof options === 'string' ? { dir: options } : options;
     this.dir = o.dir;
     this.#onCorrupt = o.onCorrupt;
+    this.#retentionMs = o.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.#bucketMs = Math.min(3_600_000, Math.max(100, Math.floor(this.#retentionMs / 64)));
+    this.#now = o.now ?? Date.now;
   }
 
   async create(record: JobRecord): Promise<void> {
     const json = serializeJobRecord(record);
-    const file = this.#file(record.id);
-    const tmp = await this.#writeTmp(file, json);
+    const { live, done } = this.#paths(record.id);
+    const tmp = await this.#writeTmp(json);
     try {
+      if ((await this.#exists(done)) || (isTerminal(record) && (await this.#exists(live))))
+        throw jobExistsError(record.id);
+      if (isTerminal(record)) await this.#mark(record.id);
       // link() fails if the target exists: an atomic "create with this content unless present".
-      await link(tmp, file);
+      await link(tmp, isTerminal(record) ? done : live);
     } catch (err) {
+      if (err instanceof AppError) throw err;
       if (errCode(err) === 'EEXIST') throw jobExistsError(record.id);
       throw this.#unavailable('write', err);
     } finally {
@@ -58,65 +84,97 @@ export class FsJobStore implements JobStore {
   }
 
   async get(id: string): Promise<JobRecord | null> {
-    const file = this.#file(id);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if (errCode(err) === 'ENOENT') return null;
-      throw this.#unavailable('read', err);
-    }
-    const rec = parseJobRecord(id, text);
+    const { live, done } = this.#paths(id);
+    // done/ first: a record turning terminal is linked there before its live file goes, so reading done, then live,
+    // then done again never misses it.
+    const text = (await this.#read(done)) ?? (await this.#read(live)) ?? (await this.#read(done));
+    if (text === null) return null;
+    const rec = parseJobRecord(id, text.text);
     if ('corrupt' in rec) {
-      this.#onCorrupt?.(id, `${file}: ${rec.corrupt}`);
+      this.#onCorrupt?.(id, `${text.path}: ${rec.corrupt}`);
       return null;
     }
     return rec;
   }
 
-  async put(record: JobRecord): Promise<void> {
+  async put(record: JobRecord): Promise<boolean> {
     const json = serializeJobRecord(record);
-    const file = this.#file(record.id);
-    const tmp = await this.#writeTmp(file, json);
+    const { live, done } = this.#paths(record.id);
+    if ((await this.#exists(done)) || !(await this.#exists(live))) return false;
+    const tmp = await this.#writeTmp(json);
     try {
-      await rename(tmp, file);
+      if (isTerminal(record)) {
+        await this.#mark(record.id);
+        try {
+          await link(tmp, done);
+        } catch (err) {
+          if (errCode(err) === 'EEXIST') return false; // another writer's terminal state came first
+          throw err;
+        }
+        await unlink(live).catch(() => undefined);
+        return true;
+      }
+      await rename(tmp, live);
+      // A terminal state linked meanwhile wins: take back the live file this rename may have brought back.
+      if (await this.#exists(done)) {
+        await unlink(live).catch(() => undefined);
+        return false;
+      }
+      return true;
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
       throw this.#unavailable('write', err);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
     }
   }
 
-  async listUnfinished(): Promise<string[]> {
+  async listUnfinished(updatedBefore?: number): Promise<string[]> {
     const ids: string[] = [];
-    for (const id of await this.#ids()) {
+    for (const name of await this.#list('live')) {
+      if (!name.endsWith('.json') || !JOB_ID_PATTERN.test(name.slice(0, -5))) continue;
+      const id = name.slice(0, -5);
       const rec = await this.get(id);
-      if (rec !== null && (rec.status === 'PENDING' || rec.status === 'PROCESSING')) ids.push(id);
+      if (rec === null || isTerminal(rec)) {
+        // A terminal record whose live file a crashed writer left behind.
+        if (rec !== null) await unlink(join(this.dir, 'live', name)).catch(() => undefined);
+        continue;
+      }
+      if (updatedBefore === undefined || updatedMs(rec) < updatedBefore) ids.push(id);
     }
     return ids;
   }
 
-  /** Removes every regular file in the directory whose mtime is more than `maxAgeMs` ago (stray .tmp included). */
-  async cleanup(maxAgeMs: number): Promise<number> {
-    const cutoff = Date.now() - maxAgeMs;
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (err) {
-      if (errCode(err) === 'ENOENT') return 0;
-      throw this.#unavailable('list', err);
-    }
+  /**
+   * Removes the finished records of every past expiry bucket, unfinished records not written for the retention
+   * (abandoned), stray temporary files, and files of the store's older one-directory layout past the retention.
+   * Reads the expiry buckets, `live/` and `tmp/`, never `done/`.
+   */
+  async expire(): Promise<number> {
+    const now = this.#now();
     let n = 0;
-    for (const name of names) {
-      const path = join(this.dir, name);
-      try {
-        const st = await lstat(path);
-        if (st.isFile() && st.mtimeMs < cutoff) {
-          await unlink(path);
-          n++;
+    for (const bucket of await this.#list('expiry')) {
+      const b = Number(bucket);
+      if (!Number.isInteger(b) || (b + 1) * this.#bucketMs > now) continue;
+      const dir = join(this.dir, 'expiry', bucket);
+      for (const id of await this.#list(join('expiry', bucket))) {
+        if (JOB_ID_PATTERN.test(id)) {
+          if (await this.#remove(join(this.dir, 'done', `${id}.json`))) n++;
+          await this.#remove(join(this.dir, 'live', `${id}.json`));
         }
-      } catch (err) {
-        // Removed by someone else meanwhile: fine.
-        if (errCode(err) !== 'ENOENT') throw this.#unavailable('clean up', err);
+        await this.#remove(join(dir, id));
+      }
+      await rmdir(dir).catch(() => undefined);
+    }
+    const cutoff = now - this.#retentionMs;
+    for (const sub of ['live', 'tmp', '.'] as const) {
+      for (const name of await this.#list(sub)) {
+        const path = join(this.dir, sub, name);
+        try {
+          const st = await lstat(path);
+          if (st.isFile() && st.mtimeMs < cutoff && (await this.#remove(path))) n++;
+        } catch (err) {
+          if (errCode(err) !== 'ENOENT') throw this.#unavailable('clean up', err);
+        }
       }
     }
     return n;
@@ -135,25 +193,61 @@ export class FsJobStore implements JobStore {
     return Promise.resolve();
   }
 
-  #file(id: string): string {
+  #paths(id: string): { live: string; done: string } {
     // Only UUIDs reach the file system: no path traversal, no odd names.
     checkJobId(id);
-    return join(this.dir, `${id}.json`);
+    return { live: join(this.dir, 'live', `${id}.json`), done: join(this.dir, 'done', `${id}.json`) };
   }
 
-  async #ids(): Promise<string[]> {
-    let names: string[];
+  /** Records that the finished record of `id` expires one retention from now. */
+  async #mark(id: string): Promise<void> {
+    const bucket = join(this.dir, 'expiry', String(Math.floor((this.#now() + this.#retentionMs) / this.#bucketMs)));
+    await mkdir(bucket, { recursive: true });
+    await writeFile(join(bucket, id), '');
+  }
+
+  async #read(path: string): Promise<{ text: string; path: string } | null> {
     try {
-      names = await readdir(this.dir);
+      return { text: await readFile(path, 'utf8'), path };
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return null;
+      throw this.#unavailable('read', err);
+    }
+  }
+
+  async #exists(path: string): Promise<boolean> {
+    try {
+      await access(path);
+      return true;
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return false;
+      throw this.#unavailable('read', err);
+    }
+  }
+
+  /** Unlinks `path`; false when it was already gone. */
+  async #remove(path: string): Promise<boolean> {
+    try {
+      await unlink(path);
+      return true;
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return false;
+      throw this.#unavailable('clean up', err);
+    }
+  }
+
+  /** File names in a subdirectory ([] when it does not exist). */
+  async #list(sub: string): Promise<string[]> {
+    try {
+      return await readdir(join(this.dir, sub));
     } catch (err) {
       if (errCode(err) === 'ENOENT') return [];
       throw this.#unavailable('list', err);
     }
-    return names.filter((n) => n.endsWith('.json') && JOB_ID_PATTERN.test(n.slice(0, -5))).map((n) => n.slice(0, -5));
   }
 
   #ensureDir(): Promise<void> {
-    this.#ready ??= mkdir(this.dir, { recursive: true }).then(
+    this.#ready ??= Promise.all(SUBDIRS.map((d) => mkdir(join(this.dir, d), { recursive: true }))).then(
       () => undefined,
       (err: unknown) => {
         this.#ready = null;
@@ -163,9 +257,9 @@ export class FsJobStore implements JobStore {
     return this.#ready;
   }
 
-  async #writeTmp(file: string, json: string): Promise<string> {
+  async #writeTmp(json: string): Promise<string> {
     await this.#ensureDir();
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    const tmp = join(this.dir, 'tmp', `${randomBytes(8).toString('hex')}.tmp`);
     try {
       await writeFile(tmp, json, { flag: 'wx' });
     } catch (err) {

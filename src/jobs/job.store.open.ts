@@ -13,17 +13,20 @@ export interface JobStoreSettings {
   redisUrl?: string | undefined;
   /** Key prefix of the Redis store. */
   redisPrefix: string;
+  /** Retention of finished records in every store (hours). */
+  jobMaxAgeHours: number;
 }
 
 /** Picks and opens the job store the settings name. */
 export async function createJobStore(config: JobStoreSettings): Promise<JobStore> {
+  const retentionMs = config.jobMaxAgeHours * 3_600_000;
   switch (config.jobStore) {
     case 'memory':
-      return new MemoryJobStore();
+      return new MemoryJobStore({ retentionMs });
     case 'fs':
-      return new FsJobStore(config.jobDir);
+      return new FsJobStore({ dir: config.jobDir, retentionMs });
     case 'redis':
       if (!config.redisUrl) throw new AppError('config_invalid', 'JOB_STORE=redis needs REDIS_URL.');
-      return new RedisJobStore({ url: config.redisUrl, prefix: config.redisPrefix });
+      return new RedisJobStore({ url: config.redisUrl, prefix: config.redisPrefix, retentionMs });
   }
 }

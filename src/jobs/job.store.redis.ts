@@ -1,57 +1,83 @@
 /**
- * The Redis job store (`JOB_STORE=redis`): key `${prefix}job:<id>`, value the record's JSON, every write `SET … EX 86400` so the
- * 24 h TTL is refreshed on each update. `listUnfinished` SCANs the prefix (never KEYS). Redis failures become
- * AppError `store_unavailable`.
+ * The Redis job store (`JOB_STORE=redis`): key `${prefix}job:<id>`, value the record's JSON, written with a TTL of the
+ * retention (refreshed on every write, so a finished record lives that long after it finished). The unfinished
+ * records are indexed in the sorted set `${prefix}jobs:unfinished` (score: the record's `updated` time in ms), so
+ * orphan sweeps read only them. Every write is a Lua script, atomic in Redis: `put` writes only over an unfinished
+ * record (terminal records are final, whichever server or worker tries to rewrite them). Redis failures become
+ * AppError `store_unavailable`, within `REDIS_COMMAND_TIMEOUT_MS` (the client never queues commands while
+ * Redis is down).
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
-import type { JobRecord, JobStore } from './job.js';
+import { DEFAULT_RETENTION_MS, isTerminal, updatedMs, type JobRecord, type JobStore } from './job.js';
 import {
   checkJobId,
-  JOB_ID_PATTERN,
   jobExistsError,
   parseJobRecord,
   serializeJobRecord,
   type CorruptRecordHandler,
 } from './job.store.schema.js';
+import { fastFailRedis, firstConnection } from './redis.client.js';
 
 /** Options of {@link RedisJobStore}: a URL (the store owns and closes its client) or a caller's client. */
 export type RedisJobStoreOptions = ({ url: string; client?: never } | { client: Redis; url?: never }) & {
   /** Prepended to every key, e.g. `skope:` → `skope:job:<id>` (default none, as upstream). */
   prefix?: string;
-  /** Record lifetime in seconds, refreshed on every write (default 86 400 = 24 h). */
-  ttlSeconds?: number;
+  /** Record lifetime after its last write (ms, default 24 h): the key's TTL. */
+  retentionMs?: number;
   /** Longest wait for PING in `healthcheck`, in milliseconds (default 2 000). */
   healthcheckTimeoutMs?: number;
   /** Told about each record that cannot be read back (it is then treated as absent). */
   onCorrupt?: CorruptRecordHandler;
 };
 
-/** Escapes Redis glob metacharacters so a prefix matches literally in SCAN MATCH. */
-const globEscape = (s: string): string => s.replace(/[*?[\]\\]/g, '\\$&');
+/**
+ * create: KEYS job key, index; ARGV json, ttl ms, id, updated ms, terminal (1/0). 1 = created, 0 = the id exists.
+ */
+const CREATE_LUA = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
+if ARGV[5] == '0' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
+return 1`;
+
+/**
+ * put (compare-and-set): same keys and arguments. Writes only over a stored record whose status is PENDING or
+ * PROCESSING; a terminal, corrupt or absent one is left as it is (0). The index follows the new status.
+ */
+const PUT_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  return 0
+end
+local ok, rec = pcall(cjson.decode, cur)
+if not ok or type(rec) ~= 'table' or (rec.status ~= 'PENDING' and rec.status ~= 'PROCESSING') then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[5] == '1' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
+return 1`;
+
+type ScriptClient = Redis & {
+  skopeJobCreate(job: string, index: string, ...args: string[]): Promise<number>;
+  skopeJobPut(job: string, index: string, ...args: string[]): Promise<number>;
+};
 
 /** JobStore over Redis. */
 export class RedisJobStore implements JobStore {
-  readonly #client: Redis;
+  readonly #client: ScriptClient;
   readonly #owned: boolean;
   readonly #prefix: string;
-  readonly #ttl: number;
+  readonly #retentionMs: number;
   readonly #pingTimeoutMs: number;
   readonly #onCorrupt: CorruptRecordHandler | undefined;
 
   constructor(options: RedisJobStoreOptions) {
-    if (options.client !== undefined) {
-      this.#client = options.client;
-      this.#owned = false;
-    } else {
-      // Fail commands fast while Redis is down instead of queueing them for ever.
-      this.#client = new Redis(options.url, { maxRetriesPerRequest: 2, lazyConnect: false });
-      this.#owned = true;
-      // Connection errors surface on commands; without a listener ioredis would print each one.
-      this.#client.on('error', () => undefined);
-    }
+    const client = options.client ?? fastFailRedis(options.url);
+    this.#owned = options.client === undefined;
+    // ioredis sends EVALSHA and falls back to EVAL when Redis does not know the script (after a restart).
+    if (!('skopeJobCreate' in client)) client.defineCommand('skopeJobCreate', { numberOfKeys: 2, lua: CREATE_LUA });
+    if (!('skopeJobPut' in client)) client.defineCommand('skopeJobPut', { numberOfKeys: 2, lua: PUT_LUA });
+    this.#client = client as ScriptClient;
     this.#prefix = options.prefix ?? '';
-    this.#ttl = options.ttlSeconds ?? 86_400;
+    this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#pingTimeoutMs = options.healthcheckTimeoutMs ?? 2_000;
     this.#onCorrupt = options.onCorrupt;
   }
@@ -62,10 +88,14 @@ export class RedisJobStore implements JobStore {
     return `${this.#prefix}job:${id}`;
   }
 
+  /** The sorted set of unfinished ids. */
+  get indexKey(): string {
+    return `${this.#prefix}jobs:unfinished`;
+  }
+
   async create(record: JobRecord): Promise<void> {
-    const json = serializeJobRecord(record);
-    const ok = await this.#run('write', () => this.#client.set(this.key(record.id), json, 'EX', this.#ttl, 'NX'));
-    if (ok !== 'OK') throw jobExistsError(record.id);
+    const ok = await this.#run('write', () => this.#client.skopeJobCreate(...this.#args(record)));
+    if (ok !== 1) throw jobExistsError(record.id);
   }
 
   async get(id: string): Promise<JobRecord | null> {
@@ -74,46 +104,51 @@ export class RedisJobStore implements JobStore {
     return text === null ? null : this.#parse(id, text);
   }
 
-  async put(record: JobRecord): Promise<void> {
-    const json = serializeJobRecord(record);
-    await this.#run('write', () => this.#client.set(this.key(record.id), json, 'EX', this.#ttl));
+  async put(record: JobRecord): Promise<boolean> {
+    return (await this.#run('write', () => this.#client.skopeJobPut(...this.#args(record)))) === 1;
   }
 
-  async listUnfinished(): Promise<string[]> {
-    const keys = await this.#scanKeys();
-    const ids: string[] = [];
-    for (let i = 0; i < keys.length; i += 200) {
-      const chunk = keys.slice(i, i + 200);
-      const values = await this.#run('read', () => this.#client.mget(...chunk));
-      chunk.forEach((key, j) => {
-        const text = values[j];
-        if (text === null || text === undefined) return;
-        const id = key.slice(this.#prefix.length + 'job:'.length);
-        const rec = this.#parse(id, text);
-        if (rec !== null && (rec.status === 'PENDING' || rec.status === 'PROCESSING')) ids.push(id);
-      });
-    }
-    return ids;
+  async listUnfinished(updatedBefore?: number): Promise<string[]> {
+    const max = updatedBefore === undefined ? '+inf' : `(${updatedBefore}`;
+    const ids = await this.#run('list', () => this.#client.zrangebyscore(this.indexKey, '-inf', max));
+    if (ids.length === 0) return [];
+    // Entries whose record expired meanwhile are dropped from the index here.
+    const exists = await this.#run('list', () => {
+      const p = this.#client.pipeline();
+      for (const id of ids) p.exists(`${this.#prefix}job:${id}`);
+      return p.exec();
+    });
+    const live: string[] = [];
+    const dead: string[] = [];
+    ids.forEach((id, i) => ((exists?.[i]?.[1] as number | undefined) === 1 ? live : dead).push(id));
+    if (dead.length > 0) await this.#run('write', () => this.#client.zrem(this.indexKey, ...dead));
+    return live;
   }
 
-  /** Redis expires records by TTL; nothing to do. */
-  cleanup(_maxAgeMs: number): Promise<number> {
-    return Promise.resolve(0);
+  /**
+   * Redis expires the records by TTL; this drops the index entries of the expired ones (only entries last updated
+   * more than the retention ago are looked at).
+   */
+  async expire(): Promise<number> {
+    await this.listUnfinished(Date.now() - this.#retentionMs);
+    return 0;
   }
 
   async healthcheck(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer to PING within ${this.#pingTimeoutMs} ms`)),
-        this.#pingTimeoutMs,
-      );
+    await this.#run('reach Redis', async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer to PING within ${this.#pingTimeoutMs} ms`)),
+          this.#pingTimeoutMs,
+        );
+      });
+      try {
+        return await Promise.race([this.#client.ping(), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     });
-    try {
-      await this.#run('reach Redis', () => Promise.race([this.#client.ping(), timeout]));
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   async close(): Promise<void> {
@@ -125,18 +160,17 @@ export class RedisJobStore implements JobStore {
     }
   }
 
-  async #scanKeys(): Promise<string[]> {
-    const match = `${globEscape(this.#prefix)}job:*`;
-    const keys = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.#run('list', () => this.#client.scan(cursor, 'MATCH', match, 'COUNT', 500));
-      cursor = next;
-      for (const k of batch) {
-        if (JOB_ID_PATTERN.test(k.slice(this.#prefix.length + 'job:'.length))) keys.add(k);
-      }
-    } while (cursor !== '0');
-    return [...keys];
+  #args(record: JobRecord): [string, string, ...string[]] {
+    const json = serializeJobRecord(record);
+    return [
+      this.key(record.id),
+      this.indexKey,
+      json,
+      String(this.#retentionMs),
+      record.id,
+      String(updatedMs(record)),
+      isTerminal(record) ? '1' : '0',
+    ];
   }
 
   #parse(id: string, text: string): JobRecord | null {
@@ -148,6 +182,7 @@ export class RedisJobStore implements JobStore {
 
   async #run<T>(what: string, op: () => Promise<T>): Promise<T> {
     try {
+      await firstConnection(this.#client, this.#pingTimeoutMs);
       return await op();
     } catch (err) {
       if (err instanceof AppError) throw err;

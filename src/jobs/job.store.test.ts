@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, requireTool } from '../../test/support/env.js';
+import type { JobRecord } from './job.js';
 import { describeJobStoreConformance, testRecord } from '../../test/support/job.store.conformance.js';
 import { FsJobStore } from './job.store.fs.js';
 import { MemoryJobStore } from './job.store.memory.js';
@@ -27,13 +28,13 @@ const HAS_REDIS = requireTool('redis', await redisReachable());
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'skope-jobs-'));
 
-describeJobStoreConformance('memory', async () => ({ store: new MemoryJobStore() }));
+describeJobStoreConformance('memory', async (o) => ({ store: new MemoryJobStore(o) }));
 
-describeJobStoreConformance('filesystem', async () => {
+describeJobStoreConformance('filesystem', async (o) => {
   const dir = join(await tempDir(), 'nested', 'jobs'); // the store creates it
   return {
-    store: new FsJobStore({ dir }),
-    reopen: async () => new FsJobStore(dir),
+    store: new FsJobStore({ dir, ...o }),
+    reopen: async () => new FsJobStore({ dir, ...o }),
     cleanup: () => rm(join(dir, '..', '..'), { recursive: true, force: true }),
   };
 });
@@ -49,11 +50,17 @@ describe.skipIf(!HAS_REDIS)('redis', () => {
     await admin.quit();
   });
 
-  describeJobStoreConformance('redis', async () => {
+  describeJobStoreConformance('redis', async (o) => {
     const prefix = `${runPrefix}${++n}:`;
+    const store = new RedisJobStore({ url: REDIS_URL, prefix, ...o });
+    await store.healthcheck(); // connected before the first command (the client never queues commands)
     return {
-      store: new RedisJobStore({ url: REDIS_URL, prefix }),
-      reopen: async () => new RedisJobStore({ url: REDIS_URL, prefix }),
+      store,
+      reopen: async () => {
+        const again = new RedisJobStore({ url: REDIS_URL, prefix, ...o });
+        await again.healthcheck();
+        return again;
+      },
     };
   });
 
@@ -69,7 +76,7 @@ describe.skipIf(!HAS_REDIS)('redis', () => {
     expect(await r.ttl(key)).toBeGreaterThan(86_390);
     expect(await r.ttl(key)).toBeLessThanOrEqual(86_400);
     await r.expire(key, 100);
-    await store.put({ ...rec, status: 'PROCESSING' });
+    expect(await store.put({ ...rec, status: 'PROCESSING' })).toBe(true);
     expect(await r.ttl(key)).toBeGreaterThan(86_390);
     await store.close(); // a caller's client stays open
     expect(await r.ping()).toBe('PONG');
@@ -95,6 +102,7 @@ describe.skipIf(!HAS_REDIS)('redis', () => {
     const other = randomUUID();
     await r.set(`${prefix}job:${other}`, JSON.stringify({ status: 'PENDING' }), 'EX', 60);
     expect(await store.get(id)).toBeNull();
+    expect(await store.get(other)).toBeNull();
     expect(await store.listUnfinished()).toEqual([]);
     expect(seen.some((s) => s.startsWith(`${id} ${prefix}job:${id}: not JSON`))).toBe(true);
     expect(seen.some((s) => s.startsWith(`${other} ${prefix}job:${other}: not a v1 job record (v:`))).toBe(true);
@@ -115,7 +123,7 @@ describe('redis store without a server', () => {
 });
 
 describe('filesystem store specifics', () => {
-  it('writes atomically: no .tmp file is left behind, only <id>.json', async () => {
+  it('writes atomically: no .tmp file is left behind; unfinished records in live/, finished ones in done/', async () => {
     const dir = await tempDir();
     try {
       const store = new FsJobStore({ dir });
@@ -125,28 +133,42 @@ describe('filesystem store specifics', () => {
         await Promise.all([1, 2, 3].map((i) => store.put({ ...r, progress: { done: i, total: 3 } })));
       }
       await store.create(recs[0] as never).catch(() => undefined); // a failed create cleans up too
-      expect((await readdir(dir)).sort()).toEqual(recs.map((r) => `${r.id}.json`).sort());
+      expect(await store.put({ ...(recs[0] as JobRecord), status: 'SUCCESS' })).toBe(true);
+      expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+      expect((await readdir(join(dir, 'live'))).sort()).toEqual(recs.slice(1).map((r) => `${r.id}.json`).sort());
+      expect(await readdir(join(dir, 'done'))).toEqual([`${recs[0]?.id}.json`]);
+      expect((await readdir(join(dir, 'expiry'))).length).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
-  it('cleanup removes files older than maxAge by mtime (stray files included) and keeps the rest', async () => {
+  it('expire: finished records by expiry bucket (at the store clock), abandoned live records and stray files by mtime', async () => {
     const dir = await tempDir();
     try {
-      const store = new FsJobStore({ dir });
-      const old = testRecord({ status: 'SUCCESS' });
+      let now = Date.now();
+      const day = 24 * 3600_000;
+      const store = new FsJobStore({ dir, now: () => now });
+      const done = testRecord({ status: 'SUCCESS' });
+      const abandoned = testRecord();
       const fresh = testRecord();
-      await store.create(old);
-      await store.create(fresh);
-      await writeFile(join(dir, 'leftover.json.abc.tmp'), 'x');
-      const dayAgo = new Date(Date.now() - 25 * 3600_000);
-      await utimes(join(dir, `${old.id}.json`), dayAgo, dayAgo);
-      await utimes(join(dir, 'leftover.json.abc.tmp'), dayAgo, dayAgo);
-      expect(await store.cleanup(24 * 3600_000)).toBe(2);
-      expect(await readdir(dir)).toEqual([`${fresh.id}.json`]);
-      expect(await store.get(old.id)).toBeNull();
-      expect(await new FsJobStore(join(dir, 'absent')).cleanup(1)).toBe(0);
+      for (const r of [done, abandoned, fresh]) await store.create(r);
+      await writeFile(join(dir, 'tmp', 'leftover.tmp'), 'x');
+      await writeFile(join(dir, `${randomUUID()}.json`), '{}'); // the older one-directory layout
+      const old = new Date(now - day - 60_000);
+      for (const f of [join('live', `${abandoned.id}.json`), join('tmp', 'leftover.tmp')])
+        await utimes(join(dir, f), old, old);
+      for (const f of await readdir(dir)) if (f.endsWith('.json')) await utimes(join(dir, f), old, old);
+      expect(await store.expire()).toBe(3); // abandoned, leftover.tmp, the old-layout file; `done` is a day off
+      expect(await store.get(done.id)).toMatchObject({ status: 'SUCCESS' });
+      expect(await store.get(fresh.id)).toMatchObject({ status: 'PENDING' });
+      now += day + 23 * 60_000; // past the retention and one bucket (22.5 min): `fresh` is abandoned by then too
+      expect(await store.expire()).toBe(2);
+      expect(await store.get(done.id)).toBeNull();
+      expect(await store.get(abandoned.id)).toBeNull();
+      expect(await store.get(fresh.id)).toBeNull();
+      expect(await readdir(join(dir, 'expiry'))).toEqual([]);
+      expect(await new FsJobStore(join(dir, 'absent')).expire()).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -158,9 +180,10 @@ describe('filesystem store specifics', () => {
       const seen: string[] = [];
       const store = new FsJobStore({ dir, onCorrupt: (id, reason) => seen.push(`${id}: ${reason}`) });
       const id = randomUUID();
-      await writeFile(join(dir, `${id}.json`), '{"v":1,"status":"PEND');
+      await store.healthcheck(); // makes the directories
+      await writeFile(join(dir, 'live', `${id}.json`), '{"v":1,"status":"PEND');
       const wrongId = testRecord({ status: 'PENDING' });
-      await writeFile(join(dir, `${randomUUID()}.json`), JSON.stringify(wrongId));
+      await writeFile(join(dir, 'live', `${randomUUID()}.json`), JSON.stringify(wrongId));
       expect(await store.get(id)).toBeNull();
       expect(await store.listUnfinished()).toEqual([]);
       expect(seen).toHaveLength(3);
@@ -185,17 +208,21 @@ describe('filesystem store specifics', () => {
 });
 
 describe('memory store specifics', () => {
-  it('cleanup drops records last written before maxAge', async () => {
+  it('expire drops records last written more than the retention ago; a write renews a record', async () => {
     let now = 1_000_000;
-    const store = new MemoryJobStore({ now: () => now });
+    const store = new MemoryJobStore({ now: () => now, retentionMs: 12_000 });
     const a = testRecord();
     const b = testRecord();
+    const c = testRecord();
     await store.create(a);
+    await store.create(c);
     now += 10_000;
     await store.create(b);
+    expect(await store.put({ ...c, status: 'PROCESSING' })).toBe(true);
     now += 5_000;
-    expect(await store.cleanup(12_000)).toBe(1);
+    expect(await store.expire()).toBe(1);
     expect(await store.get(a.id)).toBeNull();
     expect(await store.get(b.id)).toEqual(b);
+    expect(await store.get(c.id)).toMatchObject({ status: 'PROCESSING' });
   });
 });

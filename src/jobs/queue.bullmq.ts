@@ -1,26 +1,39 @@
 /**
  * Distributed jobs through BullMQ on Redis (`QUEUE=bullmq`): API servers enqueue, `skope worker` processes (any
- * number, any machine) run the jobs. Capacity is global (jobs waiting + running in the queue), a job whose worker
- * dies is picked up again by another worker (BullMQ's stalled-job check), cancel reaches the running worker through
- * a Redis pub/sub channel. Records live in the shared JobStore (Redis); the worker side runs each job through the
- * same {@link JobRunner} as the in-process queue (deadline, progress, failure mapping), so both modes write
- * identical records.
+ * number, any machine) run the jobs. Records live in the shared JobStore (Redis); the worker side runs each job
+ * through the same {@link JobRunner} as the in-process queue (deadline, progress, failure mapping), so both modes
+ * write identical records.
+ *
+ * - **Admission** is global and atomic: one Lua script counts the queue's jobs (waiting, prioritized, delayed,
+ *   paused, active) plus the admissions of other API servers still between their check and their `add`, and
+ *   reserves a place only below the capacity. Any number of servers can never admit more than the capacity.
+ * - **Cancel** writes FAILED `Cancelled.` (compare-and-set: a finished job stays finished), takes a waiting job out
+ *   of the queue and tells the workers over pub/sub to stop it; a worker that misses the message sees the record
+ *   within its cancel check, and its own writes are refused anyway.
+ * - **Lost jobs**: a worker that dies mid-job loses its lock; BullMQ's stalled-job check gives the job to another
+ *   worker (the result is the same: extractions are deterministic), up to `maxStalls` times, after which the job
+ *   fails and its record is FAILED {@link LOST_MESSAGE}. A periodic sweep fails the unfinished records whose job
+ *   is in no live state in the queue.
+ * - **Redis down**: the producer's clients fail fast (no offline queue, a command timeout), so `enqueue` rejects
+ *   with `store_unavailable` within seconds instead of hanging; they reconnect by themselves.
  */
 import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
-import { AppError } from '../errors.js';
-import type { JobRecord, JobStore } from './job.js';
-import { JobRunner } from './job.runner.js';
+import type { Redis } from 'ioredis';
+import { AppError, isAppError } from '../errors.js';
+import { isTerminal, type JobRecord, type JobStore } from './job.js';
+import { JobRunner, recordCancel } from './job.runner.js';
 import {
   AT_CAPACITY_MESSAGE,
-  CANCELLED_MESSAGE,
   INTERNAL_FAILURE_MESSAGE,
+  LOST_MESSAGE,
   ORPHAN_MESSAGE,
+  SHUTDOWN_MESSAGE,
   type JobHandler,
   type JobQueue,
   type JobSpec,
   type QueueLogger,
 } from './queue.js';
+import { blockingRedis, fastFailRedis, firstConnection } from './redis.client.js';
 
 /** Where the queue lives. */
 export interface BullConnection {
@@ -38,8 +51,29 @@ interface Payload<I> {
 }
 
 const channelOf = (prefix: string, name: string): string => `${prefix}:${name}:cancel`;
-const terminal = (rec: JobRecord | null): boolean =>
-  rec !== null && (rec.status === 'SUCCESS' || rec.status === 'FAILED');
+
+/** How long an admission reservation holds a place while its server adds the job (ms); a crashed server's lapses. */
+const RESERVATION_MS = 10_000;
+
+/**
+ * Atomic admission. KEYS: wait, active, paused, prioritized, delayed, waiting-children, reservations.
+ * ARGV: capacity, job id, reservation lifetime (ms). Returns 1 (a place reserved for the id) or 0 (at capacity).
+ */
+const ADMIT_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - tonumber(ARGV[3]))
+local n = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3])
+  + redis.call('ZCARD', KEYS[4]) + redis.call('ZCARD', KEYS[5]) + redis.call('ZCARD', KEYS[6])
+  + redis.call('ZCARD', KEYS[7])
+if n >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[7], now, ARGV[2])
+return 1`;
+
+type AdmitClient = Redis & { skopeAdmit(...args: string[]): Promise<number> };
+
+/** Job states in which a job is still going to run or running. */
+const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused']);
 
 /** Options of {@link BullMqJobQueue}. */
 export interface BullQueueOptions extends BullConnection {
@@ -49,12 +83,14 @@ export interface BullQueueOptions extends BullConnection {
   onTransition?: (status: JobRecord['status']) => void;
 }
 
-/** The API side: admission on the global queue depth, PENDING record, enqueue, cancel. */
+/** The API side: atomic admission on the global queue depth, PENDING record, enqueue, cancel, orphan sweeps. */
 export class BullMqJobQueue<I> implements JobQueue<I> {
   readonly capacity: number;
   private readonly queue: Queue;
+  private readonly client: AdmitClient;
   private readonly pub: Redis;
   private readonly channel: string;
+  private readonly admitKeys: string[];
   private depth = 0;
   private readonly timer: NodeJS.Timeout;
 
@@ -62,8 +98,14 @@ export class BullMqJobQueue<I> implements JobQueue<I> {
     this.capacity = options.capacity;
     const prefix = options.prefix ?? 'skope';
     const name = options.name ?? 'extract';
-    this.queue = new Queue(name, { connection: new Redis(options.url, { maxRetriesPerRequest: null }), prefix });
-    this.pub = new Redis(options.url, { maxRetriesPerRequest: 2 });
+    this.client = fastFailRedis(options.url) as AdmitClient;
+    this.client.defineCommand('skopeAdmit', { numberOfKeys: 7, lua: ADMIT_LUA });
+    this.queue = new Queue(name, { connection: this.client, prefix });
+    this.queue.on('error', () => undefined);
+    const keys = this.queue.keys;
+    const states = ['wait', 'active', 'paused', 'prioritized', 'delayed', 'waiting-children'];
+    this.admitKeys = [...states.map((st) => keys[st] ?? `${prefix}:${name}:${st}`), `${prefix}:${name}:admit`];
+    this.pub = fastFailRedis(options.url);
     this.channel = channelOf(prefix, name);
     // `active()` is synchronous (metrics): keep a recent depth.
     this.timer = setInterval(() => void this.refreshDepth().catch(() => undefined), 1000);
@@ -80,75 +122,95 @@ export class BullMqJobQueue<I> implements JobQueue<I> {
     return this.depth;
   }
 
+  /** Pings the queue's Redis (readiness). */
+  async healthcheck(): Promise<void> {
+    await unavailableOnError(() => this.client.ping(), this.client);
+  }
+
   async enqueue(job: JobSpec, input: I): Promise<void> {
-    if ((await this.refreshDepth()) >= this.capacity) throw new AppError('at_capacity', AT_CAPACITY_MESSAGE);
-    const now = new Date().toISOString();
-    await this.options.store.create({ v: 1, id: job.id, status: 'PENDING', created: now, updated: now });
-    this.options.onTransition?.('PENDING');
+    const admitted = await unavailableOnError(() =>
+      this.client.skopeAdmit(...this.admitKeys, String(this.capacity), job.id, String(RESERVATION_MS)),
+      this.client,
+    );
+    if (admitted !== 1) throw new AppError('at_capacity', AT_CAPACITY_MESSAGE);
+    const reservations = this.admitKeys[6] ?? '';
+    let created = false;
     try {
+      const now = new Date().toISOString();
+      await this.options.store.create({ v: 1, id: job.id, status: 'PENDING', created: now, updated: now });
+      created = true;
+      this.options.onTransition?.('PENDING');
       const payload: Payload<I> = { spec: job, input };
-      await this.queue.add('job', payload, { jobId: job.id, removeOnComplete: true, removeOnFail: true });
+      await unavailableOnError(() =>
+        this.queue.add('job', payload, { jobId: job.id, removeOnComplete: true, removeOnFail: true }),
+      );
       this.depth++;
     } catch (err) {
-      const rec = await this.options.store.get(job.id);
-      if (rec)
-        await this.options.store.put({
-          ...rec,
-          status: 'FAILED',
-          error: INTERNAL_FAILURE_MESSAGE,
-          code: 'store_unavailable',
-        });
+      if (created) {
+        const rec = await this.options.store.get(job.id).catch(() => null);
+        if (rec && !isTerminal(rec))
+          await this.options.store
+            .put({ ...rec, status: 'FAILED', error: INTERNAL_FAILURE_MESSAGE, code: 'store_unavailable' })
+            .catch(() => undefined);
+      }
       throw err;
+    } finally {
+      // The job now counts in the queue itself (or was never added).
+      await this.client.zrem(reservations, job.id).catch(() => undefined);
     }
   }
 
   async cancel(id: string): Promise<boolean> {
-    const rec = await this.options.store.get(id);
-    if (rec === null || terminal(rec)) return false;
-    const bj = await this.queue.getJob(id);
+    if (!(await recordCancel(this.options.store, id))) return false;
+    const bj = await this.queue.getJob(id).catch(() => undefined);
     if (bj) {
-      const state = await bj.getState();
+      const state = await bj.getState().catch(() => 'unknown');
       // Not started yet: take it out of the queue (a worker that already holds it sees the FAILED record).
       if (state !== 'active') await bj.remove().catch(() => undefined);
     }
-    await this.options.store.put({
-      ...rec,
-      status: 'FAILED',
-      error: CANCELLED_MESSAGE,
-      code: 'job_cancelled',
-      updated: new Date().toISOString(),
-    });
-    await this.pub.publish(this.channel, id);
+    await this.pub.publish(this.channel, id).catch(() => undefined);
     return true;
   }
 
   /**
-   * Start-up recovery: unfinished records whose job is no longer in the queue (lost with a previous inline-mode
-   * process, or removed) are marked FAILED; records of queued or running jobs are left to the workers.
+   * Fails the unfinished records whose job is in no live state of the queue (lost with a previous inline-mode
+   * process, removed, or failed by BullMQ without its record being written). Only records not written for
+   * `staleMs` are looked at: running jobs are rewritten every heartbeat, and a record just created may not have
+   * its job added yet.
    * @returns the number of records marked
    */
-  async failOrphans(): Promise<number> {
+  async failOrphans(staleMs = 0): Promise<number> {
     let n = 0;
-    for (const id of await this.options.store.listUnfinished()) {
-      if (await this.queue.getJob(id)) continue;
+    const before = staleMs > 0 ? Date.now() - staleMs : undefined;
+    for (const id of await this.options.store.listUnfinished(before)) {
+      const bj = await this.queue.getJob(id);
+      if (bj && LIVE_STATES.has(await bj.getState())) continue;
       const rec = await this.options.store.get(id);
-      if (rec === null || terminal(rec)) continue;
-      await this.options.store.put({
-        ...rec,
-        status: 'FAILED',
-        error: ORPHAN_MESSAGE,
-        code: 'internal_error',
-        updated: new Date().toISOString(),
-      });
-      n++;
+      if (rec === null || isTerminal(rec)) continue;
+      const message = bj === undefined ? ORPHAN_MESSAGE : LOST_MESSAGE;
+      const failed = { ...rec, status: 'FAILED' as const, error: message, code: 'internal_error' };
+      if (await this.options.store.put({ ...failed, updated: new Date().toISOString() })) n++;
     }
     return n;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.queue.close();
-    await this.pub.quit().catch(() => undefined);
+    await this.queue.close().catch(() => undefined);
+    await this.client.quit().catch(() => this.client.disconnect());
+    await this.pub.quit().catch(() => this.pub.disconnect());
+  }
+}
+
+/** Runs a Redis operation; a connection problem becomes AppError `store_unavailable` (503). */
+async function unavailableOnError<T>(op: () => Promise<T>, client?: Redis): Promise<T> {
+  try {
+    if (client) await firstConnection(client);
+    return await op();
+  } catch (err) {
+    if (isAppError(err)) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new AppError('store_unavailable', `The job queue could not reach Redis: ${msg}`, { cause: err });
   }
 }
 
@@ -162,6 +224,12 @@ export interface BullWorkerOptions<I> extends BullConnection {
   lockDurationMs?: number;
   /** How often stalled jobs are looked for (ms, default 30000). */
   stalledIntervalMs?: number;
+  /** How many times a job may lose its worker and be run again before it fails (default 2). */
+  maxStalls?: number;
+  /** Heartbeat of the runner's records (ms); see {@link JobRunner}. */
+  heartbeatMs?: number;
+  /** Cancel check of the runner (ms); see {@link JobRunner}. */
+  cancelCheckMs?: number;
   log?: QueueLogger;
   onTransition?: (status: JobRecord['status']) => void;
 }
@@ -176,39 +244,64 @@ export interface BullWorker {
 export async function startBullWorker<I>(options: BullWorkerOptions<I>): Promise<BullWorker> {
   const prefix = options.prefix ?? 'skope';
   const name = options.name ?? 'extract';
+  const { store } = options;
   const runner = new JobRunner<I>({
-    store: options.store,
+    store,
     handler: options.handler,
     capacity: options.concurrency,
+    ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.cancelCheckMs !== undefined ? { cancelCheckMs: options.cancelCheckMs } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.onTransition ? { onTransition: options.onTransition } : {}),
   });
-  const sub = new Redis(options.url, { maxRetriesPerRequest: null });
+  const sub = blockingRedis(options.url);
   await sub.subscribe(channelOf(prefix, name));
-  sub.on('message', (_channel: string, id: string) => void runner.cancel(id));
+  // The record is FAILED `Cancelled.` already: stop the work, write nothing.
+  sub.on('message', (_channel: string, id: string) => runner.stop(id));
+  /** Fails an unfinished record (compare-and-set): the job will not run again. */
+  const fail = async (id: string, error: string): Promise<void> => {
+    const rec = await store.get(id);
+    if (rec === null || isTerminal(rec)) return;
+    await store.put({ ...rec, status: 'FAILED', error, code: 'internal_error', updated: new Date().toISOString() });
+  };
   const worker = new Worker<Payload<I>>(
     name,
     async (bj: Job<Payload<I>>) => {
       // Cancelled (or failed over) while waiting: nothing to do.
-      if (terminal(await options.store.get(bj.data.spec.id))) return;
-      await runner.process(bj.data.spec, bj.data.input);
+      if (isTerminal(await store.get(bj.data.spec.id))) return;
+      try {
+        await runner.process(bj.data.spec, bj.data.input);
+      } catch (err) {
+        // Refused because this worker is shutting down: the record must not stay unfinished.
+        if (isAppError(err, 'at_capacity')) await fail(bj.data.spec.id, SHUTDOWN_MESSAGE);
+        else throw err;
+      }
     },
     {
-      connection: new Redis(options.url, { maxRetriesPerRequest: null }),
+      connection: blockingRedis(options.url),
       prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs ?? 30_000,
       stalledInterval: options.stalledIntervalMs ?? 30_000,
-      maxStalledCount: 1,
+      maxStalledCount: options.maxStalls ?? 2,
     },
   );
   worker.on('error', (err) => options.log?.error({ err }, 'bullmq worker error'));
+  // A job BullMQ failed itself (stalled too often, or a processor error): its record gets a final state at once.
+  worker.on('failed', (bj, err) => {
+    if (!bj) return;
+    const lost = /stalled/i.test(err.message);
+    if (!lost) options.log?.error({ err, jobId: bj.id }, 'bullmq job failed');
+    void fail(bj.data.spec.id, lost ? LOST_MESSAGE : INTERNAL_FAILURE_MESSAGE).catch((e: unknown) =>
+      options.log?.error({ err: e, jobId: bj.id }, 'job record write failed'),
+    );
+  });
   await worker.waitUntilReady();
   return {
     async close() {
       await runner.close();
       await worker.close();
-      await sub.quit().catch(() => undefined);
+      await sub.quit().catch(() => sub.disconnect());
     },
   };
 }

@@ -1,8 +1,10 @@
 /**
  * The in-process {@link JobQueue} (`QUEUE=inline`, the default): jobs run on this server's own {@link JobRunner}, so
- * admission is per process and cancel reaches only jobs running here (the route records other cancels itself).
+ * admission is per process. A cancel of a job running here aborts it at once; a job running on another server
+ * sharing the store is cancelled in the store (compare-and-set) and that server's runner stops it at its next write
+ * or cancel check.
  */
-import { JobRunner, type JobRunnerOptions } from './job.runner.js';
+import { JobRunner, recordCancel, type JobRunnerOptions } from './job.runner.js';
 import type { JobQueue, JobSpec } from './queue.js';
 
 /** Options of {@link InlineJobQueue}: those of the runner behind it. */
@@ -12,8 +14,10 @@ export type InlineQueueOptions<I> = JobRunnerOptions<I>;
 export class InlineJobQueue<I> implements JobQueue<I> {
   readonly capacity: number;
   private readonly runner: JobRunner<I>;
+  private readonly store: InlineQueueOptions<I>['store'];
 
   constructor(options: InlineQueueOptions<I>) {
+    this.store = options.store;
     this.runner = new JobRunner(options);
     this.capacity = this.runner.capacity;
   }
@@ -22,8 +26,12 @@ export class InlineJobQueue<I> implements JobQueue<I> {
     return this.runner.start(job, input);
   }
 
-  cancel(id: string): Promise<boolean> {
-    return this.runner.cancel(id);
+  async cancel(id: string): Promise<boolean> {
+    if (await this.runner.cancel(id)) {
+      const rec = await this.store.get(id);
+      return rec?.status === 'FAILED' && rec.code === 'job_cancelled';
+    }
+    return recordCancel(this.store, id);
   }
 
   close(): Promise<void> {

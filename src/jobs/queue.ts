@@ -37,7 +37,11 @@ export interface JobQueue<I> {
    * Resolves once the PENDING record is stored.
    */
   enqueue(job: JobSpec, input: I): Promise<void>;
-  /** Cancels a pending or running job of this queue (→ FAILED `Cancelled.`); false when it is not running here. */
+  /**
+   * Cancels a pending or running job wherever it runs: records FAILED `Cancelled.` (compare-and-set, so a job that
+   * finished first stays finished) and stops its work (here at once; in another process through pub/sub or that
+   * process's cancel check). True when the record is now cancelled; false when the job is absent or finished already.
+   */
   cancel(id: string): Promise<boolean>;
   /** Stops admitting, aborts running jobs (recorded FAILED) and waits for them to settle. */
   close(): Promise<void>;
@@ -55,6 +59,8 @@ export const CANCELLED_MESSAGE = 'Cancelled.';
 export const INTERNAL_FAILURE_MESSAGE = 'An internal processing error occurred.';
 /** Sentence stored when the server shuts down under a running job. */
 export const SHUTDOWN_MESSAGE = 'The server shut down before this job finished. Please resubmit.';
+/** Sentence stored for a job whose workers kept dying under it (BullMQ's stall limit). */
+export const LOST_MESSAGE = 'The workers running this job stopped before it finished, too many times. Please resubmit.';
 /** Sentence stored for a job abandoned by a previous process. */
 export const ORPHAN_MESSAGE = 'The server restarted before this job finished. Please resubmit.';
 

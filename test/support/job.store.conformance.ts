@@ -37,11 +37,22 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
+/** What a fixture may be asked for. */
+export interface JobStoreFixtureOptions {
+  /** Retention of the store (ms). */
+  retentionMs?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** Registers the shared JobStore tests for one implementation. */
-export function describeJobStoreConformance(name: string, make: () => Promise<JobStoreFixture>): void {
+export function describeJobStoreConformance(
+  name: string,
+  make: (options?: JobStoreFixtureOptions) => Promise<JobStoreFixture>,
+): void {
   describe(`JobStore conformance: ${name}`, () => {
-    const withStore = (fn: (f: JobStoreFixture) => Promise<void>) => async () => {
-      const f = await make();
+    const withStore = (fn: (f: JobStoreFixture) => Promise<void>, options?: JobStoreFixtureOptions) => async () => {
+      const f = await make(options);
       try {
         await fn(f);
       } finally {
@@ -90,7 +101,7 @@ export function describeJobStoreConformance(name: string, make: () => Promise<Jo
           result: { series: [{ name: 'Original', values: [1.5, null, 2.25] }] },
           private: { base_series: { timesteps: ['0001'], mean: [1.5], median: [1.5] } },
         };
-        await store.put(done);
+        expect(await store.put(done)).toBe(true);
         const back = await store.get(rec.id);
         expect(back).toEqual(done);
         expect(back).not.toHaveProperty('progress');
@@ -175,6 +186,115 @@ export function describeJobStoreConformance(name: string, make: () => Promise<Jo
           await again.close();
         }
       }),
+    );
+
+    it(
+      'terminal records are final: put over SUCCESS or FAILED is refused and changes nothing',
+      withStore(async ({ store }) => {
+        for (const status of ['SUCCESS', 'FAILED'] as const) {
+          const rec = testRecord({ status: 'PROCESSING' });
+          await store.create(rec);
+          const final: JobRecord = { ...rec, status, updated: '2026-11-27T12:00:09.000Z' };
+          if (status === 'FAILED') Object.assign(final, { error: 'Cancelled.', code: 'job_cancelled' });
+          else final.result = { n: 1 };
+          expect(await store.put(final)).toBe(true);
+          for (const later of ['PROCESSING', 'SUCCESS', 'FAILED', 'PENDING'] as const) {
+            expect(await store.put({ ...rec, status: later, updated: '2026-11-27T12:00:10.000Z' })).toBe(false);
+          }
+          expect(await store.get(rec.id)).toEqual(final);
+          expect(await store.listUnfinished()).not.toContain(rec.id);
+        }
+        // A record created finished is final too.
+        const created = testRecord({ status: 'SUCCESS', result: 2 });
+        await store.create(created);
+        expect(await store.put({ ...created, status: 'PROCESSING' })).toBe(false);
+        expect(await store.get(created.id)).toEqual(created);
+      }),
+    );
+
+    it(
+      'put of an absent id writes nothing and says so',
+      withStore(async ({ store }) => {
+        const rec = testRecord({ status: 'PROCESSING' });
+        expect(await store.put(rec)).toBe(false);
+        expect(await store.get(rec.id)).toBeNull();
+        expect(await store.listUnfinished()).not.toContain(rec.id);
+      }),
+    );
+
+    it(
+      'racing writers (two instances over the same data where there can be): exactly one terminal write wins, heartbeats never undo it',
+      withStore(async ({ store, reopen }) => {
+        const other = reopen ? await reopen() : store;
+        try {
+          for (let round = 0; round < 25; round++) {
+            const rec = testRecord({ status: 'PROCESSING' });
+            await store.create(rec);
+            const cancel: JobRecord = { ...rec, status: 'FAILED', error: 'Cancelled.', code: 'job_cancelled' };
+            const success: JobRecord = { ...rec, status: 'SUCCESS', result: { round } };
+            const beat = (i: number): JobRecord => ({ ...rec, progress: { done: i, total: 9 } });
+            // Alternate which instance and which order, so neither side always goes first.
+            const [a, b] = round % 2 === 0 ? [store, other] : [other, store];
+            const writes = [
+              a.put(beat(1)),
+              b.put(cancel),
+              a.put(beat(2)),
+              a.put(success),
+              b.put(beat(3)),
+              a.put(beat(4)),
+            ];
+            const ok = await Promise.all(writes);
+            const terminalWins = [ok[1], ok[3]].filter(Boolean).length;
+            expect(terminalWins).toBe(1);
+            const stored = await store.get(rec.id);
+            expect(stored).toEqual(ok[1] ? cancel : success);
+            expect(await other.get(rec.id)).toEqual(stored);
+            expect(await store.put(beat(5))).toBe(false);
+            expect(await store.get(rec.id)).toEqual(stored);
+          }
+        } finally {
+          if (other !== store) await other.close();
+        }
+      }),
+    );
+
+    it(
+      'lists unfinished ids by the age of their `updated` time',
+      withStore(async ({ store }) => {
+        const old = testRecord({ status: 'PROCESSING', updated: '2026-11-27T12:00:00.000Z' });
+        const fresh = testRecord({ status: 'PENDING', updated: '2026-11-27T12:01:00.000Z' });
+        const done = testRecord({ status: 'FAILED', updated: '2026-11-27T11:00:00.000Z' });
+        for (const r of [old, fresh, done]) await store.create(r);
+        const cut = Date.parse('2026-11-27T12:00:30.000Z');
+        expect(await store.listUnfinished(cut)).toEqual([old.id]);
+        expect((await store.listUnfinished()).sort()).toEqual([old.id, fresh.id].sort());
+        expect(await store.put({ ...fresh, updated: '2026-11-27T11:59:00.000Z' })).toBe(true);
+        expect((await store.listUnfinished(cut)).sort()).toEqual([old.id, fresh.id].sort());
+      }),
+    );
+
+    it(
+      'expires records after the retention (finished and abandoned ones) and keeps those written since',
+      withStore(
+        async ({ store }) => {
+          const done = testRecord({ status: 'SUCCESS', result: 1 });
+          const finishedLater = testRecord({ status: 'PROCESSING' });
+          await store.create(done);
+          await store.create(finishedLater);
+          await sleep(250);
+          expect(await store.put({ ...finishedLater, status: 'FAILED', error: 'x' })).toBe(true);
+          await sleep(300);
+          await store.expire();
+          // done: 550 ms after it finished (retention 400 ms + at most one expiry bucket); finishedLater: 300 ms.
+          expect(await store.get(done.id)).toBeNull();
+          expect(await store.get(finishedLater.id)).toMatchObject({ status: 'FAILED' });
+          await sleep(450);
+          await store.expire();
+          expect(await store.get(finishedLater.id)).toBeNull();
+          expect(await store.listUnfinished()).toEqual([]);
+        },
+        { retentionMs: 400 },
+      ),
     );
   });
 }

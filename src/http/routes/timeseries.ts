@@ -6,8 +6,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { AppDeps } from '../app.deps.js';
 import { AppError } from '../../errors.js';
-import type { JobRecord } from '../../jobs/job.js';
-import { CANCELLED_MESSAGE, INTERNAL_FAILURE_MESSAGE } from '../../jobs/queue.js';
+import { isTerminal, type JobRecord } from '../../jobs/job.js';
+import { INTERNAL_FAILURE_MESSAGE } from '../../jobs/queue.js';
 import { analyzeBaseSeries } from '../../timeseries/analyze.js';
 import { toCsv } from '../../timeseries/export.js';
 import type { ExtractionPrivate } from '../../timeseries/extraction.js';
@@ -113,25 +113,21 @@ export function timeseriesRoutes(deps: AppDeps): FastifyPluginAsync {
       {
         schema: {
           tags: ['timeseries'],
-          summary: 'Cancel a pending or running job (no-op when finished)',
+          summary: 'Cancel a pending or running job (409 when it finished first; a second cancel is a no-op)',
           params: JobIdParams,
         },
       },
       async (request) => {
         const { job_id } = request.params as { job_id: string };
         const rec = await findJob(deps, job_id, JOB_NOT_FOUND);
-        if (rec.status === 'SUCCESS' || rec.status === 'FAILED') return publicRecord(rec);
-        if (!(await deps.queue.cancel(job_id))) {
-          // Not running here (another process, or an orphan): record the cancel directly.
-          await deps.store.put({
-            ...rec,
-            status: 'FAILED',
-            error: CANCELLED_MESSAGE,
-            code: 'job_cancelled',
-            updated: new Date().toISOString(),
-          });
-        }
-        return publicRecord(await findJob(deps, job_id, JOB_NOT_FOUND));
+        // The queue records the cancel with a compare-and-set and stops the work wherever it runs.
+        const after = isTerminal(rec)
+          ? rec
+          : (await deps.queue.cancel(job_id), await findJob(deps, job_id, JOB_NOT_FOUND));
+        if (after.status === 'FAILED' && after.code === 'job_cancelled') return publicRecord(after);
+        if (!isTerminal(after))
+          throw new AppError('internal_error', `Job ${job_id} is still ${after.status} after a cancel.`);
+        throw new AppError('job_finished', `Job already finished: ${after.status}.`);
       },
     );
 
