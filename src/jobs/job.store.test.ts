@@ -135,7 +135,12 @@ describe('filesystem store specifics', () => {
       await store.create(recs[0] as never).catch(() => undefined); // a failed create cleans up too
       expect(await store.put({ ...(recs[0] as JobRecord), status: 'SUCCESS' })).toBe(true);
       expect(await readdir(join(dir, 'tmp'))).toEqual([]);
-      expect((await readdir(join(dir, 'live'))).sort()).toEqual(recs.slice(1).map((r) => `${r.id}.json`).sort());
+      expect((await readdir(join(dir, 'live'))).sort()).toEqual(
+        recs
+          .slice(1)
+          .map((r) => `${r.id}.json`)
+          .sort(),
+      );
       expect(await readdir(join(dir, 'done'))).toEqual([`${recs[0]?.id}.json`]);
       expect((await readdir(join(dir, 'expiry'))).length).toBe(1);
     } finally {

@@ -128,8 +128,8 @@ export class BullMqJobQueue<I> implements JobQueue<I> {
   }
 
   async enqueue(job: JobSpec, input: I): Promise<void> {
-    const admitted = await unavailableOnError(() =>
-      this.client.skopeAdmit(...this.admitKeys, String(this.capacity), job.id, String(RESERVATION_MS)),
+    const admitted = await unavailableOnError(
+      () => this.client.skopeAdmit(...this.admitKeys, String(this.capacity), job.id, String(RESERVATION_MS)),
       this.client,
     );
     if (admitted !== 1) throw new AppError('at_capacity', AT_CAPACITY_MESSAGE);
