@@ -180,6 +180,18 @@ const DECLARED = {
     'Most coordinates in `selected_area` (ring-closing points and holes count).',
     { default: 10_000 },
   ),
+  storage_timeout_ms: int(
+    100,
+    600_000,
+    'Timeout of one read attempt from HTTP or S3 storage, headers and body (ms); a stalled read is retried after it.',
+    { default: 30_000 },
+  ),
+  storage_retries: int(
+    0,
+    10,
+    'Retries of a failed HTTP or S3 read (5xx, reset, truncated body, timeout), with exponential backoff.',
+    { default: 3 },
+  ),
   source_cache_bytes: int(0, 1e12, 'Byte-range cache of remote sources (bytes).', { default: 64 * MiB }),
   block_cache_bytes: int(0, 1e12, 'Decoded raster block cache per process/worker (bytes).', {
     default: 256 * MiB,

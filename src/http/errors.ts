@@ -156,10 +156,15 @@ interface ErrorBody {
   request_id?: string;
 }
 
-/** A 500/502 body: that an internal error happened and the request id of the log entry, nothing more. */
-function internalBody(code: string, request?: FastifyRequest): ErrorBody {
-  if (request === undefined) return { detail: INTERNAL_DETAIL, code };
-  return { detail: `${INTERNAL_DETAIL} Request id: ${request.id}.`, code, request_id: request.id };
+/**
+ * A 500/502 body: that an internal error happened (or the domain's client sentence for it, `details.public`, which
+ * names only what the client asked for) and the request id of the log entry, nothing more.
+ */
+function internalBody(code: string, request?: FastifyRequest, err?: AppError): ErrorBody {
+  const sentence = err?.details?.['public'];
+  const detail = typeof sentence === 'string' ? sentence : INTERNAL_DETAIL;
+  if (request === undefined) return { detail, code };
+  return { detail: `${detail} Request id: ${request.id}.`, code, request_id: request.id };
 }
 
 /** Maps any thrown value to a status and a body. */
@@ -168,7 +173,7 @@ export function renderError(err: unknown, request?: FastifyRequest): { status: n
     return { status: 422, body: { detail: err.items, code: 'validation_error' } };
   if (err instanceof AppError) {
     const status = statusOf(err.code);
-    if (status === 500 || status === 502) return { status, body: internalBody(err.code, request) };
+    if (status === 500 || status === 502) return { status, body: internalBody(err.code, request, err) };
     if (INFRASTRUCTURE.has(err.code))
       return { status, body: { detail: infrastructureDetail(err, request), code: err.code } };
     return { status, body: { detail: err.message, code: err.code } };

@@ -386,6 +386,16 @@ const extractCases = fc.oneof(
 
 const v2Valid = (): Body => ({ ...extractPayload(), time_range: { gte: '0001-01-01', lte: '0005-12-31' } });
 const v2Cases = fc.oneof(
+  // The same route under its /v2 prefix.
+  jsonPost(
+    '/v2/timeseries',
+    brokenJson(
+      'v2',
+      v2Valid,
+      ['dataset_id', 'variable_id', 'selected_area', 'requested_series_options'],
+      ['dataset_id', 'variable_id'],
+    ),
+  ),
   {
     weight: 3,
     arbitrary: jsonPost(
@@ -621,6 +631,7 @@ const VALID_GETS = [
   '/readyz',
   '/metrics',
   '/metadata',
+  '/v2/metadata',
   '/openapi.json',
   '/docs',
   '/docs/json',
@@ -732,15 +743,13 @@ const unknownCases: fc.Arbitrary<Case> = fc.oneof(
       label: `GET ${path.slice(0, 40)}`,
       mayPass: /docs|\/metadata(\?|\/?$|#)/.test(path) && !/static/.test(path),
     })),
-  fc
-    .constantFrom(...VALID_GETS)
-    .map((path) => ({
-      method: 'OPTIONS',
-      path,
-      headers: { origin: 'https://x.example', 'access-control-request-method': 'GET' },
-      label: `OPTIONS ${path}`,
-      mayPass: true,
-    })),
+  fc.constantFrom(...VALID_GETS).map((path) => ({
+    method: 'OPTIONS',
+    path,
+    headers: { origin: 'https://x.example', 'access-control-request-method': 'GET' },
+    label: `OPTIONS ${path}`,
+    mayPass: true,
+  })),
 );
 
 /** Malformed HTTP on a raw socket. */

@@ -27,8 +27,9 @@ import {
 } from './queue.js';
 
 /**
- * Codes whose message is infrastructure detail: the stored error is {@link INTERNAL_FAILURE_MESSAGE} (clients see
- * why their request failed, never paths, URLs or storage errors).
+ * Codes whose message is infrastructure detail: the stored error is the AppError's `details.public` sentence when it
+ * has one, else {@link INTERNAL_FAILURE_MESSAGE} (clients see why their request failed, never paths, URLs or storage
+ * errors).
  */
 const HIDDEN_CODES = new Set<string>([
   'source_not_found',
@@ -39,6 +40,8 @@ const HIDDEN_CODES = new Set<string>([
   'raster_unsupported',
   'band_out_of_range',
   'registry_invalid',
+  'lookup_unavailable',
+  'lookup_invalid',
   'extraction_failed',
   'store_unavailable',
   'config_invalid',
@@ -334,7 +337,9 @@ export class JobRunner<I> {
       code = err.code;
     } else {
       this.opts.log?.error({ err, jobId: state.id }, 'job failed');
-      error = INTERNAL_FAILURE_MESSAGE;
+      // The domain may say what failed in the client's terms (e.g. which dataset and timesteps could not be read).
+      const sentence = isAppError(err) ? err.details?.['public'] : undefined;
+      error = typeof sentence === 'string' ? sentence : INTERNAL_FAILURE_MESSAGE;
       code = isAppError(err) ? err.code : 'internal_error';
     }
     return { ...this.record(state, 'FAILED'), error, code };

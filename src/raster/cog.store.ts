@@ -19,6 +19,10 @@ export interface CogSettings {
   s3Endpoint?: string | undefined;
   s3Region: string;
   s3ForcePathStyle: boolean;
+  /** Timeout of one HTTP/S3 read attempt (ms). */
+  storageTimeoutMs: number;
+  /** Retries of a failed HTTP/S3 read after the first attempt. */
+  storageRetries: number;
   /** Decoded-block cache (bytes; 0 = none). */
   blockCacheBytes: number;
   /** Decode threads for reads of many small blocks (0 = none). */
@@ -46,6 +50,7 @@ export interface Cogs {
 export function openCogs(settings: CogSettings, options: { worker?: boolean } = {}): Cogs {
   const resolver = createSourceResolver({
     cacheBytes: settings.sourceCacheBytes,
+    http: { timeoutMs: settings.storageTimeoutMs, retries: settings.storageRetries },
     ...(options.worker === true ? { file: { syncReads: true } } : {}),
     s3: {
       ...(settings.s3Endpoint ? { endpoint: settings.s3Endpoint } : {}),

@@ -141,7 +141,9 @@ export async function preflightExtraction(
       { details: { estimate, max: deps.limits.maxCells } },
     );
   }
-  const lookup = await deps.lookups.get(request.dataset_id, o);
+  const lookup = await deps.lookups.get(request.dataset_id, o).catch((err: unknown) => {
+    throw withDataContext(err, request, []);
+  });
   const timeRange =
     request.time_range ??
     periodRange(dataset.period, lookup, request.variable_id) ??
@@ -157,7 +159,9 @@ export async function preflightExtraction(
   // Whether any of the area lies on the raster: the bounding window of everything is a position, never allocated.
   const bounds = extractionWindow(projected, dataset.transform);
   const firstUrl = (selection.refs[0] as { url: string }).url;
-  const cog = await deps.openCog(firstUrl, o);
+  const cog = await deps.openCog(firstUrl, o).catch((err: unknown) => {
+    throw withDataContext(err, request, selection.timesteps.slice(0, 1));
+  });
   if (footprintRelation(bounds, cog.metadata.width, cog.metadata.height) === 'outside') {
     throw new AppError('area_outside_dataset', `The selected area lies entirely outside dataset '${dataset.id}'.`, {
       details: { window: bounds },
@@ -356,9 +360,13 @@ export async function runExtraction(
     } catch (err) {
       if (signal.aborted || firstError !== null) return; // reported below
       const msg = err instanceof Error ? err.message : String(err);
+      const keys = task.targets.flat().map((t) => plan.selection.timesteps[t] as string);
       firstError = new AppError('extraction_failed', `Timeseries extraction failed reading ${task.url}: ${msg}`, {
         cause: err,
-        details: isAppError(err) ? { code: err.code } : undefined,
+        details: {
+          ...(isAppError(err) ? { code: err.code } : {}),
+          public: dataFailureSentence(request, keys, isAppError(err) ? err.code : 'internal_error'),
+        },
       });
       stop.abort(firstError);
     }
@@ -392,6 +400,41 @@ export async function runExtraction(
     },
   );
   return { result, base_series };
+}
+
+/** Why reading failed, in a client's terms, by the error code of the read (never a path, URL or bucket). */
+const READ_FAILURE: Partial<Record<string, string>> = {
+  source_unavailable: 'the data storage is unavailable, retry later',
+  source_read_error: 'the data storage returned incomplete data, retry later',
+  source_not_found: 'the file is missing from the data storage',
+  raster_invalid: 'the file is damaged or truncated',
+  raster_unsupported: 'the file is in a form this service cannot read',
+  band_out_of_range: 'the file does not hold the band the dataset lookup names',
+  lookup_unavailable: 'the data storage is unavailable, retry later',
+  lookup_invalid: 'the dataset lookup is invalid',
+};
+
+/**
+ * The sentence a failed job stores for a read failure (`details.public`, shown instead of the internal message):
+ * names the dataset, the variable and the timesteps of the file, and why in general terms.
+ */
+export function dataFailureSentence(request: ExtractRequest, timesteps: readonly string[], code: string): string {
+  const sorted = [...timesteps].sort();
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  const when =
+    first === undefined ? '' : first === last ? `, timestep '${first}'` : `, timesteps '${first}' to '${last}'`;
+  const why = READ_FAILURE[code] ?? 'an internal error occurred';
+  return `Reading the data of dataset '${request.dataset_id}', variable '${request.variable_id}'${when} failed: ${why}.`;
+}
+
+/** `err` (an infrastructure AppError) with the client's sentence for it in `details.public`; other errors as they are. */
+function withDataContext(err: unknown, request: ExtractRequest, timesteps: readonly string[]): unknown {
+  if (!isAppError(err) || READ_FAILURE[err.code] === undefined) return err;
+  return new AppError(err.code, err.message, {
+    cause: err.cause ?? err,
+    details: { ...err.details, public: dataFailureSentence(request, timesteps, err.code) },
+  });
 }
 
 /** The error for a fired signal: its AppError reason as is; a timeout → `deadline_exceeded`; else `aborted`. */

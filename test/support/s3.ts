@@ -11,8 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
-/** Fault for the next proxied request (consumed in order). */
-export type S3Fault = '503' | 'reset' | 'truncate';
+/**
+ * Fault for the next proxied request (consumed in order): a 503 answer, a connection reset, a body cut in half, or a
+ * stall (no answer until the client gives up or the proxy closes).
+ */
+export type S3Fault = '503' | 'reset' | 'truncate' | 'stall';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -40,6 +43,8 @@ export interface TestS3 {
   readonly requests: { method: string; path: string; range: string | undefined }[];
   /** Faults applied to the next requests. */
   readonly faults: S3Fault[];
+  /** A fault applied to every request while set (after the queued ones), e.g. an outage; null = none. */
+  always: S3Fault | null;
   close(): Promise<void>;
 }
 
@@ -59,9 +64,11 @@ export async function startTestS3(bucket = 'skope-test'): Promise<TestS3> {
 
   const requests: TestS3['requests'] = [];
   const faults: S3Fault[] = [];
+  const state = { always: null as S3Fault | null };
   const proxy = createServer((req, res) => {
     requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', range: req.headers.range });
-    const fault = faults.shift();
+    const fault = faults.shift() ?? state.always ?? undefined;
+    if (fault === 'stall') return; // the socket stays open, silent, until the client or close() ends it
     if (fault === 'reset') {
       req.socket.destroy();
       return;
@@ -120,6 +127,12 @@ export async function startTestS3(bucket = 'skope-test'): Promise<TestS3> {
     },
     requests,
     faults,
+    get always() {
+      return state.always;
+    },
+    set always(f: S3Fault | null) {
+      state.always = f;
+    },
     async close() {
       client.destroy();
       direct.destroy();

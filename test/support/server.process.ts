@@ -31,14 +31,18 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts the server with `env` (settings as environment variables) and waits until it listens. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/** Starts the server with `env` (its settings, as environment variables) and waits until it listens. */
+export async function startServerProcess(
+  env: Record<string, string>,
+  /** Environment of the process itself beyond PATH (e.g. AWS credentials the S3 client reads). */
+  processEnv: Record<string, string> = {},
+): Promise<ServerProcess> {
   // node itself with tsx's loader (not the tsx CLI, which would fork a grandchild).
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const child = spawn(
     process.execPath,
     ['--expose-gc', '--import', tsx, fileURLToPath(new URL('./server.child.ts', import.meta.url)), JSON.stringify(env)],
-    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: process.env['PATH'] ?? '' } },
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: process.env['PATH'] ?? '', ...processEnv } },
   );
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
