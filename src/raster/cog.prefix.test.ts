@@ -39,7 +39,7 @@ beforeAll(async () => {
   path = join(dir, 'prefix.tif');
   padded = join(dir, 'padded.tif');
   // band-interleaved, 256² blocks, zlib level 1, predictor 2 (the default for integers), no overviews.
-  const write = (file: string, height: number, bands: number): Promise<void> =>
+  const write = (file: string, height: number, bands: number): Promise<unknown> =>
     writeCog(file, {
       width: SIZE,
       height,

@@ -69,7 +69,7 @@ export async function inflateBlock(
       break;
     case 50000:
       if (!zstd) throw new Error('no ZSTD decoder');
-      out = zstd(raw, expected);
+      out = await zstd(raw, expected);
       break;
     default:
       throw new Error(`compression ${c.compression} is not supported`);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { inflate, inflatePrefix } from './deflate.js';
-import { lzwDecode } from './lzw.js';
+import { lzwDecode, lzwEncode as lzwEncodeLib } from './lzw.js';
 import { unpackBits } from './packbits.js';
 import { swapBytes, undoFloatingPoint, undoHorizontal } from './predictor.js';
 import { createZstdDecoder } from './zstd.js';
@@ -150,6 +150,27 @@ describe('LZW', () => {
     const same = new Uint8Array(10000).fill(42); // only KwKwK codes
     expect(lzwDecode(lzwEncode(same), same.length)).toEqual(same);
   });
+  it('the library encoder round-trips through the decoder (random, repetitive, table resets, empty)', () => {
+    fc.assert(
+      fc.property(bytes, (data) => {
+        expect(lzwDecode(lzwEncodeLib(data), data.length)).toEqual(data);
+      }),
+      { numRuns: 200 },
+    );
+    for (let n = 0; n < 3; n++) {
+      // Long inputs cross every code width and several Clear codes; lengths near the table's end cover EOI widening.
+      const big = Uint8Array.from(
+        { length: 30000 + n * 4093 },
+        (_, i) => ((i * 7919 + (i >> (5 + n))) % 251) ^ (i & n),
+      );
+      expect(lzwDecode(lzwEncodeLib(big), big.length)).toEqual(big);
+    }
+    expect(lzwDecode(lzwEncodeLib(new Uint8Array(10000).fill(42)), 10000)).toEqual(new Uint8Array(10000).fill(42));
+    expect([...lzwEncodeLib(new Uint8Array(0))]).toEqual([0x80, 0x40, 0x40]); // Clear, EOI at 9 bits
+    // "TOBEORNOT…": the same codes as the reference encoder above until its earlier Clear (none in 24 bytes).
+    const text = Uint8Array.from('TOBEORNOTTOBEORTOBEORNOT', (c) => c.charCodeAt(0));
+    expect(lzwEncodeLib(text)).toEqual(lzwEncode(text));
+  });
   it('throws on truncated data and on an impossible code', () => {
     const data = Uint8Array.from({ length: 500 }, (_, i) => i % 13);
     const enc = lzwEncode(data);
@@ -190,9 +211,10 @@ describe('ZSTD', () => {
       0x99, 0x4b, 0x11, 0xa8, 0xdc, 0x1e, 0xb0,
     ]);
     const text = 'hello hello hello hello!';
-    expect(Buffer.from(decode(frame, text.length)).toString('latin1')).toBe(text);
-    expect(() => decode(frame.subarray(0, 12), text.length)).toThrow(/ZSTD/);
-    expect(() => decode(Uint8Array.from([1, 2, 3, 4, 5, 6]), 10)).toThrow(/ZSTD/);
+    expect(Buffer.from(await decode(frame, text.length)).toString('latin1')).toBe(text);
+    await expect(decode(frame.subarray(0, 12), text.length)).rejects.toThrow(/ZSTD/);
+    await expect(decode(Uint8Array.from([1, 2, 3, 4, 5, 6]), 10)).rejects.toThrow(/ZSTD/);
+    await expect(decode(frame, text.length + 1)).rejects.toThrow(/ZSTD frame decoded to 24 bytes, expected 25/);
   });
 });
 

@@ -96,3 +96,70 @@ export function lzwDecode(src: Uint8Array, expectedBytes: number): Uint8Array {
   if (o < expectedBytes) throw new Error(`LZW data ended after ${o} of ${expectedBytes} bytes`);
   return out.subarray(0, expectedBytes);
 }
+
+/** Open-addressing table size for the encoder (a power of two, > 4096 entries at most half full). */
+const HASH_SIZE = 8192;
+
+/**
+ * TIFF LZW encoder (compression 5), libtiff's bit stream: a Clear code first, MSB-first codes of 9–12 bits
+ * widened one code early, a Clear (and a fresh table) when the table reaches 4094 entries, then EOI. What
+ * `lzwDecode`, libtiff and GDAL decode.
+ */
+export function lzwEncode(src: Uint8Array): Uint8Array {
+  // Each input byte yields at most one 12-bit code; plus Clear codes, the last code and EOI.
+  const out = new Uint8Array(Math.ceil((src.length + 2 + Math.ceil(src.length / 3800)) * 1.5) + 16);
+  const keys = new Int32Array(HASH_SIZE).fill(-1);
+  const codes = new Int16Array(HASH_SIZE);
+  let o = 0;
+  let bitBuf = 0;
+  let bitCount = 0;
+  let width = 9;
+  let free = FIRST;
+  const put = (code: number): void => {
+    bitBuf = (bitBuf << width) | code;
+    bitCount += width;
+    while (bitCount >= 8) {
+      bitCount -= 8;
+      out[o++] = (bitBuf >>> bitCount) & 0xff;
+    }
+    bitBuf &= (1 << bitCount) - 1;
+  };
+  put(CLEAR);
+  if (src.length > 0) {
+    let ent = src[0]!;
+    for (let i = 1; i < src.length; i++) {
+      const c = src[i]!;
+      const key = (ent << 8) | c;
+      let h = ((key * 2654435761) >>> 19) & (HASH_SIZE - 1);
+      while (keys[h] !== -1 && keys[h] !== key) h = (h + 1) & (HASH_SIZE - 1);
+      if (keys[h] === key) {
+        ent = codes[h]!;
+        continue;
+      }
+      put(ent);
+      keys[h] = key;
+      codes[h] = free++;
+      ent = c;
+      if (free === MAX_CODES - 2) {
+        put(CLEAR);
+        keys.fill(-1);
+        free = FIRST;
+        width = 9;
+      } else if (free > (1 << width) - 1) {
+        width++;
+      }
+    }
+    put(ent);
+    free++;
+    // The decoder adds an entry for this last code too, so EOI may already need the next width.
+    if (free === MAX_CODES - 2) {
+      put(CLEAR);
+      width = 9;
+    } else if (free > (1 << width) - 1) {
+      width++;
+    }
+  }
+  put(EOI);
+  if (bitCount > 0) out[o++] = (bitBuf << (8 - bitCount)) & 0xff;
+  return out.subarray(0, o);
+}

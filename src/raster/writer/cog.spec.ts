@@ -6,7 +6,11 @@ import { AppError } from '../../errors.js';
 import type { Affine } from '../../geo/affine.js';
 import { DTYPE_RANGE, isDType, isFloatDType } from '../dtype.js';
 import type { DType, TypedArray } from '../types.js';
+import { RESAMPLINGS } from './tiff.encode.pixels.js';
 import type { Resampling } from './tiff.encode.pixels.js';
+
+/** TIFF compressions the writer produces (all lossless). */
+export type CogCompression = 'zstd' | 'deflate' | 'lzw' | 'none';
 
 /** What to write. Pixel values come from `readRows`; everything else describes the file. */
 export interface CogWriteSpec {
@@ -18,8 +22,10 @@ export interface CogWriteSpec {
   dtype: DType;
   /**
    * Samples of rows `row … row+height-1` of one band (1-based), row-major, exactly `width × height` values of
-   * `dtype`'s typed array. Called in file order; may return a promise. Never asked for more than a few
-   * rows of blocks of one band at once.
+   * `dtype`'s typed array (the writer never converts: narrowing a source is the caller's decision). May return a
+   * promise. Called strip by strip, top to bottom, and within a strip for band 1, 2, … `bands` in order, each
+   * row of each band exactly once — so a caller reading a pixel-interleaved source can decode one strip of all
+   * its bands once and hand them out band by band. A strip is at most `maxStripBytes` for all bands together.
    */
   readRows(band: number, row: number, height: number): TypedArray | Promise<TypedArray>;
   /** CRS as `EPSG:<code>` or a bare code (written as GeoKeys). */
@@ -34,26 +40,52 @@ export interface CogWriteSpec {
   interleave?: 'pixel' | 'band';
   /** Tile width and height in pixels, a multiple of 16. Default 256. */
   blockSize?: number;
-  /** Default 'deflate'. */
-  compression?: 'deflate' | 'none';
+  /** Lossless codec: 'zstd' (TIFF 50000), 'deflate' (8), 'lzw' (5) or 'none'. Default 'deflate'. */
+  compression?: CogCompression;
+  /**
+   * Compression level: zstd 1–22 (default 9, GDAL's ZSTD_LEVEL default), deflate 1–9 (default 6, GDAL's);
+   * refused for 'lzw' and 'none', which have none. Same level, same input → the same bytes.
+   */
+  level?: number;
   /** 1 none, 2 horizontal (integers), 3 floating point. Default: 2 for integers, 3 for floats; 1 without compression. */
   predictor?: 1 | 2 | 3;
-  /** zlib level 1–9. Default 6 (GDAL's default). */
+  /** zlib level 1–9 for 'deflate' (older name of `level`; `level` wins when both are given). */
   deflateLevel?: number;
   /**
    * Overview decimation factors (powers of two, increasing, e.g. `[2, 4, 8]`), `[]` for none, or 'auto':
    * 2, 4, 8… until the smallest level fits in one block. Default 'auto'.
    */
   overviews?: 'auto' | readonly number[];
-  /** Overview resampling; 'average' skips nodata. Default 'average'. */
+  /**
+   * Overview resampling, as GDAL's OVERVIEW_RESAMPLING: 'average' (mean of the valid cells), 'mode' (most frequent
+   * valid value), 'nearest'. Nodata (and NaN) cells never count. Default 'average'.
+   */
   resampling?: Resampling;
+  /**
+   * Band descriptions (e.g. timestep keys), one per band, written in the GDAL_METADATA tag (gdalinfo's
+   * "Description = …", rasterio's `descriptions`). Default: none.
+   */
+  bandDescriptions?: readonly string[];
+  /**
+   * Compute per-band statistics over the full-resolution valid cells (nodata and NaN excluded) and embed them as
+   * GDAL does (`STATISTICS_MINIMUM/MAXIMUM/MEAN/STDDEV/VALID_PERCENT` in GDAL_METADATA; STDDEV is the population
+   * standard deviation). A band without a valid cell carries only `STATISTICS_VALID_PERCENT=0`. Always returned by
+   * `writeCog` when true. Default false.
+   */
+  statistics?: boolean;
+  /** Physical value = stored × scale + offset, for every band; written unless 1 (GDAL omits identity). Default 1. */
+  scale?: number;
+  /** See `scale`; written unless 0. Default 0. */
+  offset?: number;
+  /** Unit of the physical values (e.g. 'mm'), for every band (GDAL's band unit type). Default: none. */
+  units?: string;
   /** BigTIFF: always, never, or 'auto' (when the file could pass 4 GiB). Default 'auto'. */
   bigTiff?: boolean | 'auto';
-  /** Blocks compressed at once on the libuv pool. Default 4. */
+  /** Blocks compressed at once (zstd and deflate run on the libuv thread pool). Default 8. */
   concurrency?: number;
   /**
-   * Memory bound: uncompressed bytes asked of `readRows` per strip (all bands of a strip for 'pixel', one band
-   * for 'band'), rounded down to whole rows of blocks but never less than one. Default 32 MiB.
+   * Memory bound: uncompressed bytes of one strip of every band (what `readRows` is asked for between two strips),
+   * rounded down to whole rows of blocks but never less than one. Default 32 MiB.
    */
   maxStripBytes?: number;
 }
@@ -70,11 +102,17 @@ export interface ResolvedSpec {
   nodata: number | null;
   interleave: 'pixel' | 'band';
   blockSize: number;
-  compression: 'deflate' | 'none';
+  compression: CogCompression;
   predictor: 1 | 2 | 3;
-  deflateLevel: number;
+  /** zstd or deflate level (0 for lzw/none). */
+  level: number;
   overviews: 'auto' | readonly number[];
   resampling: Resampling;
+  bandDescriptions: readonly string[] | null;
+  statistics: boolean;
+  scale: number;
+  offset: number;
+  units: string | null;
   bigTiff: boolean | 'auto';
   concurrency: number;
   /** Uncompressed bytes of pixels read per strip (rounded to whole rows of blocks, at least one). */
@@ -96,6 +134,20 @@ function parseEpsg(crs: string | number): number {
   return code;
 }
 
+/** The level of `compression`: given (checked against the codec's range) or the codec's default; 0 without one. */
+function resolveLevel(compression: CogCompression, given: number | undefined): number {
+  const range = compression === 'zstd' ? [1, 22, 9] : compression === 'deflate' ? [1, 9, 6] : null;
+  if (!range) {
+    if (given !== undefined) throw bad(`level applies to zstd and deflate only, not ${compression}.`);
+    return 0;
+  }
+  const [lo, hi, def] = range as [number, number, number];
+  const level = given ?? def;
+  if (!Number.isInteger(level) || level < lo || level > hi)
+    throw bad(`level must be an integer in ${lo}…${hi} for ${compression}; got ${level}.`);
+  return level;
+}
+
 /**
  * Check a spec and fill in its defaults.
  * @throws AppError `invalid_request` naming the offending field.
@@ -111,8 +163,8 @@ export function validateSpec(spec: CogWriteSpec): ResolvedSpec {
   if (!isPositiveInt(blockSize) || blockSize % 16 !== 0 || blockSize > 4096)
     throw bad(`blockSize must be a multiple of 16 up to 4096; got ${blockSize}.`);
   const compression = spec.compression ?? 'deflate';
-  if (compression !== 'deflate' && compression !== 'none')
-    throw bad(`compression must be 'deflate' or 'none'; got '${String(compression)}'.`);
+  if (!(['zstd', 'deflate', 'lzw', 'none'] as const).includes(compression))
+    throw bad(`compression must be 'zstd', 'deflate', 'lzw' or 'none'; got '${String(compression)}'.`);
   const predictor = spec.predictor ?? (compression === 'none' ? 1 : isFloat ? 3 : 2);
   if (predictor !== 1 && compression === 'none')
     throw bad('A predictor needs compression: use predictor 1 with compression none.');
@@ -120,9 +172,7 @@ export function validateSpec(spec: CogWriteSpec): ResolvedSpec {
   if (predictor === 3 && !isFloat) throw bad(`Predictor 3 is for floating-point data; use 2 for ${dtype}.`);
   if (predictor !== 1 && predictor !== 2 && predictor !== 3)
     throw bad(`predictor must be 1, 2 or 3; got ${String(predictor)}.`);
-  const deflateLevel = spec.deflateLevel ?? 6;
-  if (!Number.isInteger(deflateLevel) || deflateLevel < 1 || deflateLevel > 9)
-    throw bad(`deflateLevel must be 1…9; got ${deflateLevel}.`);
+  const level = resolveLevel(compression, spec.level ?? (compression === 'deflate' ? spec.deflateLevel : undefined));
   const nodata = spec.nodata ?? null;
   const [lo, hi] = DTYPE_RANGE[dtype];
   if (nodata !== null && !isFloat && !(Number.isInteger(nodata) && nodata >= lo && nodata <= hi)) {
@@ -145,12 +195,20 @@ export function validateSpec(spec: CogWriteSpec): ResolvedSpec {
       prev = f;
     }
   }
-  const concurrency = spec.concurrency ?? 4;
+  const concurrency = spec.concurrency ?? 8;
   if (!isPositiveInt(concurrency)) throw bad(`concurrency must be a positive integer; got ${concurrency}.`);
   const stripBudgetBytes = spec.maxStripBytes ?? 32 * 1024 * 1024;
   if (!isPositiveInt(stripBudgetBytes)) throw bad(`maxStripBytes must be a positive integer; got ${stripBudgetBytes}.`);
   const resampling = spec.resampling ?? 'average';
-  if (resampling !== 'average' && resampling !== 'nearest') throw bad(`resampling must be 'average' or 'nearest'.`);
+  if (!RESAMPLINGS.includes(resampling))
+    throw bad(`resampling must be one of ${RESAMPLINGS.map((r) => `'${r}'`).join(', ')}; got '${String(resampling)}'.`);
+  const bandDescriptions = spec.bandDescriptions ?? null;
+  if (bandDescriptions !== null && bandDescriptions.length !== bands)
+    throw bad(`bandDescriptions must have one entry per band (${bands}); got ${bandDescriptions.length}.`);
+  const scale = spec.scale ?? 1;
+  const offset = spec.offset ?? 0;
+  if (!Number.isFinite(scale) || scale === 0) throw bad(`scale must be finite and non-zero; got ${scale}.`);
+  if (!Number.isFinite(offset)) throw bad(`offset must be finite; got ${offset}.`);
   return {
     width,
     height,
@@ -164,9 +222,14 @@ export function validateSpec(spec: CogWriteSpec): ResolvedSpec {
     blockSize,
     compression,
     predictor,
-    deflateLevel,
+    level,
     overviews,
     resampling,
+    bandDescriptions,
+    statistics: spec.statistics ?? false,
+    scale,
+    offset,
+    units: spec.units ?? null,
     bigTiff: spec.bigTiff ?? 'auto',
     concurrency,
     stripBudgetBytes,

@@ -4,8 +4,11 @@
  * full resolution, each block framed by a 4-byte size leader and a 4-byte trailer.
  *
  * Memory stays bounded: pixels come from a `readRows` callback one strip (a row of blocks, or a few) of one
- * band at a time; compressed blocks go to per-level temp files next to the output, overview pixels to raw
- * temp files; the final file is assembled once all block sizes are known and renamed into place.
+ * band at a time, strip by strip; compressed blocks go to per-level temp files next to the output (in the order
+ * they were made), overview pixels to raw temp files; the final file is assembled in TIFF block order once all
+ * block sizes are known, and renamed into place. Compression (zstd, deflate) runs on the libuv thread pool,
+ * `concurrency` blocks at a time, while the main thread cuts tiles, applies the predictor, downsamples and sums
+ * statistics. The output depends only on the spec and the pixels: the same input gives the same bytes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rename, rm } from 'node:fs/promises';
@@ -14,23 +17,54 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { deflate as deflateCb } from 'node:zlib';
 import { AppError } from '../../errors.js';
+import { lzwEncode } from '../codecs/lzw.js';
+import { createZstdEncoder } from '../codecs/zstd.js';
 import { DTYPE_ARRAY, dtypeBytes } from '../dtype.js';
 import type { Cog, DType, TypedArray } from '../types.js';
+import { emptyMoments, finishStatistics, mergeMoments, stripMoments } from './band.stats.js';
+import type { BandStatistics, Moments } from './band.stats.js';
 import { validateSpec } from './cog.spec.js';
 import type { CogWriteSpec, ResolvedSpec } from './cog.spec.js';
-import { buildIfdTags, planLevels } from './tiff.encode.layout.js';
+import { buildIfdTags, gdalMetadataXml, planLevels } from './tiff.encode.layout.js';
 import type { LevelPlan } from './tiff.encode.layout.js';
 import { encodeHeader, encodeIfds, ghostHeader, headerLength } from './tiff.encode.js';
 import { allocArray, cutTile, downsample, encodePredictor2, encodePredictor3 } from './tiff.encode.pixels.js';
 
 const deflate = promisify(deflateCb);
 
-/** Where each block of a level landed in that level's temp file (data start, after the leader). */
+/** What `writeCog` wrote. */
+export interface CogWriteResult {
+  /** Size of the finished file in bytes. */
+  bytes: number;
+  /** Per-band statistics (band 1 first) when `statistics` was asked for, else null. */
+  statistics: BandStatistics[] | null;
+}
+
+/**
+ * Where each block of a level landed in that level's temp file, indexed by TIFF block number (row-major, band
+ * after band for 'band' interleave): start of its framed bytes (size leader) and its compressed size.
+ */
 interface LevelOutput {
   path: string;
   bytes: number;
-  offsets: number[];
+  starts: number[];
   sizes: number[];
+}
+
+/** Compresses one block's bytes (after the predictor). */
+type BlockCompress = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+function blockCompressor(s: ResolvedSpec): BlockCompress {
+  switch (s.compression) {
+    case 'zstd':
+      return createZstdEncoder(s.level);
+    case 'deflate':
+      return (bytes) => deflate(bytes, { level: s.level });
+    case 'lzw':
+      return lzwEncode;
+    default:
+      return (bytes) => bytes;
+  }
 }
 
 /** Overview pixels of one level, band-sequential and uncompressed, in a temp file. */
@@ -73,7 +107,7 @@ class RawLevel {
 type RowSource = (band: number, row: number, height: number) => TypedArray | Promise<TypedArray>;
 
 /** Predictor + compression of one tile, framed as GDAL does: uint32 size leader, data, last 4 bytes repeated. */
-async function encodeBlock(tile: TypedArray, s: ResolvedSpec, spp: number): Promise<Buffer> {
+async function encodeBlock(tile: TypedArray, s: ResolvedSpec, spp: number, compress: BlockCompress): Promise<Buffer> {
   let bytes: Uint8Array;
   if (s.predictor === 2) {
     encodePredictor2(tile, s.blockSize, spp);
@@ -83,7 +117,7 @@ async function encodeBlock(tile: TypedArray, s: ResolvedSpec, spp: number): Prom
   } else {
     bytes = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
   }
-  const data = s.compression === 'deflate' ? await deflate(bytes, { level: s.deflateLevel }) : bytes;
+  const data = await compress(bytes);
   const framed = Buffer.allocUnsafe(data.byteLength + 8);
   framed.writeUInt32LE(data.byteLength, 0);
   framed.set(data, 4);
@@ -92,73 +126,91 @@ async function encodeBlock(tile: TypedArray, s: ResolvedSpec, spp: number): Prom
 }
 
 /**
- * Encode one level into `outPath`: strips of rows from `source`, tiles cut, compressed with up to
- * `concurrency` blocks in flight (results appended in TIFF block order), and the level's downsampled rows
- * written to `next` when there is a coarser level.
+ * Encode one level into `outPath`: strip by strip (every band of a strip before the next strip), tiles cut and
+ * compressed with up to `concurrency` blocks in flight, appended to the temp file as they finish in submission
+ * order. The level's rows downsampled by `factor` go to the next level's raw file (`overviews`: none for the
+ * coarsest level), and each band's statistics into `moments` when given (full resolution only).
  */
 async function encodeLevel(
   s: ResolvedSpec,
   level: LevelPlan,
   source: RowSource,
-  next: { raw: RawLevel; ratio: number } | null,
+  overviews: readonly { raw: RawLevel; factor: number }[],
   outPath: string,
+  compress: BlockCompress,
+  moments: Moments[] | null,
 ): Promise<LevelOutput> {
   const fh = await open(outPath, 'w');
-  const out: LevelOutput = { path: outPath, bytes: 0, offsets: [], sizes: [] };
-  const inFlight: Promise<Buffer>[] = [];
+  const bs = s.blockSize;
+  const across = Math.ceil(level.width / bs);
+  const down = Math.ceil(level.height / bs);
+  const pixel = s.interleave === 'pixel';
+  const blockCount = across * down * (pixel ? 1 : s.bands);
+  const out: LevelOutput = {
+    path: outPath,
+    bytes: 0,
+    starts: new Array<number>(blockCount).fill(0),
+    sizes: new Array<number>(blockCount).fill(0),
+  };
+  const inFlight: { index: number; block: Promise<Buffer> }[] = [];
   const flushOne = async (): Promise<void> => {
-    const block = await (inFlight.shift() as Promise<Buffer>);
+    const job = inFlight.shift() as { index: number; block: Promise<Buffer> };
+    const block = await job.block;
     await fh.write(block, 0, block.length, out.bytes);
-    out.offsets.push(out.bytes + 4);
-    out.sizes.push(block.length - 8);
+    out.starts[job.index] = out.bytes;
+    out.sizes[job.index] = block.length - 8;
     out.bytes += block.length;
   };
-  const submit = async (p: Promise<Buffer>): Promise<void> => {
-    inFlight.push(p);
+  const submit = async (index: number, block: Promise<Buffer>): Promise<void> => {
+    inFlight.push({ index, block });
     // Keep rejections from surfacing as unhandled while the promise waits in the queue.
-    p.catch(() => undefined);
+    block.catch(() => undefined);
     if (inFlight.length >= s.concurrency) await flushOne();
   };
   try {
-    const bs = s.blockSize;
-    const pixel = s.interleave === 'pixel';
     const bandGroups = pixel
       ? [Array.from({ length: s.bands }, (_, i) => i + 1)]
       : Array.from({ length: s.bands }, (_, i) => [i + 1]);
+    // Whole rows of blocks, and a multiple of every overview factor so each strip downsamples on its own.
+    const unit = Math.max(bs, ...overviews.map((o) => o.factor));
     const stripRows =
-      bs *
-      Math.max(
-        1,
-        Math.floor(s.stripBudgetBytes / (level.width * bs * dtypeBytes(s.dtype) * (bandGroups[0]?.length ?? 1))),
-      );
+      unit * Math.max(1, Math.floor(s.stripBudgetBytes / (level.width * unit * dtypeBytes(s.dtype) * s.bands)));
     const fill = s.nodata !== null && !Number.isNaN(s.nodata) ? s.nodata : 0;
-    for (const group of bandGroups) {
-      for (let y0 = 0; y0 < level.height; y0 += stripRows) {
-        const h = Math.min(stripRows, level.height - y0);
+    for (let y0 = 0; y0 < level.height; y0 += stripRows) {
+      const h = Math.min(stripRows, level.height - y0);
+      for (const group of bandGroups) {
         const strips: TypedArray[] = [];
         for (const band of group) {
           const data = await source(band, y0, h);
           checkRows(data, s.dtype, level.width * h, band, y0);
           strips.push(data);
         }
+        // TIFF block number of this group's first block in this strip.
+        const base = (pixel ? 0 : ((group[0] as number) - 1) * across * down) + (y0 / bs) * across;
         for (let r = 0; r < h; r += bs) {
           for (let c = 0; c < level.width; c += bs) {
             const tile = cutTile(strips, level.width, h, c, r, bs, s.dtype, fill);
-            await submit(encodeBlock(tile, s, group.length));
+            await submit(base + (r / bs) * across + c / bs, encodeBlock(tile, s, group.length, compress));
           }
         }
-        if (next) {
+        if (moments) {
+          for (let i = 0; i < group.length; i++) {
+            const b = (group[i] as number) - 1;
+            moments[b] = mergeMoments(moments[b] as Moments, stripMoments(strips[i] as TypedArray, s.nodata));
+          }
+        }
+        for (const o of overviews) {
           for (let i = 0; i < group.length; i++) {
             const small = downsample(
               strips[i] as TypedArray,
               level.width,
               h,
-              next.ratio,
+              o.factor,
               s.dtype,
               s.nodata,
               s.resampling,
             );
-            await next.raw.write(group[i] as number, y0 / next.ratio, small);
+            await o.raw.write(group[i] as number, y0 / o.factor, small);
           }
         }
       }
@@ -166,7 +218,7 @@ async function encodeLevel(
     while (inFlight.length > 0) await flushOne();
     return out;
   } finally {
-    await Promise.allSettled(inFlight);
+    await Promise.allSettled(inFlight.map((j) => j.block));
     await fh.close();
   }
 }
@@ -183,79 +235,94 @@ function checkRows(data: TypedArray, dtype: DType, expected: number, band: numbe
 /** Upper bound of the finished file's size, to decide on BigTIFF before writing. */
 function sizeBound(s: ResolvedSpec, levels: readonly LevelPlan[]): number {
   const blockBytes = s.blockSize * s.blockSize * dtypeBytes(s.dtype) * s.bands;
-  // zlib's worst-case expansion is ~0.03 % + a few bytes per stream; round up generously.
-  const perBlock = blockBytes * 1.01 + 64 + 8;
+  // zlib's and zstd's worst-case expansion is < 1 % + a few bytes per stream; LZW's 12-bit codes for 8-bit
+  // bytes at most 1.5×. Round up generously.
+  const perBlock = blockBytes * (s.compression === 'lzw' ? 1.5 : 1.01) + 64 + 8;
   const blocks = levels.reduce((n, l) => n + Math.ceil(l.width / s.blockSize) * Math.ceil(l.height / s.blockSize), 0);
   return blocks * perBlock + 1024 * 1024;
 }
 
-/** Header, ghost block and IFDs, then each level's blocks, coarsest first; written to `tmpPath`. */
+/**
+ * Header, ghost block and IFDs, then each level's blocks, coarsest level first and within a level in TIFF block
+ * order; written to `tmpPath`. Returns the file size.
+ */
 async function assemble(
   s: ResolvedSpec,
   levels: readonly LevelPlan[],
   outputs: readonly LevelOutput[],
   bigTiff: boolean,
+  metadataXml: string | null,
   tmpPath: string,
-): Promise<void> {
+): Promise<number> {
   const ghost = ghostHeader();
   let ifdStart = headerLength(bigTiff) + ghost.length;
   ifdStart += ifdStart % 2;
-  // IFD sizes do not depend on the offset values, so lay out once with zeros to find where data starts.
-  const dryRun = encodeIfds(
-    levels.map((l, k) =>
-      buildIfdTags(s, l, k, bigTiff, new Array<number>(outputs[k]?.offsets.length ?? 0).fill(0), []),
-    ),
-    bigTiff,
-    ifdStart,
-  );
-  const dataStart = ifdStart + dryRun.bytes.length;
-  const levelBase: number[] = new Array<number>(levels.length).fill(0);
-  let pos = dataStart;
-  for (let k = levels.length - 1; k >= 0; k--) {
-    levelBase[k] = pos;
-    pos += outputs[k]?.bytes ?? 0;
-  }
-  if (!bigTiff && pos > 0xffffffff)
-    throw new AppError('invalid_request', 'The COG exceeds 4 GiB; write it with bigTiff: true.');
-  const ifds = encodeIfds(
-    levels.map((l, k) => {
+  // File offset of every block's data (after its leader), levels coarsest first, blocks in TIFF order.
+  const offsetsOf = (dataStart: number): number[][] => {
+    const all: number[][] = new Array<number[]>(levels.length);
+    let pos = dataStart;
+    for (let k = levels.length - 1; k >= 0; k--) {
       const o = outputs[k] as LevelOutput;
-      const base = levelBase[k] ?? 0;
-      return buildIfdTags(
-        s,
-        l,
-        k,
-        bigTiff,
-        o.offsets.map((x) => x + base),
-        o.sizes,
-      );
-    }),
-    bigTiff,
-    ifdStart,
-  );
+      all[k] = o.sizes.map((size) => {
+        const at = pos + 4;
+        pos += size + 8;
+        return at;
+      });
+    }
+    return all;
+  };
+  const ifdsFor = (offsets: number[][]): Buffer =>
+    encodeIfds(
+      levels.map((l, k) => buildIfdTags(s, l, k, bigTiff, offsets[k] ?? [], outputs[k]?.sizes ?? [], metadataXml)),
+      bigTiff,
+      ifdStart,
+    ).bytes;
+  // IFD sizes do not depend on the offset values, so lay out once with zeros to find where data starts.
+  const dataStart = ifdStart + ifdsFor(outputs.map((o) => o.sizes.map(() => 0))).length;
+  const offsets = offsetsOf(dataStart);
+  const total = dataStart + outputs.reduce((n, o) => n + o.bytes, 0);
+  if (!bigTiff && total > 0xffffffff)
+    throw new AppError('invalid_request', 'The COG exceeds 4 GiB; write it with bigTiff: true.');
+  const ifds = ifdsFor(offsets);
   const fh = await open(tmpPath, 'w');
   try {
     const head = Buffer.alloc(dataStart);
     encodeHeader(bigTiff, ifdStart).copy(head, 0);
     ghost.copy(head, headerLength(bigTiff));
-    ifds.bytes.copy(head, ifdStart);
+    ifds.copy(head, ifdStart);
     await fh.write(head, 0, head.length, 0);
+    // Copy framed blocks in TIFF order, batching runs that are contiguous in the temp file into one read.
     const chunk = Buffer.allocUnsafe(8 * 1024 * 1024);
+    let pos = dataStart;
     for (let k = levels.length - 1; k >= 0; k--) {
       const o = outputs[k] as LevelOutput;
       const src = await open(o.path, 'r');
       try {
-        let done = 0;
-        while (done < o.bytes) {
-          const { bytesRead } = await src.read(chunk, 0, Math.min(chunk.length, o.bytes - done), done);
-          if (bytesRead === 0) throw new AppError('internal_error', `Temp file ${o.path} ended early.`);
-          await fh.write(chunk, 0, bytesRead, (levelBase[k] ?? 0) + done);
-          done += bytesRead;
+        let i = 0;
+        while (i < o.starts.length) {
+          const from = o.starts[i] as number;
+          let len = (o.sizes[i] as number) + 8;
+          let j = i + 1;
+          while (
+            j < o.starts.length &&
+            o.starts[j] === from + len &&
+            len + (o.sizes[j] as number) + 8 <= chunk.length
+          ) {
+            len += (o.sizes[j] as number) + 8;
+            j++;
+          }
+          const buf = len <= chunk.length ? chunk : Buffer.allocUnsafe(len);
+          const { bytesRead } = await src.read(buf, 0, len, from);
+          if (bytesRead !== len) throw new AppError('internal_error', `Temp file ${o.path} ended early.`);
+          await fh.write(buf, 0, len, pos);
+          pos += len;
+          i = j;
         }
       } finally {
         await src.close();
       }
     }
+    return pos;
   } finally {
     await fh.close();
   }
@@ -265,7 +332,9 @@ async function assemble(
  * Write a Cloud-Optimized GeoTIFF to `path` (replaced atomically: written under a temp name, then renamed). Work
  * files live in a hidden folder `.<name>.XXXXXX` beside `path`, removed on success and on error (a killed process
  * leaves it behind). The folder of `path` must exist.
- * GDAL reports the result as `LAYOUT=COG` and `validate_cloud_optimized_geotiff.py` accepts it.
+ * GDAL reports the result as `LAYOUT=COG` and `validate_cloud_optimized_geotiff.py` accepts it; band
+ * descriptions, scale/offset, unit and statistics are in GDAL_METADATA, where gdalinfo and rasterio read them.
+ * @returns the file size and, when asked for, each band's statistics.
  *
  * @example
  * await writeCog('/tmp/a.tif', { width: 2, height: 1, bands: 1, dtype: 'uint16', crs: 'EPSG:4326',
@@ -273,33 +342,37 @@ async function assemble(
  * @throws AppError `invalid_request` for an inconsistent spec or a `readRows` result of the wrong size/type;
  *   file-system errors propagate.
  */
-export async function writeCog(path: string, spec: CogWriteSpec): Promise<void> {
+export async function writeCog(path: string, spec: CogWriteSpec): Promise<CogWriteResult> {
   const s = validateSpec(spec);
+  const compress = blockCompressor(s);
+  const moments = s.statistics ? Array.from({ length: s.bands }, emptyMoments) : null;
   const levels = planLevels(s);
   const bigTiff = s.bigTiff === 'auto' ? sizeBound(s, levels) > 0xffffffff : s.bigTiff;
   const dir = await mkdtemp(join(dirname(path), `.${basename(path)}.`));
   const raws: RawLevel[] = [];
   try {
     const outputs: LevelOutput[] = [];
+    // Each overview level is computed from the level before it, as GDAL 3.6 does for power-of-two factors.
     let source: RowSource = (band, row, height) => spec.readRows(band, row, height);
     for (let k = 0; k < levels.length; k++) {
       const level = levels[k] as LevelPlan;
       const nextLevel = levels[k + 1];
-      let next: { raw: RawLevel; ratio: number } | null = null;
+      const next: { raw: RawLevel; factor: number }[] = [];
       if (nextLevel) {
         const raw = await RawLevel.create(join(dir, `raw-${k + 1}`), nextLevel.width, nextLevel.height, s.dtype);
         raws.push(raw);
-        next = { raw, ratio: nextLevel.factor / level.factor };
+        next.push({ raw, factor: nextLevel.factor / level.factor });
       }
-      outputs.push(await encodeLevel(s, level, source, next, join(dir, `level-${k}`)));
-      if (next) {
-        const raw = next.raw;
-        source = (band, row, height) => raw.read(band, row, height);
-      }
+      const stats = k === 0 ? moments : null;
+      outputs.push(await encodeLevel(s, level, source, next, join(dir, `level-${k}`), compress, stats));
+      const raw = next[0]?.raw;
+      if (raw) source = (band, row, height) => raw.read(band, row, height);
     }
+    const statistics = moments ? moments.map(finishStatistics) : null;
     const tmpPath = join(dir, `out-${randomBytes(4).toString('hex')}.tif`);
-    await assemble(s, levels, outputs, bigTiff, tmpPath);
+    const bytes = await assemble(s, levels, outputs, bigTiff, gdalMetadataXml(s, statistics), tmpPath);
     await rename(tmpPath, path);
+    return { bytes, statistics };
   } finally {
     await Promise.allSettled(raws.map((r) => r.close()));
     await rm(dir, { recursive: true, force: true });

@@ -100,15 +100,26 @@ export function encodePredictor3(data: Float32Array | Float64Array, width: numbe
   return out;
 }
 
-/** How overview cells are computed from the level above. */
-export type Resampling = 'average' | 'nearest';
+/** How overview cells are computed from the level above (GDAL's OVERVIEW_RESAMPLING names, lower case). */
+export type Resampling = 'average' | 'mode' | 'nearest';
+
+/** Every resampling the writer implements. */
+export const RESAMPLINGS: readonly Resampling[] = ['average', 'mode', 'nearest'];
 
 /**
  * Downsample one band's rows by an integer `ratio` (the overview of rows `0…height-1` of `src`, `width`
  * wide): output is ceil(width/ratio) × ceil(height/ratio), each cell from the ratio×ratio source window
- * clipped at the edges (GDAL's overview sizes). `average` skips nodata (and NaN) cells and gives nodata when
- * none is valid; integer results are rounded half up. `nearest` takes the window's centre-right-below cell
- * (GDAL's choice `floor((i + 0.5)·ratio)`), clamped to the edge.
+ * clipped at the edges (GDAL's overview sizes). Nodata cells never count (NaN counts as a value unless the nodata
+ * is NaN, as in GDAL); a window without a valid cell gives nodata (0 without one).
+ * - `average`: mean of the valid cells (NaN if one is NaN); integer results rounded half up (GDAL).
+ * - `mode`: most frequent valid value; scanning the window row-major, a value takes over only when its count
+ *   exceeds the current mode's, so a tie keeps the value that reached the count first (GDAL's rule).
+ * - `nearest`: the window's top-left cell (GDAL 3.6: source cell `floor(0.5 + i·ratio)`).
+ * Applied level after level (each overview from the one before), these equal GDAL 3.6's overviews when each
+ * level's size is half the previous one's exactly; otherwise GDAL's windows follow the fractional ratio of the two
+ * sizes (with partial weights for AVERAGE) and some cells differ. GDAL 3.6 also resamples 32-bit integers and
+ * float64 in a Float32 working type, so their values above 2^24 (or beyond float32 precision) differ from our
+ * exact ones.
  */
 export function downsample(
   src: TypedArray,
@@ -122,8 +133,13 @@ export function downsample(
   const ow = Math.ceil(width / ratio);
   const oh = Math.ceil(height / ratio);
   const out = allocArray(dtype, ow * oh);
-  const isFloat = dtype.startsWith('float');
   const hasNodata = nodata !== null && !Number.isNaN(nodata);
+  const nanIsNodata = nodata !== null && Number.isNaN(nodata);
+  const isFloat = dtype.startsWith('float');
+  const empty = nodata ?? 0;
+  // Scratch for `mode`: the window's distinct values and their counts.
+  const vals = new Float64Array(ratio * ratio);
+  const counts = new Int32Array(ratio * ratio);
   for (let oy = 0; oy < oh; oy++) {
     const y0 = oy * ratio;
     const y1 = Math.min(height, y0 + ratio);
@@ -131,9 +147,28 @@ export function downsample(
       const x0 = ox * ratio;
       const x1 = Math.min(width, x0 + ratio);
       if (method === 'nearest') {
-        const y = Math.min(height - 1, Math.floor((oy + 0.5) * ratio));
-        const x = Math.min(width - 1, Math.floor((ox + 0.5) * ratio));
-        out[oy * ow + ox] = src[y * width + x] as number;
+        out[oy * ow + ox] = src[y0 * width + x0] as number;
+        continue;
+      }
+      if (method === 'mode') {
+        let distinct = 0;
+        let best = -1;
+        for (let y = y0; y < y1; y++) {
+          for (let x = x0; x < x1; x++) {
+            const v = src[y * width + x] as number;
+            if ((hasNodata && v === nodata) || (nanIsNodata && v !== v)) continue;
+            let i = 0;
+            while (i < distinct && vals[i] !== v) i++;
+            if (i === distinct) {
+              vals[i] = v;
+              counts[i] = 0;
+              distinct++;
+            }
+            const c = ++counts[i]!;
+            if (best < 0 || c > counts[best]!) best = i;
+          }
+        }
+        out[oy * ow + ox] = best < 0 ? empty : vals[best]!;
         continue;
       }
       let sum = 0;
@@ -141,12 +176,12 @@ export function downsample(
       for (let y = y0; y < y1; y++) {
         for (let x = x0; x < x1; x++) {
           const v = src[y * width + x] as number;
-          if ((hasNodata && v === nodata) || (isFloat && Number.isNaN(v))) continue;
+          if ((hasNodata && v === nodata) || (nanIsNodata && v !== v)) continue;
           sum += v;
           n++;
         }
       }
-      if (n === 0) out[oy * ow + ox] = nodata ?? 0;
+      if (n === 0) out[oy * ow + ox] = empty;
       else out[oy * ow + ox] = isFloat ? sum / n : Math.floor(sum / n + 0.5);
     }
   }

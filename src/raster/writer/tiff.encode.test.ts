@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,14 @@ describe('writeCog errors', () => {
     ['overviews not powers of two', { overviews: [3] }],
     ['readRows of the wrong length', { readRows: () => new Uint8Array(5) }],
     ['readRows of the wrong type', { readRows: (_b, _r, n) => new Uint16Array(20 * n) }],
+    ['unknown compression', { compression: 'jpeg' as CogWriteSpec['compression'] }],
+    ['zstd level 23', { compression: 'zstd', level: 23 }],
+    ['deflate level 0', { compression: 'deflate', level: 0 }],
+    ['a level for lzw', { compression: 'lzw', level: 5 }],
+    ['unknown resampling', { resampling: 'cubic' as CogWriteSpec['resampling'] }],
+    ['fewer descriptions than bands', { bandDescriptions: [] }],
+    ['zero scale', { scale: 0 }],
+    ['infinite offset', { offset: Infinity }],
   ];
   it.each(bad)('%s → invalid_request, nothing left behind', async (_name, patch) => {
     const d = await mkdtemp(join(dir(), 'err-'));
@@ -51,8 +59,40 @@ describe('writeCog errors', () => {
   });
 });
 
+describe('writeCog determinism', () => {
+  it('the same spec and pixels give byte-identical files (zstd, deflate, lzw; statistics and descriptions)', async () => {
+    const w = 300;
+    const h = 200;
+    const data = [1, 2].map((b) => Uint32Array.from({ length: w * h }, (_, i) => (i * 2654435761 * b) % 100000));
+    for (const compression of ['zstd', 'deflate', 'lzw'] as const) {
+      const write = async (name: string): Promise<Buffer> => {
+        const path = join(dir(), `${compression}-${name}.tif`);
+        await writeCog(path, {
+          width: w,
+          height: h,
+          bands: 2,
+          dtype: 'uint32',
+          crs: 4326,
+          transform: [1, 0, 0, 0, -1, 0],
+          blockSize: 64,
+          interleave: 'band',
+          compression,
+          statistics: true,
+          bandDescriptions: ['0103', '0104'],
+          // Small strips and few blocks in flight, then the defaults: the bytes must not depend on either.
+          ...(name === 'a' ? { maxStripBytes: 1, concurrency: 1 } : {}),
+          readRows: (b, r, n) => (data[b - 1] as Uint32Array).slice(r * w, (r + n) * w),
+        });
+        return readFile(path);
+      };
+      const a = await write('a');
+      expect((await write('b')).equals(a), compression).toBe(true);
+    }
+  });
+});
+
 describe('writeCog memory bound', () => {
-  it('asks readRows for one strip of one band at a time, in file order, each row once', async () => {
+  it('asks readRows for one strip of one band at a time, strip by strip and band after band, each row once', async () => {
     const w = 50;
     const h = 70;
     const calls: string[] = [];
@@ -76,11 +116,7 @@ describe('writeCog memory bound', () => {
         },
       });
       const strips = ['0+32', '32+32', '64+6'];
-      expect(calls, interleave).toEqual(
-        interleave === 'pixel'
-          ? strips.flatMap((s) => [`1:${s}`, `2:${s}`])
-          : [1, 2].flatMap((b) => ['0+64', '64+6'].map((s) => `${b}:${s}`)),
-      );
+      expect(calls, interleave).toEqual(strips.flatMap((s) => [`1:${s}`, `2:${s}`]));
     }
   });
 });
@@ -113,9 +149,58 @@ describe('writer kernels', () => {
     ]);
   });
 
-  it('average overview skips nodata and rounds integers half up; nearest takes floor((i+0.5)·2)', () => {
+  it('average overview skips nodata and rounds integers half up; nearest takes the top-left cell (GDAL 3.6)', () => {
     const src = Uint16Array.from([1, 2, 9, 65535, 3, 4, 65535, 65535, 5, 6, 7, 8]);
     expect([...downsample(src, 4, 3, 2, 'uint16', 65535, 'average')]).toEqual([3, 9, 6, 8]);
-    expect([...downsample(src, 4, 3, 2, 'uint16', 65535, 'nearest')]).toEqual([4, 65535, 6, 8]);
+    expect([...downsample(src, 4, 3, 2, 'uint16', 65535, 'nearest')]).toEqual([1, 9, 5, 7]);
+    // NaN counts as a value unless it is the nodata (GDAL): it spreads through the mean.
+    const f = Float32Array.from([1, NaN, 3, 5]);
+    expect([...downsample(f, 2, 2, 2, 'float32', -9999, 'average')]).toEqual([NaN]);
+    expect([...downsample(f, 2, 2, 2, 'float32', NaN, 'average')]).toEqual([3]);
+  });
+
+  it('mode: worked example — most frequent valid value, ties to the value that reached the count first', () => {
+    // Windows (2×2): [1 2 / 2 1] tie 1:2 vs 2:2 → 2 reached 2 first (scan 1,2,2 …); [3 9 / 9 9] → 9;
+    // [5 nd / nd nd] → 5; [7 8 / nd nd] → 7 (first); the last row's windows are 2×1: [nd nd] → nodata, [4 4] → 4.
+    const nd = 65535;
+    const src = Uint16Array.from([1, 2, 3, 9, 2, 1, 9, 9, 5, nd, 7, 8, nd, nd, nd, nd, nd, nd, 4, 4]);
+    // 4 wide × 5 tall → 2 × 3 overview.
+    expect([...downsample(src, 4, 5, 2, 'uint16', nd, 'mode')]).toEqual([2, 9, 5, 7, nd, 4]);
+  });
+
+  it('mode property: the result has the largest count in its window and reached it first in row-major order', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom(2, 4),
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 81, maxLength: 81 }),
+        (w, h, ratio, pool) => {
+          const src = Int8Array.from({ length: w * h }, (_, i) => (pool[i] as number) - 1); // -1 is nodata
+          const got = downsample(src, w, h, ratio, 'int8', -1, 'mode');
+          const ow = Math.ceil(w / ratio);
+          for (let oy = 0; oy < Math.ceil(h / ratio); oy++) {
+            for (let ox = 0; ox < ow; ox++) {
+              const seen: number[] = [];
+              for (let y = oy * ratio; y < Math.min(h, oy * ratio + ratio); y++)
+                for (let x = ox * ratio; x < Math.min(w, ox * ratio + ratio); x++) {
+                  const v = src[y * w + x] as number;
+                  if (v !== -1) seen.push(v);
+                }
+              const count = (v: number): number => seen.filter((u) => u === v).length;
+              const top = Math.max(0, ...seen.map(count));
+              // Where each value reaches the top count in scan order; the earliest wins.
+              const reach = (v: number): number => {
+                let c = 0;
+                return seen.findIndex((u) => u === v && ++c === top);
+              };
+              const want =
+                seen.length === 0 ? -1 : seen.filter((v) => count(v) === top).sort((a, b) => reach(a) - reach(b))[0];
+              expect(got[oy * ow + ox]).toBe(want);
+            }
+          }
+        },
+      ),
+    );
   });
 });
