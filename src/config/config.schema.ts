@@ -96,6 +96,22 @@ const DECLARED = {
     'Root that lookup.json `file` paths are relative to: a local directory, `s3://bucket/prefix` or `http(s)://…`.',
     { default: 'demo-data/storage' },
   ),
+  release_pin_path: text(
+    'Pin file (YAML) naming the dataset releases to serve (docs/RELEASES.md). When set, the registry is composed from the pinned releases and the display files, every release is verified at start-up (any failure: no serving, exit status 1), and REGISTRY_PATH, COLORMAPS_PATH and STORAGE_BASE_URL are not used.',
+    { optional: '(none: serve REGISTRY_PATH)' },
+  ),
+  release_root: text(
+    'Where the pinned releases live (each is `<root>/<release_id>/`): a local directory, `s3://bucket/prefix` (served in place) or `http(s)://…`. Overrides the pin file’s `release_root`; a relative path is resolved against the pin file’s folder.',
+    { optional: "(the pin file's release_root)" },
+  ),
+  display_preferences_path: text(
+    'Display preferences YAML (per dataset and variable: order, map view, palette, range, ticks, labels) used with RELEASE_PIN_PATH.',
+    { default: 'deploy/display/preferences.yml' },
+  ),
+  display_palettes_path: text(
+    'Display palettes YAML (name → `ramp` or `set` of `#RRGGBB` colours) used with RELEASE_PIN_PATH.',
+    { default: 'deploy/display/palettes.yml' },
+  ),
   s3_endpoint: text(
     'S3-compatible endpoint URL (MinIO, s3rver…); empty = AWS.',
     { optional: '(AWS)' },
