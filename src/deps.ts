@@ -16,6 +16,8 @@ import { openJobQueue, type OpenQueue } from './jobs/queue.open.js';
 import type { QueueLogger } from './jobs/queue.js';
 import { startWorkerProcess } from './jobs/worker.process.js';
 import { openDatasets, type Datasets } from './registry/datasets.js';
+import { openReleaseDatasets } from './release/serve/open.js';
+import type { MetadataDocument } from './release/serve/metadata.js';
 import { openCogs, type Cogs } from './raster/cog.store.js';
 import { createExtraction, extractionJobHandler, type Extraction } from './timeseries/extraction.js';
 import type { ExtractRequest } from './timeseries/types.js';
@@ -31,7 +33,7 @@ export interface CreateDepsOptions {
 
 /** Builds every dependency of the HTTP app from the config. */
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<AppDeps> {
-  const { cogs, datasets } = await openData(config);
+  const { cogs, datasets, releaseMetadata } = await openData(config);
   const store = options.store ?? (await createJobStore(config));
   const metrics = new Metrics();
   let extraction: Extraction | null = null;
@@ -74,6 +76,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       { name: 'storage', check: () => datasets.checkStorage() },
     ],
     metrics,
+    ...(releaseMetadata ? { releaseMetadata } : {}),
     // Tiles render in-process from the same registry, lookups and open COGs as extractions.
     tiles: {
       registry,
@@ -113,10 +116,20 @@ export function startExtractionWorker(config: Config, options: { log?: QueueLogg
   );
 }
 
-/** This process's COGs and datasets (the COGs closed again when the registry cannot be read). */
-export async function openData(config: Config): Promise<{ cogs: Cogs; datasets: Datasets }> {
+/**
+ * This process's COGs and datasets (the COGs closed again when the registry cannot be read): with RELEASE_PIN_PATH the
+ * pinned releases, verified and composed with the display files (plus their `/metadata` 1.0.0 document; any failed
+ * start-up check throws `ReleaseRefusedError`), else `metadata.yml` and its `lookup.json` files.
+ */
+export async function openData(
+  config: Config,
+): Promise<{ cogs: Cogs; datasets: Datasets; releaseMetadata?: MetadataDocument }> {
   const cogs = openCogs(config);
   try {
+    if (config.releasePinPath !== undefined) {
+      const composed = await openReleaseDatasets({ ...config, releasePinPath: config.releasePinPath }, cogs.resolver);
+      return { cogs, datasets: composed.datasets, releaseMetadata: composed.metadata };
+    }
     return { cogs, datasets: await openDatasets(config, cogs.resolver) };
   } catch (err) {
     await cogs.close();

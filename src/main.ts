@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
 import { loadConfig, processEnv, type Config } from './config/config.js';
 import { createDeps } from './deps.js';
+import { ReleaseRefusedError } from './release/serve/refusal.js';
 
 /** A listening server. */
 export interface RunningServer {
@@ -17,11 +18,30 @@ export interface RunningServer {
 
 /** Builds and starts the server for `config`; installs signal handlers when `handleSignals` (default true). */
 export async function startServer(config: Config, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
-  const deps = await createDeps(config);
+  let deps;
+  try {
+    deps = await createDeps(config);
+  } catch (err) {
+    // A pinned release failed a start-up check: one structured line per failed check, then nothing is served.
+    if (err instanceof ReleaseRefusedError) {
+      for (const refusal of err.refusals) {
+        process.stdout.write(
+          `${JSON.stringify({ level: 'error', time: Date.now(), msg: 'start-up check failed', ...refusal })}\n`,
+        );
+      }
+    }
+    throw err;
+  }
   const app = await buildServer(deps);
   const url = await app.listen({ host: config.host, port: config.port });
   app.log.info(
-    { registry: config.registryPath, storage: config.storageBaseUrl, jobStore: config.jobStore },
+    config.releasePinPath !== undefined
+      ? {
+          pin: config.releasePinPath,
+          datasets: deps.registry.list().map((d) => d.release?.releaseId ?? d.id),
+          jobStore: config.jobStore,
+        }
+      : { registry: config.registryPath, storage: config.storageBaseUrl, jobStore: config.jobStore },
     `SKOPE API listening on ${url}`,
   );
   if (options.handleSignals !== false) {

@@ -10,7 +10,7 @@ import type { SourceResolver } from '../storage/source.js';
 import { createColormapSet, parseCustomColormaps, type ColormapSet } from './colormaps.js';
 import { LookupStore } from './lookup.store.js';
 import { parseRegistry } from './registry.js';
-import type { Registry } from './types.js';
+import type { LookupSource, Registry } from './types.js';
 
 /** What {@link openDatasets} reads: the settings of the same names (the config passes as is). */
 export interface DatasetSettings {
@@ -24,11 +24,14 @@ export interface DatasetSettings {
   lookupCheckIntervalMs: number;
 }
 
-/** The registry, colormaps and lookups of a process. */
+/**
+ * The registry, colormaps and lookups of a process: from `metadata.yml` + `lookup.json` files ({@link openDatasets}),
+ * or composed from pinned releases (`src/release/serve/`).
+ */
 export interface Datasets {
   registry: Registry;
   colormaps: ColormapSet;
-  lookups: LookupStore;
+  lookups: LookupSource;
   /** Storage root as an absolute path or URL (lookup `file`s are relative to it). */
   baseUrl: string;
   /** Resolves when storage answers: a HEAD of the first dataset's lookup file (readiness). */

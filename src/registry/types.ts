@@ -86,6 +86,15 @@ export interface LookupEntry {
 /** A dataset's validated `lookup.json`: variable → ordered (timestep key → entry). Key order is chronological. */
 export type Lookup = ReadonlyMap<string, ReadonlyMap<string, LookupEntry>>;
 
+/** Where a dataset's lookup comes from: `lookup.json` files (`LookupStore`) or a composed in-memory registry. */
+export interface LookupSource {
+  /**
+   * The dataset's lookup (variable → timestep → file and band, files relative to the storage root).
+   * @throws AppError as `LookupStore.get`, or `dataset_not_found`.
+   */
+  get(datasetId: string, options?: { signal?: AbortSignal }): Promise<Lookup>;
+}
+
 /** The timesteps a time range selects, in order, and where each one's band lives. */
 export interface TemporalSelection {
   /** Lookup keys selected, chronological. */
