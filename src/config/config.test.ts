@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     expect(c.port).toBe(8000);
     expect(c.registryPath).toBe('demo-data/metadata.yml');
     expect(c.storageBaseUrl).toBe('demo-data/storage');
-    expect(c.maxProcessingTime).toBe(15000);
+    expect(c.maxProcessingTime).toBe(20000);
     expect(c.maxConcurrentJobs).toBe(1);
     expect(c.defaultMaxCells).toBe(1_000_000);
     expect(c.maxSeriesOptions).toBe(10);

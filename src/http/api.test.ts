@@ -124,7 +124,7 @@ describe('request validation (FastAPI 422 shapes)', () => {
           { name: 't', smoother: { type: 'MovingAverageSmoother', method: 'trailing', width: 0 } },
         ],
       },
-      { max_processing_time: 15_001 },
+      { max_processing_time: 20_001 },
       { max_processing_time: -1 },
       { time_range: { gte: 'not-a-date', lte: '0005' } },
       { zonal_statistic: 'max' },
