@@ -53,7 +53,7 @@ interface Payload<I> {
 const channelOf = (prefix: string, name: string): string => `${prefix}:${name}:cancel`;
 
 /** How long an admission reservation holds a place while its server adds the job (ms); a crashed server's lapses. */
-const RESERVATION_MS = 10_000;
+const RESERVATION_MS = 5_000;
 
 /**
  * Atomic admission. KEYS: wait, active, paused, prioritized, delayed, waiting-children, reservations.
@@ -128,12 +128,18 @@ export class BullMqJobQueue<I> implements JobQueue<I> {
   }
 
   async enqueue(job: JobSpec, input: I): Promise<void> {
+    const reservations = this.admitKeys[6] ?? '';
+    // A timed-out admission may still run once Redis answers again: the ZREM sent after it on the same connection
+    // runs after it and takes the place back (else it lapses after RESERVATION_MS).
     const admitted = await unavailableOnError(
       () => this.client.skopeAdmit(...this.admitKeys, String(this.capacity), job.id, String(RESERVATION_MS)),
       this.client,
-    );
+    ).catch((err: unknown) => {
+      // Not awaited: the request answers now; the command still goes out in order.
+      void this.client.zrem(reservations, job.id).catch(() => undefined);
+      throw err;
+    });
     if (admitted !== 1) throw new AppError('at_capacity', AT_CAPACITY_MESSAGE);
-    const reservations = this.admitKeys[6] ?? '';
     let created = false;
     try {
       const now = new Date().toISOString();
