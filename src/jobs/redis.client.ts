@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 
 /** Longest wait for one Redis command on a request path (ms). */
-export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+export const REDIS_COMMAND_TIMEOUT_MS = 750;
 
 /**
  * A client that rejects commands at once while disconnected and after {@link REDIS_COMMAND_TIMEOUT_MS} when Redis
