@@ -13,6 +13,7 @@ import { startExtractionWorker } from '../deps.js';
 import { startServer } from '../main.js';
 import { runExtractCommand } from './extract.js';
 import { takeFlags } from './flags.js';
+import { runVerifyPin } from './verify.pin.js';
 
 const USAGE = `Usage: skope <command> [options]
 
@@ -20,6 +21,8 @@ Commands:
   serve      Start the API on HOST:PORT (default 127.0.0.1:8000).
   worker     Run extraction jobs from the BullMQ queue (QUEUE=bullmq, REDIS_URL, JOB_STORE=redis).
   demo       Write the demo dataset: skope demo [--dir demo-data] [--if-missing]
+  release    verify-pin [--full]: run the start-up checks of the pinned releases (RELEASE_PIN_PATH), every
+             checksum too with --full; one JSON line per release; exit 1 on any failed check (promotion).
   extract    One extraction from the shell, CSV/JSON on stdout, progress on stderr:
              skope extract --dataset ID --variable ID (--geojson FILE | --bbox W,S,E,N | --point LON,LAT)
                            [--stat mean|median] [--from KEY] [--to KEY] [--format csv|json]
@@ -72,6 +75,12 @@ export async function run(
       await writeDemoDataset(dir, { log: (m) => process.stderr.write(`${m}\n`) });
       process.stderr.write(`Demo dataset written to ${dir}/ in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
       return 0;
+    }
+    case 'release': {
+      const [sub, ...rest] = args;
+      if (sub === 'verify-pin') return runVerifyPin(rest, env, { stdout: process.stdout, stderr: process.stderr });
+      process.stderr.write(`Unknown release command '${sub ?? ''}'.\n\n${USAGE}\n`);
+      return 2;
     }
     case 'extract':
       return runExtractCommand(args, env, {
