@@ -17,6 +17,7 @@ import { pointRoutes } from './http/routes/point.js';
 import { tilesRoutes } from './http/routes/tiles.js';
 import { timeseriesRoutes } from './http/routes/timeseries.js';
 import { v2Routes } from './http/routes/v2.js';
+import { viewerRoutes } from './http/routes/viewer.js';
 
 /** Options of {@link buildServer}. */
 export interface BuildOptions {
@@ -97,6 +98,9 @@ export async function buildServer(deps: AppDeps, options: BuildOptions = {}): Pr
   await app.register(healthRoutes(deps, metrics));
   // Tiles take only their own dependencies, so their tests can mount them alone.
   await app.register(tilesRoutes(deps.tiles));
+  if (deps.viewerDir !== undefined) {
+    await app.register(viewerRoutes(deps.viewerDir, (message) => app.log.warn(message)));
+  }
 
   app.addHook('onClose', async () => {
     await deps.close();

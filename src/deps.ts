@@ -4,6 +4,7 @@
  * pool or inline) — and wires them into the HTTP app's dependencies or a `skope worker` process.
  */
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { Config } from './config/config.js';
 import { loadGeometryEngine } from './geo/geos.js';
 import type { AppDeps } from './http/app.deps.js';
@@ -30,6 +31,12 @@ export interface CreateDepsOptions {
   store?: JobStore;
   log?: QueueLogger;
 }
+
+/**
+ * The built map viewer (`npm run build:web`): `web/dist/` of the package, the same path from `src/` (tsx) and from
+ * `dist/` (the build), both one level below the package root.
+ */
+const VIEWER_DIR = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
 /** Builds every dependency of the HTTP app from the config. */
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<AppDeps> {
@@ -88,6 +95,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       ...(config.publicBaseUrl !== undefined ? { publicBaseUrl: config.publicBaseUrl } : {}),
       trustProxy: config.trustProxy,
     },
+    viewerDir: VIEWER_DIR,
     async close() {
       await jobs.close();
       await extraction.close();

@@ -38,6 +38,8 @@ export interface AppDeps {
   releaseMetadata?: unknown;
   /** What the tile routes read: the same registry, lookups and open COGs as extractions. */
   tiles: TilesDeps;
+  /** Directory of the built map viewer (`web/dist/`) served at `/`; unset = no viewer. */
+  viewerDir?: string;
   /** Releases everything (queue, pool, store, sources); called by `app.close()`. */
   close(): Promise<void>;
 }
