@@ -15,6 +15,8 @@
  *   app.ts, main.ts, deps.ts      the app: deps.ts is its composition root (chooses implementations, builds the
  *                                 http app's AppDeps), app.ts registers the routes
  *   cli/                          the `skope` command: anything
+ *   web/                          the map viewer (browser code, bundled by scripts/build-web.ts): imports
+ *                                 neither src/ nor test/, and src/ never imports it
  * Test code (`*.test.ts`, test/) may import any layer; production code never imports test code or dev
  * dependencies. A new folder under src/ needs a line in LAYERS before its code can import anything.
  */
@@ -91,6 +93,22 @@ module.exports = {
       to: { path: '^src/http/' },
     },
     {
+      name: 'web-apart-from-server',
+      severity: 'error',
+      comment:
+        'The map viewer (web/) runs in the browser and talks to the server over HTTP only: it never imports src/ ' +
+        '(nor test/), and nothing in src/ imports web/ (the server serves its built files, web/dist/).',
+      from: { path: '^web/' },
+      to: { path: '^(src|test)/' },
+    },
+    {
+      name: 'server-apart-from-web',
+      severity: 'error',
+      comment: 'src/ never imports the viewer’s sources (web/): it serves the built bundle from web/dist/.',
+      from: { path: '^src/' },
+      to: { path: '^web/' },
+    },
+    {
       name: 'raster-reader-without-writer',
       severity: 'error',
       comment: 'The COG reader (src/raster/ outside writer/) never imports the writer: they are separate rooms.',
@@ -129,7 +147,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['^dist/', '^bench/\\.data/', '^demo-data/'] },
+    exclude: { path: ['^dist/', '^web/dist/', '^bench/\\.data/', '^demo-data/'] },
     // Type-only imports tie modules together as much as value imports (AppDeps, Cog …): count them.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

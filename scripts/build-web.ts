@@ -9,11 +9,21 @@
  * Run by `npm ci` (the `prepare` script), `npm start` and `npm run build`.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import type * as Esbuild from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEB = join(ROOT, 'web');
@@ -31,7 +41,8 @@ function newestSource(): number {
     } else newest = Math.max(newest, st.mtimeMs);
   };
   visit(WEB);
-  for (const f of ['package-lock.json', 'scripts/build-web.ts']) newest = Math.max(newest, statSync(join(ROOT, f)).mtimeMs);
+  for (const f of ['package-lock.json', 'scripts/build-web.ts'])
+    newest = Math.max(newest, statSync(join(ROOT, f)).mtimeMs);
   return newest;
 }
 
@@ -41,7 +52,7 @@ function hashed(name: string, ext: string, body: Buffer | string): string {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--if-stale') && existsSync(STAMP) && statSync(STAMP).mtimeMs >= newestSource()) return;
-  let esbuild: typeof import('esbuild');
+  let esbuild: typeof Esbuild;
   try {
     require.resolve('maplibre-gl/package.json');
     esbuild = await import('esbuild');
@@ -96,7 +107,9 @@ async function main(): Promise<void> {
     const gz = gzipSync(body, { level: 9 });
     writeFileSync(join(OUT, `${name}.gz`), gz);
     if (loaded.has(name)) total += gz.length;
-    lines.push(`  ${name.padEnd(40)} ${(body.length / 1024).toFixed(0).padStart(6)} KiB  gzip ${(gz.length / 1024).toFixed(0).padStart(5)} KiB`);
+    lines.push(
+      `  ${name.padEnd(40)} ${(body.length / 1024).toFixed(0).padStart(6)} KiB  gzip ${(gz.length / 1024).toFixed(0).padStart(5)} KiB`,
+    );
   }
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
   console.log(`build-web: web/dist in ${Date.now() - started} ms\n${lines.join('\n')}`);

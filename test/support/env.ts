@@ -25,7 +25,10 @@ export function hasCommand(cmd: string, args: string[]): boolean {
  * Returns true when the named tool is usable. Under CI=true a missing tool throws (the suite must fail);
  * elsewhere it prints a notice and returns false so the caller can skip.
  */
-export function requireTool(name: 'gdal' | 'rasterio' | 'redis' | 'matplotlib', available: boolean): boolean {
+export function requireTool(
+  name: 'gdal' | 'rasterio' | 'redis' | 'matplotlib' | 'chromium',
+  available: boolean,
+): boolean {
   if (available) return true;
   const msg = `${name} is not available`;
   if (IN_CI) throw new Error(`${msg}, but CI=true requires it`);
@@ -34,6 +37,9 @@ export function requireTool(name: 'gdal' | 'rasterio' | 'redis' | 'matplotlib', 
 }
 
 export const HAS_GDAL = (): boolean => hasCommand('gdalinfo', ['--version']);
+/** Debian's Chromium (the browser tests drive it with playwright-core; browser downloads are not used). */
+export const CHROMIUM = '/usr/bin/chromium';
+export const HAS_CHROMIUM = (): boolean => hasCommand(CHROMIUM, ['--version']);
 /**
  * The Python that has rasterio + numpy: Debian's python3-rasterio lives in /usr/bin/python3, which may not be
  * the first `python3` on PATH (pyenv).

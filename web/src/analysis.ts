@@ -64,7 +64,12 @@ export function isRaw(o: AnalysisOptions): boolean {
 }
 
 /** Body of `POST /timeseries/extract` for an area (GeoJSON, lon/lat); always the raw series over the whole axis. */
-export function extractBody(dataset: string, variable: string, area: unknown, stat: Statistic): Record<string, unknown> {
+export function extractBody(
+  dataset: string,
+  variable: string,
+  area: unknown,
+  stat: Statistic,
+): Record<string, unknown> {
   return {
     dataset_id: dataset,
     variable_id: variable,
@@ -110,7 +115,10 @@ export function chartColumns(result: TimeseriesResult): { x: number[]; y: (numbe
   const x: number[] = [];
   const y: (number | null)[] = [];
   const xs = s.timesteps.map(keyToYear);
-  const steps = xs.slice(1).map((v, i) => v - (xs[i] ?? v)).filter((d) => d > 0);
+  const steps = xs
+    .slice(1)
+    .map((v, i) => v - (xs[i] ?? v))
+    .filter((d) => d > 0);
   const step = steps.length > 0 ? Math.min(...steps) : 1;
   xs.forEach((xv, i) => {
     const prev = xs[i - 1];

@@ -84,7 +84,8 @@ export async function callApi<T>(url: string, init: RequestInit, options: ApiOpt
       const { message, code } = errorMessage(body, res.status);
       throw new ApiError(message, res.status, code);
     }
-    if (body === null) throw new ApiError(`The server answered ${res.status} without a JSON body.`, res.status, undefined);
+    if (body === null)
+      throw new ApiError(`The server answered ${res.status} without a JSON body.`, res.status, undefined);
     return body as T;
   }
 }

@@ -5,9 +5,7 @@
 import turfArea from '@turf/area';
 
 /** One shape of the area. Coordinates: `[lon, lat]` degrees. */
-export type AreaGeometry =
-  | { type: 'Polygon'; coordinates: number[][][] }
-  | { type: 'Point'; coordinates: number[] };
+export type AreaGeometry = { type: 'Polygon'; coordinates: number[][][] } | { type: 'Point'; coordinates: number[] };
 
 /** A file or fragment that holds no usable shape (the message is shown as is). */
 export class AreaError extends Error {}
@@ -60,7 +58,9 @@ export function readArea(geojson: unknown): AreaGeometry[] {
         if (!Array.isArray(o['coordinates']) || !o['coordinates'].every(isPosition)) {
           throw new AreaError('A MultiPoint needs [longitude, latitude] positions.');
         }
-        (o['coordinates'] as number[][]).forEach((p) => out.push({ type: 'Point', coordinates: [p[0] ?? 0, p[1] ?? 0] }));
+        (o['coordinates'] as number[][]).forEach((p) =>
+          out.push({ type: 'Point', coordinates: [p[0] ?? 0, p[1] ?? 0] }),
+        );
         return;
       default:
         throw new AreaError(
@@ -78,7 +78,10 @@ export function areaFeatureCollection(area: AreaGeometry[]): {
   type: 'FeatureCollection';
   features: { type: 'Feature'; properties: Record<string, never>; geometry: AreaGeometry }[];
 } {
-  return { type: 'FeatureCollection', features: area.map((geometry) => ({ type: 'Feature', properties: {}, geometry })) };
+  return {
+    type: 'FeatureCollection',
+    features: area.map((geometry) => ({ type: 'Feature', properties: {}, geometry })),
+  };
 }
 
 /** Size of the area's polygons, m² (overlaps counted twice: a display estimate; the API reports the exact area). */
@@ -105,7 +108,18 @@ export function describeArea(area: AreaGeometry[]): string {
 
 /** The rectangle `[west, south, east, north]` (degrees) as a polygon. */
 export function boxPolygon(w: number, s: number, e: number, n: number): AreaGeometry {
-  return { type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] };
+  return {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [w, s],
+        [e, s],
+        [e, n],
+        [w, n],
+        [w, s],
+      ],
+    ],
+  };
 }
 
 /** Bounds `[west, south, east, north]` of the area. */

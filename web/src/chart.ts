@@ -23,24 +23,28 @@ function wheelAndPan(chart: Chart): uPlot.Plugin {
           },
           { passive: false },
         );
-        over.addEventListener('mousedown', (e) => {
-          if (!e.shiftKey) return;
-          e.stopPropagation();
-          const x0 = e.clientX;
-          const { min, max } = u.scales['x'] ?? {};
-          if (min == null || max == null) return;
-          const perPx = (max - min) / Math.max(1, u.bbox.width / devicePixelRatio);
-          const move = (m: MouseEvent): void => {
-            const dx = (m.clientX - x0) * perPx;
-            chart.setRange(min - dx, max - dx);
-          };
-          const up = (): void => {
-            document.removeEventListener('mousemove', move);
-            document.removeEventListener('mouseup', up);
-          };
-          document.addEventListener('mousemove', move);
-          document.addEventListener('mouseup', up);
-        }, true);
+        over.addEventListener(
+          'mousedown',
+          (e) => {
+            if (!e.shiftKey) return;
+            e.stopPropagation();
+            const x0 = e.clientX;
+            const { min, max } = u.scales['x'] ?? {};
+            if (min == null || max == null) return;
+            const perPx = (max - min) / Math.max(1, u.bbox.width / devicePixelRatio);
+            const move = (m: MouseEvent): void => {
+              const dx = (m.clientX - x0) * perPx;
+              chart.setRange(min - dx, max - dx);
+            };
+            const up = (): void => {
+              document.removeEventListener('mousemove', move);
+              document.removeEventListener('mouseup', up);
+            };
+            document.addEventListener('mousemove', move);
+            document.addEventListener('mouseup', up);
+          },
+          true,
+        );
       },
     },
   };
@@ -52,7 +56,11 @@ export class Chart {
   private full: [number, number] = [0, 1];
   private resizeObserver: ResizeObserver;
 
-  constructor(private readonly container: HTMLElement) {
+  constructor(
+    private readonly container: HTMLElement,
+    /** Where the value under the cursor is written. */
+    private readonly readout: HTMLElement,
+  ) {
     this.resizeObserver = new ResizeObserver(() => {
       if (this.plot) this.plot.setSize(this.size());
     });
@@ -71,18 +79,23 @@ export class Chart {
     const opts: uPlot.Options = {
       ...this.size(),
       scales: { x: { time: false } },
-      legend: { show: true, live: true },
+      // The value under the cursor goes to the readout beside the buttons (uPlot's legend would need room).
+      legend: { show: false },
+      hooks: {
+        setCursor: [
+          (u) => {
+            const i = u.cursor.idx;
+            const xv = i == null ? undefined : u.data[0][i];
+            const yv = i == null ? undefined : u.data[1]?.[i];
+            this.readout.textContent =
+              xv == null
+                ? ''
+                : `${yearLabel(xv, precision)}: ${yv == null ? 'no data' : yv.toLocaleString('en-US', { maximumFractionDigits: 3 })}`;
+          },
+        ],
+      },
       cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
-      series: [
-        { label: 'time', value: (_u, v) => (v == null ? '–' : yearLabel(v, precision)) },
-        {
-          label,
-          stroke: LINE,
-          width: 1.5,
-          spanGaps: false,
-          value: (_u, v) => (v == null ? 'no data' : v.toLocaleString('en-US', { maximumFractionDigits: 3 })),
-        },
-      ],
+      series: [{ label: 'time' }, { label, stroke: LINE, width: 1.5, spanGaps: false }],
       axes: [
         { values: (_u, ticks) => ticks.map((t) => yearLabel(t, precision)), stroke: '#37474f' },
         { label: unit, stroke: '#37474f', size: 60 },

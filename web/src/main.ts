@@ -231,7 +231,9 @@ ui.areaView.addEventListener('click', () => {
   const [w, s, e, n] = viewer.visibleBounds();
   const b = state.dataset?.bbox;
   // The visible map, clipped to the dataset (the map may show the whole world).
-  setArea([b ? boxPolygon(Math.max(w, b[0]), Math.max(s, b[1]), Math.min(e, b[2]), Math.min(n, b[3])) : boxPolygon(w, s, e, n)]);
+  setArea([
+    b ? boxPolygon(Math.max(w, b[0]), Math.max(s, b[1]), Math.min(e, b[2]), Math.min(n, b[3])) : boxPolygon(w, s, e, n),
+  ]);
 });
 ui.upload.addEventListener('change', async () => {
   const file = ui.upload.files?.[0];
@@ -247,7 +249,14 @@ ui.upload.addEventListener('change', async () => {
     clearMessage();
     setArea(area);
     const b = areaBounds(area);
-    if (b && mapReady) viewer.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 60, maxZoom: 9, animate: false });
+    if (b && mapReady)
+      viewer.map.fitBounds(
+        [
+          [b[0], b[1]],
+          [b[2], b[3]],
+        ],
+        { padding: 60, maxZoom: 9, animate: false },
+      );
   } catch (err) {
     showMessage(messageOf(err));
   } finally {
@@ -276,7 +285,11 @@ function selectDataset(id: string | undefined, variableId: string | undefined, t
   ui.dataset.value = d.id;
   ui.desc.textContent = d.description;
   ui.variable.replaceChildren(...d.variables.map((v) => option(v.id, v.unit ? `${v.title} (${v.unit})` : v.title)));
-  state.variable = d.variables.find((v) => v.id === variableId) ?? d.variables.find((v) => v.id === d.defaultVariable) ?? d.variables[0] ?? null;
+  state.variable =
+    d.variables.find((v) => v.id === variableId) ??
+    d.variables.find((v) => v.id === d.defaultVariable) ??
+    d.variables[0] ??
+    null;
   if (state.variable) ui.variable.value = state.variable.id;
   ui.time.max = String(Math.max(0, d.timesteps.length - 1));
   const i = timestep === undefined ? -1 : d.timesteps.indexOf(timestep);
@@ -539,15 +552,24 @@ function showResult(result: TimeseriesResult, keepZoom: boolean): void {
   const rows: [string, string][] = [
     ['Cells', fmt(result.n_cells, 0)],
     ['Area (API)', `${fmt(result.area / 1e6, 1)} km²`],
-    ['Timesteps', `${fmt(points, 0)}${series ? ` (${series.timesteps[0]}–${series.timesteps[series.timesteps.length - 1]})` : ''}`],
+    [
+      'Timesteps',
+      `${fmt(points, 0)}${series ? ` (${series.timesteps[0]}–${series.timesteps[series.timesteps.length - 1]})` : ''}`,
+    ],
     ['Missing', fmt(missing, 0)],
   ];
-  const head = '<thead><tr><th scope="col">Series</th><th scope="col">Mean</th><th scope="col">Median</th><th scope="col">Std. dev.</th></tr></thead>';
+  const head =
+    '<thead><tr><th scope="col">Series</th><th scope="col">Mean</th><th scope="col">Median</th><th scope="col">Std. dev.</th></tr></thead>';
   ui.summary.innerHTML = head;
   const tbody = document.createElement('tbody');
   for (const s of result.summary_stats) {
     const tr = document.createElement('tr');
-    for (const [i, text] of [s.name === 'series' ? label : s.name, fmt(s.mean), fmt(s.median), fmt(s.stdev)].entries()) {
+    for (const [i, text] of [
+      s.name === 'series' ? label : s.name,
+      fmt(s.mean),
+      fmt(s.median),
+      fmt(s.stdev),
+    ].entries()) {
       const cell = document.createElement(i === 0 ? 'th' : 'td');
       if (i === 0) cell.setAttribute('scope', 'row');
       cell.textContent = text;
@@ -609,7 +631,7 @@ for (const c of [ui.stat, ui.transform, ui.refFrom, ui.refTo, ui.zwidth, ui.smoo
   });
 }
 
-const chart = new Chart(ui.chart);
+const chart = new Chart(ui.chart, el('readout'));
 el('zoom-in').addEventListener('click', () => chart.zoom(0.5));
 el('zoom-out').addEventListener('click', () => chart.zoom(2));
 el('pan-left').addEventListener('click', () => chart.pan(-0.25));

@@ -40,7 +40,16 @@ function outline(bbox: [number, number, number, number] | null): GeoJSON.Feature
       {
         type: 'Feature',
         properties: {},
-        geometry: { type: 'LineString', coordinates: [[w, s], [e, s], [e, n], [w, n], [w, s]] },
+        geometry: {
+          type: 'LineString',
+          coordinates: [
+            [w, s],
+            [e, s],
+            [e, n],
+            [w, n],
+            [w, s],
+          ],
+        },
       },
     ],
   };
@@ -120,7 +129,9 @@ export class ViewerMap {
       const err = (e as { error?: { message?: string; status?: number; url?: string } }).error;
       // A tile the server has no data for is not the user's problem; anything else is shown.
       if (err?.status === 404) return;
-      this.onError(`The map could not load data${err?.status ? ` (HTTP ${err.status})` : ''}: ${err?.message ?? 'unknown error'}.`);
+      this.onError(
+        `The map could not load data${err?.status ? ` (HTTP ${err.status})` : ''}: ${err?.message ?? 'unknown error'}.`,
+      );
     });
     this.map.on('idle', () => this.swapIfLoaded());
     this.ready = new Promise((resolve) => this.map.once('load', () => resolve()));
@@ -134,13 +145,21 @@ export class ViewerMap {
   /** Shows the dataset's outline; later tiles are limited to `bbox`. */
   setDataset(bbox: [number, number, number, number] | null): void {
     this.bounds = bbox;
-    (this.map.getSource('outline') as GeoJSONSource | undefined)?.setData(outline(bbox));
+    // setData's promise only says when the worker has the data; nothing waits for it.
+    void (this.map.getSource('outline') as GeoJSONSource | undefined)?.setData(outline(bbox));
   }
 
   /** Moves to a view (centre lon/lat, zoom), or fits `bbox` when `view` is null. */
   goTo(view: { lon: number; lat: number; zoom: number } | null, bbox: [number, number, number, number] | null): void {
     if (view) this.map.jumpTo({ center: [view.lon, view.lat], zoom: view.zoom });
-    else if (bbox) this.map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: 24, animate: false });
+    else if (bbox)
+      this.map.fitBounds(
+        [
+          [bbox[0], bbox[1]],
+          [bbox[2], bbox[3]],
+        ],
+        { padding: 24, animate: false },
+      );
   }
 
   /** Loads the tiles of `url` (a `{z}/{x}/{y}` template) into a hidden layer; shown when the map is idle. */
@@ -183,7 +202,7 @@ export class ViewerMap {
 
   /** Draws the selected area. */
   setArea(area: AreaGeometry[]): void {
-    (this.map.getSource('area') as GeoJSONSource | undefined)?.setData(
+    void (this.map.getSource('area') as GeoJSONSource | undefined)?.setData(
       areaFeatureCollection(area) as GeoJSON.FeatureCollection,
     );
   }

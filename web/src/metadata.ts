@@ -94,7 +94,9 @@ function readDataset(d: Json): ViewerDataset {
   const lat = num(centre?.['lat']);
   const zoom = num(mv?.['zoom']);
   const precision = str(time['precision'], 'year') as Precision;
-  const values = Array.isArray(time['values']) ? time['values'].filter((v): v is string => typeof v === 'string') : null;
+  const values = Array.isArray(time['values'])
+    ? time['values'].filter((v): v is string => typeof v === 'string')
+    : null;
   const timesteps =
     str(time['kind']) === 'enumerated' && values
       ? values
@@ -163,8 +165,7 @@ function readLegacyDataset(d: Json): ViewerDataset {
       note: str(v['description']),
     };
   });
-  const view =
-    centre[0] != null && centre[1] != null && zoom != null ? { lat: centre[0], lon: centre[1], zoom } : null;
+  const view = centre[0] != null && centre[1] != null && zoom != null ? { lat: centre[0], lon: centre[1], zoom } : null;
   return {
     id: str(d['id']),
     title: str(d['title'], str(d['id'])),
@@ -179,7 +180,12 @@ function readLegacyDataset(d: Json): ViewerDataset {
 }
 
 /** The tile URL template of one timestep (`{z}/{x}/{y}` left for MapLibre), relative to the page's origin. */
-export function tileUrl(meta: ViewerMetadata, dataset: ViewerDataset, variable: ViewerVariable, timestep: string): string {
+export function tileUrl(
+  meta: ViewerMetadata,
+  dataset: ViewerDataset,
+  variable: ViewerVariable,
+  timestep: string,
+): string {
   const base = `/tiles/${encodeURIComponent(dataset.id)}/${encodeURIComponent(variable.id)}/${encodeURIComponent(timestep)}/{z}/{x}/{y}`;
   if (meta.schema === '1.x') return base;
   const query = new URLSearchParams({ colormap: variable.palette });

@@ -72,7 +72,8 @@ export function decodeState(fragment: string): ViewState {
   const a = p.get('a');
   if (a) {
     try {
-      const area = readArea(JSON.parse(a));
+      const geometries: unknown = JSON.parse(a);
+      const area = Array.isArray(geometries) ? readArea({ type: 'GeometryCollection', geometries }) : [];
       if (area.length > 0) s.area = area;
     } catch {
       // An unreadable area is dropped; the rest of the view still applies.

@@ -1,0 +1,318 @@
+/**
+ * The map viewer at `/`, end to end in a real browser: playwright-core driving Debian's Chromium (software WebGL:
+ * SwiftShader) against the app serving the demo dataset on a free port. The page loads with no console error, shows
+ * tiles, steps the timestep, draws a polygon and extracts its series, re-analyses without re-extracting, downloads
+ * the CSV, restores its view from its URL, and shows the API's message when the API refuses an area or is gone.
+ *
+ * Prints the first map paint (navigation start → first tiles on screen). `VIEWER_SCREENSHOTS=<dir>` saves the
+ * screenshots of the README (docs/viewer-*.png).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../../src/app.js';
+import { writeDemoDataset } from '../../src/cli/demo.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createDeps } from '../../src/deps.js';
+import { CHROMIUM, HAS_CHROMIUM, IN_CI, requireTool } from '../support/env.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const built = existsSync(join(ROOT, 'web/dist/index.html'));
+if (!built && IN_CI) throw new Error('web/dist is not built (npm run build:web), but CI=true requires the viewer test');
+const run = requireTool('chromium', HAS_CHROMIUM()) && built;
+if (!built) console.warn('NOTICE: web/dist is not built (`npm run build:web`); skipping the viewer test');
+
+const SHOTS = process.env['VIEWER_SCREENSHOTS'];
+/** Background of the map where there is no data (web/src/map.ts). */
+const BACKGROUND = [0xe8, 0xec, 0xef];
+
+let dir = '';
+let app: FastifyInstance | undefined;
+let base = '';
+let browser: Browser | undefined;
+let context: BrowserContext;
+let page: Page;
+const consoleErrors: string[] = [];
+/** Every API call the page made: `METHOD path`. */
+const calls: string[] = [];
+
+function watch(p: Page): void {
+  p.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  p.on('pageerror', (e) => consoleErrors.push(e.message));
+  p.on('request', (r) => calls.push(`${r.method()} ${new URL(r.url()).pathname}`));
+}
+
+async function startServer(): Promise<void> {
+  const env = {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    REGISTRY_PATH: join(dir, 'demo/metadata.yml'),
+    COLORMAPS_PATH: join(dir, 'demo/colormaps.json'),
+    STORAGE_BASE_URL: join(dir, 'demo/storage'),
+    JOB_STORE: 'memory',
+    QUEUE: 'inline',
+    WORKER_POOL_SIZE: '1',
+    LOG_LEVEL: 'warn',
+  };
+  app = await buildServer(await createDeps(loadConfig(env)), { logger: false });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+}
+
+/**
+ * Share of the map's pixels (from a screenshot: WebGL buffers are not readable after a frame) within the middle
+ * third of its box that differ from the empty background by more than 30 (RGB distance).
+ */
+async function paintedShare(): Promise<number> {
+  const png = PNG.sync.read(await page.locator('#map').screenshot());
+  let painted = 0;
+  let all = 0;
+  for (let y = Math.floor(png.height / 3); y < (2 * png.height) / 3; y++) {
+    for (let x = Math.floor(png.width / 3); x < (2 * png.width) / 3; x++) {
+      const i = (y * png.width + x) * 4;
+      const d = Math.hypot(
+        (png.data[i] ?? 0) - (BACKGROUND[0] ?? 0),
+        (png.data[i + 1] ?? 0) - (BACKGROUND[1] ?? 0),
+        (png.data[i + 2] ?? 0) - (BACKGROUND[2] ?? 0),
+      );
+      all++;
+      if (d > 30) painted++;
+    }
+  }
+  return painted / all;
+}
+
+async function shot(name: string): Promise<void> {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `viewer-${name}.png`) });
+}
+
+/** Moves the time slider to an index as a user's drag does (an `input` event). */
+async function setSlider(index: number): Promise<void> {
+  await page.locator('#time').evaluate((el, i) => {
+    // (Runs in the page: the test's tsconfig has no DOM types.)
+    const input = el as unknown as { value: string; dispatchEvent(e: unknown): void };
+    input.value = String(i);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, index);
+}
+
+/** The job id in the page's URL. */
+async function jobInUrl(): Promise<string> {
+  return new URLSearchParams(new URL(page.url()).hash.slice(1)).get('job') ?? '';
+}
+
+describe.runIf(run)('map viewer in Chromium', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'skope-viewer-'));
+    await writeDemoDataset(join(dir, 'demo'));
+    await startServer();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        // MapLibre needs WebGL: Chromium's software GL.
+        '--use-gl=angle',
+        '--use-angle=swiftshader',
+        '--enable-unsafe-swiftshader',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--no-default-browser-check',
+        // (playwright-core gives every launch a fresh, temporary profile directory of its own.)
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    page = await context.newPage();
+    watch(page);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads with no console error and paints tiles of the last timestep', async () => {
+    const tile = page.waitForResponse((r) => r.url().includes('/tiles/paleocar_demo/ppt_annual/2000/'));
+    await page.goto(`${base}/`);
+    expect((await tile).status()).toBe(200);
+    await page.waitForSelector('#map[data-tiles*="/2000/"]');
+    const marks = await page.evaluate(() =>
+      Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)])),
+    );
+    console.log(
+      `viewer: first map paint with tiles ${marks['skope:first-tiles']} ms after navigation ` +
+        `(map loaded ${marks['skope:map-load']} ms, metadata ${marks['skope:metadata']} ms)`,
+    );
+    expect(await page.locator('#dataset').inputValue()).toBe('paleocar_demo');
+    expect(await page.locator('#variable').inputValue()).toBe('ppt_annual');
+    expect(await page.locator('#time-label').textContent()).toBe('2000');
+    // The centre of the map is the demo region: coloured by the data, not the empty background.
+    // (Light mid-range colours are near the background; the tan and teal ends are far from it.)
+    expect(await paintedShare()).toBeGreaterThan(0.25);
+    // The legend shows the units and the range of the metadata (0–1000 mm).
+    await expect.poll(() => page.locator('#legend').textContent()).toContain('(mm)');
+    expect(await page.locator('.legend-ticks').textContent()).toContain('1,000');
+    // The chronology gap of the demo is named on the slider.
+    await expect.poll(() => page.locator('#gap-note').textContent()).toContain('0417–0589');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('the slider changes the timestep of the tile URL', async () => {
+    const tile = page.waitForRequest((r) => r.url().includes('/tiles/paleocar_demo/ppt_annual/1999/'));
+    await page.locator('#time').focus();
+    await page.keyboard.press('ArrowLeft');
+    await tile;
+    await page.waitForSelector('#map[data-tiles*="/1999/"]');
+    expect(await page.locator('#time-label').textContent()).toBe('1999');
+    // A gap year is said to be one.
+    await setSlider(500 - 103);
+    await expect.poll(() => page.locator('#no-data').textContent()).toBe('No data for 0500: a gap in the record.');
+    await setSlider(1950 - 103);
+    await page.waitForSelector('#map[data-tiles*="/1950/"]');
+    expect(await page.locator('#no-data').isHidden()).toBe(true);
+  });
+
+  it('a drawn polygon is extracted: the chart has as many points as the API has values', async () => {
+    await page.getByRole('button', { name: 'Polygon' }).click();
+    const box = await page.locator('#map').boundingBox();
+    if (!box) throw new Error('no map box');
+    // Four corners around the middle of the map (inside the demo region), then the first again to close it.
+    const at = (fx: number, fy: number): [number, number] => [box.x + box.width * fx, box.y + box.height * fy];
+    for (const [fx, fy] of [
+      [0.42, 0.4],
+      [0.55, 0.38],
+      [0.58, 0.55],
+      [0.45, 0.6],
+      [0.42, 0.4],
+    ] as const) {
+      await page.mouse.click(...at(fx, fy));
+      await page.waitForTimeout(120);
+    }
+    await expect.poll(() => page.locator('#area-size').textContent()).toMatch(/^Area: 1 polygon, [\d,.]+ km²$/);
+    expect(await page.locator('#area-download').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Extract' }).click();
+    await page.waitForSelector('#chart[data-points]', { timeout: 60_000 });
+    const job = await jobInUrl().then(async (j) => j || (await page.waitForTimeout(300), jobInUrl()));
+    expect(job).toMatch(/^[0-9a-f-]{36}$/);
+    const record = (await (await fetch(`${base}/timeseries/status/${job}`)).json()) as {
+      result: { series: { values: (number | null)[] }[] };
+    };
+    const values = record.result.series[0]?.values ?? [];
+    expect(values.length).toBe(1898);
+    expect(Number(await page.locator('#chart').getAttribute('data-points'))).toBe(values.length);
+    expect(await page.locator('#chart .u-over').count()).toBe(1);
+    expect(await page.locator('#summary').textContent()).toContain('Cells');
+    await shot('extract');
+  });
+
+  it('switching to a moving z-score calls analyze, not extract', async () => {
+    const extractsBefore = calls.filter((c) => c === 'POST /timeseries/extract').length;
+    const analyzed = page.waitForResponse((r) => r.url().endsWith('/timeseries/analyze') && r.status() === 200);
+    await page.locator('#transform').selectOption('moving');
+    const body = (await (await analyzed).request().postDataJSON()) as { transform: { type: string; width: number } };
+    expect(body.transform).toEqual({ type: 'ZScoreMovingInterval', width: 30 });
+    await expect.poll(() => page.locator('#summary').textContent()).toContain('moving z-score');
+    expect(calls.filter((c) => c === 'POST /timeseries/extract').length).toBe(extractsBefore);
+    expect(Number(await page.locator('#chart').getAttribute('data-points'))).toBe(1898);
+    await page.locator('#smoother').selectOption('centered');
+    await expect.poll(() => page.locator('#summary').textContent()).toContain('centered MA 11');
+    expect(calls.filter((c) => c === 'POST /timeseries/extract').length).toBe(extractsBefore);
+    await shot('zscore');
+  });
+
+  it('the CSV download has one row per timestep', async () => {
+    const download = page.waitForEvent('download');
+    await page.locator('#csv').click();
+    const file = await (await download).path();
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('timestep,series');
+    expect(lines.length - 1).toBe(1898);
+    expect(lines[1]?.startsWith('0103,')).toBe(true);
+  });
+
+  it('reloading the page’s URL restores the same view', async () => {
+    await page.waitForTimeout(400); // the URL is written 150 ms after the last change
+    const url = page.url();
+    const hash = new URLSearchParams(new URL(url).hash.slice(1));
+    expect(hash.get('t')).toBe('1950');
+    expect(hash.get('tf')).toBe('moving');
+    const again = await context.newPage();
+    watch(again);
+    const extractsBefore = calls.filter((c) => c === 'POST /timeseries/extract').length;
+    await again.goto(url);
+    await again.waitForSelector('#map[data-tiles*="/1950/"]');
+    await again.waitForSelector('#chart[data-points="1898"]');
+    expect(await again.locator('#time-label').textContent()).toBe('1950');
+    expect(await again.locator('#transform').inputValue()).toBe('moving');
+    expect(await again.locator('#smoother').inputValue()).toBe('centered');
+    expect(await again.locator('#area-size').textContent()).toBe(await page.locator('#area-size').textContent());
+    const view = (p: Page): string | null => new URLSearchParams(new URL(p.url()).hash.slice(1)).get('m');
+    await expect.poll(() => view(again)).toBe(view(page));
+    // The stored extraction was re-analysed, not extracted again.
+    expect(calls.filter((c) => c === 'POST /timeseries/extract').length).toBe(extractsBefore);
+    await again.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('an area the API refuses shows the API’s message', async () => {
+    // A bow-tie: the API's validity check answers 422 invalid_geometry.
+    const bowTie = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [-110, 37],
+          [-109, 38],
+          [-109, 37],
+          [-110, 38],
+          [-110, 37],
+        ],
+      ],
+    };
+    await page.locator('#upload').setInputFiles({
+      name: 'bowtie.geojson',
+      mimeType: 'application/geo+json',
+      buffer: Buffer.from(JSON.stringify(bowTie)),
+    });
+    await expect.poll(() => page.locator('#area-size').textContent()).toContain('1 polygon');
+    const refused = page.waitForResponse((r) => r.url().endsWith('/timeseries/extract'));
+    await page.getByRole('button', { name: 'Extract' }).click();
+    expect((await refused).status()).toBe(422);
+    await expect.poll(() => page.locator('#message').textContent()).toMatch(/^Selected area is not a valid polygon: /);
+    await shot('error');
+  });
+
+  it('a server that is gone shows a message, not a blank page', async () => {
+    await app?.close();
+    app = undefined;
+    await page.locator('#upload').setInputFiles({
+      name: 'box.geojson',
+      mimeType: 'application/geo+json',
+      buffer: Buffer.from(
+        JSON.stringify({
+          type: 'Polygon',
+          coordinates: [
+            [
+              [-110, 37],
+              [-109, 37],
+              [-109, 38],
+              [-110, 38],
+              [-110, 37],
+            ],
+          ],
+        }),
+      ),
+    });
+    await page.getByRole('button', { name: 'Extract' }).click();
+    await expect.poll(() => page.locator('#message').textContent()).toBe('The server did not answer. Is it running?');
+    expect(await page.locator('#panel').isVisible()).toBe(true);
+  });
+});
