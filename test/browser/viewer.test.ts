@@ -286,8 +286,23 @@ describe.runIf(run)('map viewer in Chromium', () => {
     const refused = page.waitForResponse((r) => r.url().endsWith('/timeseries/extract'));
     await page.getByRole('button', { name: 'Extract' }).click();
     expect((await refused).status()).toBe(422);
-    await expect.poll(() => page.locator('#message').textContent()).toMatch(/^Selected area is not a valid polygon: /);
+    await expect
+      .poll(() => page.locator('#message-text').textContent())
+      .toMatch(/^Selected area is not a valid polygon: /);
     await shot('error');
+  });
+
+  it('is readable on a narrow window: one column, nothing wider than the window', async () => {
+    await page.setViewportSize({ width: 400, height: 800 });
+    await page.waitForTimeout(300);
+    // (An expression string: the test's tsconfig has no DOM types.)
+    const widths = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as number[];
+    expect(widths[0]).toBeLessThanOrEqual(widths[1] ?? 0);
+    const map = await page.locator('#map').boundingBox();
+    expect(map?.width).toBeGreaterThan(350);
+    expect(map?.height).toBeGreaterThan(300);
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, 'viewer-narrow.png'), fullPage: false });
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('a server that is gone shows a message, not a blank page', async () => {
@@ -312,7 +327,9 @@ describe.runIf(run)('map viewer in Chromium', () => {
       ),
     });
     await page.getByRole('button', { name: 'Extract' }).click();
-    await expect.poll(() => page.locator('#message').textContent()).toBe('The server did not answer. Is it running?');
+    await expect
+      .poll(() => page.locator('#message-text').textContent())
+      .toBe('The server did not answer. Is it running?');
     expect(await page.locator('#panel').isVisible()).toBe(true);
   });
 });

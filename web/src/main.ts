@@ -47,6 +47,7 @@ function el<T extends HTMLElement = HTMLElement>(id: string): T {
 
 const ui = {
   message: el('message'),
+  messageText: el('message-text'),
   dataset: el<HTMLSelectElement>('dataset'),
   variable: el<HTMLSelectElement>('variable'),
   desc: el('dataset-desc'),
@@ -112,13 +113,14 @@ const state = {
 // ---- messages -------------------------------------------------------------------------------------------------
 
 function showMessage(text: string): void {
-  ui.message.textContent = text;
+  ui.messageText.textContent = text;
   ui.message.hidden = false;
 }
 function clearMessage(): void {
   ui.message.hidden = true;
-  ui.message.textContent = '';
+  ui.messageText.textContent = '';
 }
+el('message-close').addEventListener('click', clearMessage);
 function status(text: string): void {
   ui.jobStatus.textContent = text;
 }

@@ -96,7 +96,7 @@ export class ViewerMap {
             id: 'area-line',
             type: 'line',
             source: 'area',
-            filter: ['==', ['geometry-type'], 'Polygon'],
+            filter: ['==', ['geometry-type'], 'LineString'],
             paint: { 'line-color': AREA_COLOR, 'line-width': 2 },
           },
           {
@@ -200,11 +200,21 @@ export class ViewerMap {
     this.urls.delete(id);
   }
 
-  /** Draws the selected area. */
+  /**
+   * Draws the selected area. Polygon outlines are drawn as lines of their own: MapLibre draws nothing of a
+   * self-intersecting polygon, and such an area must still be seen (the API then says what is wrong with it).
+   */
   setArea(area: AreaGeometry[]): void {
-    void (this.map.getSource('area') as GeoJSONSource | undefined)?.setData(
-      areaFeatureCollection(area) as GeoJSON.FeatureCollection,
+    const fc = areaFeatureCollection(area) as GeoJSON.FeatureCollection;
+    const outlines: GeoJSON.Feature[] = area.flatMap((g) =>
+      g.type === 'Polygon'
+        ? [{ type: 'Feature', properties: {}, geometry: { type: 'MultiLineString', coordinates: g.coordinates } }]
+        : [],
     );
+    void (this.map.getSource('area') as GeoJSONSource | undefined)?.setData({
+      type: 'FeatureCollection',
+      features: [...fc.features, ...outlines],
+    });
   }
 
   /** The current view: centre lon/lat and zoom. */
