@@ -118,7 +118,8 @@ describe('readMetadata', () => {
     expect(m.datasets.map((d) => d.id)).toEqual(['monthly', 'paleocar_demo']);
     const d = m.datasets[1]!;
     expect(d.bbox).toEqual([-115, 31, -102, 43]);
-    expect(d.view).toEqual({ lon: -108.5, lat: 37, zoom: 4 });
+    // The extent is fitted (the legacy zoom is Leaflet's).
+    expect(d.view).toBeNull();
     expect(d.timesteps.length).toBe(2000 - 103 + 1);
     expect(d.timesteps[0]).toBe('0103');
     expect(d.defaultVariable).toBe('ppt_annual');

@@ -165,7 +165,11 @@ function readLegacyDataset(d: Json): ViewerDataset {
       note: str(v['description']),
     };
   });
-  const view = centre[0] != null && centre[1] != null && zoom != null ? { lat: centre[0], lon: centre[1], zoom } : null;
+  // The legacy zoom is Leaflet's (256 px tiles), one level off MapLibre's: the extent, when given, is fitted instead.
+  const view =
+    bbox === null && centre[0] != null && centre[1] != null && zoom != null
+      ? { lat: centre[0], lon: centre[1], zoom: zoom - 1 }
+      : null;
   return {
     id: str(d['id']),
     title: str(d['title'], str(d['id'])),
