@@ -1,11 +1,8 @@
 /**
  * The BullMQ queue and worker on the real Redis (127.0.0.1:6379): global capacity, records written by the worker,
- * cancel of waiting and running jobs, and a job taken over after its worker process is killed.
+ * cancel of waiting and running jobs. (Workers killed mid-job: `src/http/worker.kill.test.ts`.)
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
 import type { JobRecord } from './job.js';
@@ -136,50 +133,6 @@ describe('BullMQ queue + worker (real Redis)', () => {
       expect(stoppedAt).toBeLessThan(100_000);
     } finally {
       await worker.close();
-      await queue.close();
-    }
-  });
-
-  it('a job whose worker process dies is taken over by another worker', async (ctx) => {
-    if (!ok) return ctx.skip();
-    const prefix = `${run}d`;
-    const storePrefix = `skope-bull-test:${run}:`;
-    const queue = new BullMqJobQueue<{ n: number }>({ url: REDIS_URL, prefix, store, capacity: 2 });
-    // node itself (not the tsx CLI, which would fork a grandchild that survives the kill).
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        tsx,
-        fileURLToPath(new URL('../../test/support/bull.child.ts', import.meta.url)),
-        JSON.stringify({ url: REDIS_URL, prefix, storePrefix }),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let worker: BullWorker | null = null;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout?.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
-        child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
-      });
-      const id = randomUUID();
-      await queue.enqueue({ id, deadlineMs: 60_000 }, { n: 3 });
-      expect(await until(id, (r) => r?.progress?.done === 1)).toMatchObject({ status: 'PROCESSING' });
-      child.kill('SIGKILL');
-      worker = await startBullWorker({
-        url: REDIS_URL,
-        prefix,
-        store,
-        handler: adder,
-        concurrency: 1,
-        lockDurationMs: 1000,
-        stalledIntervalMs: 500,
-      });
-      expect(await until(id, done, 30_000)).toMatchObject({ status: 'SUCCESS', result: { sum: 6 } });
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await worker?.close();
       await queue.close();
     }
   });
