@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MemoryJobStore } from './job.store.memory.js';
-import { failOrphans } from './orphans.js';
+import { failOrphans, startSweeps } from './orphans.js';
 import { ORPHAN_MESSAGE } from './queue.js';
 
 describe('orphans', () => {
@@ -31,5 +31,26 @@ describe('orphans', () => {
     expect(await store.get(stale)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
     expect(await store.get(edge)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
     expect(await store.get(fresh)).toMatchObject({ status: 'PROCESSING' });
+  });
+
+  it('startSweeps expires records and runs the orphan check periodically, never stacking a slow sweep', async () => {
+    let now = 1_000_000;
+    const store = new MemoryJobStore({ now: () => now, retentionMs: 1_000 });
+    const old = randomUUID();
+    await store.create({ v: 1, id: old, status: 'SUCCESS', created: 'x', updated: 'x', result: 1 });
+    now += 2_000;
+    let sweeps = 0;
+    let release!: () => void;
+    const stop = startSweeps(store, 10, async () => {
+      sweeps++;
+      await new Promise<void>((r) => (release = r));
+    });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await store.expire()).toBe(0); // the sweep removed it already
+    expect(sweeps).toBe(1); // the first sweep still runs: later ticks skip
+    release();
+    await new Promise((r) => setTimeout(r, 40));
+    stop();
+    expect(sweeps).toBeGreaterThan(1);
   });
 });

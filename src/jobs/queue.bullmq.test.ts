@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
 import type { JobRecord } from './job.js';
 import { RedisJobStore } from './job.store.redis.js';
-import type { JobHandler } from './queue.js';
+import { ORPHAN_MESSAGE, type JobHandler } from './queue.js';
 import { BullMqJobQueue, startBullWorker, type BullWorker } from './queue.bullmq.js';
 
 let ok = false;
@@ -133,6 +133,32 @@ describe('BullMQ queue + worker (real Redis)', () => {
       expect(stoppedAt).toBeLessThan(100_000);
     } finally {
       await worker.close();
+      await queue.close();
+    }
+  });
+
+  it('the orphan sweep fails stale unfinished records whose job is in no live queue state, and only those', async (ctx) => {
+    if (!ok) return ctx.skip();
+    const prefix = `${run}o`;
+    const queue = new BullMqJobQueue<{ n: number }>({ url: REDIS_URL, prefix, store, capacity: 5 });
+    try {
+      const minuteAgo = new Date(Date.now() - 60_000).toISOString();
+      const lost = randomUUID(); // stale, no job in the queue (its worker's job was removed)
+      await store.create({ v: 1, id: lost, status: 'PROCESSING', created: minuteAgo, updated: minuteAgo });
+      const fresh = randomUUID(); // no job yet, but just written (an API server between create and add)
+      const now = new Date().toISOString();
+      await store.create({ v: 1, id: fresh, status: 'PENDING', created: now, updated: now });
+      const waiting = randomUUID(); // stale record, but its job waits in the queue (no worker)
+      await queue.enqueue({ id: waiting, deadlineMs: 10_000 }, { n: 1 });
+      const rec = (await store.get(waiting)) as JobRecord;
+      expect(await store.put({ ...rec, updated: minuteAgo })).toBe(true);
+      expect(await queue.failOrphans(30_000)).toBe(1);
+      expect(await store.get(lost)).toMatchObject({ status: 'FAILED', error: ORPHAN_MESSAGE });
+      expect(await store.get(fresh)).toMatchObject({ status: 'PENDING' });
+      expect(await store.get(waiting)).toMatchObject({ status: 'PENDING' });
+      expect(await queue.cancel(waiting)).toBe(true);
+      expect(await queue.cancel(fresh)).toBe(true);
+    } finally {
       await queue.close();
     }
   });
