@@ -20,6 +20,8 @@ import { writeDemoDataset } from '../../src/cli/demo.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createDeps } from '../../src/deps.js';
 import { CHROMIUM, HAS_CHROMIUM, IN_CI, requireTool } from '../support/env.js';
+import { startApp } from '../support/http.js';
+import { writePinnedTiny } from '../support/release.pinned.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const built = existsSync(join(ROOT, 'web/dist/index.html'));
@@ -108,28 +110,32 @@ async function jobInUrl(): Promise<string> {
   return new URLSearchParams(new URL(page.url()).hash.slice(1)).get('job') ?? '';
 }
 
+/** Chromium with software WebGL (MapLibre needs WebGL) and nothing that reaches the network on its own. */
+function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--use-gl=angle',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--no-default-browser-check',
+      // (playwright-core gives every launch a fresh, temporary profile directory of its own.)
+    ],
+  });
+}
+
 describe.runIf(run)('map viewer in Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skope-viewer-'));
     await writeDemoDataset(join(dir, 'demo'));
     await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        // MapLibre needs WebGL: Chromium's software GL.
-        '--use-gl=angle',
-        '--use-angle=swiftshader',
-        '--enable-unsafe-swiftshader',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--no-default-browser-check',
-        // (playwright-core gives every launch a fresh, temporary profile directory of its own.)
-      ],
-    });
+    browser = await launch();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     page = await context.newPage();
     watch(page);
@@ -332,5 +338,59 @@ describe.runIf(run)('map viewer in Chromium', () => {
       .poll(() => page.locator('#message-text').textContent())
       .toBe('The server did not answer. Is it running?');
     expect(await page.locator('#panel').isVisible()).toBe(true);
+  });
+});
+
+describe.runIf(run)('map viewer on a pinned release (/metadata schema 1.x), used with the keyboard', () => {
+  let pinnedDir = '';
+  let pinned: FastifyInstance | undefined;
+  let pinnedBase = '';
+  let b: Browser | undefined;
+
+  beforeAll(async () => {
+    pinnedDir = mkdtempSync(join(tmpdir(), 'skope-viewer-pinned-'));
+    // The tiny release: dataset ds, variable v, 0100–0104, lon −110…−109.6, lat 36…36.3, display viridis 0…50.
+    const t = await writePinnedTiny(pinnedDir);
+    ({ app: pinned } = await startApp({ ...t.env, WORKER_POOL_SIZE: '1', QUEUE: 'inline' }));
+    pinnedBase = await pinned.listen({ host: '127.0.0.1', port: 0 });
+    b = await launch();
+  }, 120_000);
+
+  afterAll(async () => {
+    await b?.close();
+    await pinned?.close();
+    if (pinnedDir) rmSync(pinnedDir, { recursive: true, force: true });
+  });
+
+  it('tiles without a style query, the legend from display, an extraction started from the keyboard', async () => {
+    if (!b) throw new Error('no browser');
+    const p = await b.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    p.on('pageerror', (e) => errors.push(e.message));
+    const tile = p.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/tiles/ds/v/0104/'));
+    await p.goto(`${pinnedBase}/`);
+    const answered = await tile;
+    expect(answered.status()).toBe(200);
+    expect(new URL(answered.url()).search).toBe('');
+    await p.waitForSelector('#map[data-tiles="/tiles/ds/v/0104/{z}/{x}/{y}"]');
+    expect(await p.locator('#time').getAttribute('max')).toBe('4');
+    expect(await p.locator('.legend-ticks').textContent()).toBe('012.52537.550');
+    expect(await p.locator('#legend').textContent()).toContain("The values' span.");
+    // Keyboard only: the visible map (clipped to the dataset) as the area, then Extract.
+    await p.locator('#area-view').focus();
+    await p.keyboard.press('Enter');
+    await expect.poll(() => p.locator('#area-size').textContent()).toMatch(/^Area: 1 polygon, /);
+    for (let i = 0; i < 8 && (await p.evaluate('document.activeElement.id')) !== 'extract'; i++) {
+      await p.keyboard.press('Tab');
+    }
+    expect(await p.evaluate('document.activeElement.id')).toBe('extract');
+    await p.keyboard.press('Enter');
+    await p.waitForSelector('#chart[data-points="5"]', { timeout: 60_000 });
+    expect(await p.locator('#summary').textContent()).toContain('0100–0104');
+    expect(errors).toEqual([]);
+    await p.close();
   });
 });
