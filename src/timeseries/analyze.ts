@@ -8,6 +8,7 @@
  * neighbours.
  */
 import { AppError } from '../errors.js';
+import { STATIC_KEY } from '../registry/lookup.resolve.js';
 import { normalizeTimestep } from '../registry/timestep.js';
 import { fromNullable, summarize, toNullable } from './series.js';
 import { applySmoother } from './smoothers.js';
@@ -64,7 +65,9 @@ export function analyzeBaseSeries(
     throw new AppError('internal_error', `Base series has ${raw.length} values for ${keys.length} timesteps.`);
   }
   const first = keys[0];
-  const normalize = (key: string): string => (first === undefined ? key : normalizeTimestep(key, first));
+  // A static release's series has one value under the key `static`: ranges do not apply to it.
+  const normalize = (key: string): string =>
+    first === undefined ? key : first === STATIC_KEY ? STATIC_KEY : normalizeTimestep(key, first);
   const transformed = applyTransform(raw, keys, request.transform, { normalize });
 
   // Slice bounds [from, to) over the stored keys.

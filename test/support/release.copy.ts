@@ -15,7 +15,7 @@ import { releaseJson } from '../../src/release/format/serialize.js';
 export interface CopiedVariable {
   id: string;
   entry: Overview['variables'][string];
-  /** item id (`<dataset>--<first>--<last>`) → source COG path. */
+  /** item id (`<dataset>--<first>--<last>`) → source COG path; a static dataset's one COG under the key `''`. */
   cogs: Record<string, string>;
 }
 
@@ -29,7 +29,7 @@ export async function writeCopiedRelease(
   const files = new Map<string, Uint8Array | string>();
   files.set('collection.json', releaseJson({ type: 'Collection', id: overview.dataset.id }));
   files.set('overview.yml', emitOverview(overview));
-  const items = new Set(variables.flatMap((v) => Object.keys(v.cogs)));
+  const items = new Set(variables.flatMap((v) => Object.keys(v.cogs)).filter((item) => item !== ''));
   for (const item of items) files.set(`items/${item}.json`, releaseJson({ type: 'Feature', id: item }));
   for (const [path, content] of files) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
@@ -37,7 +37,7 @@ export async function writeCopiedRelease(
   }
   for (const v of variables) {
     for (const [item, source] of Object.entries(v.cogs)) {
-      const path = `cogs/${v.id}/${item}.tif`;
+      const path = item === '' ? `cogs/${v.id}.tif` : `cogs/${v.id}/${item}.tif`;
       await mkdir(dirname(join(dir, path)), { recursive: true });
       await copyFile(source, join(dir, path));
       files.set(path, await readFile(join(dir, path)));

@@ -69,15 +69,20 @@ export function v2Routes(deps: AppDeps): FastifyPluginAsync {
         const last = keys[keys.length - 1];
         if (first === undefined || last === undefined)
           throw new AppError('time_range_empty', `Variable '${body.variable_id}' has no timesteps.`);
-        const period = deps.registry.get(body.dataset_id)?.period ?? null;
-        const precision = first.length;
+        const dataset = deps.registry.get(body.dataset_id);
+        const period = dataset?.period ?? null;
+        // A static release has one timestep, `static`: the UI's dates do not apply to it.
+        const precision = dataset?.release?.precision === 'static' ? Infinity : first.length;
         // v2 dates: cut finer dates to the dataset's precision (e.g. 0001-01-01 → 0001 on annual data).
         const cut = (k: string | null | undefined, fallback: string): string =>
           k == null ? fallback : k.length > precision ? k.slice(0, precision) : k;
-        const range: TimeRange = {
-          gte: cut(body.time_range?.gte, period?.gte ?? first),
-          lte: cut(body.time_range?.lte, period?.lte ?? last),
-        };
+        const range: TimeRange =
+          precision === Infinity
+            ? { gte: first, lte: last }
+            : {
+                gte: cut(body.time_range?.gte, period?.gte ?? first),
+                lte: cut(body.time_range?.lte, period?.lte ?? last),
+              };
         if (range.gte > range.lte) throw new AppError('invalid_request', 'Start date cannot be after end date.');
 
         const { before, after } = edgeMargins(transform, body.requested_series_options);
