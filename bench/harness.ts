@@ -6,11 +6,11 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-/** What a suite measured for one case. Times in seconds; throughputs in MB/s (10^6 bytes). */
+/** What a suite measured for one case. Times in seconds; throughputs in MB/s (10^6 bytes); memory in MB (2^20 bytes). */
 export interface BenchRow {
   /** Case label, e.g. "window 100×100 × 100 bands, band-interleaved". */
   name: string;
-  unit: 's' | 'MB/s';
+  unit: 's' | 'MB/s' | 'MB';
   /** Our value (median of the repetitions). */
   ours: number;
   /** The Python reference's value measured in the same run, or null when there is none. */
@@ -36,6 +36,8 @@ export interface BenchContext {
   python: string | null;
   /** Repetitions per measurement (`--reps N`, default 5). */
   reps: number;
+  /** `--full`: the full-size version of a suite's data, where it has one (e.g. all 1898 PaleoCAR bands). */
+  full: boolean;
   /** False for a case the run was told to skip (`--case WORD`: only cases whose name contains a WORD run). */
   wants(caseName: string): boolean;
   /** Progress line on stderr. */
@@ -125,7 +127,7 @@ export async function runReference<T>(
 /** Speed-up of ours over the reference (>1 = we are faster), or null. */
 export function speedup(row: BenchRow): number | null {
   if (row.reference === null || row.ours <= 0 || row.reference <= 0) return null;
-  return row.unit === 's' ? row.reference / row.ours : row.ours / row.reference;
+  return row.unit === 'MB/s' ? row.ours / row.reference : row.reference / row.ours;
 }
 
 /** Whether every target of the row holds, or null when it has none. */
@@ -142,6 +144,7 @@ export function targetMet(row: BenchRow): boolean | null {
 function fmt(v: number | null, unit: string): string {
   if (v === null) return '–';
   if (unit === 's') return v < 1 ? `${(v * 1000).toFixed(1)} ms` : `${v.toFixed(2)} s`;
+  if (unit === 'MB') return `${v.toFixed(0)} MB`;
   return `${v.toFixed(0)} MB/s`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <suite names…>] [--reps N] [--case WORD] [--list]`: runs `bench/*.bench.ts` suites (all, or those whose
+ * `npm run bench [-- <suite names…>] [--reps N] [--case WORD] [--full] [--list]`: runs `bench/*.bench.ts` suites (all, or those whose
  * name contains one of the given words) and prints one table per suite — our median, the Python reference's
  * median measured in the same run, the speed-up, the target and whether it is met. Results are also written
  * to `bench/.data/results.json`. Exits 1 when a suite crashes (an unmet target is reported, not fatal).
@@ -12,24 +12,34 @@ import type { BenchRow, BenchSuite } from './harness.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
-function parseArgs(argv: readonly string[]): { names: string[]; reps: number; list: boolean; cases: string[] } {
+function parseArgs(argv: readonly string[]): {
+  names: string[];
+  reps: number;
+  list: boolean;
+  full: boolean;
+  cases: string[];
+} {
   const names: string[] = [];
   const cases: string[] = [];
   let reps = 5;
   let list = false;
+  let full = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--reps') reps = Number(argv[++i]);
     else if (a.startsWith('--reps=')) reps = Number(a.slice(7));
     else if (a === '--list') list = true;
+    else if (a === '--full') full = true;
     else if (a === '--case') cases.push(String(argv[++i]));
     else if (a.startsWith('--case=')) cases.push(a.slice(7));
     else if (a.startsWith('-'))
-      throw new Error(`Unknown option ${a}. Usage: npm run bench -- [suite…] [--reps N] [--case WORD] [--list]`);
+      throw new Error(
+        `Unknown option ${a}. Usage: npm run bench -- [suite…] [--reps N] [--case WORD] [--full] [--list]`,
+      );
     else names.push(a);
   }
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
-  return { names, reps, list, cases };
+  return { names, reps, list, full, cases };
 }
 
 async function loadSuites(): Promise<BenchSuite[]> {
@@ -70,6 +80,7 @@ async function main(): Promise<number> {
         dataDir,
         python,
         reps: args.reps,
+        full: args.full,
         wants: (name) => args.cases.length === 0 || args.cases.some((c) => name.includes(c)),
         log: (m) => console.error(`  [${suite.name}] ${m}`),
         report: (r) => {

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench -- release [--full]`: release COGs from a PaleoCAR-shaped source datacube, ours vs GDAL in the same
+ * run. The source (generated once into `bench/.data` by `reference/release_source.py`) is 1560 × 1440 UInt32,
+ * pixel-interleaved, striped, DEFLATE: 400 bands, or the full 1898 with `--full`. Each side writes one COG per
+ * chunk of 100 bands as a release declares them: band interleave, 512² blocks, ZSTD level 9, predictor 2, AVERAGE
+ * overviews down to one block, band descriptions, statistics.
+ *
+ * - ours: `bench/release.child.ts` (its own process, so its peak RSS is the build's), `writeCog` driven per chunk.
+ * - GDAL (`reference/release_gdal.py`, NUM_THREADS=ALL_CPUS): the classic recipe (gdal_translate to a tiled
+ *   band-interleaved GTiff, gdaladdo, gdalinfo -stats, gdal_translate COPY_SRC_OVERVIEWS=YES) — Debian's GDAL 3.6
+ *   COG driver writes pixel interleave only — and, as a second row, the COG driver (pixel interleave, no stats).
+ * Reported: seconds end to end, CPU seconds (a load-independent comparison), source MB/s (uncompressed source bytes of the bands processed), output MB/s, peak
+ * RSS, and the machine's load average (`uptime`) at the start, since other work on a shared machine slows both.
+ * Targets: ≥ 1.5× GDAL's classic-recipe throughput, peak RSS ≤ 2 GB.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runProcess, runReference } from './harness.js';
+import type { BenchSuite } from './harness.js';
+
+const CHUNK = 100;
+const WIDTH = 1560;
+const HEIGHT = 1440;
+const here = import.meta.dirname;
+
+interface Run {
+  seconds: number;
+  cpu_seconds: number;
+  bytes: number;
+  maxrss_kb: number;
+}
+
+function runOurs(source: string, outDir: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'release.child.ts'), source, outDir, String(CHUNK)],
+      { maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`release.child failed: ${err.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout) as Run);
+      },
+    );
+  });
+}
+
+/** The suite. */
+export const suite: BenchSuite = {
+  name: 'release',
+  description: `release COGs (chunks of ${CHUNK} bands, ZSTD 9, band interleave, 512² blocks, AVERAGE overviews, stats) from a PaleoCAR-shaped UInt32 source: writeCog vs GDAL`,
+  async run(ctx) {
+    const bands = ctx.full ? 1898 : 400;
+    if (!ctx.python)
+      throw new Error('the release bench needs Python with GDAL (python3-gdal) for its source and reference');
+    const source = join(ctx.dataDir, `paleocar-source-${bands}.tif`);
+    if (!existsSync(source)) {
+      ctx.log(`generating ${source} (${bands} bands; once) …`);
+      await runProcess(ctx.python, [join(here, 'reference', 'release_source.py'), source, String(bands)]);
+    }
+    const sourceMB = (WIDTH * HEIGHT * 4 * bands) / 1e6;
+    const load = (): string =>
+      loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ');
+    ctx.log(
+      `source ${(statSync(source).size / 1e6).toFixed(0)} MB on disk, ${sourceMB.toFixed(0)} MB of samples; load ${load()}`,
+    );
+    const outOurs = join(ctx.dataDir, 'release-ours');
+    const outGdal = join(ctx.dataDir, 'release-gdal');
+    const loadBefore = load();
+    const ours = await runOurs(source, outOurs);
+    ctx.log(
+      `ours: ${ours.seconds.toFixed(1)} s, ${(ours.bytes / 1e6).toFixed(0)} MB, RSS ${(ours.maxrss_kb / 1024).toFixed(0)} MB; load ${load()}`,
+    );
+    const classic = await runReference<Run>(ctx.python, join(here, 'reference', 'release_gdal.py'), [
+      source,
+      outGdal,
+      String(CHUNK),
+      'classic',
+    ]);
+    ctx.log(`GDAL classic: ${classic.seconds.toFixed(1)} s, ${(classic.bytes / 1e6).toFixed(0)} MB; load ${load()}`);
+    const cog = await runReference<Run>(ctx.python, join(here, 'reference', 'release_gdal.py'), [
+      source,
+      outGdal,
+      String(CHUNK),
+      'cog',
+    ]);
+    ctx.log(`GDAL COG driver: ${cog.seconds.toFixed(1)} s, ${(cog.bytes / 1e6).toFixed(0)} MB; load ${load()}`);
+    await rm(outOurs, { recursive: true, force: true });
+    await rm(outGdal, { recursive: true, force: true });
+    const mb = (n: number): string => `${(n / 1e6).toFixed(0)} MB`;
+    const note = `${bands} bands, load ${loadBefore} at start`;
+    ctx.report({
+      name: `release build, source MB/s (vs GDAL classic recipe, band interleave)`,
+      unit: 'MB/s',
+      ours: sourceMB / ours.seconds,
+      reference: sourceMB / classic.seconds,
+      target: { speedup: 1.5 },
+      note: `${ours.seconds.toFixed(1)} s vs ${classic.seconds.toFixed(1)} s; ${note}`,
+    });
+    ctx.report({
+      name: 'release build, source MB/s (vs GDAL COG driver, pixel interleave, no stats)',
+      unit: 'MB/s',
+      ours: sourceMB / ours.seconds,
+      reference: sourceMB / cog.seconds,
+      note: `${cog.seconds.toFixed(1)} s`,
+    });
+    ctx.report({
+      name: 'release build, output MB/s (vs GDAL classic recipe)',
+      unit: 'MB/s',
+      ours: ours.bytes / 1e6 / ours.seconds,
+      reference: classic.bytes / 1e6 / classic.seconds,
+      note: `ours ${mb(ours.bytes)}, GDAL ${mb(classic.bytes)}, COG driver ${mb(cog.bytes)}`,
+    });
+    ctx.report({
+      name: 'release build, CPU seconds (user + system; the load of other work does not inflate it)',
+      unit: 's',
+      ours: ours.cpu_seconds,
+      reference: classic.cpu_seconds,
+      note: `GDAL COG driver ${cog.cpu_seconds.toFixed(1)} s`,
+    });
+    ctx.report({
+      name: 'release build, peak RSS',
+      unit: 'MB',
+      ours: ours.maxrss_kb / 1024,
+      reference: classic.maxrss_kb / 1024,
+      target: { max: 2048 },
+      note: 'ours = the build process; GDAL = its largest tool process',
+    });
+  },
+};
