@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 /** What a suite measured for one case. Times in seconds; throughputs in MB/s (10^6 bytes); memory in MB (2^20 bytes). */
@@ -23,7 +24,17 @@ export interface BenchRow {
     max?: number;
     /** Minimum of `ours` (for throughputs). */
     min?: number;
+    /** Largest accepted `relDiff` (values must agree with the reference's); a row without `relDiff` fails it. */
+    maxRelDiff?: number;
+    /** Largest accepted `rssMB`; a row without `rssMB` fails it. */
+    maxRssMB?: number;
   };
+  /** Largest relative difference of our values from the reference's (|a − b| ÷ max(1, |b|)), when checked. */
+  relDiff?: number;
+  /** Our peak RSS, MB, when measured. */
+  rssMB?: number;
+  /** Smallest and largest of our runs and of the reference's (same unit), printed as the spread. */
+  spread?: { ours: readonly number[]; reference?: readonly number[] };
   /** Free text (e.g. bytes read, RSS, repetitions). */
   note?: string;
 }
@@ -138,6 +149,8 @@ export function targetMet(row: BenchRow): boolean | null {
   if (t.speedup !== undefined) checks.push((speedup(row) ?? 0) >= t.speedup);
   if (t.max !== undefined) checks.push(row.ours <= t.max);
   if (t.min !== undefined) checks.push(row.ours >= t.min);
+  if (t.maxRelDiff !== undefined) checks.push(row.relDiff !== undefined && row.relDiff <= t.maxRelDiff);
+  if (t.maxRssMB !== undefined) checks.push(row.rssMB !== undefined && row.rssMB <= t.maxRssMB);
   return checks.every(Boolean);
 }
 
@@ -155,7 +168,39 @@ function targetText(row: BenchRow): string {
   if (t.speedup !== undefined) parts.push(`≥ ${t.speedup}× ref`);
   if (t.max !== undefined) parts.push(`≤ ${fmt(t.max, row.unit)}`);
   if (t.min !== undefined) parts.push(`≥ ${fmt(t.min, row.unit)}`);
+  if (t.maxRelDiff !== undefined) parts.push(`values ≤ ${t.maxRelDiff.toExponential(0)} rel`);
+  if (t.maxRssMB !== undefined) parts.push(`RSS ≤ ${t.maxRssMB} MB`);
   return parts.join(', ');
+}
+
+/** The 1-, 5- and 15-minute load averages and the core count, as `uptime` shows them. */
+export function loadText(): string {
+  return `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')} on ${cpus().length} cores`;
+}
+
+/** Max relative difference of two series (|a − b| ÷ max(1, |b|)); Infinity when one is missing where the other is not. */
+export function maxRelDiff(a: readonly (number | null)[], b: readonly (number | null)[]): number {
+  let worst = 0;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? null;
+    const y = b[i] ?? null;
+    if (x === null || y === null) {
+      if (x !== y) return Infinity;
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(y)));
+  }
+  return worst;
+}
+
+function spreadText(row: BenchRow): string {
+  const s = row.spread;
+  if (!s) return '';
+  const range = (v: readonly number[]): string =>
+    v.length === 0 ? '–' : `${fmt(Math.min(...v), row.unit)}–${fmt(Math.max(...v), row.unit)} (n=${v.length})`;
+  return `ours ${range(s.ours)}${s.reference ? `, ref ${range(s.reference)}` : ''}`;
 }
 
 /** A Markdown table of one suite's rows (also readable in a terminal). */
@@ -164,16 +209,29 @@ export function formatTable(suite: string, rows: readonly BenchRow[]): string {
   const body = rows.map((r) => {
     const s = speedup(r);
     const met = targetMet(r);
+    const extra = [
+      r.note,
+      spreadText(r),
+      r.relDiff === undefined ? '' : `max rel diff ${r.relDiff.toExponential(1)}`,
+      r.rssMB === undefined ? '' : `peak RSS ${r.rssMB.toFixed(0)} MB`,
+    ].filter((t) => t !== undefined && t !== '');
     return [
-      r.name + (r.note ? ` (${r.note})` : ''),
+      r.name + (extra.length > 0 ? ` (${extra.join('; ')})` : ''),
       fmt(r.ours, r.unit),
       fmt(r.reference, r.unit),
       s === null ? '–' : `${s.toFixed(2)}×`,
       targetText(r),
-      met === null ? '–' : met ? 'yes' : 'NO',
+      met === null ? '–' : met ? 'yes' : 'not met',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [`### ${suite}`, line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+  return [
+    `### ${suite}`,
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...body.map(line),
+    '',
+    `(${loadText()} at the end of the suite; the machine is shared, so compare ratios from one run)`,
+  ].join('\n');
 }

@@ -1,0 +1,190 @@
+/**
+ * Our side of the `s3` benchmark, one cold server per process: the service's runtime (`openData` +
+ * `createExtraction`, or a `TileService` over the same COGs) with its storage on the bench's S3 endpoint (or the
+ * same objects over plain HTTP ranges), started fresh so no COG header, byte or block is cached for the timed
+ * dataset. The worker threads and the JIT are warmed first on `paleocar_warm`, a second dataset whose objects are the
+ * same files under other keys (nothing it caches serves the timed dataset). The proxy's counters are reset just
+ * before the timed work and read right after it.
+ *
+ * Usage: tsx bench/s3.child.ts '<json Args>'; prints one JSON object (see `Output`).
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../src/config/config.js';
+import { openData } from '../src/deps.js';
+import { loadGeometryEngine } from '../src/geo/geos.js';
+import { createExtraction } from '../src/timeseries/extraction.js';
+import type { ExtractRequest } from '../src/timeseries/types.js';
+import { TileService, type TileRequest } from '../src/tiles/tile.service.js';
+import type { TileAddress } from '../src/tiles/tile.matrix.js';
+import { cellBox } from './gen/paleocar.js';
+
+interface Args {
+  mode: 'extract' | 'tiles';
+  /** Directory with `metadata.yml` (both datasets) and `colormaps.json`. */
+  registryDir: string;
+  /** `s3://bucket` or `http://…/bucket`. */
+  storage: string;
+  /** The proxy (S3 endpoint and control). */
+  endpoint: string;
+  /** extract: the area (GeoJSON, dataset CRS) and how many times it is extracted in a row (the first is cold). */
+  polygon?: Record<string, unknown>;
+  repeats?: number;
+  /** tiles: the tile set and the timestep; the first tile is the cold one. */
+  tiles?: TileAddress[];
+  timestep?: string;
+  passes?: number;
+  /** Settings passed as environment-style keys (e.g. SOURCE_CACHE_BYTES). */
+  settings?: Record<string, string>;
+}
+
+/** Proxy counters of one timed piece of work. */
+export interface ProxyStats {
+  requests: number;
+  bytes: number;
+  /** Bytes requested more than once within the piece (0 = no range read twice). */
+  overlapBytes: number;
+}
+
+interface RawStats {
+  requests: number;
+  bytes: number;
+  ranges: Record<string, [number, number][]>;
+}
+
+/** Bytes of `ranges` (start, end exclusive) covered more than once. */
+export function overlapBytes(ranges: Record<string, [number, number][]>): number {
+  let twice = 0;
+  for (const list of Object.values(ranges)) {
+    const sorted = [...list].sort((a, b) => a[0] - b[0]);
+    let reach = 0;
+    for (const [s, e] of sorted) {
+      if (s < reach) twice += Math.min(e, reach) - s;
+      reach = Math.max(reach, e);
+    }
+  }
+  return twice;
+}
+
+async function control(endpoint: string, what: 'stats' | 'reset'): Promise<RawStats | null> {
+  const res = await fetch(`${endpoint}/__${what}`, { method: what === 'reset' ? 'POST' : 'GET' });
+  return what === 'stats' ? ((await res.json()) as RawStats) : null;
+}
+
+async function stats(endpoint: string): Promise<ProxyStats> {
+  const s = (await control(endpoint, 'stats')) as RawStats;
+  return { requests: s.requests, bytes: s.bytes, overlapBytes: overlapBytes(s.ranges) };
+}
+
+function extractRequest(datasetId: string, polygon: Record<string, unknown>): ExtractRequest {
+  return {
+    dataset_id: datasetId,
+    variable_id: 'ppt_annual',
+    selected_area: polygon,
+    zonal_statistic: 'mean',
+    transform: { type: 'NoTransform' },
+    requested_series_options: [{ name: 'raw', smoother: { type: 'NoSmoother' } }],
+    time_range: null,
+  };
+}
+
+function tileRequest(datasetId: string, t: TileAddress, timestep: string): TileRequest {
+  return {
+    datasetId,
+    variableId: 'ppt_annual',
+    timestep,
+    ...t,
+    colormap: 'viridis',
+    rescale: '0,1000',
+    size: 256,
+    format: 'png',
+    resampling: 'nearest',
+  };
+}
+
+async function main(): Promise<void> {
+  const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+  const config = loadConfig({
+    REGISTRY_PATH: join(args.registryDir, 'metadata.yml'),
+    COLORMAPS_PATH: join(args.registryDir, 'colormaps.json'),
+    STORAGE_BASE_URL: args.storage,
+    S3_ENDPOINT: args.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    DEFAULT_MAX_CELLS: '1000000',
+    MAX_PROCESSING_TIME: '3600000',
+    JOB_STORE: 'memory',
+    ...args.settings,
+  });
+  const { cogs, datasets } = await openData(config);
+  const geometry = await loadGeometryEngine();
+  const transform = datasets.registry.get('paleocar_v3')?.transform ?? [1, 0, 0, 0, -1, 0];
+  const out: Record<string, unknown> = {};
+  if (args.mode === 'extract') {
+    const { service, threads, close } = createExtraction(config, datasets, cogs, geometry, {});
+    try {
+      // Threads started, modules loaded and hot loops compiled, on the other dataset.
+      const warm = extractRequest('paleocar_warm', cellBox(transform, 10, 10, 16));
+      await Promise.all(
+        Array.from({ length: Math.max(1, threads) }, () => service.run(warm, { signal: new AbortController().signal })),
+      );
+      // The timed dataset's lookup is loaded as a running server's would be (its requests are not the extraction's).
+      await datasets.lookups.get('paleocar_v3');
+      const request = extractRequest('paleocar_v3', args.polygon ?? {});
+      const runs: { seconds: number; cpu: number; proxy: ProxyStats }[] = [];
+      let result: Awaited<ReturnType<typeof service.run>> | null = null;
+      for (let i = 0; i < (args.repeats ?? 1); i++) {
+        await control(args.endpoint, 'reset');
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        result = await service.run(request, { signal: new AbortController().signal });
+        const seconds = (performance.now() - t0) / 1000;
+        const c = process.cpuUsage(c0);
+        runs.push({ seconds, cpu: (c.user + c.system) / 1e6, proxy: await stats(args.endpoint) });
+      }
+      Object.assign(out, {
+        runs,
+        n_cells: result?.result.n_cells,
+        timesteps: result?.base_series.timesteps.length,
+        mean: result?.base_series.mean,
+        median: result?.base_series.median,
+      });
+    } finally {
+      await close();
+    }
+  } else {
+    const service = new TileService({
+      registry: datasets.registry,
+      colormaps: datasets.colormaps,
+      lookups: datasets.lookups,
+      baseUrl: datasets.baseUrl,
+      openCog: cogs.openCog,
+    });
+    const tiles = args.tiles ?? [];
+    const timestep = args.timestep ?? '0103';
+    const render = async (datasetId: string, t: TileAddress): Promise<number> =>
+      (await service.render(await service.prepare(tileRequest(datasetId, t, timestep)))).length;
+    for (const t of tiles) await render('paleocar_warm', t); // JIT, lookups, colormaps
+    await datasets.lookups.get('paleocar_v3');
+    const first = tiles[0] as TileAddress;
+    await control(args.endpoint, 'reset');
+    let t0 = performance.now();
+    await render('paleocar_v3', first);
+    const cold = { seconds: (performance.now() - t0) / 1000, proxy: await stats(args.endpoint) };
+    const passes: { seconds: number[]; proxy: ProxyStats }[] = [];
+    for (let p = 0; p < (args.passes ?? 3); p++) {
+      await control(args.endpoint, 'reset');
+      const seconds: number[] = [];
+      for (const t of tiles) {
+        t0 = performance.now();
+        await render('paleocar_v3', t);
+        seconds.push((performance.now() - t0) / 1000);
+      }
+      passes.push({ seconds, proxy: await stats(args.endpoint) });
+    }
+    Object.assign(out, { cold, passes });
+  }
+  await cogs.close();
+  process.stdout.write(JSON.stringify({ ...out, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+}
+
+await main();
