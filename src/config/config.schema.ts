@@ -210,6 +210,18 @@ const DECLARED = {
     { default: 3 },
   ),
   source_cache_bytes: int(0, 1e12, 'Byte-range cache of remote sources (bytes).', { default: 64 * MiB }),
+  storage_requests_in_flight: int(
+    1,
+    4096,
+    'Ranged requests to remote storage (S3, HTTP) in flight at once: per extraction (split evenly over the worker threads) and per process for tiles and headers. Size it for the storage latency, not the cores: requests per second ≈ this ÷ round trip.',
+    { default: 64 },
+  ),
+  storage_merge_gap_bytes: int(
+    0,
+    16 * MiB,
+    'Remote reads requested together that are at most this far apart are fetched as one request, the gap read and dropped (bytes). Larger: fewer requests, more bytes.',
+    { default: 32 * 1024 },
+  ),
   block_cache_bytes: int(0, 1e12, 'Decoded raster block cache per process/worker (bytes).', {
     default: 256 * MiB,
   }),

@@ -34,6 +34,11 @@ export interface WorkerPoolOptions {
   filename: string | URL;
   /** Number of threads. */
   size: number;
+  /**
+   * Tasks one thread runs at once (default 1). More than one only pays when tasks wait on I/O (remote storage):
+   * one task's reads are in flight while another's decode.
+   */
+  tasksPerThread?: number;
   /** Serialisable data every worker receives (e.g. the Config). */
   workerData?: unknown;
   /** How long a worker may take to honour an abort before it is terminated (ms). Default 2000. */
@@ -68,6 +73,7 @@ export function createWorkerPool<T, R>(options: WorkerPoolOptions): WorkerPool<T
     filename,
     minThreads: options.size,
     maxThreads: options.size,
+    concurrentTasksPerWorker: Math.max(1, options.tasksPerThread ?? 1),
     // Keep the threads (and their caches) alive between jobs.
     idleTimeout: Number.MAX_SAFE_INTEGER,
     workerData: options.workerData,

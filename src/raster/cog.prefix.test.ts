@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestFileSource } from '../../test/support/file.source.js';
+import { blockRange as blockRangeOf } from '../../test/support/cog.blocks.js';
 import { FileSource } from '../storage/source.file.js';
 import type { ByteSource } from '../storage/source.js';
 import { openCog } from './cog.js';
@@ -79,16 +80,9 @@ function recording(file = path): ByteSource & { reads: [number, number][] } {
   };
 }
 
-/** Offset and stored size of the block at (bx, by) of `band`: the fetch a one-pixel read of it makes. */
-async function blockRange(band: number, bx: number, by: number, file = path): Promise<[number, number]> {
-  const probe = new TestFileSource(file);
-  const cog = await openCog(probe);
-  probe.fetches.length = 0;
-  await cog.read({ bands: [band], window: { col: bx * BLOCK, row: by * BLOCK, width: 1, height: 1 } });
-  const fetch = probe.fetches.find(([, l]) => (l ?? 0) > 1000);
-  await probe.close();
-  if (!fetch || fetch[1] === undefined) throw new Error('block not found');
-  return [fetch[0], fetch[1]];
+/** Offset and stored size of the block at (bx, by) of `band` (from the file's index, read with @cogeotiff/core). */
+function blockRange(band: number, bx: number, by: number, file = path): Promise<[number, number]> {
+  return blockRangeOf(file, band, bx, by);
 }
 
 describe('prefix reads of DEFLATE blocks (synchronous sources)', () => {

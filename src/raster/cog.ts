@@ -26,7 +26,7 @@ import { decodedBytes } from './decode.js';
 import type { DecodePool } from './decode.pool.js';
 import { storesDeltas } from './deltas.js';
 import { DTYPE_ARRAY } from './dtype.js';
-import { HEADER_BYTES, readHeader } from './header.js';
+import { HEADER_BYTES, readHeader, type CogHeader } from './header.js';
 import { parseTiff } from './ifd.js';
 import type { IfdLayout, LevelLayout } from './ifd.js';
 import { DecodeSchedule, poolable } from './read/decoder.pool.js';
@@ -55,6 +55,16 @@ export interface OpenCogOptions {
   blockCache?: BlockCache;
   /** Aborts reading the header. */
   signal?: AbortSignal;
+  /**
+   * The file's header as another opening of it read it (`Cog.header`, e.g. sent with an extraction task by the
+   * main thread): the COG opens without any request.
+   */
+  header?: CogHeader;
+  /**
+   * Block fetches one read may have in flight (default 64). Remote storage wants all of a read's blocks requested
+   * at once, so its range merger sees every neighbour; its requests are bounded by the source instead.
+   */
+  fetchesInFlight?: number;
   /** Blocks decoded at once per read (default 6); up to 64 block fetches per read are in flight. */
   concurrency?: number;
   /**
@@ -73,17 +83,35 @@ export async function openCog(source: ByteSource, options: OpenCogOptions = {}):
   const url = source.url.href;
   const { signal, blockCache } = options;
   if (signal?.aborted) throw abortError(signal);
-  const head = await source.head(signal ? { signal } : undefined);
-  source.metadata = { ...source.metadata, ...head };
-  const size = head.size;
-  const version = head.etag;
+  const fetchOptions = signal ? { signal } : undefined;
+  let known: CogHeader;
+  if (options.header) {
+    known = options.header;
+  } else {
+    // The header read comes first: S3 and HTTP answers carry the object's size and version (Content-Range, ETag),
+    // so no HEAD request is needed (one round trip fewer for every COG opened); sources that learn nothing from a
+    // read are asked with head().
+    const prefix = new Uint8Array(await source.fetch(0, HEADER_BYTES, fetchOptions));
+    let meta = source.metadata;
+    if (meta?.size === undefined) meta = { ...meta, ...(await source.head(fetchOptions)) };
+    const size = meta.size ?? 0;
+    known = { size, ...(meta.etag !== undefined ? { etag: meta.etag } : {}), prefix };
+  }
+  const { size } = known;
+  const version = known.etag;
+  source.metadata = { ...source.metadata, size, ...(version !== undefined ? { etag: version } : {}) };
   if (size < 8) throw new AppError('raster_invalid', `${url}: not a TIFF file (${size} bytes).`);
 
   let tiff: Tiff;
   let parsed: Awaited<ReturnType<typeof parseTiff>>;
+  let header: CogHeader;
   try {
-    const header = await readHeader(source, size, version, signal ? { signal } : undefined);
-    tiff = await Tiff.create(header, { defaultReadSize: HEADER_BYTES, ...(signal ? { signal } : {}) });
+    const read = await readHeader(source, known, fetchOptions);
+    header = read.header;
+    tiff = await Tiff.create(read.source, {
+      defaultReadSize: Math.max(HEADER_BYTES, header.prefix.length),
+      ...(signal ? { signal } : {}),
+    });
     parsed = await parseTiff(tiff, url, signal);
   } catch (err) {
     if (signal?.aborted) throw abortError(signal);
@@ -92,6 +120,7 @@ export async function openCog(source: ByteSource, options: OpenCogOptions = {}):
   const zstd: ZstdDecode | null = parsed.metadata.compression === 'zstd' ? await createZstdDecoder() : null;
   const metadata: RasterMetadata = { ...parsed.metadata, url, version: version ?? null };
   return new CogReader({
+    header,
     metadata,
     levels: parsed.levels,
     stored: new StoredBlocks({
@@ -99,19 +128,21 @@ export async function openCog(source: ByteSource, options: OpenCogOptions = {}):
       size,
       littleEndian: parsed.littleEndian,
       sharedLoads: blockCache !== undefined,
+      prefix: header.prefix,
     }),
     version,
     zstd,
     blockCache,
     concurrency: options.concurrency ?? 6,
     decodePool: options.decodePool,
+    fetchesInFlight: options.fetchesInFlight ?? FETCHES_IN_FLIGHT,
   });
 }
 
 /** Samples one read may return (a typed array's practical limit; 2 GiB of uint8, 16 GiB of float64). */
 const MAX_READ_SAMPLES = 2 ** 31 - 1;
 
-/** Blocks whose fetch may be in flight at once per read (bounds the compressed bytes held). */
+/** Blocks whose fetch may be in flight at once per read by default (bounds the compressed bytes held). */
 const FETCHES_IN_FLIGHT = 64;
 
 /** How one read gets its blocks (see the module comment). */
@@ -129,6 +160,7 @@ interface MaskStep {
 
 /** What a `CogReader` is made of. */
 interface CogReaderOptions {
+  header: CogHeader;
   metadata: RasterMetadata;
   /** Level 0 then the overviews, with their masks. */
   levels: LevelLayout[];
@@ -141,10 +173,14 @@ interface CogReaderOptions {
   /** Blocks decoded at once per read on the 'decoded' path. */
   concurrency: number;
   decodePool: DecodePool | undefined;
+  /** Block fetches in flight per read. */
+  fetchesInFlight: number;
 }
 
 class CogReader implements Cog {
   readonly metadata: RasterMetadata;
+  readonly header: CogHeader;
+  private readonly fetchesInFlight: number;
   private readonly levels: LevelLayout[];
   private readonly stored: StoredBlocks;
   private readonly decoded: DecodedBlocks;
@@ -155,6 +191,8 @@ class CogReader implements Cog {
 
   constructor(options: CogReaderOptions) {
     this.metadata = options.metadata;
+    this.header = options.header;
+    this.fetchesInFlight = options.fetchesInFlight;
     this.levels = options.levels;
     this.stored = options.stored;
     this.zstd = options.zstd;
@@ -350,7 +388,7 @@ class CogReader implements Cog {
     }
     // Many fetches start in the same turn (the byte sources merge adjacent ranges into one request); decoding is
     // bounded separately, so at most `concurrency` large blocks are inflating at once.
-    const fetches = pLimit(FETCHES_IN_FLIGHT);
+    const fetches = pLimit(this.fetchesInFlight);
     const decodes = pLimit(this.concurrency);
     const inline = inlineDecoder(decodes, this.zstd);
     let data: Promise<void>;

@@ -40,21 +40,43 @@ export class HeaderSource implements ByteSource {
 }
 
 /**
- * Reads the header bytes and checks the TIFF/BigTIFF magic and the IFD chain: every IFD inside the file, no
- * cycles, at most MAX_IFDS. Returns a HeaderSource for the parser.
+ * The bytes a COG's structure is parsed from: the file's start (every IFD, and the block indexes when they lie
+ * there), with the object's size and version. Plain data: the main thread sends it with an extraction's tasks so a
+ * worker thread opens the file without reading its header again.
+ */
+export interface CogHeader {
+  /** Object size in bytes. */
+  size: number;
+  /** Object version (ETag, or `mtimeMs-size` for files), when known. */
+  etag?: string;
+  /** Bytes 0 … `prefix.length` of the object. */
+  prefix: Uint8Array;
+}
+
+/** TIFF tags whose arrays @cogeotiff/core loads lazily: block offsets and byte counts. */
+const INDEX_TAGS = new Set([273, 279, 324, 325]);
+/** Bytes per value of the TIFF field types an index may use (SHORT, LONG, LONG8). */
+const TYPE_BYTES: Record<number, number> = { 3: 2, 4: 4, 16: 8 };
+/** Largest index stretch fetched with the header (a bigger one is loaded per IFD when a read needs it). */
+const MAX_INDEX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads the header (`HEADER_BYTES` from the start, or `known.prefix` when the caller has it) and checks the
+ * TIFF/BigTIFF magic and the IFD chain: every IFD inside the file, no cycles, at most MAX_IFDS. When block indexes
+ * (tile/strip offsets and byte counts) lie past the prefix, one more request reads the stretch that holds them all,
+ * so that opening a COG costs one round trip, two at most, and no read later waits for an index. Returns a
+ * HeaderSource for the parser and the header bytes (`CogHeader`).
  * @throws AppError `raster_invalid` naming the file
  */
 export async function readHeader(
   source: ByteSource,
-  size: number,
-  etag: string | undefined,
+  known: CogHeader,
   options?: FetchOptions,
-): Promise<HeaderSource> {
+): Promise<{ source: HeaderSource; header: CogHeader }> {
   const url = source.url.href;
+  const { size } = known;
   const bad = (why: string): AppError => new AppError('raster_invalid', `${url}: ${why}`);
-  const head = new Uint8Array(await source.fetch(0, Math.min(size, HEADER_BYTES), options));
-  const meta = etag === undefined ? { size } : { size, etag };
-  const wrapped = new HeaderSource(source, head, meta);
+  let head = known.prefix;
   if (head.length < 8) throw bad('not a TIFF file (too short).');
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const order = String.fromCharCode(head[0]!, head[1]!);
@@ -81,6 +103,8 @@ export async function readHeader(
   let next = big ? readUint(dv, 8, 8) : readUint(dv, 4, 4);
   if (next === 0) throw bad('the TIFF has no image (no IFD).');
   const seen = new Set<number>();
+  /** End of the furthest block index past the prefix (0: all inside). */
+  let indexEnd = 0;
   while (next !== 0) {
     if (seen.has(next)) throw bad(`the IFD chain loops back to byte ${next}.`);
     if (seen.size >= MAX_IFDS) throw bad(`more than ${MAX_IFDS} IFDs.`);
@@ -89,7 +113,30 @@ export async function readHeader(
     const count = readUint(await bytesAt(next, countSize), 0, countSize);
     const end = next + countSize + count * entrySize;
     if (count === 0 || end + pointerSize > size) throw bad(`IFD at byte ${next} runs past the end of the file.`);
+    if (end <= head.length) {
+      // The IFD is in the prefix: note where its block indexes end when they are stored past it.
+      for (let i = 0; i < count; i++) {
+        const at = next + countSize + i * entrySize;
+        const tag = readUint(dv, at, 2);
+        const typeBytes = TYPE_BYTES[readUint(dv, at + 2, 2)];
+        if (!INDEX_TAGS.has(tag) || typeBytes === undefined) continue;
+        const n = readUint(dv, at + 4, big ? 8 : 4);
+        const bytes = n * typeBytes;
+        if (bytes <= pointerSize) continue; // stored in the entry itself
+        const offset = readUint(dv, at + 4 + (big ? 8 : 4), pointerSize);
+        const stop = offset + bytes;
+        if (stop > head.length && stop <= size) indexEnd = Math.max(indexEnd, stop);
+      }
+    }
     next = readUint(await bytesAt(end, pointerSize), 0, pointerSize);
   }
-  return wrapped;
+  if (indexEnd > head.length && indexEnd - head.length <= MAX_INDEX_BYTES) {
+    const rest = new Uint8Array(await source.fetch(head.length, indexEnd - head.length, options));
+    const joined = new Uint8Array(head.length + rest.length);
+    joined.set(head);
+    joined.set(rest, head.length);
+    head = joined;
+  }
+  const meta = known.etag === undefined ? { size } : { size, etag: known.etag };
+  return { source: new HeaderSource(source, head, meta), header: { ...meta, prefix: head } };
 }

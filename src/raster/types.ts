@@ -1,5 +1,6 @@
 import type { Affine } from '../geo/affine.js';
 import type { FetchOptions } from '../storage/source.js';
+import type { CogHeader } from './header.js';
 
 /** Sample types we read and write (GDAL names in lower case). */
 export type DType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
@@ -101,6 +102,8 @@ export interface RasterBlock<T extends DType = DType> {
 /** An open COG: metadata in memory, blocks fetched and decoded on demand. */
 export interface Cog {
   readonly metadata: RasterMetadata;
+  /** The header bytes it was opened from (another thread opens the same file from them with no request). */
+  readonly header?: CogHeader;
   /**
    * Read a window for a list of bands, fetching and decoding only the blocks that intersect it
    * (concurrently), and honouring `signal`.

@@ -5,12 +5,14 @@
  */
 import { isAbsolute, join as joinPath } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
 import { AppError } from '../errors.js';
 import { createByteCache, createCachedSource, type ByteCache } from './cache.js';
 import { FileSource, type FileSourceOptions } from './source.file.js';
 import { HttpSource } from './source.http.js';
 import type { MemorySource } from './source.memory.js';
 import { createS3Client, S3Source, type S3ClientOptions } from './source.s3.js';
+import type { RequestLimit } from './source.remote.js';
 import type { ByteSource, FetchOptions, SourceResolver } from './source.js';
 
 /** Options of {@link createSourceResolver}. */
@@ -23,6 +25,12 @@ export interface SourceResolverOptions {
   http?: { retries?: number; timeoutMs?: number; baseDelayMs?: number };
   /** Local files: read synchronously on the calling thread (worker threads only; see {@link FileSourceOptions}). */
   file?: FileSourceOptions;
+  /**
+   * Remote reads: at most `requestsInFlight` ranged requests at once over every remote source of this resolver
+   * (default: unbounded), and reads issued together that are at most `mergeGapBytes` apart served by one request
+   * (default 32 KiB).
+   */
+  remote?: { requestsInFlight?: number; mergeGapBytes?: number };
 }
 
 /** The resolver returned by {@link createSourceResolver}. */
@@ -45,6 +53,13 @@ export function createSourceResolver(options: SourceResolverOptions = {}): Defau
   let s3: S3Client | null = options.s3?.client ?? null;
   const ownsS3 = s3 === null;
   const remote = (source: ByteSource): ByteSource => (cache === null ? source : createCachedSource(source, cache));
+  const inFlight = options.remote?.requestsInFlight;
+  const gap = options.remote?.mergeGapBytes;
+  const remoteOptions = {
+    ...retry,
+    ...(inFlight !== undefined ? { limit: pLimit(Math.max(1, inFlight)) as RequestLimit } : {}),
+    ...(gap !== undefined ? { merge: { maxGapBytes: gap } } : {}),
+  };
 
   return {
     cache,
@@ -62,10 +77,13 @@ export function createSourceResolver(options: SourceResolverOptions = {}): Defau
           return new FileSource(new URL(text), options.file);
         case 'http':
         case 'https':
-          return remote(new HttpSource(text, retry));
+          return remote(new HttpSource(text, remoteOptions));
         case 's3':
-          s3 ??= createS3Client(options.s3);
-          return remote(new S3Source(text, s3, retry));
+          s3 ??= createS3Client({
+            ...options.s3,
+            ...(inFlight !== undefined ? { maxSockets: Math.max(50, inFlight) } : {}),
+          });
+          return remote(new S3Source(text, s3, remoteOptions));
         case 'memory':
           return memory.get(new URL(text).href) ?? missingSource(new URL(text));
         default:

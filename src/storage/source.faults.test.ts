@@ -160,6 +160,12 @@ describe('HttpSource against a local range server with faults', () => {
     expect(server.requests.map((r) => r.range)).toEqual([undefined, 'bytes=0-0']);
   });
 
+  it('reads through a gap under the merge gap: one request', async () => {
+    const s = source({ merge: { maxGapBytes: 64 * 1024 } });
+    await Promise.all([s.fetch(0, 100), s.fetch(40_000, 100)]);
+    expect(ranged().map((r) => r.range)).toEqual(['bytes=0-40099']);
+  });
+
   it('merges two adjacent reads in one tick into one request', async () => {
     const s = source();
     const [a, b] = await Promise.all([s.fetch(0, 4_096), s.fetch(4_096, 4_096)]);
@@ -168,7 +174,7 @@ describe('HttpSource against a local range server with faults', () => {
     expect(ranged().map((r) => r.range)).toEqual(['bytes=0-8191']);
   });
 
-  it('keeps far-apart reads separate, and reads in later turns separate', async () => {
+  it('keeps reads farther apart than the merge gap separate, and reads in later turns separate', async () => {
     const s = source();
     await Promise.all([s.fetch(0, 100), s.fetch(40_000, 100)]);
     await s.fetch(100, 100);

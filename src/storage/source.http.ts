@@ -5,13 +5,15 @@
 import { AppError } from '../errors.js';
 import type { MergeOptions } from './merge.js';
 import { describeCause, RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
-import { remoteFetch } from './source.remote.js';
+import { remoteFetch, type RequestLimit } from './source.remote.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** Options of {@link HttpSource}. */
 export interface HttpSourceOptions extends RetryOptions {
-  /** Range merging; by default gaps up to 32 KiB are read through, as one round trip costs more than 32 KiB. */
+  /** Range merging; by default gaps up to 32 KiB are read through (`DEFAULT_MERGE_GAP_BYTES`). */
   merge?: MergeOptions;
+  /** Bounds the requests in flight (shared with the resolver's other remote sources). */
+  limit?: RequestLimit;
   /** Extra request headers (e.g. authorization). */
   headers?: Record<string, string>;
   /**
@@ -87,7 +89,7 @@ export class HttpSource implements ByteSource {
     // identity: a transparently decompressed body would not match the byte range asked for.
     this.#headers = { 'accept-encoding': 'identity', ...auth, ...options.headers };
     this.#maxWholeBytes = options.maxWholeBytes ?? 32 * 1024 * 1024;
-    this.#fetch = remoteFetch(parsed, (o, l, s) => this.#readFull(o, l, s), options.merge);
+    this.#fetch = remoteFetch(parsed, (o, l, s) => this.#readFull(o, l, s), options.merge, options.limit);
   }
 
   fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {

@@ -15,12 +15,31 @@ export type RangeRequest = (
 ) => Promise<ArrayBuffer>;
 
 /**
- * A `ByteSource.fetch` over `request`. By default gaps up to 32 KiB between same-turn reads are read through, as
- * one round trip costs more than 32 KiB.
+ * Bounds the requests in flight: runs `fn` when a slot is free (a `p-limit` function fits). One is shared by every
+ * remote source of a resolver, so a thread's requests stay within its share of `storage_requests_in_flight`.
+ */
+export type RequestLimit = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * Default read-through gap of remote sources. Measured on the `s3` bench (10 000 cells × 1898 bands): 256 KiB halved
+ * the requests (3 471 → 1 748) but doubled the bytes (300 → 608 MB) and took longer; with requests in flight sized
+ * for the latency, a round trip is hidden and the bytes are what cost. `storage_merge_gap_bytes` sets it.
+ */
+export const DEFAULT_MERGE_GAP_BYTES = 32 * 1024;
+
+/**
+ * A `ByteSource.fetch` over `request`. By default gaps up to 32 KiB between same-turn reads are read through. With
+ * `limit`, every request (after merging) waits for a slot of it.
  * @param url names the object in error messages (without credentials).
  */
-export function remoteFetch(url: URL, request: RangeRequest, merge?: MergeOptions): ByteSource['fetch'] {
-  const merged = createRangeMerger(request, { maxGapBytes: 32 * 1024, ...merge });
+export function remoteFetch(
+  url: URL,
+  raw: RangeRequest,
+  merge?: MergeOptions,
+  limit?: RequestLimit,
+): ByteSource['fetch'] {
+  const request: RangeRequest = limit ? (o, l, s) => limit(() => raw(o, l, s)) : raw;
+  const merged = createRangeMerger(request, { maxGapBytes: DEFAULT_MERGE_GAP_BYTES, ...merge });
   return async (offset, length, options) => {
     const signal = options?.signal;
     if (signal?.aborted === true) throw abortError(signal);

@@ -17,6 +17,7 @@ import type { Crs } from '../geo/crs.js';
 import { resolveCrs } from '../geo/crs.js';
 import { footprintRelation } from '../geo/footprint.js';
 import { parseSelectedArea, type SelectedArea } from '../geo/geojson.js';
+import type { CogHeader } from '../raster/header.js';
 import type { Cog, PixelWindow } from '../raster/types.js';
 import { resolveTemporalSlice } from '../registry/lookup.resolve.js';
 import { requireVariable } from '../registry/registry.js';
@@ -227,6 +228,8 @@ interface FileTask {
   url: string;
   bands: number[];
   targets: number[][];
+  /** The file's header bytes, for the thread that runs the task. */
+  header?: CogHeader;
 }
 
 function groupByFile(selection: TemporalSelection): FileTask[] {
@@ -248,25 +251,34 @@ function groupByFile(selection: TemporalSelection): FileTask[] {
 const TASKS_PER_THREAD = 4;
 
 /**
+ * Opens every file of the extraction at once (one round trip on remote storage, instead of one per task) and gives
+ * each task the header bytes it was opened from, so the worker thread that runs it opens the file without a request
+ * (and no byte of a header is read twice within one extraction). A file that cannot be opened is left out here: its
+ * task then fails with the error naming it.
+ */
+async function openFiles(files: FileTask[], deps: ExtractDeps, signal: AbortSignal): Promise<Map<string, Cog>> {
+  const opened = await Promise.all(
+    files.map(async (f) => [f.url, await deps.openCog(f.url, { signal }).catch(() => null)] as const),
+  );
+  const cogs = new Map<string, Cog>();
+  for (const [url, cog] of opened) if (cog !== null) cogs.set(url, cog);
+  return cogs;
+}
+
+/**
  * Splits the files into band ranges when there are too few files to keep `parallelism` threads busy to the end.
  * Only band-interleaved files are split: a pixel-interleaved block holds every band, so two threads reading band
  * ranges of it would each decode all of it.
  */
-async function shardTasks(
-  files: FileTask[],
-  parallelism: number,
-  deps: ExtractDeps,
-  signal: AbortSignal,
-): Promise<FileTask[]> {
+function shardTasks(files: FileTask[], parallelism: number, cogs: ReadonlyMap<string, Cog>): FileTask[] {
   const want = parallelism * TASKS_PER_THREAD;
   if (parallelism < 2 || files.length >= want) return files;
   const out: FileTask[] = [];
   const pieces = Math.ceil(want / files.length);
   for (const f of files) {
-    // A file that cannot be opened stays whole: its task then fails with the error naming it.
-    const cog = await deps.openCog(f.url, { signal }).catch(() => null);
+    const cog = cogs.get(f.url);
     const size = Math.ceil(f.bands.length / pieces);
-    if (cog === null || cog.metadata.interleave !== 'band' || size < 1 || pieces < 2) {
+    if (cog === undefined || cog.metadata.interleave !== 'band' || size < 1 || pieces < 2) {
       out.push(f);
       continue;
     }
@@ -344,6 +356,7 @@ export async function runExtraction(
           weighted: mode === 'fractional',
           chunkBytes,
           ...(plan.points.length > 0 ? { points: plan.points } : {}),
+          ...(task.header ? { header: task.header } : {}),
         },
         { signal: stop.signal, onProgress: advance },
       );
@@ -373,7 +386,12 @@ export async function runExtraction(
   };
 
   try {
-    const tasks = await shardTasks(groupByFile(plan.selection), runner.parallelism, deps, stop.signal);
+    const files = groupByFile(plan.selection);
+    const cogs = await openFiles(files, deps, stop.signal);
+    const tasks = shardTasks(files, runner.parallelism, cogs).map((t) => {
+      const header = cogs.get(t.url)?.header;
+      return header ? { ...t, header } : t;
+    });
     const limit = pLimit(runner.parallelism);
     await Promise.all(tasks.map((task) => limit(() => runTask(task))));
   } catch (err) {

@@ -18,7 +18,7 @@ export type ExtractWorkerTask = { kind: 'coverage'; input: CoverageInput } | { k
 /** Coverage and area for `coverage` tasks (weights in shared memory), statistics for `reduce` tasks. */
 export type ExtractWorkerResult = AreaCoverage | BandStatistics;
 
-const { settings } = workerData as { settings: CogSettings };
+const { settings } = workerData as { settings: CogSettings & { workerPoolSize: number } };
 // Opened with the first reduce task: coverage tasks read nothing.
 let cogs: Cogs | null = null;
 // GEOS for this thread, instantiated with the first coverage task (a failed load is retried by the next one).
@@ -33,7 +33,8 @@ export default defineWorkerTask<ExtractWorkerTask, ExtractWorkerResult>(async (w
     const coverage = coverageAndArea(work.input, await geometry);
     return { ...coverage, weights: shareable(coverage.weights) };
   }
-  cogs ??= openCogs(settings, { worker: true });
+  // The threads share the extraction's requests in flight.
+  cogs ??= openCogs(settings, { worker: true, share: settings.workerPoolSize });
   const { openCog } = cogs;
   const total = work.task.bands.length;
   return reduceTask(work.task, openCog, {

@@ -8,7 +8,7 @@ import { AppError } from '../errors.js';
 import { createWorkerPool, type WorkerPool } from '../jobs/pool.js';
 import type { Datasets } from '../registry/datasets.js';
 import { requireVariable } from '../registry/registry.js';
-import type { CogSettings, Cogs } from '../raster/cog.store.js';
+import { isRemoteUrl, type CogSettings, type Cogs } from '../raster/cog.store.js';
 import type { ExtractWorkerResult, ExtractWorkerTask } from './extract.worker.js';
 import type { GeometryEngine } from '../geo/geos.js';
 import {
@@ -59,7 +59,15 @@ export interface ExtractionSettings extends CogSettings {
   maxGeometryCoordinates: number;
   /** Threads of the extraction pool; each opens its own COGs from these settings. */
   workerPoolSize: number;
+  /** Storage root (remote storage runs more tasks per thread: see {@link REMOTE_TASKS_PER_THREAD}). */
+  storageBaseUrl: string;
 }
+
+/**
+ * Reduce tasks one worker thread runs at once when the data is remote: while one task waits for its blocks another
+ * decodes, so neither the cores nor the requests in flight sit idle between tasks.
+ */
+const REMOTE_TASKS_PER_THREAD = 2;
 
 /** Options of {@link createExtraction}. */
 export interface ExtractionOptions {
@@ -106,9 +114,11 @@ export function createExtraction(
   let pool: WorkerPool<ExtractWorkerTask, ExtractWorkerResult> | null = null;
   if (!options.inline) {
     const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    const tasksPerThread = isRemoteUrl(settings.storageBaseUrl) ? REMOTE_TASKS_PER_THREAD : 1;
     const p = createWorkerPool<ExtractWorkerTask, ExtractWorkerResult>({
       filename: new URL(`./extract.worker.${ext}`, import.meta.url),
       size: settings.workerPoolSize,
+      tasksPerThread,
       workerData: { settings },
       onError: (err) => options.log?.error({ err }, 'extraction worker error'),
     });
@@ -117,7 +127,7 @@ export function createExtraction(
       ...local,
       coverage: async (input, signal) => (await p.run({ kind: 'coverage', input }, { signal })) as AreaCoverage,
       runner: {
-        parallelism: p.size,
+        parallelism: p.size * tasksPerThread,
         reduce: async (task, ctx) =>
           (await p.run(
             { kind: 'reduce', task },

@@ -5,6 +5,7 @@
  * extraction spreads over every core.
  */
 import { DTYPE_ARRAY } from '../raster/dtype.js';
+import type { CogHeader } from '../raster/header.js';
 import type { Cog } from '../raster/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import { createZonalReducer, type BandStatistics, type ZonalReducer } from './stats.js';
@@ -15,7 +16,12 @@ import { gatherReduce, type GatherTask } from './reduce.gather.js';
 export interface ReduceTask extends GatherTask {
   /** Absolute URL of the COG. */
   url: string;
+  /** The COG's header as the coordinating thread read it: a worker thread opens the file without a request. */
+  header?: CogHeader;
 }
+
+/** Opens a COG by URL (the `CogStore`'s `openCog`). */
+export type OpenCogByUrl = (url: string, o?: FetchOptions & { header?: CogHeader }) => Promise<Cog>;
 
 /** What a task needs to run and report. */
 export interface ReduceContext {
@@ -46,14 +52,10 @@ const MAX_STRIP_BANDS = 128;
  *   with {@link createZonalReducer} (quickselect medians, weighted statistics).
  * @throws what the COG reader throws (source, raster and abort errors).
  */
-export async function reduceTask(
-  task: ReduceTask,
-  openCog: (url: string, o?: FetchOptions) => Promise<Cog>,
-  ctx: ReduceContext,
-): Promise<BandStatistics> {
+export async function reduceTask(task: ReduceTask, openCog: OpenCogByUrl, ctx: ReduceContext): Promise<BandStatistics> {
   const { signal } = ctx;
   const { window, weights, bands } = task;
-  const cog = await openCog(task.url, { signal });
+  const cog = await openCog(task.url, { signal, ...(task.header ? { header: task.header } : {}) });
   const dtype = cog.metadata.dtype;
   const bytes = DTYPE_ARRAY[dtype].BYTES_PER_ELEMENT;
   const cells = window.width * window.height;
@@ -112,10 +114,7 @@ export async function reduceTask(
 }
 
 /** A runner that reduces on the calling thread, `concurrency` files at a time (reads still overlap I/O). */
-export function localReduceRunner(
-  openCog: (url: string, o?: FetchOptions) => Promise<Cog>,
-  concurrency = 2,
-): ReduceRunner {
+export function localReduceRunner(openCog: OpenCogByUrl, concurrency = 2): ReduceRunner {
   return {
     parallelism: Math.max(1, concurrency),
     reduce: (task, ctx) => reduceTask(task, openCog, ctx),

@@ -35,7 +35,11 @@ export class TestFileSource implements ByteSource {
   async fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
     if (options?.signal?.aborted) throw abortError(options.signal);
     this.fetches.push([offset, length]);
-    this.handle ??= open(this.path, 'r');
+    // A missing file is `source_not_found` on a read too, as every ByteSource reports it.
+    this.handle ??= open(this.path, 'r').catch((err: unknown) => {
+      this.handle = null;
+      throw new AppError('source_not_found', `${this.url.href} does not exist.`, { cause: err });
+    });
     const fh = await this.handle;
     const size = length ?? (await fh.stat()).size - offset;
     const buf = Buffer.alloc(Math.max(0, size));

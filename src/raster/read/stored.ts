@@ -27,6 +27,8 @@ export interface StoredBlocksOptions {
    * caller that started it, since another read may be waiting on it too.
    */
   sharedLoads: boolean;
+  /** The file's first bytes as the header read fetched them: blocks (or their heads) stored there are not read again. */
+  prefix?: Uint8Array;
 }
 
 /** Wraps anything that is not already an AppError as `raster_invalid`, naming the file. */
@@ -44,6 +46,7 @@ export class StoredBlocks {
   readonly size: number;
   private readonly littleEndian: boolean;
   private readonly sharedLoads: boolean;
+  private readonly prefix: Uint8Array;
   private readonly indexes = new Map<number, Promise<BlockIndex>>();
 
   constructor(options: StoredBlocksOptions) {
@@ -52,6 +55,7 @@ export class StoredBlocks {
     this.size = options.size;
     this.littleEndian = options.littleEndian;
     this.sharedLoads = options.sharedLoads;
+    this.prefix = options.prefix ?? new Uint8Array(0);
   }
 
   /** Index of block (`bx`, `by`) of `plane` in the IFD's block list. */
@@ -124,9 +128,17 @@ export class StoredBlocks {
     signal: AbortSignal | undefined,
   ): Promise<Uint8Array> {
     this.checkInside(layout, n, offset, count);
-    const buf = await this.source.fetch(offset, count, signal ? { signal } : undefined);
-    if (buf.byteLength < count) throw this.truncated(layout, n);
-    return new Uint8Array(buf);
+    // Small files keep blocks inside the header bytes already read: never read a byte twice.
+    const known = this.prefix.length;
+    if (offset + count <= known) return this.prefix.slice(offset, offset + count);
+    const from = Math.max(offset, known);
+    const buf = await this.source.fetch(from, offset + count - from, signal ? { signal } : undefined);
+    if (buf.byteLength < offset + count - from) throw this.truncated(layout, n);
+    if (from === offset) return new Uint8Array(buf);
+    const out = new Uint8Array(count);
+    out.set(this.prefix.subarray(offset, known));
+    out.set(new Uint8Array(buf), known - offset);
+    return out;
   }
 
   /** @throws AppError `raster_invalid` when block `n` of `layout` (at `offset`, `count` bytes) ends past the file. */

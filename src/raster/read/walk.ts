@@ -62,8 +62,10 @@ export function blockClip(area: Clip, layout: IfdLayout, bx: number, by: number)
 }
 
 /**
- * Starts `visit` for every block of `walk` (block row, block column, then plane), each when `limit` lets it, all in
- * this turn so the byte source can merge adjacent ranges; resolves when every visit has. `clip`: the cells of the
+ * Starts `visit` for every block of `walk` in file order (plane, block row, block column: how COGs store a plane's
+ * blocks), each when `limit` lets it, all in this turn so the byte source can merge neighbouring ranges; resolves
+ * when every visit has. In file order the blocks in flight at once are neighbours: visiting one block of every plane
+ * first put 64 blocks megabytes apart in flight, and no two of them could share a request. `clip`: the cells of the
  * window inside the block.
  */
 export async function visitBlocks(
@@ -73,9 +75,11 @@ export async function visitBlocks(
 ): Promise<void> {
   const { layout, planes, area } = walk;
   const tasks: Promise<void>[] = [];
-  for (let by = Math.floor(area.r0 / layout.blockHeight); by * layout.blockHeight < area.r1; by++) {
-    for (let bx = Math.floor(area.c0 / layout.blockWidth); bx * layout.blockWidth < area.c1; bx++) {
-      for (const plane of planes) tasks.push(limit(() => visit(plane, bx, by, blockClip(area, layout, bx, by))));
+  for (const plane of planes) {
+    for (let by = Math.floor(area.r0 / layout.blockHeight); by * layout.blockHeight < area.r1; by++) {
+      for (let bx = Math.floor(area.c0 / layout.blockWidth); bx * layout.blockWidth < area.c1; bx++) {
+        tasks.push(limit(() => visit(plane, bx, by, blockClip(area, layout, bx, by))));
+      }
     }
   }
   await Promise.all(tasks);
