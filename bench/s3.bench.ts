@@ -141,7 +141,8 @@ async function reference(
   scheme: 'vsis3' | 'vsicurl',
   label: string,
 ): Promise<{ seconds: number; out: RefOut; proxy: ProxyStats } | null> {
-  if (!ctx.python) return null;
+  // SKOPE_BENCH_S3_NOREF=1: ours only (for trying settings; no row is then comparable).
+  if (!ctx.python || process.env['SKOPE_BENCH_S3_NOREF'] === '1') return null;
   const prefix = scheme === 'vsis3' ? `/vsis3/${BUCKET}/` : `/vsicurl/${served.endpoint}/${BUCKET}/`;
   const reqPath = join(ctx.dataDir, `s3-ref-${label}.json`);
   const files = served.files.map((f) => ({ path: prefix + f.key, bands: f.bands }));
@@ -168,6 +169,8 @@ async function ours(
     endpoint: served.endpoint,
     polygon,
     repeats,
+    // Extra service settings for experiments, e.g. SKOPE_BENCH_SETTINGS='{"STORAGE_MERGE_GAP_BYTES":"32768"}'.
+    settings: JSON.parse(process.env['SKOPE_BENCH_SETTINGS'] ?? '{}') as Record<string, string>,
   };
   const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
   return JSON.parse(await runProcess(TSX, [CHILD, JSON.stringify(args)], env)) as ExtractOut;

@@ -36,6 +36,8 @@ interface Args {
   passes?: number;
   /** Settings passed as environment-style keys (e.g. SOURCE_CACHE_BYTES). */
   settings?: Record<string, string>;
+  /** Run the extraction on the main thread (for `--cpu-prof`: worker threads' profiles are lost when they stop). */
+  inline?: boolean;
 }
 
 /** Proxy counters of one timed piece of work. */
@@ -120,7 +122,9 @@ async function main(): Promise<void> {
   const transform = datasets.registry.get('paleocar_v3')?.transform ?? [1, 0, 0, 0, -1, 0];
   const out: Record<string, unknown> = {};
   if (args.mode === 'extract') {
-    const { service, threads, close } = createExtraction(config, datasets, cogs, geometry, {});
+    const { service, threads, close } = createExtraction(config, datasets, cogs, geometry, {
+      inline: args.inline === true,
+    });
     try {
       // Threads started, modules loaded and hot loops compiled, on the other dataset.
       const warm = extractRequest('paleocar_warm', cellBox(transform, 10, 10, 16));

@@ -6,6 +6,12 @@ native resolution (`get_vrt_transform`), read with `out_shape` = tile size (GDAL
 read), nearest — then numpy linear rescale to uint8, a 256-entry colormap lookup to RGBA (alpha from the mask),
 and a PNG encode with Pillow.
 
+With "mode": "equal" in SPEC, the reference does the same work as our tile service instead (the equal-work row):
+the same one band read and warped (a one-band VRT of the file warped by `gdal.Warp` to the 256 × 256 tile in
+EPSG:3857, nearest, GDAL picking the overview as for any decimated read — not a WarpedVRT, which warps every band of
+a 100-band file), the same rescale to palette codes (255 = nodata, transparent), and the same PNG: palette
+(PLTE with only the codes used, tRNS), rows with filter "up", zlib level 1, written with numpy and zlib.
+
 Usage:
   tiles_reference.py SPEC.json
       SPEC = {"path", "bidx", "rescale": [lo, hi], "lut": [[r,g,b,a] × 256], "tiles": [[z,x,y], …],
@@ -23,8 +29,12 @@ import statistics
 import sys
 import time
 
+import struct
+import zlib
+
 import numpy as np
 import rasterio
+from osgeo import gdal
 from PIL import Image
 from rasterio.enums import Resampling
 from rasterio.transform import Affine
@@ -83,12 +93,78 @@ class Renderer:
         return buf.getvalue()
 
 
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def palette_png(codes, lut):
+    """Palette PNG as our encoder writes it: PLTE of the codes used (transparent slot 0 first), "up" rows, level 1."""
+    h, w = codes.shape
+    used = np.bincount(codes.ravel(), minlength=256) > 0
+    order = np.nonzero(used)[0]
+    transparent = used[255]
+    colours = [c for c in order if c != 255]
+    slot = np.zeros(256, dtype=np.uint8)
+    entries = []
+    if transparent:
+        slot[255] = 0
+        entries.append((0, 0, 0, 0))
+    for c in colours:
+        slot[c] = len(entries)
+        entries.append(tuple(int(v) for v in lut[c]))
+    px = slot[codes]
+    up = np.empty((h, w + 1), dtype=np.uint8)
+    up[:, 0] = 2
+    up[0, 1:] = px[0]
+    up[1:, 1:] = px[1:] - px[:-1]  # uint8 arithmetic wraps mod 256
+    plte = bytes(v for e in entries for v in e[:3])
+    trns = [e[3] for e in entries]
+    while trns and trns[-1] == 255:
+        trns.pop()
+    out = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
+    out += _chunk(b"PLTE", plte)
+    if trns:
+        out += _chunk(b"tRNS", bytes(trns))
+    out += _chunk(b"IDAT", zlib.compress(up.tobytes(), 1)) + _chunk(b"IEND", b"")
+    return out
+
+
+class EqualRenderer:
+    """Our tile service's work in GDAL + numpy: one band read and warped, palette codes, palette PNG at level 1."""
+
+    def __init__(self, spec):
+        gdal.UseExceptions()
+        self.spec = spec
+        self.lut = np.array(spec["lut"], dtype=np.uint8)
+        self.lo, self.hi = spec["rescale"]
+        self.size = spec.get("size", 256)
+        src = gdal.Open(spec["path"])
+        self.nodata = src.GetRasterBand(spec["bidx"]).GetNoDataValue()
+        # A one-band virtual view (no pixels copied); its source's overviews stay usable.
+        self.band = gdal.Translate("", src, format="VRT", bandList=[spec["bidx"]])
+
+    def render(self, z, x, y):
+        size = self.size
+        w, s, e, n = tile_bounds(z, x, y)
+        out = gdal.Warp("", self.band, format="MEM", dstSRS="EPSG:3857", outputBounds=(w, s, e, n),
+                        width=size, height=size, resampleAlg="near", dstNodata=self.nodata)
+        data = out.GetRasterBand(1).ReadAsArray()
+        valid = data != self.nodata
+        scaled = (np.clip(data, self.lo, self.hi) - self.lo) * (254.0 / (self.hi - self.lo))
+        codes = np.where(valid, scaled.astype(np.uint8), np.uint8(255))
+        return palette_png(codes, self.lut)
+
+
 _worker = None
+
+
+def make_renderer(spec):
+    return EqualRenderer(spec) if spec.get("mode") == "equal" else Renderer(spec)
 
 
 def _init(spec):
     global _worker
-    _worker = Renderer(spec)
+    _worker = make_renderer(spec)
     for z, x, y in spec["tiles"]:  # warm this process
         _worker.render(z, x, y)
 
@@ -99,7 +175,7 @@ def _render(t):
 
 def main():
     spec = json.load(open(sys.argv[1]))
-    r = Renderer(spec)
+    r = make_renderer(spec)
     tiles = [tuple(t) for t in spec["tiles"]]
     total = 0
     for t in tiles:
