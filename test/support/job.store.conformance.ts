@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/errors.js';
 import type { JobRecord, JobStore } from '../../src/jobs/job.js';
+import { failOrphans } from '../../src/jobs/orphans.js';
 
 /** What a test needs from one implementation. */
 export interface JobStoreFixture {
@@ -295,6 +296,45 @@ export function describeJobStoreConformance(
         },
         { retentionMs: 400 },
       ),
+    );
+
+    it(
+      'an orphan sweep and an expiry read only the unfinished records, however many finished ones are kept',
+      withStore(async ({ store }) => {
+        const FINISHED = 400;
+        const t = Date.parse('2026-11-27T12:00:00.000Z');
+        const stale = [testRecord({ status: 'PROCESSING' }), testRecord({ status: 'PENDING' })];
+        const fresh = testRecord({ status: 'PROCESSING', updated: new Date(t + 60_000).toISOString() });
+        for (const r of [...stale, fresh]) await store.create(r);
+        const timing = async (): Promise<{ reads: number; ms: number }> => {
+          const get = store.get.bind(store);
+          let reads = 0;
+          store.get = (id) => (reads++, get(id));
+          const t0 = performance.now();
+          try {
+            await store.expire();
+            await store.listUnfinished(t + 30_000);
+          } finally {
+            store.get = get;
+          }
+          return { reads, ms: performance.now() - t0 };
+        };
+        const before = await timing();
+        await Promise.all(
+          Array.from({ length: FINISHED }, () => store.create(testRecord({ status: 'SUCCESS', result: { x: 1 } }))),
+        );
+        const after = await timing();
+        // At most one read per unfinished record, with or without the finished ones.
+        expect(before.reads).toBeLessThanOrEqual(3);
+        expect(after.reads).toBe(before.reads);
+        const failed = await failOrphans(store, () => new Date(t + 90_000), 60_000);
+        expect(failed).toBe(2);
+        expect(await store.listUnfinished()).toEqual([fresh.id]);
+        console.log(
+          `${name}: expire + orphan listing with 3 unfinished records: ${before.reads} record reads, ` +
+            `${before.ms.toFixed(1)} ms; with ${FINISHED} finished records kept too: ${after.reads} reads, ${after.ms.toFixed(1)} ms`,
+        );
+      }),
     );
   });
 }
