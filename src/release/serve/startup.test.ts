@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/config.js';
 import { createDeps } from '../../deps.js';
 import { createSourceResolver } from '../../storage/resolver.js';
-import { TINY_ID } from '../../../test/support/release.tiny.js';
+import { TINY_ID, tinyOverview } from '../../../test/support/release.tiny.js';
+import { writeCopiedRelease } from '../../../test/support/release.copy.js';
 import {
   manifestSha256,
   pinText,
@@ -175,6 +176,30 @@ describe('one failing case per check, in order', () => {
     const v = await verifyPin(settings(t), createSourceResolver());
     expect(v.refusals.map((r) => [r.requirement, r.check, r.observed])).toEqual([
       ['PIN-001', 'overview_identity', 'd'.repeat(64)],
+    ]);
+  });
+
+  it('9 static_assets: a static dataset whose variable names a COG the release does not list', async () => {
+    const t = await fresh();
+    const o = tinyOverview();
+    const overview = {
+      ...o,
+      release_id: 'st-r-2026.10.07',
+      dataset: { ...o.dataset, id: 'st', profile: 'StaticRasterDataset' as const, time: null },
+      variables: { v: { ...o.variables['v']!, asset_href: 'cogs/elevation.tif', band_name: 'v' } },
+    };
+    const root = join(t.root, '..', 'static-releases');
+    const { manifestSha256: sha } = await writeCopiedRelease(root, overview, [
+      { id: 'v', entry: overview.variables.v, cogs: { '': join(t.dir, 'cogs/v/ds--0104--0104.tif') } },
+    ]);
+    await writeFile(
+      t.pinPath,
+      `release_root: static-releases\nreleases:\n  - dataset: st\n    release_id: st-r-2026.10.07\n` +
+        `    declaration_digest: ${'d'.repeat(64)}\n    manifest_sha256: ${sha}\n`,
+    );
+    const v = await verifyPin(settings(t), createSourceResolver());
+    expect(v.refusals.map((r) => [r.requirement, r.check, r.observed])).toEqual([
+      ['PROTO-008', 'static_assets', 'cogs/elevation.tif'],
     ]);
   });
 
