@@ -7,7 +7,7 @@ import { inflate, inflatePrefix } from './deflate.js';
 import { lzwDecode, lzwEncode as lzwEncodeLib } from './lzw.js';
 import { unpackBits } from './packbits.js';
 import { swapBytes, undoFloatingPoint, undoHorizontal } from './predictor.js';
-import { createZstdDecoder } from './zstd.js';
+import { createZstdDecoder, createZstdEncoder } from './zstd.js';
 
 /** A test-only TIFF LZW encoder (MSB-first, early change, Clear at 4093 codes), after libtiff's LZWEncode. */
 function lzwEncode(data: Uint8Array): Uint8Array {
@@ -87,7 +87,7 @@ describe('DEFLATE', () => {
       fc.asyncProperty(bytes, async (data) => {
         expect(new Uint8Array(await inflate(deflateSync(data), data.length))).toEqual(data);
       }),
-      { numRuns: 50 },
+      { numRuns: 30 },
     );
   });
   it('rejects a corrupt stream and a stream longer than expected', async () => {
@@ -203,6 +203,27 @@ describe('PackBits', () => {
 });
 
 describe('ZSTD', () => {
+  it('encodes frames the decoder reads back, the same bytes every time, smaller at a higher level', async () => {
+    const decode = await createZstdDecoder();
+    const fast = createZstdEncoder(1);
+    const slow = createZstdEncoder(9);
+    await fc.assert(
+      fc.asyncProperty(bytes, async (data) => {
+        const a = await slow(data);
+        expect(new Uint8Array(await decode(a, data.length))).toEqual(data);
+        expect(Buffer.from(await slow(data)).equals(Buffer.from(a))).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+    // 1 MB of a smooth ramp with noise: level 9 beats level 1.
+    const ramp = Uint8Array.from({ length: 1 << 20 }, (_, i) => ((i >> 9) + ((i * 2654435761) >>> 29)) & 0xff);
+    const [small, big] = [await slow(ramp), await fast(ramp)];
+    expect(small.length).toBeLessThan(big.length);
+    expect(Buffer.from(await decode(small, ramp.length)).equals(Buffer.from(ramp))).toBe(true);
+    expect(() => createZstdEncoder(0)).toThrow(RangeError);
+    expect(() => createZstdEncoder(23)).toThrow(RangeError);
+  });
+
   it('decodes a known frame and rejects corrupt ones', async () => {
     const decode = await createZstdDecoder();
     // `printf 'hello hello hello hello!' | zstd -c -19 | xxd -i` (zstd 1.5.4).
