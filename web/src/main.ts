@@ -112,8 +112,10 @@ const state = {
 
 // ---- messages -------------------------------------------------------------------------------------------------
 
+/** Shows a message; messages that arrive together (the map's and an extraction's) stay side by side, newest first. */
 function showMessage(text: string): void {
-  ui.messageText.textContent = text;
+  const shown = ui.message.hidden ? [] : (ui.messageText.textContent ?? '').split('\n').filter((m) => m !== text);
+  ui.messageText.textContent = [text, ...shown].slice(0, 3).join('\n');
   ui.message.hidden = false;
 }
 function clearMessage(): void {
