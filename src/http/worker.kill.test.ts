@@ -3,7 +3,8 @@
  * (`test/support/bull.child.ts`), 20 extraction jobs, two workers SIGKILLed at random (seeded) moments. BullMQ's
  * stalled-job check hands their jobs to the surviving worker: all 20 records end SUCCESS with the same numbers as an
  * undisturbed run, none lost. With no retries allowed (`WORKER_MAX_STALLS=0`), a killed worker's job ends FAILED with
- * a clear sentence instead — never a record left unfinished.
+ * a clear sentence instead — never a record left unfinished. A worker stopped with SIGTERM hands its running jobs
+ * back to the queue.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -179,6 +180,46 @@ describe('QUEUE=bullmq: workers SIGKILLed mid-job', () => {
       const status = await waitForJob(app, id, 20_000);
       expect(status).toMatchObject({ status: 'FAILED', error: LOST_MESSAGE, code: 'internal_error' });
       console.log(`worker killed, WORKER_MAX_STALLS=0: FAILED "${LOST_MESSAGE}" ${Date.now() - t0} ms after the kill`);
+    } finally {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      await app.close();
+    }
+  }, 60_000);
+
+  it('a worker stopped with SIGTERM mid-job hands its jobs back: another worker finishes them, nothing FAILED', async (ctx) => {
+    if (!ok) return ctx.skip();
+    const env = distributedEnv({ WORKER_MAX_STALLS: '0' }); // a takeover by stall would fail the jobs: this is no stall
+    const { app } = await startApp(env, { inline: true });
+    const children: ChildProcess[] = [];
+    try {
+      const first = await worker(env, 10_000);
+      children.push(first);
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const res = await app.inject({ method: 'POST', url: '/timeseries/extract', payload: extractPayload() });
+        expect(res.statusCode).toBe(202);
+        ids.push(res.json<{ job_id: string }>().job_id);
+      }
+      for (const id of ids)
+        for (;;) {
+          const st = await app.inject({ method: 'GET', url: `/timeseries/status/${id}` });
+          if (st.json<{ status: string }>().status === 'PROCESSING') break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      const exited = new Promise<number | null>((r) => first.once('exit', (code) => r(code)));
+      first.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      for (const id of ids)
+        expect((await app.inject({ method: 'GET', url: `/timeseries/status/${id}` })).json()).toMatchObject({
+          status: 'PROCESSING',
+        });
+      children.push(await worker(env, 0));
+      const t0 = Date.now();
+      for (const id of ids)
+        expect(await waitForJob(app, id, 20_000)).toMatchObject({ status: 'SUCCESS', result: { n_cells: 1 } });
+      console.log(
+        `worker stopped with SIGTERM holding 2 jobs: both SUCCESS on the next worker ${Date.now() - t0} ms after it started`,
+      );
     } finally {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       await app.close();

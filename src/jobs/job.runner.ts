@@ -260,6 +260,24 @@ export class JobRunner<I> {
     if (state) this.stopFinishedElsewhere(state);
   }
 
+  /**
+   * Stops admitting and stops the running jobs' work without recording anything: their records stay unfinished, for
+   * another process to take the jobs over (a BullMQ worker shutting down hands its jobs back to the queue).
+   */
+  async handOver(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    clearInterval(this.cancelCheck);
+    const all = [...this.running.values()];
+    for (const s of all) {
+      if (s.terminal) continue;
+      s.terminal = true;
+      s.abortKind = 'shutdown';
+      s.controller.abort(new AppError('aborted', SHUTDOWN_MESSAGE));
+    }
+    await Promise.all(all.map((s) => Promise.all([s.settled, s.chain])));
+  }
+
   /** Stops admitting, aborts running jobs (recorded FAILED) and waits for them to settle. */
   async close(): Promise<void> {
     this.closed = true;

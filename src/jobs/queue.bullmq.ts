@@ -17,7 +17,7 @@
  * - **Redis down**: the producer's clients fail fast (no offline queue, a command timeout), so `enqueue` rejects
  *   with `store_unavailable` within seconds instead of hanging; they reconnect by themselves.
  */
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, isAppError } from '../errors.js';
 import { isTerminal, type JobRecord, type JobStore } from './job.js';
@@ -242,7 +242,10 @@ export interface BullWorkerOptions<I> extends BullConnection {
 
 /** A running distributed worker. */
 export interface BullWorker {
-  /** Aborts running jobs (recorded FAILED), stops taking new ones and disconnects. */
+  /**
+   * Stops taking jobs, stops the running ones and hands them back to the queue (another worker runs them again,
+   * from the start; their records stay unfinished meanwhile), then disconnects.
+   */
   close(): Promise<void>;
 }
 
@@ -270,18 +273,26 @@ export async function startBullWorker<I>(options: BullWorkerOptions<I>): Promise
     if (rec === null || isTerminal(rec)) return;
     await store.put({ ...rec, status: 'FAILED', error, code: 'internal_error', updated: new Date().toISOString() });
   };
+  let closing = false;
+  /** On shutdown, an unfinished job goes back to the queue for another worker (its record stays unfinished). */
+  const handBack = async (bj: Job<Payload<I>>, token: string | undefined): Promise<never> => {
+    await bj.moveToWait(token);
+    throw new WaitingError();
+  };
   const worker = new Worker<Payload<I>>(
     name,
-    async (bj: Job<Payload<I>>) => {
+    async (bj: Job<Payload<I>>, token?: string) => {
       // Cancelled (or failed over) while waiting: nothing to do.
       if (isTerminal(await store.get(bj.data.spec.id))) return;
       try {
         await runner.process(bj.data.spec, bj.data.input);
       } catch (err) {
-        // Refused because this worker is shutting down: the record must not stay unfinished.
+        // Refused because this worker is shutting down.
+        if (isAppError(err, 'at_capacity') && closing) return handBack(bj, token);
         if (isAppError(err, 'at_capacity')) await fail(bj.data.spec.id, SHUTDOWN_MESSAGE);
         else throw err;
       }
+      if (closing && !isTerminal(await store.get(bj.data.spec.id))) return handBack(bj, token);
     },
     {
       connection: blockingRedis(options.url),
@@ -305,7 +316,10 @@ export async function startBullWorker<I>(options: BullWorkerOptions<I>): Promise
   await worker.waitUntilReady();
   return {
     async close() {
-      await runner.close();
+      // Take no new jobs; stop the running ones without a FAILED record and hand them back to the queue.
+      closing = true;
+      await worker.pause(true);
+      await runner.handOver();
       await worker.close();
       await sub.quit().catch(() => sub.disconnect());
     },
