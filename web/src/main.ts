@@ -95,6 +95,9 @@ const apiOptions: ApiOptions = {
 };
 
 const initial = decodeState(location.hash);
+// Asked for before the map is built (creating its WebGL context takes a while): the first tiles need both.
+const metadataAnswer = callApi<unknown>('/metadata', {}, apiOptions);
+metadataAnswer.catch(() => {}); // (its failure is shown by start())
 const state = {
   meta: null as ViewerMetadata | null,
   dataset: null as ViewerDataset | null,
@@ -649,7 +652,7 @@ async function start(): Promise<void> {
   setArea(state.area);
   let meta: ViewerMetadata;
   try {
-    meta = readMetadata(await callApi<unknown>('/metadata', {}, apiOptions));
+    meta = readMetadata(await metadataAnswer);
   } catch (err) {
     showMessage(`Could not load the dataset list: ${messageOf(err)}`);
     return;
