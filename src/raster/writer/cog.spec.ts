@@ -34,6 +34,12 @@ export interface CogWriteSpec {
   geographic?: boolean;
   /** Geotransform of the full-resolution grid, CRS units (degrees for EPSG:4326/4269, metres for UTM). */
   transform: Affine;
+  /**
+   * GDAL's AREA_OR_POINT: 'Area' (GTRasterType PixelIsArea, the transform's origin is a cell corner) or 'Point'
+   * (PixelIsPoint: written as GDAL does, the tie point on the first cell's centre; readers move it back, so the
+   * transform reads back unchanged). Default 'Area'.
+   */
+  areaOrPoint?: 'Area' | 'Point';
   /** Written as the GDAL_NODATA tag and skipped when averaging overviews. Default: none. */
   nodata?: number | null;
   /** PlanarConfiguration: 'pixel' (1, one block holds every band) or 'band' (2). Default 'pixel'. */
@@ -79,7 +85,10 @@ export interface CogWriteSpec {
   offset?: number;
   /** Unit of the physical values (e.g. 'mm'), for every band (GDAL's band unit type). Default: none. */
   units?: string;
-  /** BigTIFF: always, never, or 'auto' (when the file could pass 4 GiB). Default 'auto'. */
+  /**
+   * BigTIFF: always (GDAL's BIGTIFF=YES), never (NO), or 'auto' (when the file could pass 4 GiB: uncompressed
+   * size of every level plus a margin, like IF_SAFER). Default 'auto'.
+   */
   bigTiff?: boolean | 'auto';
   /** Blocks compressed at once (zstd and deflate run on the libuv thread pool). Default 8. */
   concurrency?: number;
@@ -99,6 +108,7 @@ export interface ResolvedSpec {
   epsg: number;
   geographic: boolean;
   transform: Affine;
+  areaOrPoint: 'Area' | 'Point';
   nodata: number | null;
   interleave: 'pixel' | 'band';
   blockSize: number;
@@ -182,6 +192,8 @@ export function validateSpec(spec: CogWriteSpec): ResolvedSpec {
   if (t.length !== 6 || !t.every(Number.isFinite) || t[0] * t[4] - t[1] * t[3] === 0)
     throw bad('transform must be 6 finite numbers with a non-zero determinant.');
   const epsg = parseEpsg(spec.crs);
+  if (spec.areaOrPoint !== undefined && spec.areaOrPoint !== 'Area' && spec.areaOrPoint !== 'Point')
+    throw bad(`areaOrPoint must be 'Area' or 'Point'; got '${String(spec.areaOrPoint)}'.`);
   const overviews = spec.overviews ?? 'auto';
   if (overviews !== 'auto') {
     let prev = 1;
@@ -217,6 +229,7 @@ export function validateSpec(spec: CogWriteSpec): ResolvedSpec {
     epsg,
     geographic: spec.geographic ?? (epsg >= 4000 && epsg < 5000),
     transform: t,
+    areaOrPoint: spec.areaOrPoint ?? 'Area',
     nodata,
     interleave: spec.interleave ?? 'pixel',
     blockSize,

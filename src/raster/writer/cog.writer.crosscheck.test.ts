@@ -140,4 +140,33 @@ describe('writeCog read back by GDAL', () => {
       expect(rinfo.bands[0]?.overviews ?? []).toEqual([]);
     },
   );
+
+  it.runIf(gdal)('AREA_OR_POINT=Point: GDAL reads Point and the same transform; so does our reader', async () => {
+    const w = 40;
+    const h = 30;
+    const path = join(dir(), 'point.tif');
+    const t = [0.008333333332949996, 0, -114.995833333457, 0, -0.008333333333010806, 42.9958333336016] as const;
+    await writeCog(path, {
+      width: w,
+      height: h,
+      bands: 1,
+      dtype: 'uint16',
+      crs: 'EPSG:4269',
+      transform: t,
+      areaOrPoint: 'Point',
+      blockSize: 16,
+      readRows: (_b, _r, n) => new Uint16Array(w * n).fill(3),
+    });
+    const info = JSON.parse(execFileSync('gdalinfo', ['-json', path], { encoding: 'utf8' })) as {
+      geoTransform: number[];
+      metadata: Record<string, Record<string, string>>;
+    };
+    expect(info.metadata['']).toMatchObject({ AREA_OR_POINT: 'Point' });
+    [t[2], t[0], t[1], t[5], t[3], t[4]].forEach((v, i) => expect(info.geoTransform[i]).toBeCloseTo(v, 12));
+    const source = new FileSource(path);
+    const cog = await openCog(source);
+    cog.metadata.transform.forEach((v, i) => expect(v).toBeCloseTo(t[i] as number, 12));
+    await cog.close();
+    await source.close();
+  });
 });

@@ -121,7 +121,11 @@ export function buildIfdTags(
   if (k === 0 && metadataXml !== null)
     tags.push({ tag: Tag.GdalMetadata, type: ASCII, values: Buffer.from(metadataXml, 'utf8').toString('latin1') });
   if (k === 0) {
-    const [a, b, c, d, e, f] = s.transform;
+    const [a, b, c0, d, e, f0] = s.transform;
+    // PixelIsPoint: GDAL ties the first cell's centre, not its corner (and readers undo it).
+    const point = s.areaOrPoint === 'Point';
+    const c = point ? c0 + 0.5 * (a + b) : c0;
+    const f = point ? f0 + 0.5 * (d + e) : f0;
     if (b === 0 && d === 0) {
       tags.push({ tag: Tag.ModelPixelScale, type: DOUBLE, values: [a, -e, 0] });
       tags.push({ tag: Tag.ModelTiepoint, type: DOUBLE, values: [0, 0, 0, c, f, 0] });
@@ -132,10 +136,10 @@ export function buildIfdTags(
         values: [a, b, 0, c, d, e, 0, f, 0, 0, 0, 0, 0, 0, 0, 1],
       });
     }
-    // GeoKeyDirectory: version 1.1.0; GTModelType, GTRasterType = PixelIsArea, then the EPSG code.
+    // GeoKeyDirectory: version 1.1.0; GTModelType, GTRasterType (1 PixelIsArea, 2 PixelIsPoint), the EPSG code.
     const keys = [
       [1024, 0, 1, s.geographic ? 2 : 1],
-      [1025, 0, 1, 1],
+      [1025, 0, 1, point ? 2 : 1],
       [s.geographic ? 2048 : 3072, 0, 1, s.epsg],
     ];
     tags.push({ tag: Tag.GeoKeyDirectory, type: SHORT, values: [1, 1, 0, keys.length, ...keys.flat()] });
