@@ -93,8 +93,10 @@ describe('BullMQ races (real Redis)', () => {
       // Forever: nothing rewrote a cancelled record meanwhile (checked again after every write could have come).
       const unfinished = await api.listUnfinished();
       expect(unfinished).toEqual([]);
+      // The seeded delays include short ones: some cancels certainly land mid-work (how many finish first depends on the
+      // machine's speed, so it is printed, not asserted).
       expect(aborted).toBeGreaterThan(5);
-      expect(finished).toBeGreaterThan(0);
+      expect(aborted + neverStarted + cancelledAfterWork + finished).toBe(50);
       console.log(
         `cancel race (BullMQ, 2 workers): 50 jobs → ${aborted} cancelled mid-work, ${neverStarted} cancelled before a worker ` +
           `started them, ${cancelledAfterWork} cancelled between the work's end and its SUCCESS write, ${finished} finished first; ` +
@@ -112,13 +114,21 @@ describe('BullMQ races (real Redis)', () => {
     const servers = [0, 1].map(
       () => new BullMqJobQueue<StepInput>({ url: REDIS_URL, prefix, store: newStore(), capacity: 5 }),
     );
-    const logs = new Map<string, StepLog>();
-    const worker = await startBullWorker({
+    // Jobs run until the round's gate opens: nothing finishes during a burst, so exactly the capacity is admitted
+    // (2 running on the worker + 3 waiting), however slow the machine.
+    let open!: () => void;
+    let gate = new Promise<void>((r) => (open = r));
+    const done = new Set<string>();
+    const worker = await startBullWorker<StepInput>({
       url: REDIS_URL,
       prefix,
       store: newStore(),
-      handler: steppingHandler(logs),
       concurrency: 2,
+      handler: async ({ key }) => {
+        await gate;
+        done.add(key);
+        return { result: key };
+      },
     });
     const probe = new Queue('extract', { connection: { url: REDIS_URL }, prefix });
     let maxDepth = 0;
@@ -140,7 +150,7 @@ describe('BullMQ races (real Redis)', () => {
           Array.from({ length: 50 }, async (_, i) => {
             const id = randomUUID();
             try {
-              await servers[i % 2]?.enqueue({ id, deadlineMs: 60_000 }, { key: id, steps: 40, stepMs: 15 });
+              await servers[i % 2]?.enqueue({ id, deadlineMs: 60_000 }, { key: id, steps: 1, stepMs: 1 });
               return id;
             } catch (err) {
               if (isAppError(err, 'at_capacity')) return null;
@@ -150,14 +160,15 @@ describe('BullMQ races (real Redis)', () => {
         );
         const ids = results.filter((r) => r !== null) as string[];
         accepted.push(ids.length);
-        // No job can finish during the burst (each takes 0.6 s): exactly the capacity is admitted.
         expect(ids.length).toBe(5);
+        open();
         for (const id of ids)
           await waitFor(
-            () => logs.get(id)?.settled,
-            (s) => s === true,
+            () => done.has(id),
+            (s) => s,
             15_000,
           );
+        gate = new Promise<void>((r) => (open = r));
         await waitFor(
           () => probe.getJobCounts('waiting', 'active'),
           (c) => c['waiting'] === 0 && c['active'] === 0,
