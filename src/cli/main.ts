@@ -1,5 +1,5 @@
 /**
- * The `skope` command line: `serve`, `worker`, `demo`, `extract`, `help` (the usage text below; README,
+ * The `skope` command line: `serve`, `worker`, `demo`, `release`, `extract`, `help` (the usage text below; README,
  * Configuration). Settings come from the environment and flags (`--port 8001`, `--registry-path x.yml`, …; flags beat
  * the environment, which beats SETTINGS_PATH's YAML).
  */
@@ -21,8 +21,12 @@ Commands:
   serve      Start the API on HOST:PORT (default 127.0.0.1:8000).
   worker     Run extraction jobs from the BullMQ queue (QUEUE=bullmq, REDIS_URL, JOB_STORE=redis).
   demo       Write the demo dataset: skope demo [--dir demo-data] [--if-missing]
-  release    verify-pin [--full]: run the start-up checks of the pinned releases (RELEASE_PIN_PATH), every
-             checksum too with --full; one JSON line per release; exit 1 on any failed check (promotion).
+  release    Build and verify dataset releases (docs/RELEASES.md):
+             skope release preflight --datasets DIR [--release DATASET=ID]... [--json] [DATASET...]
+             skope release build --datasets DIR --release-root ROOT --release DATASET=ID... [--jobs N] [--json]
+             skope release verify RELEASE_DIR... [--quick] [--json]
+             skope release verify-pin [--full]: run the start-up checks of the pinned releases (RELEASE_PIN_PATH),
+             every checksum too with --full; one JSON line per release; exit 1 on any failed check (promotion).
   extract    One extraction from the shell, CSV/JSON on stdout, progress on stderr:
              skope extract --dataset ID --variable ID (--geojson FILE | --bbox W,S,E,N | --point LON,LAT)
                            [--stat mean|median] [--from KEY] [--to KEY] [--format csv|json]
@@ -79,8 +83,8 @@ export async function run(
     case 'release': {
       const [sub, ...rest] = args;
       if (sub === 'verify-pin') return runVerifyPin(rest, env, { stdout: process.stdout, stderr: process.stderr });
-      process.stderr.write(`Unknown release command '${sub ?? ''}'.\n\n${USAGE}\n`);
-      return 2;
+      const { runReleaseCommand } = await import('./release.js');
+      return runReleaseCommand(args, env, { stdout: process.stdout, stderr: process.stderr });
     }
     case 'extract':
       return runExtractCommand(args, env, {

@@ -5,12 +5,27 @@
  * `": "` after keys, `,` at line ends, non-ASCII as-is, no NaN/Infinity, `{}`/`[]` for empty containers, one
  * trailing newline — the layout of Python's `json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False)`.
  * Floats are written in Python's shortest round-trip `repr` (`1.0`, `0.008333333332949996`, `1e-05`); since a
- * JS number does not say whether it is a float, numbers under the keys named in `floatKeys` (and non-integers
- * anywhere) are written as floats, other integers plainly.
+ * JS number does not say whether it is a float, numbers boxed with `float(x)`, numbers under the keys named in
+ * `floatKeys` and non-integers are written as floats, other integers plainly. `undefined` members are left out.
  */
 
+/** A number to be written as a float (`1.0`) even when it is integral. */
+export class FloatNumber {
+  constructor(readonly value: number) {}
+}
+
+/** Box a number as a float. */
+export const float = (x: number): FloatNumber => new FloatNumber(x);
+
 /** A value the JSON writer accepts. */
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | FloatNumber
+  | readonly JsonValue[]
+  | { readonly [k: string]: JsonValue | undefined };
 
 /** Python's `repr(float)`: shortest round-trip digits; exponent form below 1e-4 and from 1e16. */
 export function pyFloat(x: number): string {
@@ -58,6 +73,7 @@ export function releaseJson(value: JsonValue, floatKeys: ReadonlySet<string> = n
     else if (typeof v === 'boolean') out.push(v ? 'true' : 'false');
     else if (typeof v === 'number') out.push(writeNumber(v, asFloat));
     else if (typeof v === 'string') out.push(JSON.stringify(v));
+    else if (v instanceof FloatNumber) out.push(writeNumber(v.value, true));
     else if (Array.isArray(v)) {
       const list = v as readonly JsonValue[];
       if (list.length === 0) return void out.push('[]');
@@ -70,7 +86,7 @@ export function releaseJson(value: JsonValue, floatKeys: ReadonlySet<string> = n
       });
       out.push(`${indent}]`);
     } else {
-      const obj = v as { readonly [k: string]: JsonValue };
+      const obj = v as { readonly [k: string]: JsonValue | undefined };
       const keys = Object.keys(obj)
         .filter((k) => obj[k] !== undefined)
         .sort(codePointCompare);

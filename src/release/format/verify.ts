@@ -76,10 +76,16 @@ export function overviewAxis(o: Overview): TimeAxis | null {
     : enumeratedAxis(t.precision, t.values);
 }
 
-/** Verify one release directory. Never throws for a bad release: every problem is in the result. */
-export async function verifyRelease(dir: string, options: { quick?: boolean } = {}): Promise<VerifyResult> {
+/**
+ * Verify one release directory. Never throws for a bad release: every problem is in the result. `releaseId` is the
+ * id the release must carry (default: the directory name; the builder passes it for its staging directory).
+ */
+export async function verifyRelease(
+  dir: string,
+  options: { quick?: boolean; releaseId?: string } = {},
+): Promise<VerifyResult> {
   const quick = options.quick === true;
-  const releaseId = basename(dir.replace(/\/+$/, ''));
+  const releaseId = options.releaseId ?? basename(dir.replace(/\/+$/, ''));
   const result: VerifyResult = {
     dir,
     releaseId,

@@ -1,0 +1,518 @@
+/**
+ * `skope release build`: preflight every requested dataset first, then build each sound one into a staging
+ * directory — COGs (one per variable per chunk, written by our COG writer from ranged reads of the source),
+ * reopened and inspected; STAC Collection and Items; `overview.yml` derived from the STAC; `release-manifest.json`
+ * last — verify it, and rename it to `ROOT/<release-id>` atomically. A failed dataset is reported and skipped; the
+ * others still build. Building the same declaration twice gives byte-identical files.
+ */
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import pLimit from 'p-limit';
+import { resolveCrs } from '../../geo/crs.js';
+import type { Affine } from '../../geo/affine.js';
+import { openCog } from '../../raster/cog.js';
+import { writeCog } from '../../raster/writer/cog.writer.js';
+import { FileSource } from '../../storage/source.file.js';
+import type { SourceResolver } from '../../storage/source.js';
+import type { Finding } from '../findings.js';
+import { Report } from '../findings.js';
+import { declarationDigest, multihashOfHex, sha256File, sha256Hex } from '../format/digest.js';
+import type { SourceManifest } from '../format/documents.js';
+import { checkReleaseId, rolesForPath } from '../format/ids.js';
+import { emitOverview } from '../format/overview.emit.js';
+import { releaseJson } from '../format/serialize.js';
+import { verifyRelease } from '../format/verify.js';
+import type { DatasetPlan } from '../preflight.js';
+import { preflightDataset } from '../preflight.js';
+import type { OpenedSource } from '../source.js';
+import { openSource, sha256Source } from '../source.js';
+import { createChunkReader } from './chunk.reader.js';
+import { writerOptions } from './cog.options.js';
+import { deriveOverview } from './overview.derive.js';
+import { PRODUCER_NAME, PRODUCER_VERSION } from './producer.js';
+import type { CogObservation } from './stac.js';
+import { buildStac } from './stac.js';
+import { Staging, StagingError } from './staging.js';
+
+/** What the build reports as it goes. */
+export interface BuildProgress {
+  dataset: string;
+  releaseId: string;
+  stage: 'checksums' | 'cogs' | 'stac' | 'manifest' | 'published';
+  /** Timesteps (bands × variables) written so far, and in all. */
+  timestepsDone: number;
+  timestepsTotal: number;
+  /** Bytes of COGs written so far. */
+  bytesWritten: number;
+  /** Bytes of sources read for checksums so far, and in all. */
+  sourceBytesRead: number;
+  sourceBytesTotal: number;
+  /** The file just finished, when there is one. */
+  file?: string;
+}
+
+export interface BuildOptions {
+  datasetsDir: string;
+  releaseRoot: string;
+  /** dataset → release id, one per dataset to build. */
+  releases: ReadonlyMap<string, string>;
+  resolver: SourceResolver;
+  /** Git commit of the builder (recorded in the manifest): `unknown` or `…-dirty` are refused. */
+  revision: string;
+  /** COGs written at once (default 1). */
+  jobs?: number;
+  onProgress?: (p: BuildProgress) => void;
+}
+
+/** The three values a deployment pins, and the ledger entry to add. */
+export interface Pins {
+  release_id: string;
+  declaration_digest: string;
+  manifest_sha256: string;
+}
+
+export interface BuildOutcome {
+  dataset: string;
+  releaseId: string;
+  ok: boolean;
+  findings: Finding[];
+  /** Published directory. */
+  path: string | null;
+  pins: Pins | null;
+  /** The staging directory left behind after a failure, when there is one. */
+  staging: string | null;
+}
+
+/** Build every requested dataset. Never throws for a dataset's problem: it is in that dataset's outcome. */
+export async function buildReleases(options: BuildOptions): Promise<BuildOutcome[]> {
+  const plans = new Map<string, { plan: DatasetPlan | null; findings: Finding[] }>();
+  for (const [dataset, releaseId] of options.releases) {
+    const r = await preflightDataset(options.datasetsDir, dataset, { resolver: options.resolver }, { releaseId });
+    plans.set(dataset, { plan: r.plan, findings: r.findings });
+  }
+  const outcomes: BuildOutcome[] = [];
+  for (const [dataset, releaseId] of options.releases) {
+    const pre = plans.get(dataset) as { plan: DatasetPlan | null; findings: Finding[] };
+    if (pre.plan === null) {
+      outcomes.push({ dataset, releaseId, ok: false, findings: pre.findings, path: null, pins: null, staging: null });
+      continue;
+    }
+    outcomes.push(await buildOne(pre.plan, releaseId, pre.findings, options));
+  }
+  return outcomes;
+}
+
+/** WGS 84 bbox of a grid: the four corners transformed to lon/lat, min/max. */
+export function wgs84Bbox(crs: string, t: Affine, width: number, height: number): [number, number, number, number] {
+  const c = resolveCrs(crs);
+  const corners = [
+    [0, 0],
+    [width, 0],
+    [0, height],
+    [width, height],
+  ].map(([col, row]) =>
+    c.inverse(
+      t[2] + (col as number) * t[0] + (row as number) * t[1],
+      t[5] + (col as number) * t[3] + (row as number) * t[4],
+    ),
+  );
+  const lons = corners.map((p) => p[0]);
+  const lats = corners.map((p) => p[1]);
+  return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+}
+
+async function buildOne(
+  plan: DatasetPlan,
+  releaseId: string,
+  findings: Finding[],
+  options: BuildOptions,
+): Promise<BuildOutcome> {
+  const report = new Report(plan.dataset);
+  report.findings.push(...findings);
+  const outcome = (staging: Staging | null, extra: Partial<BuildOutcome> = {}): BuildOutcome => ({
+    dataset: plan.dataset,
+    releaseId,
+    ok: false,
+    findings: report.findings,
+    path: null,
+    pins: null,
+    staging: staging?.dir ?? null,
+    ...extra,
+  });
+  if (options.revision === 'unknown' || options.revision.endsWith('-dirty') || options.revision.trim() === '')
+    report.error('TXN-003', `producer revision '${options.revision}' is not a clean commit`);
+  if (!report.ok) return outcome(null);
+
+  const limit = pLimit(Math.max(1, options.jobs ?? 1));
+  const sortedVars = [...plan.manifest.variables].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const totalTimesteps = (plan.axis?.count ?? 1) * sortedVars.length;
+  const progress: BuildProgress = {
+    dataset: plan.dataset,
+    releaseId,
+    stage: 'checksums',
+    timestepsDone: 0,
+    timestepsTotal: totalTimesteps,
+    bytesWritten: 0,
+    sourceBytesRead: 0,
+    sourceBytesTotal: 0,
+  };
+  const emit = (extra: Partial<BuildProgress> = {}): void => options.onProgress?.({ ...progress, ...extra });
+
+  // Checksums of every source (declared ones verified), then the digest and the release id.
+  const opened = new Map<string, OpenedSource>();
+  try {
+    for (const v of sortedVars)
+      opened.set(v.id, await openSource(options.resolver, (plan.sources.get(v.id) as { uri: string }).uri));
+    for (const o of opened.values()) progress.sourceBytesTotal += (await o.source.head()).size;
+    emit();
+    const checksums = new Map<string, string>();
+    await Promise.all(
+      sortedVars.map((v) =>
+        limit(async () => {
+          const { hex } = await sha256Source((opened.get(v.id) as OpenedSource).source, {
+            onBytes: (n) => {
+              progress.sourceBytesRead += n;
+              emit();
+            },
+          });
+          checksums.set(v.id, multihashOfHex(hex));
+        }),
+      ),
+    );
+    for (const v of sortedVars) {
+      const got = checksums.get(v.id) as string;
+      if (v.source.checksum !== null && v.source.checksum !== got)
+        report.error('SRC-004', `the source bytes hash to ${got}, the declared checksum is ${v.source.checksum}`, {
+          variable: v.id,
+        });
+    }
+    if (!report.ok) return outcome(null);
+    const resolved: SourceManifest = {
+      ...plan.manifest,
+      variables: plan.manifest.variables.map((v) => ({
+        ...v,
+        source: { ...v.source, checksum: checksums.get(v.id) as string },
+      })),
+    };
+    const digest = declarationDigest(plan.curated, resolved);
+    for (const p of checkReleaseId(releaseId, {
+      dataset: plan.dataset,
+      created: plan.manifest.release.created,
+      digest,
+      ledger: plan.ledger.releases,
+    }))
+      report.error(p.id, p.message, { path: 'releases.yml' });
+    if (!report.ok) return outcome(null);
+
+    let staging: Staging;
+    try {
+      staging = await Staging.create(options.releaseRoot, releaseId);
+    } catch (e) {
+      if (e instanceof StagingError) report.error(e.rule === 'TXN-005' ? 'TXN-002' : e.rule, e.message);
+      else throw e;
+      return outcome(null);
+    }
+    try {
+      return await writeRelease(
+        plan,
+        releaseId,
+        digest,
+        resolved,
+        staging,
+        opened,
+        report,
+        options,
+        progress,
+        emit,
+        limit,
+      );
+    } catch (e) {
+      report.error('BLD-001', `the build failed: ${e instanceof Error ? e.message : String(e)}`);
+      return outcome(staging);
+    }
+  } finally {
+    for (const o of opened.values()) await o.close();
+  }
+}
+
+async function listFiles(dir: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
+    const p = rel === '' ? e.name : `${rel}/${e.name}`;
+    if (e.isDirectory()) out.push(...(await listFiles(dir, p)));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+async function writeRelease(
+  plan: DatasetPlan,
+  releaseId: string,
+  digest: string,
+  resolved: SourceManifest,
+  staging: Staging,
+  opened: Map<string, OpenedSource>,
+  report: Report,
+  options: BuildOptions,
+  progress: BuildProgress,
+  emit: (extra?: Partial<BuildProgress>) => void,
+  limit: ReturnType<typeof pLimit>,
+): Promise<BuildOutcome> {
+  const { grid, layout, curated } = plan;
+  const cog = plan.manifest.release.cog;
+  progress.stage = 'cogs';
+  await staging.lease('cogs');
+  emit();
+
+  // One task per variable per chunk (temporal) or per variable (static).
+  interface Task {
+    variable: string;
+    chunk: number | null;
+    path: string;
+    sourceBands: number[];
+    bandNames: string[];
+  }
+  const tasks: Task[] = [];
+  for (const v of [...plan.manifest.variables].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const facts = plan.sources.get(v.id);
+    if (!facts) continue;
+    if (layout === null)
+      tasks.push({
+        variable: v.id,
+        chunk: null,
+        path: `cogs/${v.id}.tif`,
+        sourceBands: facts.publish,
+        bandNames: [v.id],
+      });
+    else
+      for (let c = 0; c < layout.chunkCount; c++) {
+        const [first, last] = layout.bounds(c);
+        tasks.push({
+          variable: v.id,
+          chunk: c,
+          path: layout.cogPath(v.id, c),
+          sourceBands: facts.publish.slice(first, last + 1),
+          bandNames: layout.chunkKeys(c),
+        });
+      }
+  }
+  // Chunk-major order: with several jobs, the chunks of different variables are written side by side.
+  tasks.sort((a, b) => (a.chunk ?? 0) - (b.chunk ?? 0) || (a.variable < b.variable ? -1 : 1));
+
+  const observations: CogObservation[] = [];
+  const sizes = new Map<string, { size: number; checksum: string }>();
+  await Promise.all(
+    tasks.map((task) =>
+      limit(async () => {
+        const v = plan.manifest.variables.find((x) => x.id === task.variable);
+        const source = opened.get(task.variable);
+        if (!v || !source) throw new Error(`no source for ${task.variable}`);
+        const out = join(staging.dir, task.path);
+        await mkdir(dirname(out), { recursive: true });
+        const reader = createChunkReader(source.cog, task.sourceBands, { nodata: v.encoding.nodata });
+        await writeCog(out, {
+          ...writerOptions(cog, v.encoding),
+          width: grid.width,
+          height: grid.height,
+          bands: task.sourceBands.length,
+          dtype: v.encoding.data_type,
+          crs: grid.crs,
+          transform: grid.transform,
+          nodata: v.encoding.nodata,
+          readRows: (band, row, height) => reader.readRows(band, row, height),
+        });
+        const statistics = reader.statistics();
+        // Reopen what was written: the observation comes from the bytes.
+        const fileSource = new FileSource(out);
+        let observed;
+        try {
+          const written = await openCog(fileSource);
+          observed = written.metadata;
+          await written.close();
+        } finally {
+          await fileSource.close();
+        }
+        const { hex, size } = await sha256File(out);
+        await Staging.fsync(out);
+        const problems: string[] = [];
+        if (observed.bands !== task.sourceBands.length)
+          problems.push(`${observed.bands} bands, expected ${task.sourceBands.length}`);
+        if (observed.dtype !== v.encoding.data_type) problems.push(`data type ${observed.dtype}`);
+        if (observed.width !== grid.width || observed.height !== grid.height) problems.push('grid size');
+        if (observed.crs !== grid.crs) problems.push(`CRS ${String(observed.crs)}`);
+        if (observed.transform.some((x, i) => x !== grid.transform[i])) problems.push('geotransform');
+        if (problems.length > 0)
+          report.error('BLD-001', `the written COG differs from its declaration: ${problems.join(', ')}`, {
+            variable: task.variable,
+            path: task.path,
+          });
+        observations.push({
+          variable: task.variable,
+          chunk: task.chunk,
+          path: task.path,
+          size,
+          checksum: multihashOfHex(hex),
+          bandNames: task.bandNames,
+          statistics,
+          dtype: observed.dtype,
+          nodata: observed.nodata,
+          scale: v.encoding.scale,
+          offset: v.encoding.offset,
+          code: grid.crs,
+          shape: [observed.height, observed.width],
+          transform: observed.transform,
+        });
+        sizes.set(task.path, { size, checksum: multihashOfHex(hex) });
+        progress.timestepsDone += task.sourceBands.length;
+        progress.bytesWritten += size;
+        emit({ file: task.path });
+      }),
+    ),
+  );
+  if (!report.ok)
+    return {
+      dataset: plan.dataset,
+      releaseId,
+      ok: false,
+      findings: report.findings,
+      path: null,
+      pins: null,
+      staging: staging.dir,
+    };
+
+  // Bands without a valid cell must be exactly the declared empty timesteps (in every variable).
+  if (layout !== null && plan.axis !== null) {
+    const declared = new Set<string>();
+    for (const run of curated.empty_timesteps)
+      for (let i = plan.axis.index(run.first); i <= plan.axis.index(run.last); i++) declared.add(plan.axis.key(i));
+    for (const o of observations)
+      o.statistics.forEach((s, i) => {
+        const key = o.bandNames[i] as string;
+        if (s.valid_percent === 0 && !declared.has(key))
+          report.error('OBS-007', `timestep ${key} has no valid cell but is not a declared empty timestep`, {
+            variable: o.variable,
+            band: (o.chunk ?? 0) * layout.chunkSize + i + 1,
+          });
+        if (s.valid_percent > 0 && declared.has(key))
+          report.error('OBS-007', `timestep ${key} is declared empty but has data`, {
+            variable: o.variable,
+            band: (o.chunk ?? 0) * layout.chunkSize + i + 1,
+          });
+      });
+  }
+  if (!report.ok)
+    return {
+      dataset: plan.dataset,
+      releaseId,
+      ok: false,
+      findings: report.findings,
+      path: null,
+      pins: null,
+      staging: staging.dir,
+    };
+
+  // STAC, then the overview derived from it.
+  progress.stage = 'stac';
+  await staging.lease('stac');
+  emit();
+  const stac = buildStac({
+    curated,
+    manifest: resolved,
+    axis: plan.axis,
+    layout,
+    cogs: observations,
+    bbox: wgs84Bbox(grid.crs, grid.transform, grid.width, grid.height),
+  });
+  for (const [path, text] of stac) {
+    await mkdir(dirname(join(staging.dir, path)), { recursive: true });
+    await writeFile(join(staging.dir, path), text);
+  }
+  const items = [...stac.entries()]
+    .filter(([p]) => p.startsWith('items/'))
+    .map(([, t]) => JSON.parse(t) as Record<string, unknown>);
+  const overview = deriveOverview(JSON.parse(stac.get('collection.json') as string) as Record<string, unknown>, items, {
+    releaseId,
+    declarationDigest: digest,
+  });
+  await writeFile(join(staging.dir, 'overview.yml'), emitOverview(overview));
+
+  // The manifest, last: every file but itself, sorted by path.
+  progress.stage = 'manifest';
+  await staging.lease('manifest');
+  emit();
+  const files = [];
+  for (const path of await listFiles(staging.dir)) {
+    const roles = rolesForPath(path);
+    if (roles === null) throw new Error(`unexpected file ${path} in the staging directory`);
+    let known = sizes.get(path);
+    if (known === undefined) {
+      const { hex, size } = await sha256File(join(staging.dir, path));
+      known = { size, checksum: multihashOfHex(hex) };
+      await Staging.fsync(join(staging.dir, path));
+    }
+    files.push({ path, roles, size: known.size, checksum: known.checksum });
+  }
+  const manifest = {
+    schema_version: '1.0.0',
+    release_id: releaseId,
+    created: plan.manifest.release.created,
+    status: 'complete',
+    dataset: { id: plan.dataset, version: curated.version, stac_entrypoint: 'collection.json' },
+    producer: { name: PRODUCER_NAME, version: PRODUCER_VERSION, revision: options.revision },
+    declaration: { identity_profile: 'openskope-release-declaration-v1', digest_algorithm: 'sha256', digest },
+    sources: [...resolved.variables]
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((v) => ({ id: v.id, href: v.source.uri, checksum: v.source.checksum as string })),
+    files,
+  };
+  const manifestText = releaseJson(manifest);
+  const manifestPath = join(staging.dir, 'release-manifest.json');
+  await writeFile(manifestPath, manifestText);
+  await Staging.fsync(manifestPath);
+
+  const check = await verifyRelease(staging.dir, { quick: true, releaseId });
+  for (const p of check.problems)
+    report.error('BLD-001', `verification: ${p.message}`, p.path !== undefined ? { path: p.path } : {});
+  if (!report.ok)
+    return {
+      dataset: plan.dataset,
+      releaseId,
+      ok: false,
+      findings: report.findings,
+      path: null,
+      pins: null,
+      staging: staging.dir,
+    };
+
+  let path: string;
+  try {
+    path = await staging.publish();
+  } catch (e) {
+    if (!(e instanceof StagingError)) throw e;
+    report.error('TXN-002', e.message);
+    return {
+      dataset: plan.dataset,
+      releaseId,
+      ok: false,
+      findings: report.findings,
+      path: null,
+      pins: null,
+      staging: staging.dir,
+    };
+  }
+  progress.stage = 'published';
+  emit();
+  return {
+    dataset: plan.dataset,
+    releaseId,
+    ok: true,
+    findings: report.findings,
+    path,
+    pins: { release_id: releaseId, declaration_digest: digest, manifest_sha256: sha256Hex(manifestText) },
+    staging: null,
+  };
+}
+
+/** Read a built release's manifest digest (for reports). */
+export const manifestSha256 = async (dir: string): Promise<string> =>
+  sha256Hex(await readFile(join(dir, 'release-manifest.json')));
