@@ -87,6 +87,7 @@ function extensionsOf(obj: Obj): string[] {
     if (key === 'links' || v === null || v === undefined || typeof v !== 'object') return;
     if (Array.isArray(v)) return (v as JsonValue[]).forEach((x) => visit(x, null));
     for (const [k, x] of Object.entries(v as Obj)) {
+      if (x === undefined) continue;
       for (const prefix of Object.keys(EXTENSIONS))
         if (prefix.endsWith(':') && k.startsWith(prefix)) found.add(EXTENSIONS[prefix] as string);
       visit(x, k);
