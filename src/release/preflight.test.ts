@@ -15,7 +15,12 @@ async function run(
   options: { releaseId?: string; dataset?: string } = {},
 ): Promise<Awaited<ReturnType<typeof preflightDataset>>> {
   const root = await writeDataset(join(tmp(), `d${n++}`), docs);
-  return preflightDataset(root, options.dataset ?? docs.name ?? 'ds', { resolver }, options.releaseId ? { releaseId: options.releaseId } : {});
+  return preflightDataset(
+    root,
+    options.dataset ?? docs.name ?? 'ds',
+    { resolver },
+    options.releaseId ? { releaseId: options.releaseId } : {},
+  );
 }
 const ids = (r: Awaited<ReturnType<typeof run>>, severity = 'error'): string[] =>
   [...new Set(r.findings.filter((f) => f.severity === severity).map((f) => f.id))].sort();
@@ -44,10 +49,7 @@ describe('preflight', () => {
     ['ENC-001', { manifest: M.replace('bands: "descriptions"', 'band: 1') }],
     ['ENC-002', { manifest: M.replace('      predictor: 2', '      scale: 0\n      predictor: 2') }],
     ['ENC-003', { manifest: M.replace('nodata: 65535', 'nodata: 70000') }],
-    [
-      'ENC-004',
-      { curated: CURATED.replace('    unit: "mm"', '    unit: "mm"\n    categories:\n      1: "one"') },
-    ],
+    ['ENC-004', { curated: CURATED.replace('    unit: "mm"', '    unit: "mm"\n    categories:\n      1: "one"') }],
     [
       'ENC-005',
       {
@@ -62,7 +64,15 @@ describe('preflight', () => {
     ['COG-016', { manifest: M.replace('data_type: "uint16"', 'data_type: "int16"') }],
     ['OBS-005', { curated: CURATED.replace('end: "0104"', 'end: "0105"') }],
     ['OBS-006', { curated: CURATED.replace('origin: "0100"', 'origin: "0101"').replace('end: "0104"', 'end: "0105"') }],
-    ['GRID-001', { manifest: sourceManifest(tinySource('u16.tif'), tinySource('shifted.tif')).replace(/data_type: "float32"\n {6}nodata: -9999\n {6}predictor: 3/, 'data_type: "uint16"\n      nodata: 65535\n      predictor: 2') }],
+    [
+      'GRID-001',
+      {
+        manifest: sourceManifest(tinySource('u16.tif'), tinySource('shifted.tif')).replace(
+          /data_type: "float32"\n {6}nodata: -9999\n {6}predictor: 3/,
+          'data_type: "uint16"\n      nodata: 65535\n      predictor: 2',
+        ),
+      },
+    ],
     ['GRID-002', { manifest: sourceManifest(tinySource('nocrs.tif'), tinySource('f32.tif')) }],
   ] as const)('%s', async (id, docs) => {
     const r = await run(docs);

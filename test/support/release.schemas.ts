@@ -36,8 +36,13 @@ export function loadReleaseValidators(): ReleaseValidators | null {
   const root = join(SHARED_DIR, CONTRACT);
   const draft7 = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   const d2020 = new Ajv2020({ strict: false, allErrors: true });
-  addFormats.default(draft7);
-  addFormats.default(d2020);
+  for (const ajv of [draft7, d2020]) {
+    addFormats.default(ajv);
+    // STAC 1.1 uses the IRI formats, which ajv-formats lacks: an IRI is an absolute URL, a reference any URL or
+    // relative reference (no whitespace).
+    ajv.addFormat('iri', (s: string) => URL.canParse(s));
+    ajv.addFormat('iri-reference', /^\S*$/u);
+  }
   const seen = new Set<string>();
   const add = (schema: AnySchemaObject, pathUrl: string | null): void => {
     const id = typeof schema.$id === 'string' ? schema.$id.replace(/#$/, '') : null;

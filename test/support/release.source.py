@@ -2,7 +2,8 @@
 
 Usage: release.source.py DIR DATASET WIDTH HEIGHT BANDS CHUNK [--no-checksums]
 
-Two variables on one EPSG:4269 grid, yearly axis from 0100, timesteps 0150-0159 all nodata in both:
+Two variables on one EPSG:4269 grid, yearly axis from 0100; the timesteps of indices BANDS/5 … BANDS/5 + min(9,
+BANDS/10) are all nodata in both (0150-0159 for 250 bands):
   ppt  uint16, nodata 65535, pixel-interleaved, tiled 16x16, DEFLATE, a few nodata cells per band
   tmp  float32, nodata -9999, band-interleaved, striped, LZW
 Band descriptions are the axis keys. Values come from numpy's seeded generator (reproducible).
@@ -20,7 +21,9 @@ checksums = "--no-checksums" not in sys.argv
 d = os.path.join(out, dataset)
 os.makedirs(os.path.join(d, "sources"), exist_ok=True)
 keys = [f"{100 + i:04d}" for i in range(bands)]
-empty = [i for i, k in enumerate(keys) if "0150" <= k <= "0159"]
+e0 = bands // 5
+e1 = e0 + min(9, bands // 10)
+empty = list(range(e0, e1 + 1))
 transform = Affine(0.25, 0.0, -110.0, 0.0, -0.25, 40.0)
 rng = np.random.default_rng(20261206)
 
@@ -93,8 +96,8 @@ temporal:
   timestep_meaning: "aggregation_period"
   description: "One calendar year."
 empty_timesteps:
-  - first: "0150"
-    last: "0159"
+  - first: "{keys[e0]}"
+    last: "{keys[e1]}"
     reason: "No data by construction."
 variables:
   - id: "ppt"

@@ -15,7 +15,10 @@ export function stacProblems(v: ReleaseValidators, dir: string): string[] {
   const problems: string[] = [];
   const check = (file: string, url: string, value: unknown): void => {
     const f = v.stac(url);
-    if (!f(value)) problems.push(`${file}: ${url}: ${JSON.stringify(f.errors?.filter((e) => !e.schemaPath.includes('oneOf/0')).slice(0, 6))}`);
+    if (!f(value))
+      problems.push(
+        `${file}: ${url}: ${JSON.stringify(f.errors?.filter((e) => !e.schemaPath.includes('oneOf/0')).slice(0, 6))}`,
+      );
   };
   const files = ['collection.json', ...readdirSync(join(dir, 'items')).map((f) => `items/${f}`)];
   for (const file of files) {
@@ -28,7 +31,11 @@ export function stacProblems(v: ReleaseValidators, dir: string): string[] {
     const f = v.document(name);
     if (!f(value)) problems.push(`${file}: ${name}: ${JSON.stringify(f.errors?.slice(0, 3))}`);
   };
-  doc('release-manifest', JSON.parse(readFileSync(join(dir, 'release-manifest.json'), 'utf8')), 'release-manifest.json');
+  doc(
+    'release-manifest',
+    JSON.parse(readFileSync(join(dir, 'release-manifest.json'), 'utf8')),
+    'release-manifest.json',
+  );
   doc('release-overview', parseYaml(readFileSync(join(dir, 'overview.yml'), 'utf8')), 'overview.yml');
   return problems;
 }

@@ -42,7 +42,9 @@ async function build(
   });
   return { outcome: outcome as BuildOutcome, root };
 }
-const ids = (o: BuildOutcome): string[] => [...new Set(o.findings.filter((f) => f.severity === 'error').map((f) => f.id))];
+const ids = (o: BuildOutcome): string[] => [
+  ...new Set(o.findings.filter((f) => f.severity === 'error').map((f) => f.id)),
+];
 
 async function files(dir: string, rel = ''): Promise<string[]> {
   const out: string[] = [];
@@ -91,12 +93,21 @@ describe('build', () => {
       assets: Record<string, { href: string; bands: { name: string; statistics: Record<string, number> }[] }>;
       properties: Record<string, unknown>;
     };
-    expect(item.properties).toEqual({ datetime: null, start_datetime: '0102-01-01T00:00:00Z', end_datetime: '0103-12-31T23:59:59Z' });
+    expect(item.properties).toEqual({
+      datetime: null,
+      start_datetime: '0102-01-01T00:00:00Z',
+      end_datetime: '0103-12-31T23:59:59Z',
+    });
     expect(item.assets['a']?.href).toBe('../cogs/a/ds--0102--0103.tif');
     expect(item.assets['a']?.bands.map((b) => b.name)).toEqual(['0102', '0103']);
     expect(item.assets['a']?.bands[0]?.statistics).toEqual({ valid_percent: 0 });
     // band 4 of u16.tif = arange(12) * 4 + 21: 21 … 65, mean 43
-    expect(item.assets['a']?.bands[1]?.statistics).toMatchObject({ minimum: 21, maximum: 65, mean: 43, valid_percent: 100 });
+    expect(item.assets['a']?.bands[1]?.statistics).toMatchObject({
+      minimum: 21,
+      maximum: 65,
+      mean: 43,
+      valid_percent: 100,
+    });
   });
 
   it.runIf(requireShared())('every STAC file and document validates against the release-contract schemas', () => {
@@ -110,7 +121,8 @@ describe('build', () => {
     expect(again.outcome.ok).toBe(true);
     const a = await files(join(first.root, ID));
     expect(await files(join(again.root, ID))).toEqual(a);
-    for (const f of a) expect(readFileSync(join(again.root, ID, f)).equals(readFileSync(join(first.root, ID, f))), f).toBe(true);
+    for (const f of a)
+      expect(readFileSync(join(again.root, ID, f)).equals(readFileSync(join(first.root, ID, f))), f).toBe(true);
   });
 
   it('TXN-002: refuses a release id that exists, touching nothing', async () => {
@@ -143,7 +155,9 @@ describe('build', () => {
 
   it('a ledger entry with the same digest is a retry and builds', async () => {
     const digest = first.outcome.pins?.declaration_digest ?? '';
-    const { outcome } = await build({ ledger: `releases:\n  - release_id: "${ID}"\n    declaration_digest: "${digest}"\n` });
+    const { outcome } = await build({
+      ledger: `releases:\n  - release_id: "${ID}"\n    declaration_digest: "${digest}"\n`,
+    });
     expect(outcome.ok).toBe(true);
   });
 
@@ -187,6 +201,10 @@ describe('build', () => {
     expect(outcome.staging).not.toBeNull();
     expect(existsSync(outcome.staging ?? '')).toBe(true);
     expect(existsSync(`${outcome.staging ?? ''}.lease`)).toBe(true);
-    expect(JSON.parse(await readFile(`${outcome.staging ?? ''}.lease`, 'utf8'))).toMatchObject({ release_id: ID, pid: process.pid, stage: 'cogs' });
+    expect(JSON.parse(await readFile(`${outcome.staging ?? ''}.lease`, 'utf8'))).toMatchObject({
+      release_id: ID,
+      pid: process.pid,
+      stage: 'cogs',
+    });
   });
 });
