@@ -58,7 +58,7 @@ describe('preflight', () => {
       },
     ],
     ['ENC-006', { manifest: M.replace('predictor: 2', 'predictor: 3') }],
-    ['ENC-007', { manifest: M.replace('compress: "DEFLATE"', 'compress: "LZW"').replace('    level: 6\n', '') }],
+    ['ENC-007', { manifest: M.replace('interleave: "BAND"', 'interleave: "TILE"') }],
     ['SRC-001', { manifest: sourceManifest(tinySource('u16.tif'), tinySource('make.py')) }],
     ['SRC-002', { manifest: M.replace('      predictor: 2', '      scale: 2\n      predictor: 2') }],
     ['COG-016', { manifest: M.replace('data_type: "uint16"', 'data_type: "int16"') }],

@@ -85,7 +85,11 @@ export function resolveSourceUri(uri: string, baseDir: string): string {
 
 /** Open a source: header reads only. @throws AppError from the source or reader. */
 export async function openSource(resolver: SourceResolver, uri: string): Promise<OpenedSource> {
-  const source = resolver.open(uri);
+  return openByteSource(resolver.open(uri), uri);
+}
+
+/** Open a ByteSource as a source (closing it on failure). */
+export async function openByteSource(source: ByteSource, uri: string): Promise<OpenedSource> {
   try {
     const cog = await openCog(source);
     const tiff = await Tiff.create(source);

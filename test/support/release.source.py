@@ -1,6 +1,8 @@
 """Write a small release test dataset: DIR/<dataset>/{curated.yml,source-manifest.yml} and its source GeoTIFFs.
 
-Usage: release.source.py DIR DATASET WIDTH HEIGHT BANDS CHUNK [--no-checksums]
+Usage: release.source.py DIR DATASET WIDTH HEIGHT BANDS CHUNK [--no-checksums] [--zstd]
+
+The release is declared with DEFLATE level 6, or ZSTD level 9 with --zstd.
 
 Two variables on one EPSG:4269 grid, yearly axis from 0100; the timesteps of indices BANDS/5 … BANDS/5 + min(9,
 BANDS/10) are all nodata in both (0150-0159 for 250 bands):
@@ -18,6 +20,7 @@ from rasterio.transform import Affine
 
 out, dataset, width, height, bands, chunk = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:7])
 checksums = "--no-checksums" not in sys.argv
+compress, level = ("ZSTD", 9) if "--zstd" in sys.argv else ("DEFLATE", 6)
 d = os.path.join(out, dataset)
 os.makedirs(os.path.join(d, "sources"), exist_ok=True)
 keys = [f"{100 + i:04d}" for i in range(bands)]
@@ -123,8 +126,8 @@ release:
   cog:
     blocksize: 256
     interleave: "BAND"
-    compress: "DEFLATE"
-    level: 6
+    compress: "{compress}"
+    level: {level}
     bigtiff: "IF_SAFER"
 variables:
   - id: "ppt"

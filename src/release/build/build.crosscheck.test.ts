@@ -2,8 +2,8 @@
  * A release built from sources written by rasterio, checked by independent tools: GDAL's COG validator (full
  * check) on every COG, rasterio reading every band back equal to the source, numpy's statistics equal to the
  * STAC's, every STAC file and document valid against the release-contract schemas; then `skope release verify`.
- * Two shapes: 40 × 30 cells × 250 timesteps in chunks of 100 (no overviews), and 600 × 400 × 12 in chunks of 5
- * (internal overviews down to one block).
+ * Two shapes: 40 × 30 cells × 250 timesteps in chunks of 100 with DEFLATE (no overviews), and 600 × 400 × 12 in
+ * chunks of 5 with ZSTD level 9 (internal overviews down to one block).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -30,9 +30,9 @@ function capture(): { io: Parameters<typeof runReleaseCommand>[2]; out: () => st
 }
 
 describe.runIf(ready).each([
-  [40, 30, 250, 100],
-  [600, 400, 12, 5],
-])('a %i × %i × %i release (chunk %i)', (width, height, bands, chunk) => {
+  [40, 30, 250, 100, 'DEFLATE'],
+  [600, 400, 12, 5, 'ZSTD'],
+])('a %i × %i × %i release (chunk %i, %s)', (width, height, bands, chunk, compress) => {
   const base = (): string => join(tmp(), `${width}x${height}`);
   it('builds from rasterio-written sources (pixel- and band-interleaved, tiled and striped, DEFLATE and LZW)', async () => {
     execFileSync(PYTHON, [
@@ -40,6 +40,7 @@ describe.runIf(ready).each([
       join(base(), 'datasets'),
       'ds',
       ...[width, height, bands, chunk].map(String),
+      ...(compress === 'ZSTD' ? ['--zstd'] : []),
     ]);
     const resolver = createSourceResolver();
     const [o] = await buildReleases({
@@ -55,7 +56,7 @@ describe.runIf(ready).each([
     expect(o?.ok).toBe(true);
   });
 
-  it('GDAL validates every COG; rasterio reads every band back equal; numpy statistics equal the STAC', () => {
+  it('GDAL validates every COG; rasterio reads every band back equal; numpy and embedded statistics equal the STAC', () => {
     const report = JSON.parse(
       execFileSync(
         PYTHON,
@@ -64,12 +65,17 @@ describe.runIf(ready).each([
           encoding: 'utf8',
         },
       ),
-    ) as { cogs: number; bands: number; validator: unknown[]; values: unknown[]; stats: unknown[] };
+    ) as Record<'validator' | 'values' | 'stats' | 'embedded' | 'descriptions', unknown[]> & {
+      cogs: number;
+      bands: number;
+    };
     expect(report.cogs).toBe(2 * Math.ceil(bands / chunk));
     expect(report.bands).toBe(2 * bands);
     expect(report.validator).toEqual([]);
     expect(report.values).toEqual([]);
     expect(report.stats).toEqual([]);
+    expect(report.embedded).toEqual([]);
+    expect(report.descriptions).toEqual([]);
   });
 
   it('has internal overviews down to one block when the grid is larger than one', () => {
@@ -95,6 +101,7 @@ describe.runIf(ready).each([
       width > 256 || height > 256 ? Math.ceil(Math.log2(Math.max(width, height) / 256)) : 0,
     );
     expect(info.metadata['IMAGE_STRUCTURE']?.['INTERLEAVE']).toBe('BAND');
+    expect(info.metadata['IMAGE_STRUCTURE']?.['COMPRESSION']).toBe(compress);
   });
 
   it.runIf(requireShared())('every STAC file and document validates against the release-contract schemas', () => {

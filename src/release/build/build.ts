@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
 import { resolveCrs } from '../../geo/crs.js';
 import type { Affine } from '../../geo/affine.js';
-import { openCog } from '../../raster/cog.js';
+import { formatG } from '../../raster/writer/band.stats.js';
 import { writeCog } from '../../raster/writer/cog.writer.js';
 import { FileSource } from '../../storage/source.file.js';
 import type { SourceResolver } from '../../storage/source.js';
@@ -25,7 +25,8 @@ import { verifyRelease } from '../format/verify.js';
 import type { DatasetPlan } from '../preflight.js';
 import { preflightDataset } from '../preflight.js';
 import type { OpenedSource } from '../source.js';
-import { openSource, sha256Source } from '../source.js';
+import { openByteSource, openSource, sha256Source } from '../source.js';
+import type { BandStatistics } from './band.stats.js';
 import { createChunkReader } from './chunk.reader.js';
 import { writerOptions } from './cog.options.js';
 import { deriveOverview } from './overview.derive.js';
@@ -100,6 +101,47 @@ export async function buildReleases(options: BuildOptions): Promise<BuildOutcome
     outcomes.push(await buildOne(pre.plan, releaseId, pre.findings, options));
   }
   return outcomes;
+}
+
+/** The statistics a COG embeds (GDAL's STATISTICS_* items of one band), as numbers. */
+export function embeddedStatistics(items: ReadonlyMap<string, string>): BandStatistics {
+  const get = (name: string): number | undefined => {
+    const text = items.get(`STATISTICS_${name}`);
+    return text === undefined ? undefined : Number(text);
+  };
+  const valid = get('VALID_PERCENT') ?? NaN;
+  if (valid === 0) return { valid_percent: 0 };
+  return {
+    minimum: get('MINIMUM'),
+    maximum: get('MAXIMUM'),
+    mean: get('MEAN'),
+    stddev: get('STDDEV'),
+    valid_percent: valid,
+  };
+}
+
+/**
+ * Why embedded statistics disagree with a recomputation from the pixels, or null: min/max exactly, mean and
+ * stddev to relative 1e-10, valid percent to 0.005; an empty band carries only valid percent 0. Min and max match
+ * exactly in the stored form (GDAL's `%.14g`: exact for integers).
+ */
+export function statisticsDisagree(embedded: BandStatistics, recomputed: BandStatistics): string | null {
+  if (recomputed.valid_percent === 0 || embedded.valid_percent === 0)
+    return recomputed.valid_percent === embedded.valid_percent && Object.keys(embedded).length === 1
+      ? null
+      : 'valid percent 0 on one side only';
+  const close = (a: number | undefined, b: number | undefined): boolean =>
+    a !== undefined &&
+    b !== undefined &&
+    Math.abs(a - b) <= 1e-10 * Math.max(Math.abs(a), Math.abs(b), Number.MIN_VALUE);
+  // GDAL stores min/max as %.14g text: exact for integers, the float's value to 14 digits for floats.
+  const g14 = (x: number | undefined): number | undefined => (x === undefined ? x : Number(formatG(x, 14)));
+  if (g14(embedded.minimum) !== g14(recomputed.minimum) || g14(embedded.maximum) !== g14(recomputed.maximum))
+    return 'minimum/maximum';
+  if (!close(embedded.mean, recomputed.mean)) return 'mean';
+  if (!close(embedded.stddev, recomputed.stddev)) return 'stddev';
+  if (Math.abs(embedded.valid_percent - recomputed.valid_percent) > 0.005) return 'valid percent';
+  return null;
 }
 
 /** WGS 84 bbox of a grid: the four corners transformed to lon/lat, min/max. */
@@ -310,6 +352,7 @@ async function writeRelease(
         const out = join(staging.dir, task.path);
         await mkdir(dirname(out), { recursive: true });
         const reader = createChunkReader(source.cog, task.sourceBands, { nodata: v.encoding.nodata });
+        const unit = curated.variables.find((x) => x.id === task.variable)?.unit;
         await writeCog(out, {
           ...writerOptions(cog, v.encoding),
           width: grid.width,
@@ -319,19 +362,16 @@ async function writeRelease(
           crs: grid.crs,
           transform: grid.transform,
           nodata: v.encoding.nodata,
+          bandDescriptions: task.bandNames,
+          ...(unit !== undefined ? { units: unit } : {}),
           readRows: (band, row, height) => reader.readRows(band, row, height),
         });
-        const statistics = reader.statistics();
+        const recomputed = reader.statistics();
         // Reopen what was written: the observation comes from the bytes.
-        const fileSource = new FileSource(out);
-        let observed;
-        try {
-          const written = await openCog(fileSource);
-          observed = written.metadata;
-          await written.close();
-        } finally {
-          await fileSource.close();
-        }
+        const written = await openByteSource(new FileSource(out), out);
+        const observed = written.metadata;
+        const gdal = written.gdal;
+        await written.close();
         const { hex, size } = await sha256File(out);
         await Staging.fsync(out);
         const problems: string[] = [];
@@ -341,6 +381,17 @@ async function writeRelease(
         if (observed.width !== grid.width || observed.height !== grid.height) problems.push('grid size');
         if (observed.crs !== grid.crs) problems.push(`CRS ${String(observed.crs)}`);
         if (observed.transform.some((x, i) => x !== grid.transform[i])) problems.push('geotransform');
+        if (gdal.descriptions.join('\n') !== task.bandNames.join('\n')) problems.push('band descriptions');
+        if (
+          gdal.scales.some((x) => (x ?? 1) !== v.encoding.scale) ||
+          gdal.offsets.some((x) => (x ?? 0) !== v.encoding.offset)
+        )
+          problems.push('scale/offset');
+        const statistics = gdal.bandItems.map(embeddedStatistics);
+        statistics.forEach((s, i) => {
+          const why = statisticsDisagree(s, recomputed[i] as BandStatistics);
+          if (why !== null) problems.push(`band ${i + 1} statistics: ${why}`);
+        });
         if (problems.length > 0)
           report.error('BLD-001', `the written COG differs from its declaration: ${problems.join(', ')}`, {
             variable: task.variable,
@@ -352,7 +403,7 @@ async function writeRelease(
           path: task.path,
           size,
           checksum: multihashOfHex(hex),
-          bandNames: task.bandNames,
+          bandNames: gdal.descriptions,
           statistics,
           dtype: observed.dtype,
           nodata: observed.nodata,

@@ -1,58 +1,69 @@
 /**
  * The one place where a release's declared COG options (`source-manifest.yml` `release.cog` and a variable's
- * `encoding`) become COG writer options, and where options the writer cannot honour yet are named.
+ * `encoding`) become COG writer options, and where options the writer cannot honour are named.
+ *
+ * GDAL creation option → writer option: BLOCKSIZE → blockSize; COMPRESS ZSTD/DEFLATE/LZW → compression; LEVEL →
+ * level (ZSTD 1–22, DEFLATE 1–9; LZW has none); PREDICTOR → predictor; INTERLEAVE BAND/PIXEL → interleave;
+ * OVERVIEW_RESAMPLING AVERAGE/MODE/NEAREST → resampling, overviews down to one block; STATISTICS=YES →
+ * statistics; BIGTIFF YES/NO → forced, IF_SAFER/IF_NEEDED → 'auto' (BigTIFF when the file could pass 4 GiB);
+ * SPARSE_OK=FALSE → every block written. Band descriptions, scale, offset and unit are set per band.
  */
 import type { CogWriteSpec } from '../../raster/writer/cog.spec.js';
 import type { CogOptions, Encoding } from '../format/documents.js';
 
-/** Writer options a release declares (everything but the pixels, grid and band count). */
+/** Writer options a release declares (everything but the pixels, the grid and the band count). */
 export type ReleaseWriterOptions = Pick<
   CogWriteSpec,
-  'interleave' | 'blockSize' | 'compression' | 'predictor' | 'deflateLevel' | 'resampling' | 'bigTiff' | 'overviews'
+  | 'interleave'
+  | 'blockSize'
+  | 'compression'
+  | 'level'
+  | 'predictor'
+  | 'resampling'
+  | 'bigTiff'
+  | 'overviews'
+  | 'statistics'
+  | 'scale'
+  | 'offset'
 >;
+
+const LEVELS = { ZSTD: [1, 22], DEFLATE: [1, 9] } as const;
 
 /** Options the writer cannot produce as declared (empty when it can), as messages. */
 export function unsupportedOptions(cog: CogOptions, encoding: Encoding): string[] {
   const out: string[] = [];
-  if (cog.compress !== 'DEFLATE') out.push(`compression ${cog.compress} (this writer writes DEFLATE)`);
-  if (cog.interleave === 'TILE') out.push('interleave TILE (this writer writes BAND or PIXEL)');
-  if (cog.compress === 'DEFLATE' && cog.level !== null && (cog.level < 1 || cog.level > 9))
-    out.push(`DEFLATE level ${cog.level} (1–9)`);
-  if (encoding.overview_resampling !== 'AVERAGE' && encoding.overview_resampling !== 'NEAREST')
-    out.push(`overview resampling ${encoding.overview_resampling} (this writer does AVERAGE and NEAREST)`);
+  if (cog.interleave === 'TILE') out.push('interleave TILE (the writer writes BAND or PIXEL)');
+  if (cog.level !== null) {
+    if (cog.compress === 'LZW') out.push('a level for LZW (LZW has none)');
+    else {
+      const [lo, hi] = LEVELS[cog.compress];
+      if (cog.level < lo || cog.level > hi) out.push(`${cog.compress} level ${cog.level} (${lo}–${hi})`);
+    }
+  }
+  if (!['AVERAGE', 'MODE', 'NEAREST'].includes(encoding.overview_resampling))
+    out.push(`overview resampling ${encoding.overview_resampling} (the writer does AVERAGE, MODE and NEAREST)`);
   if (encoding.narrowing !== null) out.push('an approved narrowing (this builder preserves the source data type)');
   return out;
 }
 
-/**
- * Writer options for one variable. Overviews go down to one block. BIGTIFF `IF_SAFER` and `IF_NEEDED` both map to
- * the writer's 'auto' (BigTIFF when the file could pass 4 GiB); `YES`/`NO` force it.
- */
+/** Writer options for one variable. */
 export function writerOptions(cog: CogOptions, encoding: Encoding): ReleaseWriterOptions {
   return {
     interleave: cog.interleave === 'PIXEL' ? 'pixel' : 'band',
     blockSize: cog.blocksize,
-    compression: 'deflate',
+    compression: cog.compress === 'ZSTD' ? 'zstd' : cog.compress === 'LZW' ? 'lzw' : 'deflate',
+    ...(cog.level !== null && cog.compress !== 'LZW' ? { level: cog.level } : {}),
     predictor: encoding.predictor,
-    deflateLevel: cog.level ?? 6,
-    resampling: encoding.overview_resampling === 'NEAREST' ? 'nearest' : 'average',
+    resampling:
+      encoding.overview_resampling === 'MODE'
+        ? 'mode'
+        : encoding.overview_resampling === 'NEAREST'
+          ? 'nearest'
+          : 'average',
     bigTiff: cog.bigtiff === 'YES' ? true : cog.bigtiff === 'NO' ? false : 'auto',
     overviews: 'auto',
+    statistics: true,
+    scale: encoding.scale,
+    offset: encoding.offset,
   };
-}
-
-/** The GDAL creation options the declaration stands for (documentation of what the bytes follow). */
-export function gdalCreationOptions(cog: CogOptions, encoding: Encoding): string[] {
-  return [
-    `BLOCKSIZE=${cog.blocksize}`,
-    `COMPRESS=${cog.compress}`,
-    ...(cog.level !== null ? [`LEVEL=${cog.level}`] : []),
-    `PREDICTOR=${encoding.predictor}`,
-    `INTERLEAVE=${cog.interleave}`,
-    'OVERVIEWS=IGNORE_EXISTING',
-    `OVERVIEW_RESAMPLING=${encoding.overview_resampling}`,
-    'STATISTICS=YES',
-    `BIGTIFF=${cog.bigtiff}`,
-    'SPARSE_OK=FALSE',
-  ];
 }
