@@ -24,7 +24,8 @@ import { createSourceResolver } from '../storage/resolver.js';
 export const RELEASE_USAGE = `Usage:
   skope release preflight --datasets DIR [--release DATASET=ID]... [--json] [DATASET...]
   skope release build --datasets DIR --release-root ROOT --release DATASET=ID... [--jobs N] [--revision REV] [--json]
-  skope release verify RELEASE_DIR... [--quick] [--json]`;
+  skope release verify RELEASE_DIR... [--quick] [--json]
+  skope release verify-pin [--full]`;
 
 /** Where the command writes. */
 export interface ReleaseIo {
