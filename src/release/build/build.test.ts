@@ -3,7 +3,7 @@
  * schemas offline), byte-identical rebuilds, refusals (existing id, dirty revision, checksum, empty timesteps,
  * staging on another filesystem) and a failure mid-build that leaves nothing under ROOT/<release-id>.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,12 +13,12 @@ import { loadReleaseValidators } from '../../../test/support/release.schemas.js'
 import { stacProblems } from '../../../test/support/release.stac.js';
 import { useTempDir } from '../../../test/support/temp.dir.js';
 import { createSourceResolver } from '../../storage/resolver.js';
-import type { ByteSource, SourceResolver } from '../../storage/source.js';
+import type { SourceResolver } from '../../storage/source.js';
 import { sha256Hex } from '../format/digest.js';
 import { parseReleaseManifest } from '../format/documents.js';
 import { verifyRelease } from '../format/verify.js';
 import { buildReleases } from './build.js';
-import type { BuildOutcome } from './build.js';
+import type { BuildOutcome, BuildProgress } from './build.js';
 
 const tmp = useTempDir('skope-build-');
 const resolver = createSourceResolver();
@@ -27,7 +27,13 @@ let n = 0;
 
 async function build(
   docs: Parameters<typeof writeDataset>[1] = {},
-  opts: { revision?: string; root?: string; resolver?: SourceResolver; jobs?: number } = {},
+  opts: {
+    revision?: string;
+    root?: string;
+    resolver?: SourceResolver;
+    jobs?: number;
+    onProgress?: (p: BuildProgress) => void;
+  } = {},
 ): Promise<{ outcome: BuildOutcome; root: string }> {
   const base = join(tmp(), `b${n++}`);
   const datasets = await writeDataset(join(base, 'datasets'), docs);
@@ -39,6 +45,7 @@ async function build(
     resolver: opts.resolver ?? resolver,
     revision: opts.revision ?? '0123456789abcdef0123456789abcdef01234567',
     jobs: opts.jobs ?? 2,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   return { outcome: outcome as BuildOutcome, root };
 }
@@ -177,25 +184,20 @@ describe('build', () => {
     },
   );
 
-  it('BLD-001: a source failing mid-build leaves its staging directory and nothing under ROOT/<release-id>', async () => {
-    // Reads work for the checksums (whole-object fetches), then every pixel read fails.
-    let fetches = 0;
-    const failing: SourceResolver = {
-      open(url) {
-        const s = resolver.open(url);
-        const wrapped: ByteSource = {
-          url: s.url,
-          head: (o) => s.head(o),
-          fetch: async (offset, length, o) => {
-            if (++fetches > 24 && length !== undefined && length < 8 * 1024 * 1024) throw new Error('disk on fire');
-            return s.fetch(offset, length, o);
-          },
-          close: async () => s.close?.(),
-        };
-        return wrapped;
+  it('BLD-001: a failure while writing the COGs leaves its staging directory and nothing under ROOT/<release-id>', async () => {
+    // When the COG stage starts, a file takes the place of the staging directory's cogs/ folder.
+    const base = join(tmp(), `b${n}`);
+    const { outcome, root } = await build(
+      {},
+      {
+        onProgress: (p) => {
+          if (p.stage !== 'cogs') return;
+          const area = join(base, 'releases', '.staging');
+          for (const name of readdirSync(area))
+            if (!name.endsWith('.lease')) writeFileSync(join(area, name, 'cogs'), 'in the way');
+        },
       },
-    };
-    const { outcome, root } = await build({}, { resolver: failing });
+    );
     expect(ids(outcome)).toEqual(['BLD-001']);
     expect(existsSync(join(root, ID))).toBe(false);
     expect(outcome.staging).not.toBeNull();
