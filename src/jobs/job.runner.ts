@@ -113,6 +113,7 @@ export class JobRunner<I> {
   private slots = 0;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly cancelCheck: NodeJS.Timeout;
+  private checking = false;
 
   constructor(options: JobRunnerOptions<I>) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1)
@@ -144,14 +145,20 @@ export class JobRunner<I> {
 
   /** Reads the records of the running jobs; stops the work of those that became terminal elsewhere. */
   private async checkFinishedElsewhere(): Promise<void> {
-    for (const state of [...this.running.values()]) {
-      if (state.terminal) continue;
-      try {
-        const rec = await this.opts.store.get(state.id);
-        if (isTerminal(rec)) this.stopFinishedElsewhere(state);
-      } catch {
-        // The store is unreachable: the next check or write tells.
+    if (this.checking) return; // a slow store: checks never pile up
+    this.checking = true;
+    try {
+      for (const state of [...this.running.values()]) {
+        if (state.terminal) continue;
+        try {
+          const rec = await this.opts.store.get(state.id);
+          if (isTerminal(rec)) this.stopFinishedElsewhere(state);
+        } catch {
+          // The store is unreachable: the next check or write tells.
+        }
       }
+    } finally {
+      this.checking = false;
     }
   }
 
