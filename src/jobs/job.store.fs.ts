@@ -146,7 +146,8 @@ export class FsJobStore implements JobStore {
 
   /**
    * Removes the finished records of every past expiry bucket, unfinished records not written for the retention
-   * (abandoned), stray temporary files, and files of the store's older one-directory layout past the retention.
+   * (abandoned), stray temporary files, and files of the store's older one-directory layout past the retention
+   * (younger ones are moved into this layout: the server runs `expire` at start-up).
    * Reads the expiry buckets, `live/` and `tmp/`, never `done/`.
    */
   async expire(): Promise<number> {
@@ -171,7 +172,10 @@ export class FsJobStore implements JobStore {
         const path = join(this.dir, sub, name);
         try {
           const st = await lstat(path);
-          if (st.isFile() && st.mtimeMs < cutoff && (await this.#remove(path))) n++;
+          if (!st.isFile()) continue;
+          if (st.mtimeMs < cutoff) {
+            if (await this.#remove(path)) n++;
+          } else if (sub === '.') await this.#adopt(name, path, st.mtimeMs);
         } catch (err) {
           if (errCode(err) !== 'ENOENT') throw this.#unavailable('clean up', err);
         }
@@ -200,8 +204,31 @@ export class FsJobStore implements JobStore {
   }
 
   /** Records that the finished record of `id` expires one retention from now. */
-  async #mark(id: string): Promise<void> {
-    const bucket = join(this.dir, 'expiry', String(Math.floor((this.#now() + this.#retentionMs) / this.#bucketMs)));
+  /**
+   * A record of the store's older one-directory layout (`<dir>/<id>.json`), still within the retention: moved into
+   * `live/` or `done/` by its status, so it is served and swept like any other (an upgrade loses no record).
+   */
+  async #adopt(name: string, path: string, mtimeMs: number): Promise<void> {
+    const id = name.slice(0, -5);
+    if (!name.endsWith('.json') || !JOB_ID_PATTERN.test(id)) return;
+    const text = await this.#read(path);
+    const rec = text === null ? null : parseJobRecord(id, text.text);
+    if (rec === null || 'corrupt' in rec) return; // left to expire by age
+    await this.#ensureDir();
+    const { live, done } = this.#paths(id);
+    if (isTerminal(rec)) {
+      await this.#mark(id, mtimeMs);
+      await link(path, done).catch((err: unknown) => {
+        if (errCode(err) !== 'EEXIST') throw err;
+      });
+      await this.#remove(path);
+    } else {
+      await rename(path, live);
+    }
+  }
+
+  async #mark(id: string, finishedMs = this.#now()): Promise<void> {
+    const bucket = join(this.dir, 'expiry', String(Math.floor((finishedMs + this.#retentionMs) / this.#bucketMs)));
     await mkdir(bucket, { recursive: true });
     await writeFile(join(bucket, id), '');
   }

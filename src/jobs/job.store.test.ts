@@ -179,6 +179,25 @@ describe('filesystem store specifics', () => {
     }
   });
 
+  it('expire moves records of the older one-directory layout into live/ and done/ (an upgrade loses none)', async () => {
+    const dir = await tempDir();
+    try {
+      const done = testRecord({ status: 'SUCCESS', result: { n: 1 } });
+      const running = testRecord({ status: 'PROCESSING' });
+      await writeFile(join(dir, `${done.id}.json`), JSON.stringify(done));
+      await writeFile(join(dir, `${running.id}.json`), JSON.stringify(running));
+      const store = new FsJobStore({ dir });
+      expect(await store.expire()).toBe(0);
+      expect(await store.get(done.id)).toEqual(done);
+      expect(await store.put({ ...done, status: 'FAILED' })).toBe(false);
+      expect(await store.listUnfinished()).toEqual([running.id]);
+      expect(await store.put({ ...running, status: 'SUCCESS' })).toBe(true);
+      expect((await readdir(dir)).sort()).toEqual(['done', 'expiry', 'live', 'tmp']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('treats a corrupt file as absent, reports it, and skips it when listing', async () => {
     const dir = await tempDir();
     try {
