@@ -33,7 +33,10 @@ export function healthRoutes(deps: AppDeps, metrics: Metrics): FastifyPluginAsyn
 
     app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
       const text = metrics.render({
-        skope_jobs_running: { help: 'Extraction jobs running in this process.', value: deps.queue.active() },
+        skope_jobs_running: {
+          help: 'Extraction jobs admitted and not finished: in this process (QUEUE=inline) or waiting and running in the whole queue (QUEUE=bullmq).',
+          value: deps.queue.active(),
+        },
         skope_jobs_capacity: { help: 'Admission limit (max_concurrent_jobs).', value: deps.queue.capacity },
       });
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
