@@ -36,16 +36,20 @@ function projectRings(rings: Position[][], crs: Crs): Position[][] {
  * edges are not densified) and take the bounds of their union.
  */
 export function projectArea(area: SelectedArea, crs: Crs): ProjectedArea {
-  const shapes: Shape[] = area.shapes.map((s): Shape => {
-    switch (s.type) {
-      case 'Point':
-        return { type: 'Point', coordinates: crs.forward(s.coordinates[0], s.coordinates[1]) };
-      case 'Polygon':
-        return { type: 'Polygon', coordinates: projectRings(s.coordinates, crs) };
-      case 'MultiPolygon':
-        return { type: 'MultiPolygon', coordinates: s.coordinates.map((p) => projectRings(p, crs)) };
-    }
-  });
+  // An identity CRS shares the (never mutated) shapes: no copy of up to the coordinate limit.
+  const shapes: Shape[] =
+    crs.identity === true
+      ? area.shapes
+      : area.shapes.map((s): Shape => {
+          switch (s.type) {
+            case 'Point':
+              return { type: 'Point', coordinates: crs.forward(s.coordinates[0], s.coordinates[1]) };
+            case 'Polygon':
+              return { type: 'Polygon', coordinates: projectRings(s.coordinates, crs) };
+            case 'MultiPolygon':
+              return { type: 'MultiPolygon', coordinates: s.coordinates.map((p) => projectRings(p, crs)) };
+          }
+        });
   let minx = Infinity;
   let miny = Infinity;
   let maxx = -Infinity;

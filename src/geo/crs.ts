@@ -16,6 +16,8 @@ export interface Crs {
   forward(lon: number, lat: number): [number, number];
   /** CRS x/y → EPSG:4326 lon/lat (degrees). */
   inverse(x: number, y: number): [number, number];
+  /** True when `forward` and `inverse` return the coordinates unchanged (lon/lat on a datum treated as WGS84). */
+  identity?: boolean;
 }
 
 const WGS84 = { a: 6378137, rf: 298.257223563 } as const;
@@ -68,7 +70,14 @@ function fromConverter(
 ): Crs {
   if (converter === null) {
     // Lon/lat on a datum treated as WGS84: the coordinates do not change.
-    return { code, geographic, ellipsoid, forward: (lon, lat) => [lon, lat], inverse: (x, y) => [x, y] };
+    return {
+      code,
+      geographic,
+      ellipsoid,
+      forward: (lon, lat) => [lon, lat],
+      inverse: (x, y) => [x, y],
+      identity: true,
+    };
   }
   const check = (p: number[], what: string): [number, number] => {
     const [x, y] = p as [number, number];

@@ -37,23 +37,28 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function parsePosition(value: unknown, path: string): Position {
+/**
+ * A checked position. The path is built only for an error message (`index` appended), and a valid `[lon, lat]` is
+ * returned as is: 10 000 coordinates allocate nothing new.
+ */
+function parsePosition(value: unknown, base: string, index?: number): Position {
+  const path = (): string => (index === undefined ? base : `${base}[${index}]`);
   if (!Array.isArray(value) || value.length < 2 || value.length > 3) {
-    throw invalid(`${path} must be a position [longitude, latitude].`);
+    throw invalid(`${path()} must be a position [longitude, latitude].`);
   }
   for (const n of value) {
-    if (typeof n !== 'number' || !Number.isFinite(n)) throw invalid(`${path} must contain finite numbers.`);
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw invalid(`${path()} must contain finite numbers.`);
   }
   const lon = value[0] as number;
   const lat = value[1] as number;
-  if (lon < -180 || lon > 180) throw invalid(`${path} has longitude ${lon}; it must be between -180 and 180.`);
-  if (lat < -90 || lat > 90) throw invalid(`${path} has latitude ${lat}; it must be between -90 and 90.`);
-  return [lon, lat];
+  if (lon < -180 || lon > 180) throw invalid(`${path()} has longitude ${lon}; it must be between -180 and 180.`);
+  if (lat < -90 || lat > 90) throw invalid(`${path()} has latitude ${lat}; it must be between -90 and 90.`);
+  return value.length === 2 ? (value as Position) : [lon, lat];
 }
 
 function parseRing(value: unknown, path: string): Position[] {
   if (!Array.isArray(value)) throw invalid(`${path} must be an array of positions.`);
-  const ring = value.map((p, i) => parsePosition(p, `${path}[${i}]`));
+  const ring = value.map((p, i) => parsePosition(p, path, i));
   if (ring.length < 4) throw invalid(`${path} has ${ring.length} positions; a polygon ring needs at least 4.`);
   const first = ring[0] as Position;
   const last = ring[ring.length - 1] as Position;
