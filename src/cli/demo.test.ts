@@ -9,7 +9,10 @@ import { createColormapSet, parseCustomColormaps } from '../registry/colormaps.j
 import { parseLookup } from '../registry/lookup.parse.js';
 import { parseRegistry } from '../registry/registry.js';
 import { createFieldGrid, fillFieldRows } from './demo.fields.js';
+import { parseLedger } from '../release/format/documents.js';
+import { verifyRelease } from '../release/format/verify.js';
 import { writeDemoDataset } from './demo.js';
+import { DEMO_RELEASE_ID, DEMO_REVISION } from './demo.release.js';
 import type { DemoDataset } from './demo.js';
 
 let dir = '';
@@ -56,35 +59,52 @@ describe('writeDemoDataset', () => {
       const keys = [...entries.keys()];
       expect(keys).toHaveLength(1898);
       expect([keys[0], keys[314], keys[1897]]).toEqual(['0103', '0417', '2000']);
-      expect(entries.get('0103')).toEqual({ file: `paleocar_demo/cogs/${variable}/${variable}_1.tif`, bidx: 1 });
-      expect(entries.get('0202')).toEqual({ file: `paleocar_demo/cogs/${variable}/${variable}_1.tif`, bidx: 100 });
-      expect(entries.get('2000')).toEqual({ file: `paleocar_demo/cogs/${variable}/${variable}_19.tif`, bidx: 98 });
+      const cogs = `releases/${DEMO_RELEASE_ID}/cogs/${variable}`;
+      expect(entries.get('0103')).toEqual({ file: `${cogs}/paleocar_demo--0103--0202.tif`, bidx: 1 });
+      expect(entries.get('0202')).toEqual({ file: `${cogs}/paleocar_demo--0103--0202.tif`, bidx: 100 });
+      expect(entries.get('0590')).toEqual({ file: `${cogs}/paleocar_demo--0503--0602.tif`, bidx: 88 });
+      expect(entries.get('2000')).toEqual({ file: `${cogs}/paleocar_demo--1903--2000.tif`, bidx: 98 });
       for (const e of entries.values()) expect(existsSync(join(demo.storageDir, e.file))).toBe(true);
     }
   });
 
-  it.runIf(requireTool('gdal', HAS_GDAL()))('GDAL reads a demo COG: grid, CRS, nodata, overviews, band count', () => {
-    const path = join(demo.storageDir, 'paleocar_demo/cogs/ppt_annual/ppt_annual_19.tif');
-    const info = JSON.parse(execFileSync('gdalinfo', ['-json', path], { encoding: 'utf8' })) as {
-      size: number[];
-      stac: Record<string, unknown>;
-      metadata: Record<string, Record<string, string>>;
-      bands: { noDataValue: number; type: string; overviews: { size: number[] }[] }[];
-    };
-    expect(info.size).toEqual([195, 180]);
-    expect(info.stac['proj:epsg']).toBe(4269);
-    expect(info.metadata['IMAGE_STRUCTURE']).toMatchObject({
-      LAYOUT: 'COG',
-      INTERLEAVE: 'BAND',
-      COMPRESSION: 'DEFLATE',
-    });
-    expect(info.bands).toHaveLength(98);
-    expect(info.bands[0]).toMatchObject({
-      type: 'UInt16',
-      noDataValue: 65535,
-      overviews: [{ size: [98, 90] }, { size: [49, 45] }],
-    });
+  it('is a complete, verified release recorded in its ledger', async () => {
+    expect(demo.releaseDir).toBe(join(demo.storageDir, 'releases', DEMO_RELEASE_ID));
+    const v = await verifyRelease(demo.releaseDir);
+    expect(v.problems).toEqual([]);
+    expect(v.manifest?.producer.revision).toBe(DEMO_REVISION);
+    expect(v.overview?.dataset.time).toMatchObject({ kind: 'regular', origin: '0103', count: 1898, chunk_size: 100 });
+    expect(Object.keys(v.overview?.variables ?? {})).toEqual(['gdd_annual', 'ppt_annual']);
+    const ledger = parseLedger(await readFile(join(dir, 'datasets/paleocar_demo/releases.yml'), 'utf8'));
+    expect(ledger.releases).toEqual([
+      { release_id: DEMO_RELEASE_ID, declaration_digest: v.manifest?.declaration.digest, withdrawn: null },
+    ]);
   });
+
+  it.runIf(requireTool('gdal', HAS_GDAL()))(
+    'GDAL reads a demo COG: grid, CRS, nodata, descriptions, band count',
+    () => {
+      const path = join(demo.releaseDir, 'cogs/ppt_annual/paleocar_demo--1903--2000.tif');
+      const info = JSON.parse(execFileSync('gdalinfo', ['-json', path], { encoding: 'utf8' })) as {
+        size: number[];
+        stac: Record<string, unknown>;
+        metadata: Record<string, Record<string, string>>;
+        bands: { noDataValue: number; type: string; description: string; overviews?: { size: number[] }[] }[];
+      };
+      expect(info.size).toEqual([195, 180]);
+      expect(info.stac['proj:epsg']).toBe(4269);
+      expect(info.metadata['IMAGE_STRUCTURE']).toMatchObject({
+        LAYOUT: 'COG',
+        INTERLEAVE: 'BAND',
+        COMPRESSION: 'ZSTD',
+      });
+      expect(info.bands).toHaveLength(98);
+      // 195 × 180 fits in one 256 block: no overviews are needed
+      expect(info.bands[0]).toMatchObject({ type: 'UInt16', noDataValue: 65535, description: '1903' });
+      expect(info.bands[0]?.overviews ?? []).toEqual([]);
+      expect(info.bands[97]?.description).toBe('2000');
+    },
+  );
 
   it.runIf(requireTool('rasterio', HAS_RASTERIO()))(
     'values: plausible ranges, the gap is nodata, band = the generator for its year',
@@ -99,12 +119,12 @@ for key, path, band in json.loads(sys.argv[1]):
     out[key] = {'min': int(valid.min()) if valid.size else None, 'max': int(valid.max()) if valid.size else None,
                 'nodata': int((a == 65535).sum()), 'row0': a[0, :5].tolist(), 'ne': float(a[:40, -40:].mean()), 'sw': float(a[-40:, :40].mean())}
 print(json.dumps(out))`;
-      const f = (v: string, n: number): string => join(demo.storageDir, `paleocar_demo/cogs/${v}/${v}_${n}.tif`);
+      const f = (v: string, item: string): string => join(demo.releaseDir, `cogs/${v}/paleocar_demo--${item}.tif`);
       const req = [
-        ['ppt0103', f('ppt_annual', 1), 1],
-        ['ppt0500', f('ppt_annual', 4), 98], // 0500 = 0103 + 397 → slice 4, band 98: inside the gap
-        ['ppt1850', f('ppt_annual', 18), 48],
-        ['gdd1850', f('gdd_annual', 18), 48],
+        ['ppt0103', f('ppt_annual', '0103--0202'), 1],
+        ['ppt0500', f('ppt_annual', '0403--0502'), 98], // 0500 = 0103 + 397 → chunk 3, band 98: inside the gap
+        ['ppt1850', f('ppt_annual', '1803--1902'), 48],
+        ['gdd1850', f('gdd_annual', '1803--1902'), 48],
       ];
       type Stats = { min: number | null; max: number | null; nodata: number; row0: number[]; ne: number; sw: number };
       const got = JSON.parse(execFileSync(PYTHON, ['-c', script, JSON.stringify(req)], { encoding: 'utf8' })) as Record<
@@ -129,7 +149,7 @@ print(json.dumps(out))`;
   );
 
   it('is idempotent: a second call rewrites nothing unless forced', async () => {
-    const cog = join(demo.storageDir, 'paleocar_demo/cogs/gdd_annual/gdd_annual_1.tif');
+    const cog = join(demo.releaseDir, 'cogs/gdd_annual/paleocar_demo--0103--0202.tif');
     const before = statSync(cog).mtimeMs;
     await writeDemoDataset(dir);
     expect(statSync(cog).mtimeMs).toBe(before);

@@ -1,20 +1,26 @@
 /**
- * `skope demo`: a small, realistic demo dataset written with our COG writer — `paleocar_demo`, the PaleoCAR
- * extent and CRS (EPSG:4269) on an 8× coarser grid (195 × 180 cells of 1/15°), two synthetic variables
- * (annual precipitation and growing degree days), annual 0103–2000 with the 0417–0589 chronology gap as
- * nodata, in 100-band COG slices plus `lookup.json`, `metadata.yml` and `colormaps.json`.
+ * `skope demo`: a small, realistic demo dataset — `paleocar_demo`, the PaleoCAR extent and CRS (EPSG:4269) on an
+ * 8× coarser grid (195 × 180 cells of 1/15°), two synthetic variables (annual precipitation and growing degree
+ * days), annual 0103–2000 with the 0417–0589 chronology gap as nodata — built as a real dataset release
+ * (demo.release.ts), plus the legacy `lookup.json`, `metadata.yml` and `colormaps.json` that serve it.
  *
  * Layout under `dir`:
- *   metadata.yml, colormaps.json,
- *   storage/paleocar_demo/lookup.json, storage/paleocar_demo/cogs/<var>/<var>_<n>.tif
+ *   metadata.yml, colormaps.json, storage/paleocar_demo/lookup.json (files under storage/releases/…),
+ *   datasets/paleocar_demo/ (authoring inputs, ledger, sources), storage/releases/paleocar_demo-r-2026.11.27/
+ *
+ * `writeAnnualCube` (COG slices straight from the field generator) is kept for the benchmarks and tests.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Affine } from '../geo/affine.js';
 import { writeCog } from '../raster/writer/cog.writer.js';
 import type { LookupEntry } from '../registry/types.js';
+import { parseOverview } from '../release/format/documents.js';
+import { ChunkLayout } from '../release/format/timeaxis.js';
+import { overviewAxis } from '../release/format/verify.js';
+import { buildDemoRelease, DEMO_DATASET, DEMO_RELEASE_ID, demoReleasePaths } from './demo.release.js';
 import { createFieldGrid, fillFieldRows } from './demo.fields.js';
 import type { FieldGrid, FieldKind } from './demo.fields.js';
 
@@ -144,9 +150,12 @@ export interface DemoDataset {
   /** Storage root: lookup files are relative to it (`<storageDir>/paleocar_demo/lookup.json`). */
   storageDir: string;
   datasetId: string;
+  /** The demo release (absolute path) and its id. */
+  releaseDir: string;
+  releaseId: string;
 }
 
-const DEMO_ID = 'paleocar_demo';
+const DEMO_ID = DEMO_DATASET;
 const FACTOR = 8;
 
 /** The registry entry (`metadata.yml` fields) of the demo dataset. */
@@ -218,9 +227,37 @@ function demoRegistry(transform: Affine): unknown[] {
 }
 
 /**
- * Write the demo dataset into `dir` (created if needed). Idempotent: when `dir/metadata.yml` exists (it is
- * written last) nothing is done unless `force`; interrupted runs resume, reusing finished COG slices.
- * Takes a few seconds (2 variables × 19 slices of 195 × 180 × 100 uint16).
+ * Lookup entries (legacy `lookup.json`: year key → file relative to the storage root, 1-based band) of every
+ * variable of a release, from its overview's time axis and the time-to-band rule.
+ */
+export async function lookupFromRelease(
+  releaseDir: string,
+  storageRelative: string,
+  variables: readonly string[],
+): Promise<Map<string, Map<string, LookupEntry>>> {
+  const overview = parseOverview(await readFile(join(releaseDir, 'overview.yml'), 'utf8'));
+  const axis = overviewAxis(overview);
+  const time = overview.dataset.time;
+  if (axis === null || time === null) throw new Error('the demo release is not temporal');
+  const layout = new ChunkLayout(overview.dataset.id, axis, time.chunk_size);
+  const out = new Map<string, Map<string, LookupEntry>>();
+  for (const variable of variables) {
+    const entries = new Map<string, LookupEntry>();
+    for (const key of axis.keys()) {
+      const { path, band } = layout.resolve(variable, key);
+      entries.set(key, { file: `${storageRelative}/${path}`, bidx: band });
+    }
+    out.set(variable, entries);
+  }
+  return out;
+}
+
+/**
+ * Write the demo dataset into `dir` (created if needed): the synthetic sources, built into the release
+ * `paleocar_demo-r-2026.11.27` under `storage/releases/` (see demo.release.ts), plus the legacy registry files
+ * that serve it unchanged — `metadata.yml`, `colormaps.json` and `storage/paleocar_demo/lookup.json` naming the
+ * release's COGs. Idempotent: when `dir/metadata.yml` exists (it is written last) nothing is done unless `force`
+ * (which rebuilds the release); interrupted runs resume, reusing finished sources and a complete release.
  */
 export async function writeDemoDataset(
   dir: string,
@@ -232,41 +269,25 @@ export async function writeDemoDataset(
     colormapsPath: join(root, 'colormaps.json'),
     storageDir: join(root, 'storage'),
     datasetId: DEMO_ID,
+    releaseDir: demoReleasePaths(root).releaseDir,
+    releaseId: DEMO_RELEASE_ID,
   };
   if (options.force !== true && existsSync(result.registryPath)) return result;
+  if (options.force === true) await rm(result.releaseDir, { recursive: true, force: true });
   const [a, b, c, d, e, f] = PALEOCAR_TRANSFORM;
   const transform: Affine = [a * FACTOR, b, c, d, e * FACTOR, f];
   const width = Math.ceil(PALEOCAR_WIDTH / FACTOR);
   const height = Math.ceil(PALEOCAR_HEIGHT / FACTOR);
-  const lookup = new Map<string, Map<string, LookupEntry>>();
-  for (const [variable, kind] of [
-    ['ppt_annual', 'ppt'],
-    ['gdd_annual', 'gdd'],
-  ] as const) {
-    const entries = await writeAnnualCube({
-      storageRoot: result.storageDir,
-      datasetId: DEMO_ID,
-      variable,
-      kind,
-      width,
-      height,
-      transform,
-      firstYear: 103,
-      lastYear: 2000,
-      gap: [417, 589],
-      bandsPerFile: 100,
-      interleave: 'band',
-      overviews: [2, 4],
-      skipExisting: options.force !== true,
-      ...(options.log ? { log: options.log } : {}),
-    });
-    lookup.set(variable, entries);
-  }
+  await buildDemoRelease(root, { width, height, transform }, options.log ? { log: options.log } : {});
+  const lookup = await lookupFromRelease(result.releaseDir, `releases/${DEMO_RELEASE_ID}`, [
+    'ppt_annual',
+    'gdd_annual',
+  ]);
   await writeFileAtomic(join(result.storageDir, DEMO_ID, 'lookup.json'), lookupJson(lookup));
   await writeFileAtomic(result.colormapsPath, `${JSON.stringify({ 'skope-precip': SKOPE_PRECIP_STOPS }, null, 2)}\n`);
   await writeFileAtomic(
     result.registryPath,
-    `# Written by \`skope demo\`: synthetic data on the PaleoCAR grid (8× coarser).\n${stringify(demoRegistry(transform))}`,
+    `# Written by \`skope demo\`: synthetic data on the PaleoCAR grid (8× coarser), served from release ${DEMO_RELEASE_ID}.\n${stringify(demoRegistry(transform))}`,
   );
   return result;
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { RasterTypeKey, Tiff, TiffTag, TiffTagGeo } from '@cogeotiff/core';
+import type { TiffImage } from '@cogeotiff/core';
 import { openCog } from '../raster/cog.js';
 import type { Cog, RasterMetadata } from '../raster/types.js';
 import type { ByteSource, SourceResolver } from '../storage/source.js';
@@ -65,6 +66,23 @@ export function parseGdalMetadata(xml: string | null, bands: number): GdalMetada
   return out;
 }
 
+/**
+ * The GDAL_METADATA text of an image, read as UTF-8 bytes. Read by hand when not loaded yet: @cogeotiff/core
+ * decodes ASCII tags with one `String.fromCharCode.apply`, which overflows the stack for the XML of a cube of
+ * a few thousand bands (and decodes bytes as Latin-1).
+ */
+async function gdalMetadataText(img: TiffImage, source: ByteSource): Promise<string | null> {
+  const tag = img.tags.get(TiffTag.GdalMetadata);
+  if (tag === undefined) return null;
+  let bytes: Uint8Array;
+  if (tag.type === 'lazy' && tag.value === undefined)
+    bytes = new Uint8Array(await source.fetch(tag.dataOffset, tag.count));
+  else if (typeof tag.value === 'string') bytes = Buffer.from(tag.value, 'latin1');
+  else return null;
+  const end = bytes.indexOf(0);
+  return new TextDecoder('utf-8').decode(end >= 0 ? bytes.subarray(0, end) : bytes);
+}
+
 /** An opened source: its reader, metadata and GDAL metadata. Close it when done. */
 export interface OpenedSource {
   uri: string;
@@ -94,8 +112,8 @@ export async function openByteSource(source: ByteSource, uri: string): Promise<O
     const cog = await openCog(source);
     const tiff = await Tiff.create(source);
     const img = tiff.images[0];
-    const xml = img ? await img.fetch(TiffTag.GdalMetadata) : null;
-    const gdal = parseGdalMetadata(typeof xml === 'string' ? xml : null, cog.metadata.bands);
+    const xml = img ? await gdalMetadataText(img, source) : null;
+    const gdal = parseGdalMetadata(xml, cog.metadata.bands);
     const areaOrPoint = img?.valueGeo(TiffTagGeo.GTRasterTypeGeoKey) === RasterTypeKey.PixelIsPoint ? 'Point' : 'Area';
     return {
       uri,

@@ -362,6 +362,7 @@ async function writeRelease(
           crs: grid.crs,
           transform: grid.transform,
           nodata: v.encoding.nodata,
+          areaOrPoint: grid.areaOrPoint,
           bandDescriptions: task.bandNames,
           ...(unit !== undefined ? { units: unit } : {}),
           readRows: (band, row, height) => reader.readRows(band, row, height),
