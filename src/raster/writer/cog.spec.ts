@@ -90,7 +90,10 @@ export interface CogWriteSpec {
    * size of every level plus a margin, like IF_SAFER). Default 'auto'.
    */
   bigTiff?: boolean | 'auto';
-  /** Blocks compressed at once (zstd and deflate run on the libuv thread pool). Default 8. */
+  /**
+   * Blocks compressed at once (zstd and deflate run on the libuv thread pool), lowered so that at most 64 MiB of
+   * uncompressed tiles are in flight (but never below 2). Default 8.
+   */
   concurrency?: number;
   /**
    * Memory bound: uncompressed bytes of one strip of every band (what `readRows` is asked for between two strips),

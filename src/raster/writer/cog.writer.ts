@@ -51,6 +51,9 @@ interface LevelOutput {
   sizes: number[];
 }
 
+/** Uncompressed tile bytes being compressed at once, at most (see `encodeLevel`). */
+const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
 /** Compresses one block's bytes (after the predictor). */
 type BlockCompress = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 
@@ -152,6 +155,10 @@ async function encodeLevel(
     starts: new Array<number>(blockCount).fill(0),
     sizes: new Array<number>(blockCount).fill(0),
   };
+  // Blocks in flight: `concurrency`, but no more than IN_FLIGHT_BYTES of uncompressed tiles (a pixel-interleaved
+  // 512² tile of 100 uint32 bands is 100 MB), and at least two so both cores stay busy.
+  const tileBytes = bs * bs * dtypeBytes(s.dtype) * (pixel ? s.bands : 1);
+  const maxInFlight = Math.max(2, Math.min(s.concurrency, Math.floor(IN_FLIGHT_BYTES / tileBytes)));
   const inFlight: { index: number; block: Promise<Buffer> }[] = [];
   const flushOne = async (): Promise<void> => {
     const job = inFlight.shift() as { index: number; block: Promise<Buffer> };
@@ -165,7 +172,7 @@ async function encodeLevel(
     inFlight.push({ index, block });
     // Keep rejections from surfacing as unhandled while the promise waits in the queue.
     block.catch(() => undefined);
-    if (inFlight.length >= s.concurrency) await flushOne();
+    if (inFlight.length >= maxInFlight) await flushOne();
   };
   try {
     const bandGroups = pixel
