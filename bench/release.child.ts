@@ -3,26 +3,127 @@
  * a source datacube, one per chunk of bands, written by `writeCog` as a release declares them (band interleave,
  * 512² blocks, ZSTD level 9, predictor 2, AVERAGE overviews down to one block, descriptions, statistics).
  *
- * Usage: tsx bench/release.child.ts SOURCE.tif OUTDIR CHUNK
+ * Usage: tsx bench/release.child.ts writer|build SOURCE.tif OUTDIR CHUNK
+ * - `build`: the real release build (`buildReleases`, what `skope release build` runs) of a one-variable dataset
+ *   declared over the source (years from 0103, chunk CHUNK, the COG options above; checksum of the source included).
+ * - `writer`: `writeCog` driven directly per chunk (the writer alone).
  * Prints {"seconds", "cpu_seconds", "bytes", "maxrss_kb"} on stdout.
  *
  * The source is read strip by strip: `writeCog` asks for every band of a strip before the next strip, so one read
  * of the chunk's bands over the strip's rows serves them all, and the next strip is read while this one compresses.
  */
-import { mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openCog } from '../src/raster/cog.js';
 import type { TypedArray } from '../src/raster/types.js';
 import { writeCog } from '../src/raster/writer/cog.writer.js';
+import { buildReleases } from '../src/release/build/build.js';
+import { createSourceResolver } from '../src/storage/resolver.js';
 import { FileSource } from '../src/storage/source.file.js';
 
 async function main(): Promise<void> {
-  const [sourcePath, outDir, chunkText] = process.argv.slice(2);
-  if (!sourcePath || !outDir || !chunkText) throw new Error('usage: release.child.ts SOURCE OUTDIR CHUNK');
+  const [mode, sourcePath, outDir, chunkText] = process.argv.slice(2);
+  if ((mode !== 'writer' && mode !== 'build') || !sourcePath || !outDir || !chunkText)
+    throw new Error('usage: release.child.ts writer|build SOURCE OUTDIR CHUNK');
   const chunk = Number(chunkText);
   await mkdir(outDir, { recursive: true });
   const t0 = performance.now();
+  const bytes =
+    mode === 'build' ? await viaBuild(sourcePath, outDir, chunk) : await viaWriter(sourcePath, outDir, chunk);
+  const seconds = (performance.now() - t0) / 1000;
+  const usage = process.resourceUsage();
+  const cpu = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+  process.stdout.write(`${JSON.stringify({ seconds, cpu_seconds: cpu, bytes, maxrss_kb: usage.maxRSS })}\n`);
+}
+
+/** The release build of a dataset declared over the source; returns the bytes of the COGs it published. */
+async function viaBuild(sourcePath: string, outDir: string, chunk: number): Promise<number> {
+  const source = new FileSource(sourcePath);
+  const cog = await openCog(source);
+  const bands = cog.metadata.bands;
+  await cog.close();
+  await source.close();
+  const hash = createHash('sha256');
+  for await (const part of createReadStream(sourcePath)) hash.update(part as Buffer);
+  const datasets = join(outDir, 'datasets');
+  await mkdir(join(datasets, 'paleocar_v3'), { recursive: true });
+  const last = String(102 + bands).padStart(4, '0');
+  await writeFile(join(datasets, 'paleocar_v3', 'curated.yml'), curated(last));
+  await writeFile(
+    join(datasets, 'paleocar_v3', 'source-manifest.yml'),
+    manifest(sourcePath, `1220${hash.digest('hex')}`, chunk),
+  );
+  const [outcome] = await buildReleases({
+    datasetsDir: datasets,
+    releaseRoot: join(outDir, 'releases'),
+    releases: new Map([['paleocar_v3', 'paleocar_v3-r-2026.10.07']]),
+    resolver: createSourceResolver(),
+    revision: '0123456789abcdef0123456789abcdef01234567',
+    jobs: 1,
+  });
+  if (!outcome?.ok || !outcome.path) throw new Error(`release build failed: ${JSON.stringify(outcome?.findings)}`);
+  let bytes = 0;
+  for (const f of await readdir(join(outcome.path, 'cogs'), { recursive: true, withFileTypes: true }))
+    if (f.isFile()) bytes += (await stat(join(f.parentPath, f.name))).size;
+  return bytes;
+}
+
+const curated = (last: string): string => `schema_version: "0.1.0"
+id: "paleocar_v3"
+version: "3"
+profile: "TemporalCubeDataset"
+title: "PaleoCAR-shaped benchmark"
+description: "Synthetic annual precipitation on the PaleoCAR v3 grid."
+license: "CC0-1.0"
+region_name: "Southwestern USA"
+providers:
+  - name: "Benchmark"
+    roles: ["producer", "processor"]
+temporal:
+  calendar: "proleptic_gregorian"
+  precision: "year"
+  origin: "0103"
+  end: "${last}"
+  step: "P1Y"
+  endpoint_inclusion: "inclusive"
+  timestep_meaning: "aggregation_period"
+  description: "Years."
+variables:
+  - id: "ppt"
+    title: "Precipitation"
+    description: "Annual precipitation (tenths of mm)."
+    unit: "mm"
+`;
+
+const manifest = (uri: string, checksum: string, chunk: number): string => `schema_version: "0.1.0"
+dataset: "paleocar_v3"
+release:
+  created: "2026-10-07T15:10:00Z"
+  chunk_size: ${chunk}
+  cog:
+    blocksize: 512
+    interleave: "BAND"
+    compress: "ZSTD"
+    level: 9
+    bigtiff: "IF_SAFER"
+variables:
+  - id: "ppt"
+    source:
+      uri: "${uri}"
+      checksum: "${checksum}"
+      bands: "descriptions"
+    encoding:
+      data_type: "uint32"
+      nodata: 4294967295
+      predictor: 2
+      overview_resampling: "AVERAGE"
+`;
+
+/** `writeCog` per chunk, reading the source strip by strip; returns the bytes written. */
+async function viaWriter(sourcePath: string, outDir: string, chunk: number): Promise<number> {
   const source = new FileSource(sourcePath);
   const cog = await openCog(source);
   const m = cog.metadata;
@@ -74,10 +175,7 @@ async function main(): Promise<void> {
   }
   await cog.close();
   await source.close();
-  const seconds = (performance.now() - t0) / 1000;
-  const usage = process.resourceUsage();
-  const cpu = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
-  process.stdout.write(`${JSON.stringify({ seconds, cpu_seconds: cpu, bytes, maxrss_kb: usage.maxRSS })}\n`);
+  return bytes;
 }
 
 main().catch((err: unknown) => {
