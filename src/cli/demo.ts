@@ -22,6 +22,7 @@ import { ChunkLayout } from '../release/format/timeaxis.js';
 import { overviewAxis } from '../release/format/verify.js';
 import { buildDemoRelease, DEMO_DATASET, DEMO_RELEASE_ID, demoReleasePaths } from './demo.release.js';
 import { createFieldGrid, fillFieldRows } from './demo.fields.js';
+import { writeDemoServing } from './demo.serve.js';
 import type { FieldGrid, FieldKind } from './demo.fields.js';
 
 /** The PaleoCAR v3 grid: 1560 × 1440 cells of 30″, EPSG:4269 (NAD83), degrees. */
@@ -153,6 +154,11 @@ export interface DemoDataset {
   /** The demo release (absolute path) and its id. */
   releaseDir: string;
   releaseId: string;
+  /**
+   * Settings that serve the demo as a pinned release (`serve.yml`: the pin `pin.yml` and the display files under
+   * `display/`); `npm start` runs `skope serve --settings-path <this>`.
+   */
+  servePath: string;
 }
 
 const DEMO_ID = DEMO_DATASET;
@@ -271,8 +277,11 @@ export async function writeDemoDataset(
     datasetId: DEMO_ID,
     releaseDir: demoReleasePaths(root).releaseDir,
     releaseId: DEMO_RELEASE_ID,
+    servePath: join(root, 'serve.yml'),
   };
-  if (options.force !== true && existsSync(result.registryPath)) return result;
+  // Complete once both the legacy registry and the serving settings exist (a demo dir of an older version lacks the
+  // latter: the complete release is then reused and the missing files written).
+  if (options.force !== true && existsSync(result.registryPath) && existsSync(result.servePath)) return result;
   if (options.force === true) await rm(result.releaseDir, { recursive: true, force: true });
   const [a, b, c, d, e, f] = PALEOCAR_TRANSFORM;
   const transform: Affine = [a * FACTOR, b, c, d, e * FACTOR, f];
@@ -285,6 +294,8 @@ export async function writeDemoDataset(
   ]);
   await writeFileAtomic(join(result.storageDir, DEMO_ID, 'lookup.json'), lookupJson(lookup));
   await writeFileAtomic(result.colormapsPath, `${JSON.stringify({ 'skope-precip': SKOPE_PRECIP_STOPS }, null, 2)}\n`);
+  // The pin of the release just built and its display files: what npm start serves.
+  await writeDemoServing(root, result.releaseDir, SKOPE_PRECIP_STOPS);
   await writeFileAtomic(
     result.registryPath,
     `# Written by \`skope demo\`: synthetic data on the PaleoCAR grid (8× coarser), served from release ${DEMO_RELEASE_ID}.\n${stringify(demoRegistry(transform))}`,

@@ -70,7 +70,7 @@ export async function run(
       const { own, rest } = takeFlags(args, ['dir'], ['if-missing']);
       if (rest.length > 0) throw new AppError('invalid_request', `skope demo: unknown option ${rest[0] ?? ''}.`);
       const dir = own.get('dir') ?? 'demo-data';
-      if (own.has('if-missing') && existsSync(join(dir, 'metadata.yml'))) {
+      if (own.has('if-missing') && existsSync(join(dir, 'metadata.yml')) && existsSync(join(dir, 'serve.yml'))) {
         process.stderr.write(`Demo dataset already in ${dir}/ (remove it to rebuild).\n`);
         return 0;
       }

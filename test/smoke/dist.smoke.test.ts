@@ -1,7 +1,8 @@
 /**
  * Smoke test of the build a production install runs: `bin/skope.js` (which prefers the compiled dist/ over the
- * TypeScript sources) writes the demo dataset and serves it; the server answers /metadata, a map tile and an
- * extraction job polled to SUCCESS. A module-resolution hook records every module the processes load, to prove
+ * TypeScript sources) writes the demo dataset and serves it as `npm start` does — a pinned release (the settings
+ * `skope demo` writes: pin and display files); the server answers /metadata (1.0.0), a map tile drawn from the
+ * display preferences and an extraction job polled to SUCCESS. A module-resolution hook records every module the processes load, to prove
  * they ran dist/ and never src/ or tsx.
  *
  * Needs `npm run build` first (`npm test` builds). Without dist/ it fails under CI=true and elsewhere skips with
@@ -39,9 +40,8 @@ function skope(args: string[], log: string): ChildProcess {
     SKOPE_MODULE_TRACE: join(dir, log),
     HOST: '127.0.0.1',
     PORT: '0',
-    REGISTRY_PATH: join(dir, 'demo/metadata.yml'),
-    COLORMAPS_PATH: join(dir, 'demo/colormaps.json'),
-    STORAGE_BASE_URL: join(dir, 'demo/storage'),
+    // What npm start passes: the pinned demo release and its display files.
+    SETTINGS_PATH: join(dir, 'demo/serve.yml'),
     JOB_STORE: 'fs',
     JOB_DIR: join(dir, 'jobs'),
     QUEUE: 'inline',
@@ -49,7 +49,6 @@ function skope(args: string[], log: string): ChildProcess {
     LOG_LEVEL: 'info',
   };
   delete env['REDIS_URL'];
-  delete env['SETTINGS_PATH'];
   delete env['NODE_OPTIONS'];
   return spawn(process.execPath, ['--import', TRACE, BIN, ...args], { cwd: dir, env, stdio: 'pipe' });
 }
@@ -97,9 +96,7 @@ function loaded(log: string): string[] {
 function expectCompiledOnly(log: string): void {
   const urls = loaded(log);
   expect(urls.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
-  expect(urls.filter((u) => u.endsWith('.ts') || u.includes('/node_modules/tsx/') || u.includes('/src/'))).toEqual(
-    [],
-  );
+  expect(urls.filter((u) => u.endsWith('.ts') || u.includes('/node_modules/tsx/') || u.includes('/src/'))).toEqual([]);
 }
 
 describe.skipIf(!built)('the compiled server (dist/ through bin/skope.js)', () => {
@@ -124,11 +121,15 @@ describe.skipIf(!built)('the compiled server (dist/ through bin/skope.js)', () =
     expectCompiledOnly('serve.modules');
   });
 
-  it('answers /metadata with the demo dataset', async () => {
+  it('answers /metadata 1.0.0 with the pinned demo release, and the legacy array under /v2', async () => {
     const res = await fetch(`${base}/metadata`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { id: string }[];
-    expect(body.map((d) => d.id)).toContain(DATASET);
+    const body = (await res.json()) as { schema_version: string; datasets: { id: string; release_id: string }[] };
+    expect(body.schema_version).toBe('1.0.0');
+    expect(body.datasets.map((d) => d.id)).toContain(DATASET);
+    expect(body.datasets[0]?.release_id).toMatch(/^paleocar_demo-r-/);
+    const v2 = (await (await fetch(`${base}/v2/metadata`)).json()) as { id: string }[];
+    expect(v2.map((d) => d.id)).toContain(DATASET);
   });
 
   it('renders a map tile', async () => {
@@ -141,6 +142,11 @@ describe.skipIf(!built)('the compiled server (dist/ through bin/skope.js)', () =
     for (let k = 3; k < png.data.length; k += 4) if (png.data[k] === 255) opaque++;
     // The demo grid covers most of this tile (Four Corners, z5).
     expect(opaque).toBeGreaterThan(256 * 256 * 0.25);
+    // The display range fits the demo's values: a readable map, not one flat colour.
+    const colours = new Set<number>();
+    for (let k = 0; k < png.width * png.height; k++)
+      if (png.data[k * 4 + 3] === 255) colours.add(png.data.readUInt32BE(k * 4));
+    expect(colours.size).toBeGreaterThan(50);
   });
 
   it('runs an extraction job to SUCCESS', async () => {
