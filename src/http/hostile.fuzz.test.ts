@@ -627,6 +627,7 @@ const jobCases: fc.Arbitrary<Case> = fc.oneof(
 // ---------------------------------------------------------------------------------------------------------------
 
 const VALID_GETS = [
+  '/',
   '/healthz',
   '/readyz',
   '/metrics',
@@ -687,6 +688,13 @@ const hugeHeaderCases: fc.Arbitrary<Case> = fc
   }));
 
 const unknownCases: fc.Arbitrary<Case> = fc.oneof(
+  // The map viewer's files (served from memory when it is built): never anything else.
+  badSegment.map((seg) => ({ method: 'GET', path: `/viewer/${seg}`, label: `GET /viewer/${seg.slice(0, 30)}` })),
+  fc.constantFrom('/viewer/..%2f..%2fpackage.json', '/viewer/index.html.gz', '/viewer/').map((path) => ({
+    method: 'GET',
+    path,
+    label: `GET ${path}`,
+  })),
   fc
     .tuple(
       fc.constantFrom('PUT', 'PATCH', 'DELETE', 'POST', 'PROPFIND', 'SEARCH', 'TRACE', 'LOCK', 'MKCOL'),
