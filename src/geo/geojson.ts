@@ -42,18 +42,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * returned as is: 10 000 coordinates allocate nothing new.
  */
 function parsePosition(value: unknown, base: string, index?: number): Position {
-  const path = (): string => (index === undefined ? base : `${base}[${index}]`);
+  // No closure here: this runs once per coordinate.
   if (!Array.isArray(value) || value.length < 2 || value.length > 3) {
-    throw invalid(`${path()} must be a position [longitude, latitude].`);
+    throw invalid(`${at(base, index)} must be a position [longitude, latitude].`);
   }
   for (const n of value) {
-    if (typeof n !== 'number' || !Number.isFinite(n)) throw invalid(`${path()} must contain finite numbers.`);
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw invalid(`${at(base, index)} must contain finite numbers.`);
   }
   const lon = value[0] as number;
   const lat = value[1] as number;
-  if (lon < -180 || lon > 180) throw invalid(`${path()} has longitude ${lon}; it must be between -180 and 180.`);
-  if (lat < -90 || lat > 90) throw invalid(`${path()} has latitude ${lat}; it must be between -90 and 90.`);
+  if (lon < -180 || lon > 180) {
+    throw invalid(`${at(base, index)} has longitude ${lon}; it must be between -180 and 180.`);
+  }
+  if (lat < -90 || lat > 90) throw invalid(`${at(base, index)} has latitude ${lat}; it must be between -90 and 90.`);
   return value.length === 2 ? (value as Position) : [lon, lat];
+}
+
+/** `base[index]`, or `base` without an index. */
+function at(base: string, index: number | undefined): string {
+  return index === undefined ? base : `${base}[${index}]`;
 }
 
 function parseRing(value: unknown, path: string): Position[] {
