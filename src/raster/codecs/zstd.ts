@@ -11,7 +11,8 @@
  * do; `@mongodb-js/zstd` 1.x ignores the level in its JavaScript wrapper; `node:zlib` has zstd only from Node
  * 22.15, with a libzstd version that follows Node's, so the same input would give different bytes on different
  * Node versions. With one pinned libzstd, the same block and level always compress to the same bytes.
- * Decoding through the same addon is ~3× faster than the `zstddec` WASM decoder we used before.
+ * Decoding through the same addon is ~2.3× faster than the `zstddec` WASM decoder we used before, and ZSTD blocks
+ * decode ~7× faster than the same blocks as DEFLATE through `node:zlib` (one block at a time; ~4× with every core).
  */
 import { Decoder, Encoder } from '@toondepauw/node-zstd';
 
