@@ -49,7 +49,13 @@ variables:
     unit: "unitless"
 `;
 
-export const sourceManifest = (a = tinySource('u16.tif'), b = tinySource('f32.tif')): string => `schema_version: "0.1.0"
+/** `source-manifest.yml` naming sources `a` and `b`; checksums of `hashA`/`hashB` (default: the sources themselves). */
+export const sourceManifest = (
+  a = tinySource('u16.tif'),
+  b = tinySource('f32.tif'),
+  hashA = a,
+  hashB = b,
+): string => `schema_version: "0.1.0"
 dataset: "ds"
 release:
   created: "2026-10-07T15:10:00Z"
@@ -64,7 +70,7 @@ variables:
   - id: "a"
     source:
       uri: "${a}"
-      checksum: "${multihashOf(a)}"
+      checksum: "${multihashOf(hashA)}"
       bands: "descriptions"
     encoding:
       data_type: "uint16"
@@ -74,7 +80,7 @@ variables:
   - id: "b"
     source:
       uri: "${b}"
-      checksum: "${multihashOf(b)}"
+      checksum: "${multihashOf(hashB)}"
       bands: "descriptions"
     encoding:
       data_type: "float32"
