@@ -159,9 +159,10 @@ describe('the event loop while the worst geometries are submitted', () => {
     // Can this machine measure it at all now? The same window with nothing submitted.
     const idle = await measureWindow([]);
     console.log(`event loop (idle window): ${idle.summary}`);
-    if (idle.slow.length > 0 || idle.loopP99Ms >= 50) {
+    // Measurable means an idle server stays within half the bounds (every /healthz < 50 ms, loop p99 < 25 ms).
+    if (idle.maxMs >= 50 || idle.loopP99Ms >= 25) {
       console.warn(
-        'NOTICE: an idle server misses the bounds too: the machine is too busy to measure the event loop; skipping',
+        'NOTICE: an idle server is within less than half the bounds: the machine is too busy to measure the event loop; skipping',
       );
       return ctx.skip();
     }
@@ -176,6 +177,8 @@ async function measureWindow(cases: { name: string; route: string; c: HttpCase }
   jobs: string[];
   healthz: number;
   slow: string[];
+  /** Slowest /healthz answer (ms). */
+  maxMs: number;
   loopP99Ms: number;
 }> {
   await server.stats({ reset: true });
@@ -222,7 +225,15 @@ async function measureWindow(cases: { name: string; route: string; c: HttpCase }
     `${slow.length > 0 ? ` (${slow.length} ≥ 100 ms)` : ''}; server event-loop delay p50 ${loop.loopP50Ms} ms, ` +
     `p99 ${loop.loopP99Ms} ms, max ${loop.loopMaxMs} ms (${loop.loopSamples} samples); jobs ${jobs.length}: ` +
     `${[...new Set(jobs)].join(', ')}`;
-  return { summary, statuses: [...statuses.keys()], jobs, healthz: latencies.length, slow, loopP99Ms: loop.loopP99Ms };
+  return {
+    summary,
+    statuses: [...statuses.keys()],
+    jobs,
+    healthz: latencies.length,
+    slow,
+    maxMs: sorted.at(-1) ?? 0,
+    loopP99Ms: loop.loopP99Ms,
+  };
 }
 
 describe('load: 200 concurrent tile requests and 20 concurrent extractions', () => {
