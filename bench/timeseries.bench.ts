@@ -138,6 +138,10 @@ async function runCase(
       if (b.results[0]) best.push(b.results[0]);
       bestRss = Math.max(bestRss, b.maxrss_mb);
     }
+    // Each round on its own line: a run stopped early still tells what it measured.
+    ctx.log(
+      `${layout} ${label}: round ${i + 1}: ours ${ours[i]?.runs[0]?.toFixed(2)} s, upstream ${upstream[i]?.seconds.toFixed(2) ?? '–'} s, best effort ${best[i]?.seconds.toFixed(2) ?? '–'} s (${loadText()})`,
+    );
   }
   const o = ours[0] as ChildResult;
   const runs = ours.map((r) => r.runs[0] as number);
