@@ -298,7 +298,8 @@ export const suite: BenchSuite = {
   description:
     'PaleoCAR-shaped 100-band COG: PNG tiles z4–z12, per-tile p50/p99 and tiles/s on 2 cores, vs rio-tiler path',
   async run(ctx) {
-    await bandCase(ctx);
-    await pixelCase(ctx);
+    // `--case band` / `--case pixel` run one layout.
+    if (ctx.wants('band')) await bandCase(ctx);
+    if (ctx.wants('pixel')) await pixelCase(ctx);
   },
 };
