@@ -123,7 +123,7 @@ async function runCase(
   const args = { root: ds.root, polygon, reps: 1, blockCacheBytes: 256 * 1024 * 1024 };
   const key = `${layout}-${label.replace(/\W+/g, '')}`;
   const upstreamReq = ctx.python ? await referenceRequest(ctx, ds, `${key}-upstream`, polygon, 10) : null;
-  const bestReq = ctx.python ? await referenceRequest(ctx, ds, `${key}-best`, polygon, 2) : null;
+  const bestReq = ctx.python ? await referenceRequest(ctx, ds, `${key}-best`, polygon, 10) : null;
   const ours: ChildResult[] = [];
   const upstream: RefResult['results'] = [];
   const best: RefResult['results'] = [];

@@ -7,8 +7,11 @@ user would write it rather than as the upstream service does:
 - the area's cells taken once with a boolean index (`data[:, mask]` → bands × cells, still uint16);
 - nodata handled with integer masks: sums in int64 over valid cells; medians with `np.partition` over the cell
   axis for bands without nodata among the cells, a sort for bands with some, none for all-nodata bands;
+- no copy of the cells when the area covers its window whole (a view of the read), nodata counted rather than
+  masked out into a copy;
 - files read in parallel on a thread pool (rasterio releases the GIL while GDAL reads and decodes, numpy while it
-  partitions), `threads` at a time.
+  partitions), `threads` at a time (the benchmarks pass 10, as the upstream reference: on a shared machine fewer
+  threads get less of the CPU).
 
 Only integer data and the centre rule without weights are handled (what the benchmarks extract).
 
@@ -37,9 +40,10 @@ def band_stats(cells, nodata):
         valid_counts = np.full(cells.shape[0], n, dtype=np.int64)
         sums = cells.sum(axis=1, dtype=np.int64)
     else:
-        valid = cells != nodata
-        valid_counts = valid.sum(axis=1)
-        sums = np.where(valid, cells, 0).sum(axis=1, dtype=np.int64)
+        # No masked copy of the cube: sum everything, then take the nodata cells' share back out.
+        missing = (cells == nodata).sum(axis=1)
+        valid_counts = n - missing
+        sums = cells.sum(axis=1, dtype=np.int64) - missing.astype(np.int64) * int(nodata)
     means, medians = [], []
     full = np.nonzero(valid_counts == n)[0]
     med_full = {}
@@ -74,7 +78,8 @@ def read_file(path, bands, window, mask):
         else:
             fill = src.nodata if src.nodata is not None else 0
             data = src.read(bands, window=window, boundless=True, fill_value=fill)
-        cells = data[:, mask]
+        # An area that covers its window whole needs no copy of the cells (a view of the read).
+        cells = data.reshape(data.shape[0], -1) if mask.all() else data[:, mask]
         del data
         return band_stats(cells, src.nodata)
 
