@@ -5,6 +5,9 @@ import { FsJobStore } from './job.store.fs.js';
 import { MemoryJobStore } from './job.store.memory.js';
 import { RedisJobStore } from './job.store.redis.js';
 
+/** Longest wait at start-up for the Redis store's first connection (ms); past it the server starts anyway. */
+const STARTUP_CONNECT_MS = 5_000;
+
 /** What {@link createJobStore} picks from: the settings of the same names (the config passes as is). */
 export interface JobStoreSettings {
   jobStore: 'memory' | 'fs' | 'redis';
@@ -25,8 +28,11 @@ export async function createJobStore(config: JobStoreSettings): Promise<JobStore
       return new MemoryJobStore({ retentionMs });
     case 'fs':
       return new FsJobStore({ dir: config.jobDir, retentionMs });
-    case 'redis':
+    case 'redis': {
       if (!config.redisUrl) throw new AppError('config_invalid', 'JOB_STORE=redis needs REDIS_URL.');
-      return new RedisJobStore({ url: config.redisUrl, prefix: config.redisPrefix, retentionMs });
+      const store = new RedisJobStore({ url: config.redisUrl, prefix: config.redisPrefix, retentionMs });
+      await store.connected(STARTUP_CONNECT_MS);
+      return store;
+    }
   }
 }

@@ -17,7 +17,7 @@ import {
   serializeJobRecord,
   type CorruptRecordHandler,
 } from './job.store.schema.js';
-import { fastFailRedis, firstConnection } from './redis.client.js';
+import { fastFailRedis, firstConnection, redisReady } from './redis.client.js';
 
 /** Options of {@link RedisJobStore}: a URL (the store owns and closes its client) or a caller's client. */
 export type RedisJobStoreOptions = ({ url: string; client?: never } | { client: Redis; url?: never }) & {
@@ -80,6 +80,15 @@ export class RedisJobStore implements JobStore {
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#pingTimeoutMs = options.healthcheckTimeoutMs ?? 2_000;
     this.#onCorrupt = options.onCorrupt;
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) for the first connection, so a server that has just started does not answer 503 while
+   * its client is still connecting on a busy machine. Never fails: with Redis down the server starts anyway and
+   * answers 503 fast until Redis is back.
+   */
+  async connected(timeoutMs: number): Promise<void> {
+    await redisReady(this.#client, timeoutMs).catch(() => undefined);
   }
 
   /** The Redis key of job `id`. */

@@ -33,7 +33,7 @@ import {
   type JobSpec,
   type QueueLogger,
 } from './queue.js';
-import { blockingRedis, fastFailRedis, firstConnection } from './redis.client.js';
+import { blockingRedis, fastFailRedis, firstConnection, redisReady } from './redis.client.js';
 
 /** Where the queue lives. */
 export interface BullConnection {
@@ -110,6 +110,14 @@ export class BullMqJobQueue<I> implements JobQueue<I> {
     // `active()` is synchronous (metrics): keep a recent depth.
     this.timer = setInterval(() => void this.refreshDepth().catch(() => undefined), 1000);
     this.timer.unref();
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) for the producer's first connections, so a server that has just started does not
+   * refuse submissions while its clients are still connecting. Never fails (Redis down: 503s until it is back).
+   */
+  async connected(timeoutMs: number): Promise<void> {
+    await Promise.all([redisReady(this.client, timeoutMs), redisReady(this.pub, timeoutMs)]).catch(() => undefined);
   }
 
   private async refreshDepth(): Promise<number> {

@@ -11,6 +11,9 @@ import { InlineJobQueue } from './queue.inline.js';
 import type { JobHandler, JobQueue, QueueLogger } from './queue.js';
 import { bullConnection, workerTuning, type WorkerSettings } from './worker.process.js';
 
+/** Longest wait at start-up for the queue's first Redis connections (ms); past it the server starts anyway. */
+const STARTUP_CONNECT_MS = 5_000;
+
 /** What {@link openJobQueue} picks from: the settings of the same names (the config passes as is). */
 export interface QueueSettings extends WorkerSettings {
   queue: 'inline' | 'bullmq';
@@ -49,6 +52,7 @@ export async function openJobQueue<I>(settings: QueueSettings, parts: QueueParts
   const bull = settings.queue === 'bullmq' ? bullConnection(settings) : null;
   if (bull) {
     const queue = new BullMqJobQueue<I>({ ...bull, store, capacity, onTransition });
+    await queue.connected(STARTUP_CONNECT_MS);
     // Unfinished records belong to queued jobs that workers still run or take over, unless their job left the
     // queue: those not written for the lease (a running job's are rewritten every heartbeat) are failed.
     if (parts.recover) await queue.failOrphans(lease);
