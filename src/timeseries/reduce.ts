@@ -80,7 +80,9 @@ export async function reduceTask(task: ReduceTask, openCog: OpenCogByUrl, ctx: R
       // Strips bound memory where a read is still needed (files with masks); without one, blocks go straight from
       // the decoder into the histograms.
       const blockRows = Math.max(1, Math.floor(task.chunkBytes / (window.width * blockHeight * group.length * bytes)));
-      const stripRows = blockRows * blockHeight;
+      // Without a mask, one scan: strips would cut the reads of one plane into pieces that remote range merging
+      // could read through (a plane of tiny nodata blocks fits in one merge gap), reading bytes twice.
+      const stripRows = cog.metadata.hasMask ? blockRows * blockHeight : Number.MAX_SAFE_INTEGER;
       for (let r = 0; r < window.height;) {
         signal.throwIfAborted();
         const row = window.row + r;
