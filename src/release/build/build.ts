@@ -302,6 +302,16 @@ async function writeRelease(
 ): Promise<BuildOutcome> {
   const { grid, layout, curated } = plan;
   const cog = plan.manifest.release.cog;
+  // What every step answers once the report holds an error: the findings, nothing published.
+  const refused = (): BuildOutcome => ({
+    dataset: plan.dataset,
+    releaseId,
+    ok: false,
+    findings: report.findings,
+    path: null,
+    pins: null,
+    staging: staging.dir,
+  });
   progress.stage = 'cogs';
   await staging.lease('cogs');
   emit();
@@ -421,16 +431,7 @@ async function writeRelease(
       }),
     ),
   );
-  if (!report.ok)
-    return {
-      dataset: plan.dataset,
-      releaseId,
-      ok: false,
-      findings: report.findings,
-      path: null,
-      pins: null,
-      staging: staging.dir,
-    };
+  if (!report.ok) return refused();
 
   // Bands without a valid cell must be exactly the declared empty timesteps (in every variable).
   if (layout !== null && plan.axis !== null) {
@@ -452,16 +453,7 @@ async function writeRelease(
           });
       });
   }
-  if (!report.ok)
-    return {
-      dataset: plan.dataset,
-      releaseId,
-      ok: false,
-      findings: report.findings,
-      path: null,
-      pins: null,
-      staging: staging.dir,
-    };
+  if (!report.ok) return refused();
 
   // STAC, then the overview derived from it.
   progress.stage = 'stac';
@@ -525,16 +517,7 @@ async function writeRelease(
   const check = await verifyRelease(staging.dir, { quick: true, releaseId });
   for (const p of check.problems)
     report.error('BLD-001', `verification: ${p.message}`, p.path !== undefined ? { path: p.path } : {});
-  if (!report.ok)
-    return {
-      dataset: plan.dataset,
-      releaseId,
-      ok: false,
-      findings: report.findings,
-      path: null,
-      pins: null,
-      staging: staging.dir,
-    };
+  if (!report.ok) return refused();
 
   let path: string;
   try {
@@ -542,15 +525,7 @@ async function writeRelease(
   } catch (e) {
     if (!(e instanceof StagingError)) throw e;
     report.error('TXN-002', e.message);
-    return {
-      dataset: plan.dataset,
-      releaseId,
-      ok: false,
-      findings: report.findings,
-      path: null,
-      pins: null,
-      staging: staging.dir,
-    };
+    return refused();
   }
   progress.stage = 'published';
   emit();
