@@ -22,7 +22,8 @@ export const RULES = {
   'SRC-002': "the source's scale and offset are uniform across bands and equal the declared encoding",
   'SRC-003': 'the source checksum is declared (else the build computes it; the digest waits for it)',
   'SRC-004': 'the source bytes match the declared checksum',
-  'COG-016': "the output data type and nodata equal the source's (narrowing is not supported)",
+  'COG-016':
+    "the output data type and nodata equal the source's, or an approved narrowing holds every valid value exactly",
   'OBS-005': 'the source has one band per timestep (temporal) or the declared band (static)',
   'OBS-006': 'band descriptions equal the axis keys, in order',
   'GRID-001': 'every variable has the same grid (shape, CRS, origin and pixel size within 0.001 pixel, AREA_OR_POINT)',

@@ -251,14 +251,29 @@ export async function preflightDataset(
     try {
       const m = opened.metadata;
       const e = v.encoding;
-      if (m.dtype !== e.data_type)
-        report.error('COG-016', `the source is ${m.dtype}, the encoding says ${e.data_type}`, where);
-      if (!sameNumber(m.nodata, e.nodata))
-        report.error(
+      const differs = m.dtype !== e.data_type || !sameNumber(m.nodata, e.nodata);
+      if (e.narrowing === null) {
+        if (m.dtype !== e.data_type)
+          report.error('COG-016', `the source is ${m.dtype}, the encoding says ${e.data_type}`, where);
+        if (!sameNumber(m.nodata, e.nodata))
+          report.error(
+            'COG-016',
+            `the source nodata is ${String(m.nodata)}, the encoding says ${String(e.nodata)}`,
+            where,
+          );
+      } else if (!differs)
+        report.warning(
           'COG-016',
-          `the source nodata is ${String(m.nodata)}, the encoding says ${String(e.nodata)}`,
+          `a narrowing is approved but the encoding equals the source's (${m.dtype}, nodata ${String(m.nodata)})`,
           where,
         );
+      else if (m.nodata !== null && e.nodata === null)
+        report.error(
+          'COG-016',
+          `the narrowing declares no nodata, but the source's nodata ${String(m.nodata)} cells need one`,
+          where,
+        );
+      // Otherwise the build converts every sample and refuses (COG-016) on the first that would change.
       const scales = new Set(opened.gdal.scales.map((s) => s ?? 1));
       const offsets = new Set(opened.gdal.offsets.map((s) => s ?? 0));
       if (scales.size > 1 || offsets.size > 1)

@@ -27,8 +27,9 @@ import { preflightDataset } from '../preflight.js';
 import type { OpenedSource } from '../source.js';
 import { openByteSource, openSource, sha256Source } from '../source.js';
 import type { BandStatistics } from './band.stats.js';
-import { createChunkReader } from './chunk.reader.js';
+import { NarrowingError, createChunkReader } from './chunk.reader.js';
 import { writerOptions } from './cog.options.js';
+import { sameNodata } from './narrow.js';
 import { deriveOverview } from './overview.derive.js';
 import { PRODUCER_NAME, PRODUCER_VERSION } from './producer.js';
 import type { CogObservation } from './stac.js';
@@ -269,7 +270,8 @@ async function buildOne(
         limit,
       );
     } catch (e) {
-      report.error('BLD-001', `the build failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (e instanceof NarrowingError) report.error('COG-016', e.message);
+      else report.error('BLD-001', `the build failed: ${e instanceof Error ? e.message : String(e)}`);
       return outcome(staging);
     }
   } finally {
@@ -361,7 +363,15 @@ async function writeRelease(
         if (!v || !source) throw new Error(`no source for ${task.variable}`);
         const out = join(staging.dir, task.path);
         await mkdir(dirname(out), { recursive: true });
-        const reader = createChunkReader(source.cog, task.sourceBands, { nodata: v.encoding.nodata });
+        const from = { dtype: source.cog.metadata.dtype, nodata: source.cog.metadata.nodata };
+        const to = { dtype: v.encoding.data_type, nodata: v.encoding.nodata };
+        // Preflight allows a different type or nodata only with an approved narrowing; the reader then scans
+        // and converts every sample.
+        const narrows = from.dtype !== to.dtype || !sameNodata(from.nodata, to.nodata);
+        const reader = createChunkReader(source.cog, task.sourceBands, {
+          nodata: v.encoding.nodata,
+          ...(narrows && v.encoding.narrowing !== null ? { narrow: { from, to } } : {}),
+        });
         const unit = curated.variables.find((x) => x.id === task.variable)?.unit;
         await writeCog(out, {
           ...writerOptions(cog, v.encoding),

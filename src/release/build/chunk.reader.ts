@@ -10,6 +10,20 @@
 import type { Cog, TypedArray } from '../../raster/types.js';
 import type { BandAccumulator, BandStatistics } from './band.stats.js';
 import { accumulate, finish, newAccumulator } from './band.stats.js';
+import type { SampleEncoding } from './narrow.js';
+import { describeViolation, narrowSamples } from './narrow.js';
+
+/** A valid source value an approved narrowing cannot carry (the build refuses with COG-016). */
+export class NarrowingError extends Error {
+  constructor(
+    message: string,
+    /** 1-based band of the chunk. */
+    readonly band: number,
+  ) {
+    super(message);
+    this.name = 'NarrowingError';
+  }
+}
 
 export interface ChunkReader {
   readRows(band: number, row: number, height: number): Promise<TypedArray>;
@@ -24,7 +38,14 @@ export interface ChunkReader {
 export function createChunkReader(
   cog: Cog,
   sourceBands: readonly number[],
-  options: { nodata: number | null; maxStripBytes?: number; signal?: AbortSignal },
+  options: {
+    /** Nodata of the samples handed to the writer (the output's; after a narrowing, the new one). */
+    nodata: number | null;
+    maxStripBytes?: number;
+    signal?: AbortSignal;
+    /** An approved narrowing: every sample read is converted (and scanned) from the source's encoding to this. */
+    narrow?: { from: SampleEncoding; to: SampleEncoding };
+  },
 ): ChunkReader {
   const { width } = cog.metadata;
   const accs: BandAccumulator[] = sourceBands.map(() => newAccumulator());
@@ -65,6 +86,17 @@ export function createChunkReader(
         strip = { row, height, data: await read(bands, row, height), bands };
         out = strip.data.subarray((band - 1) * size, band * size);
       } else out = await read([band], row, height);
+      if (options.narrow) {
+        const r = narrowSamples(out, options.narrow.from, options.narrow.to);
+        if (r.violation !== null) {
+          const badRow = row + Math.floor(r.violation.index / width);
+          throw new NarrowingError(
+            `the approved narrowing to ${options.narrow.to.dtype} cannot hold band ${band} row ${badRow}: ${describeViolation(r.violation, options.narrow.to)}`,
+            band,
+          );
+        }
+        out = r.data;
+      }
       if (nextRow[band - 1] === row) {
         accumulate(accs[band - 1] as BandAccumulator, out, options.nodata);
         nextRow[band - 1] = row + height;

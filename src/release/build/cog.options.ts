@@ -42,7 +42,6 @@ export function unsupportedOptions(cog: CogOptions, encoding: Encoding): string[
   }
   if (!['AVERAGE', 'MODE', 'NEAREST'].includes(encoding.overview_resampling))
     out.push(`overview resampling ${encoding.overview_resampling} (the writer does AVERAGE, MODE and NEAREST)`);
-  if (encoding.narrowing !== null) out.push('an approved narrowing (this builder preserves the source data type)');
   return out;
 }
 
