@@ -49,6 +49,8 @@ export interface BenchContext {
   reps: number;
   /** `--full`: the full-size version of a suite's data, where it has one (e.g. all 1898 PaleoCAR bands). */
   full: boolean;
+  /** `--bands N`: a suite's band count instead of its default (e.g. a smaller release source to iterate on). */
+  bands: number | null;
   /** False for a case the run was told to skip (`--case WORD`: only cases whose name contains a WORD run). */
   wants(caseName: string): boolean;
   /** Progress line on stderr. */

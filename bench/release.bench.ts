@@ -1,7 +1,7 @@
 /**
- * `npm run bench -- release [--full]`: release COGs from a PaleoCAR-shaped source datacube, ours vs GDAL in the same
+ * `npm run bench -- release [--full | --bands N]`: release COGs from a PaleoCAR-shaped source datacube, ours vs GDAL in the same
  * run. The source (generated once into `bench/.data` by `reference/release_source.py`) is 1560 × 1440 UInt32,
- * pixel-interleaved, striped, DEFLATE: 400 bands, or the full 1898 with `--full`. Each side writes one COG per
+ * pixel-interleaved, striped, DEFLATE: 400 bands, the full 1898 with `--full`, or N with `--bands N` (to iterate). Each side writes one COG per
  * chunk of 100 bands as a release declares them: band interleave, 512² blocks, ZSTD level 9, predictor 2, AVERAGE
  * overviews down to one block, band descriptions, statistics.
  *
@@ -55,7 +55,7 @@ export const suite: BenchSuite = {
   name: 'release',
   description: `release COGs (chunks of ${CHUNK} bands, ZSTD 9, band interleave, 512² blocks, AVERAGE overviews, stats) from a PaleoCAR-shaped UInt32 source: writeCog vs GDAL`,
   async run(ctx) {
-    const bands = ctx.full ? 1898 : 400;
+    const bands = ctx.bands ?? (ctx.full ? 1898 : 400);
     if (!ctx.python)
       throw new Error('the release bench needs Python with GDAL (python3-gdal) for its source and reference');
     const source = join(ctx.dataDir, `paleocar-source-${bands}.tif`);

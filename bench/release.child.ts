@@ -30,17 +30,18 @@ async function main(): Promise<void> {
     throw new Error('usage: release.child.ts writer|build SOURCE OUTDIR CHUNK');
   const chunk = Number(chunkText);
   await mkdir(outDir, { recursive: true });
+  // The declaration (its source checksum included) is the dataset author's, written before the build is timed.
+  const datasets = mode === 'build' ? await declare(sourcePath, outDir, chunk) : '';
   const t0 = performance.now();
-  const bytes =
-    mode === 'build' ? await viaBuild(sourcePath, outDir, chunk) : await viaWriter(sourcePath, outDir, chunk);
+  const bytes = mode === 'build' ? await viaBuild(datasets, outDir, t0) : await viaWriter(sourcePath, outDir, chunk);
   const seconds = (performance.now() - t0) / 1000;
   const usage = process.resourceUsage();
   const cpu = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
   process.stdout.write(`${JSON.stringify({ seconds, cpu_seconds: cpu, bytes, maxrss_kb: usage.maxRSS })}\n`);
 }
 
-/** The release build of a dataset declared over the source; returns the bytes of the COGs it published. */
-async function viaBuild(sourcePath: string, outDir: string, chunk: number): Promise<number> {
+/** A one-variable dataset declared over the source (checksum included); returns its datasets directory. */
+async function declare(sourcePath: string, outDir: string, chunk: number): Promise<string> {
   const source = new FileSource(sourcePath);
   const cog = await openCog(source);
   const bands = cog.metadata.bands;
@@ -56,6 +57,19 @@ async function viaBuild(sourcePath: string, outDir: string, chunk: number): Prom
     join(datasets, 'paleocar_v3', 'source-manifest.yml'),
     manifest(sourcePath, `1220${hash.digest('hex')}`, chunk),
   );
+  return datasets;
+}
+
+/**
+ * The release build of the declared dataset; returns the bytes of the COGs it published. Stage changes and
+ * finished files go to stderr with the seconds since `t0` and the process's CPU seconds (where the time goes).
+ */
+async function viaBuild(datasets: string, outDir: string, t0: number): Promise<number> {
+  let stage = '';
+  const at = (): string => {
+    const u = process.resourceUsage();
+    return `${((performance.now() - t0) / 1000).toFixed(1)} s, CPU ${((u.userCPUTime + u.systemCPUTime) / 1e6).toFixed(1)} s`;
+  };
   const [outcome] = await buildReleases({
     datasetsDir: datasets,
     releaseRoot: join(outDir, 'releases'),
@@ -63,6 +77,11 @@ async function viaBuild(sourcePath: string, outDir: string, chunk: number): Prom
     resolver: createSourceResolver(),
     revision: '0123456789abcdef0123456789abcdef01234567',
     jobs: 1,
+    onProgress: (p) => {
+      if (p.stage !== stage || p.file !== undefined)
+        process.stderr.write(`release.child: ${at()}: ${p.stage}${p.file !== undefined ? ` ${p.file}` : ''}\n`);
+      stage = p.stage;
+    },
   });
   if (!outcome?.ok || !outcome.path) throw new Error(`release build failed: ${JSON.stringify(outcome?.findings)}`);
   let bytes = 0;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <suite names…>] [--reps N] [--case WORD] [--full] [--list]`: runs `bench/*.bench.ts` suites (all, or those whose
+ * `npm run bench [-- <suite names…>] [--reps N] [--case WORD] [--full] [--bands N] [--list]`: runs `bench/*.bench.ts` suites (all, or those whose
  * name contains one of the given words) and prints one table per suite — our median, the Python reference's
  * median measured in the same run, the speed-up, the target and whether it is met. Results are also written
  * to `bench/.data/results.json`. Exits 1 when a suite crashes (an unmet target is reported, not fatal).
@@ -17,6 +17,7 @@ function parseArgs(argv: readonly string[]): {
   reps: number;
   list: boolean;
   full: boolean;
+  bands: number | null;
   cases: string[];
 } {
   const names: string[] = [];
@@ -24,22 +25,26 @@ function parseArgs(argv: readonly string[]): {
   let reps = 5;
   let list = false;
   let full = false;
+  let bands: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--reps') reps = Number(argv[++i]);
     else if (a.startsWith('--reps=')) reps = Number(a.slice(7));
     else if (a === '--list') list = true;
     else if (a === '--full') full = true;
+    else if (a === '--bands') bands = Number(argv[++i]);
+    else if (a.startsWith('--bands=')) bands = Number(a.slice(8));
     else if (a === '--case') cases.push(String(argv[++i]));
     else if (a.startsWith('--case=')) cases.push(a.slice(7));
     else if (a.startsWith('-'))
       throw new Error(
-        `Unknown option ${a}. Usage: npm run bench -- [suite…] [--reps N] [--case WORD] [--full] [--list]`,
+        `Unknown option ${a}. Usage: npm run bench -- [suite…] [--reps N] [--case WORD] [--full] [--bands N] [--list]`,
       );
     else names.push(a);
   }
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
-  return { names, reps, list, full, cases };
+  if (bands !== null && (!Number.isInteger(bands) || bands < 1)) throw new Error('--bands must be a positive integer');
+  return { names, reps, list, full, bands, cases };
 }
 
 async function loadSuites(): Promise<BenchSuite[]> {
@@ -81,6 +86,7 @@ async function main(): Promise<number> {
         python,
         reps: args.reps,
         full: args.full,
+        bands: args.bands,
         wants: (name) => args.cases.length === 0 || args.cases.some((c) => name.includes(c)),
         log: (m) => console.error(`  [${suite.name}] ${m}`),
         report: (r) => {

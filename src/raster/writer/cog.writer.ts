@@ -10,7 +10,7 @@
  * `concurrency` blocks at a time, while the main thread cuts tiles, applies the predictor, downsamples and sums
  * statistics. The output depends only on the spec and the pixels: the same input gives the same bytes.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -36,6 +36,11 @@ const deflate = promisify(deflateCb);
 export interface CogWriteResult {
   /** Size of the finished file in bytes. */
   bytes: number;
+  /**
+   * SHA-256 (hex) of the finished file, hashed as its bytes were written (the file is written front to back), so a
+   * caller that needs its checksum does not read it again.
+   */
+  sha256: string;
   /** Per-band statistics (band 1 first) when `statistics` was asked for, else null. */
   statistics: BandStatistics[] | null;
 }
@@ -251,7 +256,7 @@ function sizeBound(s: ResolvedSpec, levels: readonly LevelPlan[]): number {
 
 /**
  * Header, ghost block and IFDs, then each level's blocks, coarsest level first and within a level in TIFF block
- * order; written to `tmpPath`. Returns the file size.
+ * order; written to `tmpPath`, front to back. Returns the file size and the SHA-256 (hex) of its bytes.
  */
 async function assemble(
   s: ResolvedSpec,
@@ -260,7 +265,7 @@ async function assemble(
   bigTiff: boolean,
   metadataXml: string | null,
   tmpPath: string,
-): Promise<number> {
+): Promise<{ bytes: number; sha256: string }> {
   const ghost = ghostHeader();
   let ifdStart = headerLength(bigTiff) + ghost.length;
   ifdStart += ifdStart % 2;
@@ -292,12 +297,14 @@ async function assemble(
     throw new AppError('invalid_request', 'The COG exceeds 4 GiB; write it with bigTiff: true.');
   const ifds = ifdsFor(offsets);
   const fh = await open(tmpPath, 'w');
+  const hash = createHash('sha256');
   try {
     const head = Buffer.alloc(dataStart);
     encodeHeader(bigTiff, ifdStart).copy(head, 0);
     ghost.copy(head, headerLength(bigTiff));
     ifds.copy(head, ifdStart);
     await fh.write(head, 0, head.length, 0);
+    hash.update(head);
     // Copy framed blocks in TIFF order, batching runs that are contiguous in the temp file into one read.
     const chunk = Buffer.allocUnsafe(8 * 1024 * 1024);
     let pos = dataStart;
@@ -322,6 +329,7 @@ async function assemble(
           const { bytesRead } = await src.read(buf, 0, len, from);
           if (bytesRead !== len) throw new AppError('internal_error', `Temp file ${o.path} ended early.`);
           await fh.write(buf, 0, len, pos);
+          hash.update(buf.subarray(0, len));
           pos += len;
           i = j;
         }
@@ -329,7 +337,7 @@ async function assemble(
         await src.close();
       }
     }
-    return pos;
+    return { bytes: pos, sha256: hash.digest('hex') };
   } finally {
     await fh.close();
   }
@@ -377,9 +385,9 @@ export async function writeCog(path: string, spec: CogWriteSpec): Promise<CogWri
     }
     const statistics = moments ? moments.map(finishStatistics) : null;
     const tmpPath = join(dir, `out-${randomBytes(4).toString('hex')}.tif`);
-    const bytes = await assemble(s, levels, outputs, bigTiff, gdalMetadataXml(s, statistics), tmpPath);
+    const { bytes, sha256 } = await assemble(s, levels, outputs, bigTiff, gdalMetadataXml(s, statistics), tmpPath);
     await rename(tmpPath, path);
-    return { bytes, statistics };
+    return { bytes, sha256, statistics };
   } finally {
     await Promise.allSettled(raws.map((r) => r.close()));
     await rm(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * last — verify it, and rename it to `ROOT/<release-id>` atomically. A failed dataset is reported and skipped; the
  * others still build. Building the same declaration twice gives byte-identical files.
  */
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
 import { resolveCrs } from '../../geo/crs.js';
@@ -373,7 +373,7 @@ async function writeRelease(
           ...(narrows && v.encoding.narrowing !== null ? { narrow: { from, to } } : {}),
         });
         const unit = curated.variables.find((x) => x.id === task.variable)?.unit;
-        await writeCog(out, {
+        const written = await writeCog(out, {
           ...writerOptions(cog, v.encoding),
           width: grid.width,
           height: grid.height,
@@ -388,14 +388,18 @@ async function writeRelease(
           readRows: (band, row, height) => reader.readRows(band, row, height),
         });
         const recomputed = reader.statistics();
-        // Reopen what was written: the observation comes from the bytes.
-        const written = await openByteSource(new FileSource(out), out);
-        const observed = written.metadata;
-        const gdal = written.gdal;
-        await written.close();
-        const { hex, size } = await sha256File(out);
+        // Reopen what was written: the observation comes from the file's header. Its checksum is of the bytes as
+        // the writer wrote them (front to back), not a second read of the file; the size is checked against the
+        // file below, and `skope release verify` re-reads every byte.
+        const reopened = await openByteSource(new FileSource(out), out);
+        const observed = reopened.metadata;
+        const gdal = reopened.gdal;
+        await reopened.close();
+        const hex = written.sha256;
+        const size = (await stat(out)).size;
         await Staging.fsync(out);
         const problems: string[] = [];
+        if (size !== written.bytes) problems.push(`${size} bytes on disk, ${written.bytes} written`);
         if (observed.bands !== task.sourceBands.length)
           problems.push(`${observed.bands} bands, expected ${task.sourceBands.length}`);
         if (observed.dtype !== v.encoding.data_type) problems.push(`data type ${observed.dtype}`);
