@@ -1,7 +1,11 @@
 /**
- * Builds the map viewer (web/) into web/dist/ with esbuild: one ES module and one stylesheet with content-hashed
- * names, MapLibre's worker copied beside them, index.html pointing at all three, and a gzip copy of each file (the
- * server sends it to clients that accept gzip). Prints every file's size and the gzipped total of what `/` loads.
+ * Builds the map viewer (web/) into web/dist/ with esbuild: ES modules and one stylesheet with content-hashed
+ * names, MapLibre's worker copied beside them, index.html pointing at them, and a gzip copy of each file (the server
+ * sends it to clients that accept gzip). Prints every file's size and the gzipped total of what `/` loads.
+ *
+ * Code splitting: what the first map paint does not need (drawing, the chart) is imported dynamically by the page
+ * and lands in chunks of its own, fetched after the first paint; chunks the entry imports statically are named in
+ * `<link rel="modulepreload">` so the browser fetches them with the entry, not after it.
  *
  *   tsx scripts/build-web.ts              build
  *   tsx scripts/build-web.ts --if-stale   build only when a source is newer than the last build (npm start)
@@ -68,11 +72,12 @@ async function main(): Promise<void> {
     entryPoints: { app: join(WEB, 'src/main.ts') },
     bundle: true,
     format: 'esm',
-    splitting: false,
+    splitting: true,
     minify: true,
     target: ['chrome110', 'firefox115', 'safari16'],
     outdir: OUT,
     entryNames: '[name]-[hash]',
+    chunkNames: 'chunk-[hash]',
     assetNames: '[name]-[hash]',
     loader: { '.png': 'file', '.svg': 'file' },
     tsconfig: join(WEB, 'tsconfig.json'),
@@ -81,10 +86,15 @@ async function main(): Promise<void> {
     logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"' },
   });
-  const outputs = Object.keys(result.metafile.outputs).map((p) => relative(OUT, join(ROOT, p)));
-  const js = outputs.find((f) => f.endsWith('.js'));
-  const css = outputs.find((f) => f.endsWith('.css'));
-  if (js === undefined || css === undefined) throw new Error('build-web: esbuild wrote no .js or .css');
+  const outputs = Object.entries(result.metafile.outputs).map(([p, o]) => ({ name: relative(OUT, join(ROOT, p)), o }));
+  const entry = outputs.find(({ name, o }) => name.endsWith('.js') && o.entryPoint !== undefined);
+  const css = outputs.find(({ name }) => name.endsWith('.css'))?.name;
+  if (entry === undefined || css === undefined) throw new Error('build-web: esbuild wrote no entry .js or no .css');
+  const js = entry.name;
+  const chunks = outputs.map(({ name }) => name).filter((name) => name.endsWith('.js') && name !== js);
+  const preload = entry.o.imports
+    .filter((i) => i.kind === 'import-statement')
+    .map((i) => `<link rel="modulepreload" href="/viewer/${relative(OUT, join(ROOT, i.path))}" />`);
 
   // MapLibre starts its worker from this file; the page tells it the URL (setWorkerUrl).
   const workerSrc = join(dirname(require.resolve('maplibre-gl/package.json')), 'dist/maplibre-gl-worker.mjs');
@@ -94,12 +104,13 @@ async function main(): Promise<void> {
   const html = readFileSync(join(WEB, 'index.html'), 'utf8')
     .replaceAll('{{app.js}}', `/viewer/${js}`)
     .replaceAll('{{app.css}}', `/viewer/${css}`)
-    .replaceAll('{{worker.mjs}}', `/viewer/${worker}`);
+    .replaceAll('{{worker.mjs}}', `/viewer/${worker}`)
+    .replaceAll('{{modulepreload}}', preload.join('\n    '));
   if (html.includes('{{')) throw new Error('build-web: index.html has a placeholder the build does not fill');
   writeFileSync(join(OUT, 'index.html'), html);
 
-  // What `/` loads: the page, the script, the stylesheet and the worker.
-  const loaded = new Set(['index.html', js, css, worker]);
+  // What `/` loads: the page, the scripts (the chunks loaded after the first paint too), the stylesheet, the worker.
+  const loaded = new Set(['index.html', js, ...chunks, css, worker]);
   let total = 0;
   const lines: string[] = [];
   for (const name of readdirSync(OUT).sort()) {

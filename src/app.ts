@@ -12,7 +12,7 @@ import { installErrorHandlers } from './http/errors.js';
 import { Metrics, installMetrics } from './http/metrics.js';
 import { clientErrorHandler, frameworkErrors, installProtocolHandlers, requireHost } from './http/protocol.js';
 import { healthRoutes } from './http/routes/health.js';
-import { metadataRoutes } from './http/routes/metadata.js';
+import { metadataBody, metadataRoutes } from './http/routes/metadata.js';
 import { pointRoutes } from './http/routes/point.js';
 import { tilesRoutes } from './http/routes/tiles.js';
 import { timeseriesRoutes } from './http/routes/timeseries.js';
@@ -99,7 +99,14 @@ export async function buildServer(deps: AppDeps, options: BuildOptions = {}): Pr
   // Tiles take only their own dependencies, so their tests can mount them alone.
   await app.register(tilesRoutes(deps.tiles));
   if (deps.viewerDir !== undefined) {
-    await app.register(viewerRoutes(deps.viewerDir, (message) => app.log.warn(message)));
+    // The page carries the root `/metadata` answer, so its first map needs no round trip.
+    await app.register(
+      viewerRoutes(
+        deps.viewerDir,
+        (message) => app.log.warn(message),
+        () => metadataBody(deps),
+      ),
+    );
   }
 
   app.addHook('onClose', async () => {

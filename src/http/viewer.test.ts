@@ -9,9 +9,9 @@ import { viewerRoutes } from './routes/viewer.js';
 
 const tmp = useTempDir('skope-viewer-route-');
 
-async function appOver(dir: string, missing: string[] = []) {
+async function appOver(dir: string, missing: string[] = [], metadata?: () => string) {
   const app = createBareServer(false);
-  await app.register(viewerRoutes(dir, (m) => missing.push(m)));
+  await app.register(viewerRoutes(dir, (m) => missing.push(m), metadata));
   await app.ready();
   return app;
 }
@@ -56,6 +56,30 @@ describe('viewer routes', () => {
       const r = await app.inject({ url });
       expect([url, r.statusCode, r.json<{ code: string }>().code]).toEqual([url, 404, 'not_found']);
     }
+    await app.close();
+  });
+
+  it('embeds the /metadata body in the page, escaped so no string in it can end the element', async () => {
+    const dir = join(tmp(), 'embedded');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'index.html'),
+      '<!doctype html><html><head><title>SKOPE</title></head><body></body></html>',
+    );
+    const metadata = [{ id: 'd', description: 'Ends </script><script>alert(1)</script> <!-- here' }];
+    const app = await appOver(dir, [], () => JSON.stringify(metadata));
+    const page = await app.inject({ url: '/', headers: { 'accept-encoding': 'gzip' } });
+    expect(page.headers['content-encoding']).toBe('gzip');
+    const html = gunzipSync(page.rawPayload).toString();
+    const m = /<script type="application\/json" id="skope-metadata">(.*?)<\/script>\s*<\/head>/s.exec(html);
+    expect(m?.[1]).toBeDefined();
+    expect(m?.[1]).not.toContain('<');
+    expect(JSON.parse(m?.[1] ?? '')).toEqual(metadata);
+    const plain = await app.inject({ url: '/' });
+    expect(plain.body).toBe(html);
+    expect(
+      (await app.inject({ url: '/', headers: { 'if-none-match': String(plain.headers['etag']) } })).statusCode,
+    ).toBe(304);
     await app.close();
   });
 

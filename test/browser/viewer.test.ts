@@ -7,12 +7,13 @@
  * Prints the first map paint (navigation start → first tiles on screen). `VIEWER_SCREENSHOTS=<dir>` saves the
  * screenshots of the README (docs/viewer-*.png).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/app.js';
@@ -170,7 +171,39 @@ describe.runIf(run)('map viewer in Chromium', () => {
     expect(await page.locator('.legend-ticks').textContent()).toContain('1,000');
     // The chronology gap of the demo is named on the slider.
     await expect.poll(() => page.locator('#gap-note').textContent()).toContain('0417–0589');
+    // The page carried /metadata (no round trip before the first map).
+    expect(calls).not.toContain('GET /metadata');
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('loads drawing and chart code after the first paint, and all it loads is within 1.2 MB gzipped', async () => {
+    const timing = async (): Promise<{ name: string; start: number }[]> =>
+      (await page.evaluate(
+        'performance.getEntriesByType("resource").map((r) => ({ name: new URL(r.name).pathname, start: r.startTime }))',
+      )) as { name: string; start: number }[];
+    await expect
+      .poll(async () => (await timing()).filter((r) => /^\/viewer\/chunk-/.test(r.name)).length)
+      .toBeGreaterThan(1);
+    const firstTiles = (await page.evaluate(
+      'performance.getEntriesByName("skope:first-tiles")[0].startTime',
+    )) as number;
+    const dist = join(ROOT, 'web/dist');
+    // The chunks the page does not name (modulepreload) are the dynamically imported ones: drawing and the chart.
+    const html = readFileSync(join(dist, 'index.html'), 'utf8');
+    const lazy = readdirSync(dist).filter((f) => /^chunk-.*\.js$/.test(f) && !html.includes(f));
+    expect(lazy.length).toBeGreaterThanOrEqual(2);
+    const loaded = await timing();
+    for (const f of lazy) {
+      const r = loaded.find((x) => x.name === `/viewer/${f}`);
+      expect([f, r !== undefined && r.start > firstTiles]).toEqual([f, true]);
+    }
+    // Everything the page asked for under /viewer/ and the page itself, as sent (gzip).
+    const viewerFiles = [...new Set(calls.filter((c) => c.startsWith('GET /viewer/')).map((c) => c.slice(12)))];
+    expect(viewerFiles.some((f) => f.startsWith('maplibre-gl-worker-'))).toBe(true);
+    let total = gzipSync(await (await fetch(`${base}/`)).text()).length;
+    for (const f of viewerFiles) total += statSync(join(dist, `${f}.gz`)).size;
+    console.log(`viewer: / loads ${(total / 1000).toFixed(0)} kB gzipped (${viewerFiles.length + 1} files)`);
+    expect(total).toBeLessThanOrEqual(1_200_000);
   });
 
   it('the slider changes the timestep of the tile URL', async () => {

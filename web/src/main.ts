@@ -7,8 +7,6 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import * as maplibregl from 'maplibre-gl';
-import { TerraDraw, TerraDrawPointMode, TerraDrawPolygonMode, TerraDrawRectangleMode } from 'terra-draw';
-import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import {
   analyzeBody,
   chartColumns,
@@ -30,10 +28,18 @@ import {
   readArea,
   type AreaGeometry,
 } from './area.js';
-import { Chart } from './chart.js';
+import type { Chart } from './chart.js';
+import type { DrawTool } from './draw.js';
 import { drawLegend } from './legend.js';
-import { ViewerMap } from './map.js';
-import { readMetadata, tileUrl, type ViewerDataset, type ViewerMetadata, type ViewerVariable } from './metadata.js';
+import { ViewerMap, type FirstView } from './map.js';
+import {
+  chooseView,
+  readMetadata,
+  tileUrl,
+  type ViewerDataset,
+  type ViewerMetadata,
+  type ViewerVariable,
+} from './metadata.js';
 import { decodeState, encodeState } from './urlstate.js';
 
 const worker = document.querySelector<HTMLMetaElement>('meta[name="maplibre-worker"]')?.content;
@@ -95,9 +101,43 @@ const apiOptions: ApiOptions = {
 };
 
 const initial = decodeState(location.hash);
-// Asked for before the map is built (creating its WebGL context takes a while): the first tiles need both.
-const metadataAnswer = callApi<unknown>('/metadata', {}, apiOptions);
+
+/** The `/metadata` answer the server put in the page (web/dist's page served by `skope serve`), if any. */
+function embeddedMetadata(): unknown {
+  const text = document.getElementById('skope-metadata')?.textContent;
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+const embedded = embeddedMetadata();
+// Without it, asked for before the map is built (creating its WebGL context takes a while): the first tiles need
+// both.
+const metadataAnswer =
+  embedded !== undefined ? Promise.resolve(embedded) : callApi<unknown>('/metadata', {}, apiOptions);
 metadataAnswer.catch(() => {}); // (its failure is shown by start())
+
+/** What the map opens on when the metadata is in the page: its first tiles are asked for on its first frame. */
+function firstView(): FirstView | undefined {
+  if (embedded === undefined) return undefined;
+  let meta: ViewerMetadata;
+  try {
+    meta = readMetadata(embedded);
+  } catch {
+    return undefined; // (said by start())
+  }
+  const choice = chooseView(meta, initial.dataset, initial.variable, initial.timestep);
+  const t = choice?.dataset.timesteps[choice.index];
+  if (!choice?.variable || t === undefined) return undefined;
+  return {
+    url: tileUrl(meta, choice.dataset, choice.variable, t),
+    bbox: choice.dataset.bbox,
+    view: initial.map ?? choice.dataset.view,
+  };
+}
+const first = firstView();
 const state = {
   meta: null as ViewerMetadata | null,
   dataset: null as ViewerDataset | null,
@@ -161,18 +201,44 @@ const viewer = new ViewerMap(
   el('map'),
   (url) => {
     // Marks read by the browser test (first map paint with tiles) and by anyone profiling the page.
-    if (performance.getEntriesByName('skope:first-tiles').length === 0) performance.mark('skope:first-tiles');
+    if (performance.getEntriesByName('skope:first-tiles').length === 0) {
+      performance.mark('skope:first-tiles');
+      // What the first paint did not need, loaded now that it is on screen.
+      setTimeout(() => {
+        void drawTool().catch(() => {});
+        void chartTool().catch(() => {});
+      }, 0);
+    }
     el('map').dataset['tiles'] = url;
     if (state.playing) setTimeout(playStep, 350);
   },
   showMessage,
+  first,
 );
 viewer.map.on('moveend', saveUrl);
 
-const draw = new TerraDraw({
-  adapter: new TerraDrawMapLibreGLAdapter({ map: viewer.map }),
-  modes: [new TerraDrawPolygonMode(), new TerraDrawRectangleMode(), new TerraDrawPointMode()],
-});
+// ---- drawing (terra-draw, loaded after the first paint) -----------------------------------------------------------
+
+let drawing: Promise<DrawTool> | null = null;
+function drawTool(): Promise<DrawTool> {
+  drawing ??= viewer
+    .whenReady()
+    .then(() => import('./draw.js'))
+    .then(({ createDraw }) =>
+      createDraw(
+        viewer.map,
+        (geometry) => {
+          try {
+            setArea(readArea(geometry));
+          } catch (err) {
+            showMessage(messageOf(err));
+          }
+        },
+        () => setDrawMode(null),
+      ),
+    );
+  return drawing;
+}
 const drawButtons = [...document.querySelectorAll<HTMLButtonElement>('button[data-mode]')];
 const HINTS: Record<string, string> = {
   polygon: 'Click the corners; click the first corner again or press Enter to finish; Esc cancels.',
@@ -180,27 +246,23 @@ const HINTS: Record<string, string> = {
   point: 'Click a place on the map.',
 };
 
+let drawMode: string | null = null;
 function setDrawMode(mode: string | null): void {
+  drawMode = mode;
   for (const b of drawButtons) b.setAttribute('aria-pressed', String(b.dataset['mode'] === mode));
-  draw.setMode(mode ?? 'static');
-  ui.drawHint.textContent = mode ? (HINTS[mode] ?? '') : '';
   if (mode) el('map').focus();
+  if (!mode) ui.drawHint.textContent = '';
+  else if (!drawing) ui.drawHint.textContent = 'Loading the drawing tools…';
+  drawTool().then(
+    (tool) => {
+      if (drawMode !== mode) return; // (changed again meanwhile)
+      tool.setMode(mode);
+      ui.drawHint.textContent = mode ? (HINTS[mode] ?? '') : '';
+    },
+    (err: unknown) => showMessage(`The drawing tools could not be loaded: ${messageOf(err)}`),
+  );
 }
-
-draw.on('finish', (id) => {
-  const feature = draw.getSnapshotFeature(id);
-  if (!feature) return;
-  try {
-    setArea(readArea(feature.geometry));
-  } catch (err) {
-    showMessage(messageOf(err));
-  }
-  // Shown by the area layer from now on; the drawing tool starts afresh.
-  setTimeout(() => {
-    draw.clear();
-    setDrawMode(null);
-  }, 0);
-});
+// Shown by the area layer once finished; the drawing tool starts afresh (createDraw's onStopped).
 
 for (const b of drawButtons) {
   b.addEventListener('click', () => {
@@ -283,24 +345,20 @@ function option(value: string, text: string): HTMLOptionElement {
 function selectDataset(id: string | undefined, variableId: string | undefined, timestep: string | undefined): void {
   const meta = state.meta;
   if (!meta) return;
-  const d = meta.datasets.find((x) => x.id === id) ?? meta.datasets[0];
-  if (!d) {
+  const choice = chooseView(meta, id, variableId, timestep);
+  if (!choice) {
     showMessage('The server lists no datasets.');
     return;
   }
+  const d = choice.dataset;
   state.dataset = d;
   ui.dataset.value = d.id;
   ui.desc.textContent = d.description;
   ui.variable.replaceChildren(...d.variables.map((v) => option(v.id, v.unit ? `${v.title} (${v.unit})` : v.title)));
-  state.variable =
-    d.variables.find((v) => v.id === variableId) ??
-    d.variables.find((v) => v.id === d.defaultVariable) ??
-    d.variables[0] ??
-    null;
+  state.variable = choice.variable;
   if (state.variable) ui.variable.value = state.variable.id;
   ui.time.max = String(Math.max(0, d.timesteps.length - 1));
-  const i = timestep === undefined ? -1 : d.timesteps.indexOf(timestep);
-  state.index = i >= 0 ? i : d.timesteps.length - 1;
+  state.index = choice.index;
   ui.time.value = String(state.index);
   ui.time.disabled = d.timesteps.length < 2;
   state.gaps = new Set();
@@ -449,7 +507,7 @@ function forgetResult(): void {
   state.job = null;
   state.result = null;
   ui.results.hidden = true;
-  chart.clear();
+  chart?.clear();
 }
 
 interface JobRecord {
@@ -472,6 +530,7 @@ async function extract(): Promise<void> {
   ui.progress.hidden = false;
   ui.progress.removeAttribute('value');
   status('Submitting…');
+  void chartTool().catch(() => {}); // (loaded while the series is extracted)
   let jobId: string | null = null;
   try {
     const body = extractBody(d.id, v.id, areaFeatureCollection(state.area), state.analysis.stat);
@@ -552,8 +611,14 @@ function showResult(result: TimeseriesResult, keepZoom: boolean): void {
   const label = `${a.stat}${zscore ? ` (${a.transform === 'moving' ? `moving z-score, ${a.zWidth}` : 'z-score'})` : ''}${
     a.smoother !== 'none' ? `, ${a.smoother} MA ${a.smoothWidth}` : ''
   }`;
-  chart.draw(x, y, label, zscore ? 'z-score' : (v?.unit ?? ''), d?.precision ?? 'year', keepZoom);
-  ui.chart.dataset['points'] = String(points);
+  chartTool().then(
+    (c) => {
+      if (state.result !== result) return; // (a newer answer or none meanwhile)
+      c.draw(x, y, label, zscore ? 'z-score' : (v?.unit ?? ''), d?.precision ?? 'year', keepZoom);
+      ui.chart.dataset['points'] = String(points);
+    },
+    (err: unknown) => showMessage(`The chart could not be loaded: ${messageOf(err)}`),
+  );
   const series = result.series[0];
   const missing = series ? series.values.filter((val) => val == null).length : 0;
   const rows: [string, string][] = [
@@ -638,12 +703,18 @@ for (const c of [ui.stat, ui.transform, ui.refFrom, ui.refTo, ui.zwidth, ui.smoo
   });
 }
 
-const chart = new Chart(ui.chart, el('readout'));
-el('zoom-in').addEventListener('click', () => chart.zoom(0.5));
-el('zoom-out').addEventListener('click', () => chart.zoom(2));
-el('pan-left').addEventListener('click', () => chart.pan(-0.25));
-el('pan-right').addEventListener('click', () => chart.pan(0.25));
-el('zoom-reset').addEventListener('click', () => chart.reset());
+// The chart (uPlot) is loaded after the first paint, or when a series is on its way.
+let chart: Chart | null = null;
+let charting: Promise<Chart> | null = null;
+function chartTool(): Promise<Chart> {
+  charting ??= import('./chart.js').then(({ Chart: C }) => (chart = new C(ui.chart, el('readout'))));
+  return charting;
+}
+el('zoom-in').addEventListener('click', () => chart?.zoom(0.5));
+el('zoom-out').addEventListener('click', () => chart?.zoom(2));
+el('pan-left').addEventListener('click', () => chart?.pan(-0.25));
+el('pan-right').addEventListener('click', () => chart?.pan(0.25));
+el('zoom-reset').addEventListener('click', () => chart?.reset());
 
 // ---- start ---------------------------------------------------------------------------------------------------
 
@@ -664,11 +735,11 @@ async function start(): Promise<void> {
   await viewer.whenReady();
   performance.mark('skope:map-load');
   mapReady = true;
-  draw.start();
   const d = state.dataset;
   if (d) {
     viewer.setDataset(d.bbox);
-    viewer.goTo(initial.map ?? d.view, d.bbox);
+    // (A map built with its first view is there already; moving it again would drop tiles on their way.)
+    if (!first) viewer.goTo(initial.map ?? d.view, d.bbox);
   }
   viewer.setArea(state.area);
   showTimestep();

@@ -2,8 +2,14 @@
  * The map: MapLibre with no basemap (the viewer works offline and needs no glyphs or sprites), a 5° graticule for
  * orientation, the dataset's outline, the variable's tiles for one timestep, and the selected area.
  *
- * A new timestep is loaded into a second, invisible raster layer and shown once the map is idle, so stepping (and
- * playing) never flashes an empty map; `onTimestepShown` tells when the new timestep is on screen.
+ * A new timestep is loaded into a second, invisible raster layer and shown once all its tiles in view are loaded, so
+ * stepping (and playing) never flashes an empty map; `onTimestepShown` tells when the new timestep is on screen: at
+ * the end of the first frame drawn with all its tiles in view (the map's `render` event), not at `idle`, which also
+ * waits for the GeoJSON layers (graticule, outline, area) that the worker parses.
+ *
+ * When the page knows what it opens on before the map exists (the page carries `/metadata`), the map is built with
+ * that view and the first timestep's raster layer already in its style: MapLibre asks for those tiles on its first
+ * frame instead of after the style's `load` (which waits for the worker to start and parse the GeoJSON layers).
  */
 import * as maplibregl from 'maplibre-gl';
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
@@ -55,6 +61,30 @@ function outline(bbox: [number, number, number, number] | null): GeoJSON.Feature
   };
 }
 
+/** The view and tiles the map opens on (see the module comment). */
+export interface FirstView {
+  /** Tile URL template of the first timestep (`{z}/{x}/{y}`). */
+  url: string;
+  /** The dataset's extent `[west, south, east, north]` (degrees): its outline, the tiles' bounds, fitted if no view. */
+  bbox: [number, number, number, number] | null;
+  /** Centre lon/lat and zoom; null: fit `bbox`. */
+  view: { lon: number; lat: number; zoom: number } | null;
+}
+
+/** Padding (CSS px) around a fitted dataset extent. */
+const FIT_PADDING = 24;
+
+function rasterSource(
+  url: string,
+  bounds: [number, number, number, number] | null,
+): maplibregl.RasterSourceSpecification {
+  return { type: 'raster', tiles: [url], tileSize: 256, ...(bounds ? { bounds } : {}), maxzoom: 12 };
+}
+
+function rasterLayer(id: string, opacity: number): maplibregl.RasterLayerSpecification {
+  return { id, type: 'raster', source: id, paint: { 'raster-opacity': opacity, 'raster-fade-duration': 0 } };
+}
+
 /** The viewer's map and its layers. */
 export class ViewerMap {
   readonly map: MapLibreMap;
@@ -65,25 +95,47 @@ export class ViewerMap {
   private readonly ready: Promise<void>;
   /** Tile URL template of each raster layer. */
   private readonly urls = new Map<string, string>();
+  /** A layer made visible for the next frame: told as shown once that frame is drawn. */
+  private shown: string | null = null;
 
   constructor(
     container: HTMLElement,
     private readonly onTimestepShown: (url: string) => void,
     private readonly onError: (message: string) => void,
+    first?: FirstView,
   ) {
+    const firstId = first ? `tiles-${++this.layerSeq}` : null;
+    if (first && firstId) {
+      this.bounds = first.bbox;
+      this.urls.set(firstId, first.url);
+      this.pending = firstId;
+    }
+    const position: Partial<maplibregl.MapOptions> = first?.view
+      ? { center: [first.view.lon, first.view.lat], zoom: first.view.zoom }
+      : first?.bbox
+        ? {
+            bounds: [
+              [first.bbox[0], first.bbox[1]],
+              [first.bbox[2], first.bbox[3]],
+            ],
+            fitBoundsOptions: { padding: FIT_PADDING },
+          }
+        : { center: [-100, 40], zoom: 3 };
     this.map = new maplibregl.Map({
       container,
       style: {
         version: 8,
         sources: {
           graticule: { type: 'geojson', data: graticule(5) },
-          outline: { type: 'geojson', data: outline(null) },
+          outline: { type: 'geojson', data: outline(first?.bbox ?? null) },
+          ...(first && firstId ? { [firstId]: rasterSource(first.url, first.bbox) } : {}),
           area: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
         },
         layers: [
           { id: 'background', type: 'background', paint: { 'background-color': BACKGROUND } },
           { id: 'graticule', type: 'line', source: 'graticule', paint: { 'line-color': '#c5ccd2', 'line-width': 1 } },
           // Raster layers go here, below the outline.
+          ...(firstId ? [rasterLayer(firstId, OPACITY)] : []),
           { id: 'outline', type: 'line', source: 'outline', paint: { 'line-color': '#263238', 'line-width': 1.5 } },
           {
             id: 'area-fill',
@@ -113,8 +165,7 @@ export class ViewerMap {
           },
         ],
       },
-      center: [-100, 40],
-      zoom: 3,
+      ...position,
       fadeDuration: 0,
       attributionControl: false,
       dragRotate: false,
@@ -133,7 +184,7 @@ export class ViewerMap {
         `The map could not load data${err?.status ? ` (HTTP ${err.status})` : ''}: ${err?.message ?? 'unknown error'}.`,
       );
     });
-    this.map.on('idle', () => this.swapIfLoaded());
+    this.map.on('render', () => this.afterFrame());
     this.ready = new Promise((resolve) => this.map.once('load', () => resolve()));
   }
 
@@ -158,40 +209,45 @@ export class ViewerMap {
           [bbox[0], bbox[1]],
           [bbox[2], bbox[3]],
         ],
-        { padding: 24, animate: false },
+        { padding: FIT_PADDING, animate: false },
       );
   }
 
-  /** Loads the tiles of `url` (a `{z}/{x}/{y}` template) into a hidden layer; shown when the map is idle. */
+  /** Loads the tiles of `url` (a `{z}/{x}/{y}` template) into a hidden layer; shown once its tiles are loaded. */
   showTiles(url: string): void {
+    // Already shown or on its way (the layer the map was built with).
+    if (this.urls.get(this.pending ?? this.current ?? '') === url) return;
     const id = `tiles-${++this.layerSeq}`;
     // The first timestep is shown as its tiles arrive: there is nothing on screen to keep until they are all in.
     const first = this.current === null && this.pending === null;
     if (this.pending !== null) this.removeLayer(this.pending);
-    this.map.addSource(id, {
-      type: 'raster',
-      tiles: [url],
-      tileSize: 256,
-      ...(this.bounds ? { bounds: this.bounds } : {}),
-      maxzoom: 12,
-    });
-    this.map.addLayer(
-      { id, type: 'raster', source: id, paint: { 'raster-opacity': first ? OPACITY : 0, 'raster-fade-duration': 0 } },
-      'outline',
-    );
+    this.map.addSource(id, rasterSource(url, this.bounds));
+    this.map.addLayer(rasterLayer(id, first ? OPACITY : 0), 'outline');
     this.urls.set(id, url);
     this.pending = id;
-    this.swapIfLoaded();
   }
 
-  private swapIfLoaded(): void {
+  /**
+   * At the end of each frame: a layer made visible for this frame is on screen now (told); a pending layer whose
+   * tiles in view are all loaded becomes the current one. A layer that was visible already (the first timestep) was
+   * drawn with all its tiles in this frame, so it is told at once; a hidden one is made visible and told after the
+   * next frame.
+   */
+  private afterFrame(): void {
+    if (this.shown !== null) {
+      const url = this.urls.get(this.shown);
+      this.shown = null;
+      if (url !== undefined) this.onTimestepShown(url);
+    }
     const id = this.pending;
     if (id === null || !this.map.getSource(id) || !this.map.isSourceLoaded(id)) return;
-    this.map.setPaintProperty(id, 'raster-opacity', OPACITY);
+    const visible = this.map.getPaintProperty(id, 'raster-opacity') === OPACITY;
+    if (!visible) this.map.setPaintProperty(id, 'raster-opacity', OPACITY); // (asks for a frame)
     if (this.current !== null) this.removeLayer(this.current);
     this.current = id;
     this.pending = null;
-    this.onTimestepShown(this.urls.get(id) ?? '');
+    if (visible) this.onTimestepShown(this.urls.get(id) ?? '');
+    else this.shown = id;
   }
 
   private removeLayer(id: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetadataError, readMetadata, tileUrl } from './metadata.js';
+import { chooseView, MetadataError, readMetadata, tileUrl } from './metadata.js';
 import { timeAxis, keyToYear } from './timeaxis.js';
 
 /** The demo registry as the legacy `/metadata` answers it (src/cli/demo.ts, docs/API.md). */
@@ -174,6 +174,25 @@ describe('readMetadata', () => {
     const pinned = readMetadata(PINNED);
     const p = pinned.datasets[0]!;
     expect(tileUrl(pinned, p, p.variables[0]!, '0590')).toBe('/tiles/paleocar_v3/ppt_annual/0590/{z}/{x}/{y}');
+  });
+});
+
+describe('chooseView', () => {
+  it('takes the wanted dataset, variable and timestep; falls back to the first dataset, default variable, last year', () => {
+    const m = readMetadata(PINNED);
+    const wanted = chooseView(m, 'paleocar_v3', 'ppt_annual', '0590');
+    expect([wanted?.dataset.id, wanted?.variable?.id, wanted?.dataset.timesteps[wanted.index]]).toEqual([
+      'paleocar_v3',
+      'ppt_annual',
+      '0590',
+    ]);
+    const fallback = chooseView(m, 'nope', 'nope', '9999');
+    expect([fallback?.dataset.id, fallback?.variable?.id, fallback?.index]).toEqual([
+      'paleocar_v3',
+      'gdd_cotton_annual',
+      1897,
+    ]);
+    expect(chooseView({ schema: '1.x', datasets: [] }, undefined, undefined, undefined)).toBeNull();
   });
 });
 

@@ -196,3 +196,32 @@ export function tileUrl(
   if (variable.range) query.set('rescale', `${variable.range[0]},${variable.range[1]}`);
   return `${base}.png?${query.toString()}`;
 }
+
+/** What the viewer opens on: a dataset, one of its variables and a timestep index. */
+export interface ViewerChoice {
+  dataset: ViewerDataset;
+  variable: ViewerVariable | null;
+  /** Index into `dataset.timesteps`; -1 when the dataset has none. */
+  index: number;
+}
+
+/**
+ * The dataset, variable and timestep to show for the wanted ids (from the URL; unknown or absent ones fall back to
+ * the first dataset, its default variable and its last timestep). Null when the registry lists no dataset.
+ */
+export function chooseView(
+  meta: ViewerMetadata,
+  datasetId: string | undefined,
+  variableId: string | undefined,
+  timestep: string | undefined,
+): ViewerChoice | null {
+  const dataset = meta.datasets.find((x) => x.id === datasetId) ?? meta.datasets[0];
+  if (!dataset) return null;
+  const variable =
+    dataset.variables.find((v) => v.id === variableId) ??
+    dataset.variables.find((v) => v.id === dataset.defaultVariable) ??
+    dataset.variables[0] ??
+    null;
+  const i = timestep === undefined ? -1 : dataset.timesteps.indexOf(timestep);
+  return { dataset, variable, index: i >= 0 ? i : dataset.timesteps.length - 1 };
+}

@@ -11,6 +11,15 @@ import type { AppDeps } from '../app.deps.js';
 /** Which answer the plugin serves: `auto` = the 1.0.0 document when deps carry one, else the legacy array. */
 export type MetadataShape = 'auto' | 'legacy';
 
+/**
+ * The body `GET /metadata` answers (JSON text), for a shape. Also embedded in the viewer's page (`/`), so the page
+ * needs no round trip before its first map.
+ */
+export function metadataBody(deps: AppDeps, shape: MetadataShape = 'auto'): string {
+  const release = shape === 'auto' ? deps.releaseMetadata : undefined;
+  return JSON.stringify(release ?? deps.registry.list().map((d) => d.raw));
+}
+
 /** The metadata route plugin. The body is computed once: the registry is immutable. */
 export function metadataRoutes(deps: AppDeps, shape: MetadataShape = 'auto'): FastifyPluginAsync {
   const release = shape === 'auto' ? deps.releaseMetadata : undefined;
@@ -29,7 +38,7 @@ export function metadataRoutes(deps: AppDeps, shape: MetadataShape = 'auto'): Fa
         },
       },
       async (_request, reply) => {
-        cached ??= JSON.stringify(release ?? deps.registry.list().map((d) => d.raw));
+        cached ??= metadataBody(deps, shape);
         return reply.type('application/json; charset=utf-8').send(cached);
       },
     );

@@ -4,10 +4,15 @@
  * assets have content-hashed names, so they are cached for a year, and the page is revalidated on every load
  * (`no-cache` + `ETag`) so a rebuilt bundle is picked up. A gzip copy written by the build (`<file>.gz`) is sent
  * to clients that accept it.
+ *
+ * The page carries the `/metadata` answer in a JSON data block (`<script type="application/json"
+ * id="skope-metadata">`): the viewer builds its map with the first timestep's tiles from it at once, instead of
+ * waiting for its script to ask for `/metadata` (the round trip delayed the first map paint).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Content types of what the build writes (anything else is not served). */
@@ -42,6 +47,20 @@ const CSP = [
   "frame-ancestors 'self'",
 ].join('; ');
 
+function etagOf(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+}
+
+/**
+ * The page with `metadata` (JSON text) embedded before `</head>`. Every `<` is escaped (`\u003c`, the same JSON
+ * value) so no string in the registry can close the element or open a comment.
+ */
+export function embedMetadata(html: string, metadata: string): string {
+  const block = `<script type="application/json" id="skope-metadata">${metadata.replaceAll('<', '\\u003c')}</script>`;
+  const at = html.indexOf('</head>');
+  return at < 0 ? `${block}${html}` : `${html.slice(0, at)}${block}\n  ${html.slice(at)}`;
+}
+
 function load(dir: string, name: string): Asset | undefined {
   const type = CONTENT_TYPES[extname(name)];
   if (type === undefined) return undefined;
@@ -51,7 +70,7 @@ function load(dir: string, name: string): Asset | undefined {
     body,
     gzip: existsSync(gz) ? readFileSync(gz) : undefined,
     type,
-    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+    etag: etagOf(body),
   };
 }
 
@@ -69,16 +88,26 @@ function send(request: FastifyRequest, reply: FastifyReply, asset: Asset, cacheC
 /**
  * The viewer route plugin over the built bundle in `dir` (`index.html` and its assets). When `dir` holds no
  * `index.html` (the bundle was not built), no route is registered and `onMissing` is told: `/` then answers the
- * usual 404.
+ * usual 404. `metadata` gives the `/metadata` body to embed in the page (read once: the registry is immutable);
+ * without it the page asks for `/metadata` itself.
  */
-export function viewerRoutes(dir: string, onMissing: (message: string) => void = () => {}): FastifyPluginAsync {
+export function viewerRoutes(
+  dir: string,
+  onMissing: (message: string) => void = () => {},
+  metadata?: () => string,
+): FastifyPluginAsync {
   return async (app) => {
     if (!existsSync(join(dir, 'index.html'))) {
       onMissing(`The map viewer is not built (no index.html in ${dir}): run \`npm run build:web\`.`);
       return;
     }
-    const page = load(dir, 'index.html');
-    if (page === undefined) return;
+    const built = load(dir, 'index.html');
+    if (built === undefined) return;
+    let page = built;
+    if (metadata !== undefined) {
+      const body = Buffer.from(embedMetadata(built.body.toString('utf8'), metadata()));
+      page = { body, gzip: gzipSync(body), type: built.type, etag: etagOf(body) };
+    }
     const assets = new Map<string, Asset>();
     for (const name of readdirSync(dir)) {
       if (name === 'index.html' || name.endsWith('.gz')) continue;
