@@ -148,7 +148,7 @@ const FETCHES_IN_FLIGHT = 64;
 /** How one read gets its blocks (see the module comment). */
 type ReadPath =
   | { name: 'pread'; readSync: ReadSync; rows: RowEncoding }
-  | { name: 'scratch'; rows: RowEncoding }
+  | { name: 'scratch'; rows: RowEncoding; cached: boolean }
   | { name: 'pool'; schedule: DecodeSchedule; cached: boolean }
   | { name: 'decoded'; cached: boolean };
 
@@ -353,7 +353,7 @@ class CogReader implements Cog {
     if ((!cached || !this.cache) && inflatesToScratch(coding)) {
       const rows = acceptDeltas && storesDeltas(coding, this.metadata.dtype) ? 'deltas' : 'values';
       const readSync = this.stored.source.readSync;
-      return readSync && !level.mask ? { name: 'pread', readSync, rows } : { name: 'scratch', rows };
+      return readSync && !level.mask ? { name: 'pread', readSync, rows } : { name: 'scratch', rows, cached };
     }
     return { name: 'decoded', cached };
   }
@@ -394,7 +394,7 @@ class CogReader implements Cog {
     let data: Promise<void>;
     if (path.name === 'scratch') {
       const decoder = new ScratchDecoder(this.stored, layout, this.metadata.dtype, path.rows);
-      data = scratchBlocks(walk, this.stored, decoder, fetches);
+      data = scratchBlocks(walk, this.stored, decoder, fetches, path.cached);
     } else {
       const decoder = path.name === 'pool' ? path.schedule : inline;
       data = this.decoded.walk(walk, { decoder, signal, cached: path.cached }, fetches);

@@ -31,6 +31,18 @@ describe('byte cache over an HTTP source', () => {
     expect(cache.size).toBe(2_000);
   });
 
+  it('neither keeps nor copies reads marked cache: false, but serves them from what it holds', async () => {
+    const { cache, source } = open(100_000);
+    await source.fetch(0, 100); // learns the etag
+    expect(new Uint8Array(await source.fetch(5_000, 1_000, { cache: false }))).toEqual(bytes.subarray(5_000, 6_000));
+    await source.fetch(5_000, 1_000, { cache: false });
+    expect(server.requests).toHaveLength(3);
+    expect(cache.size).toBe(100);
+    await source.fetch(7_000, 500);
+    expect(new Uint8Array(await source.fetch(7_000, 500, { cache: false }))).toEqual(bytes.subarray(7_000, 7_500));
+    expect(server.requests).toHaveLength(4);
+  });
+
   it('evicts least recently used ranges to stay within the byte bound', async () => {
     const { cache, source } = open(10_000);
     for (let i = 0; i < 5; i++) {

@@ -5,6 +5,7 @@
  */
 import { abortError } from '../errors.js';
 import type { FetchOptions } from './source.js';
+import { watchAbort } from './watch.js';
 
 /** The underlying read: `length` bytes at `offset`, fewer only at the end of the object. */
 export type RawRead = (offset: number, length: number, signal: AbortSignal | undefined) => Promise<ArrayBuffer>;
@@ -74,10 +75,10 @@ export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): Mer
     const onMemberAbort = (): void => {
       if (--remaining === 0) controller.abort(new Error('every merged read was aborted'));
     };
-    for (const p of live) p.signal?.addEventListener('abort', onMemberAbort, { once: true });
     // Callers may share one long-lived signal (a job's) across thousands of reads: always unhook.
+    const unwatch = live.map((p) => (p.signal ? watchAbort(p.signal, onMemberAbort) : null));
     const unhook = (): void => {
-      for (const p of live) p.signal?.removeEventListener('abort', onMemberAbort);
+      for (const u of unwatch) u?.();
     };
     raw(start, end - start, controller.signal).then(
       (buf) => {
@@ -105,11 +106,11 @@ export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): Mer
         settled = true;
         reject(abortError(signal as AbortSignal));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const unwatch = signal ? watchAbort(signal, onAbort) : null;
       const done =
         <T>(fn: (v: T) => void) =>
         (v: T): void => {
-          signal?.removeEventListener('abort', onAbort);
+          unwatch?.();
           if (settled) return;
           settled = true;
           fn(v);

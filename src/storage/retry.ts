@@ -3,6 +3,7 @@
  * an AbortSignal cuts short.
  */
 import { AppError, abortError, isAppError } from '../errors.js';
+import { watchAbort } from './watch.js';
 
 /** Retry policy of a remote source. */
 export interface RetryOptions {
@@ -147,8 +148,7 @@ export async function withRetry<T>(
       timedOut = true;
       controller.abort(new Error(`timed out after ${policy.timeoutMs} ms`));
     }, policy.timeoutMs);
-    const onAbort = (): void => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unwatch = signal ? watchAbort(signal, () => controller.abort(signal.reason)) : null;
     try {
       return await attempt(controller.signal);
     } catch (err) {
@@ -169,7 +169,7 @@ export async function withRetry<T>(
       throw new AppError('source_unavailable', `Reading ${what} failed: ${describeCause(err)}.`, { cause: err });
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unwatch?.();
     }
   }
   const kind = last instanceof RetryableError ? last.kind : 'unavailable';

@@ -86,7 +86,7 @@ describe('HttpSource against a local range server with faults', () => {
     const err: unknown = await new HttpSource(url, fast).fetch(0, 10).catch((e: unknown) => e);
     expect(isAppError(err, 'source_unavailable')).toBe(true);
     expect((err as Error).message).toBe(
-      `Reading ${url} failed after 4 attempts: fetch failed: connect ECONNREFUSED 127.0.0.1:${port}.`,
+      `Reading ${url} failed after 4 attempts: connect ECONNREFUSED 127.0.0.1:${port}.`,
     );
   });
 

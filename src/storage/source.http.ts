@@ -1,8 +1,9 @@
 /**
- * A byte source over HTTP(S) range requests (Node's global fetch). Same-turn neighbouring reads are merged into one
+ * A byte source over HTTP(S) range requests (`node:http` with keep-alive, `http.get.ts`; HEAD with `fetch`). Same-turn neighbouring reads are merged into one
  * request; failures worth retrying (5xx, 429, timeouts, resets, truncated bodies) are retried with backoff.
  */
 import { AppError } from '../errors.js';
+import { httpGet, type HttpResponse } from './http.get.js';
 import type { MergeOptions } from './merge.js';
 import { describeCause, RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
 import { remoteFetch, type RequestLimit } from './source.remote.js';
@@ -24,7 +25,7 @@ export interface HttpSourceOptions extends RetryOptions {
 }
 
 /** The object version from a response: ETag, else Last-Modified. */
-function versionOf(res: Response): string | undefined {
+function versionOf(res: Pick<HttpResponse, 'headers'>): string | undefined {
   return res.headers.get('etag') ?? res.headers.get('last-modified') ?? undefined;
 }
 
@@ -50,7 +51,7 @@ export function redactUrl(url: URL): string {
 }
 
 /** The body; a connection that drops mid-body is a truncated body (retryable, `source_read_error` at the end). */
-async function readBody(res: Response): Promise<ArrayBuffer> {
+async function readBody(res: HttpResponse): Promise<ArrayBuffer> {
   try {
     return await res.arrayBuffer();
   } catch (err) {
@@ -124,8 +125,9 @@ export class HttpSource implements ByteSource {
   }
 
   /** Non-retryable statuses become AppErrors; retryable ones RetryableErrors. */
-  #checkStatus(res: Response): void {
+  #checkStatus(res: Pick<HttpResponse, 'ok' | 'status' | 'statusText'> & { cancel?(): void }): void {
     if (res.ok || res.status === 416) return;
+    res.cancel?.(); // the body is not read: free the connection
     const what = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
     if (res.status === 404 || res.status === 410) {
       throw new AppError('source_not_found', `Not found: ${this.#shown} (${what}).`);
@@ -161,14 +163,11 @@ export class HttpSource implements ByteSource {
   #readRange(offset: number, length: number | undefined, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
     const range = `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
     return withRetry(this.#shown, this.#policy, signal, async (attemptSignal) => {
-      const res = await fetch(this.url, {
-        headers: { ...this.#headers, range },
-        signal: attemptSignal,
-      });
+      const res = await httpGet(this.url, { ...this.#headers, range }, attemptSignal);
       this.#checkStatus(res);
       if (res.status === 416) {
         // The range starts at or past the end of the object.
-        await res.body?.cancel();
+        res.cancel();
         const total = parseContentRange(res.headers.get('content-range'))?.total;
         if (total !== undefined) this.#learn(total, versionOf(res));
         return new ArrayBuffer(0);
@@ -176,7 +175,7 @@ export class HttpSource implements ByteSource {
       if (res.status === 206) {
         const cr = parseContentRange(res.headers.get('content-range'));
         if (cr?.start !== offset || cr.end === undefined) {
-          await res.body?.cancel();
+          res.cancel();
           throw new AppError(
             'source_read_error',
             `Reading ${this.#shown} failed: asked for ${range}, got Content-Range ${String(res.headers.get('content-range'))}.`,
@@ -194,7 +193,7 @@ export class HttpSource implements ByteSource {
       // COG, downloading all of it per block would be a silent disaster, so say so instead.
       const declared = res.headers.get('content-length');
       if (length !== undefined && (declared === null || Number(declared) > this.#maxWholeBytes)) {
-        await res.body?.cancel();
+        res.cancel();
         throw new AppError(
           'source_read_error',
           `${this.#shown} does not support range requests (the server sent the whole object, ${declared ?? 'unknown'} bytes, for a ${length}-byte range).`,

@@ -7,6 +7,11 @@
 export interface FetchOptions {
   /** Aborts the read (and any retry wait); the promise then rejects with an AppError `aborted`. */
   signal?: AbortSignal;
+  /**
+   * false: the bytes are used once (an extraction's blocks), so a byte cache neither keeps them nor copies them
+   * (it still serves them when it holds them). Default true.
+   */
+  cache?: boolean;
 }
 
 /** What we know about an object without reading it. */

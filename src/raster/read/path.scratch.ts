@@ -11,7 +11,8 @@ import { StoredBlocks } from './stored.js';
 import { visitBlocks, type BlockWalk } from './walk.js';
 
 /**
- * Hands every block of `walk` to its sink, fetching through `fetches` (which bounds the fetches in flight).
+ * Hands every block of `walk` to its sink, fetching through `fetches` (which bounds the fetches in flight); `keep`
+ * false for reads that bypass the caches (the byte cache does not keep their blocks either).
  * @throws AppError `raster_invalid` (index unreadable, block past the end of the file, truncated or corrupt) |
  *   source errors (`aborted` among them)
  */
@@ -20,12 +21,13 @@ export function scratchBlocks(
   stored: StoredBlocks,
   decoder: ScratchDecoder,
   fetches: LimitFunction,
+  keep = true,
 ): Promise<void> {
   const { layout, signal, sink } = walk;
   return visitBlocks(walk, fetches, async (plane, bx, by, clip) => {
     const x0 = bx * layout.blockWidth;
     const y0 = by * layout.blockHeight;
-    const raw = await stored.fetchBlock(layout, plane, bx, by, signal);
+    const raw = await stored.fetchBlock(layout, plane, bx, by, signal, keep);
     if (raw === null) {
       sink(plane, null, x0, y0, clip, 'values');
       return;

@@ -98,7 +98,8 @@ export class StoredBlocks {
   }
 
   /**
-   * The stored bytes of one block, or null for a sparse block (offset or byte count 0).
+   * The stored bytes of one block, or null for a sparse block (offset or byte count 0). `keep` false: the block is
+   * read once, so the source's byte cache does not keep it (`FetchOptions.cache`).
    * @throws AppError `raster_invalid` (index unreadable, block past the end of the file or truncated) | source errors.
    */
   async fetchBlock(
@@ -107,13 +108,14 @@ export class StoredBlocks {
     bx: number,
     by: number,
     signal: AbortSignal | undefined,
+    keep = true,
   ): Promise<Uint8Array | null> {
     const n = StoredBlocks.number(layout, plane, bx, by);
     const index = await this.index(layout, signal);
     const offset = index.offsets[n] ?? 0;
     const count = index.counts[n] ?? 0;
     if (offset === 0 || count === 0) return null;
-    return this.fetch(layout, n, offset, count, signal);
+    return this.fetch(layout, n, offset, count, signal, keep);
   }
 
   /**
@@ -126,13 +128,17 @@ export class StoredBlocks {
     offset: number,
     count: number,
     signal: AbortSignal | undefined,
+    keep = true,
   ): Promise<Uint8Array> {
     this.checkInside(layout, n, offset, count);
     // Small files keep blocks inside the header bytes already read: never read a byte twice.
     const known = this.prefix.length;
     if (offset + count <= known) return this.prefix.slice(offset, offset + count);
     const from = Math.max(offset, known);
-    const buf = await this.source.fetch(from, offset + count - from, signal ? { signal } : undefined);
+    const buf = await this.source.fetch(from, offset + count - from, {
+      ...(signal ? { signal } : {}),
+      ...(keep ? {} : { cache: false }),
+    });
     if (buf.byteLength < offset + count - from) throw this.truncated(layout, n);
     if (from === offset) return new Uint8Array(buf);
     const out = new Uint8Array(count);
