@@ -8,9 +8,10 @@ and a PNG encode with Pillow.
 
 With "mode": "equal" in SPEC, the reference does the same work as our tile service instead (the equal-work row):
 the same one band read and warped (a one-band VRT of the file warped by `gdal.Warp` to the 256 × 256 tile in
-EPSG:3857, nearest, GDAL picking the overview as for any decimated read — not a WarpedVRT, which warps every band of
-a 100-band file), the same rescale to palette codes (255 = nodata, transparent), and the same PNG: palette
-(PLTE with only the codes used, tRNS), rows with filter "up", zlib level 1, written with numpy and zlib.
+EPSG:3857, nearest, GDAL picking the overview (checked: for every tile of the bench's set gdalwarp's AUTO choice
+reads the same level as ours) — not a WarpedVRT, which warps every band of a 100-band file), the same rescale to
+palette codes (255 = nodata, transparent), and the same PNG: palette (PLTE with only the codes used, tRNS), rows
+with filter "up", zlib level 1 with the run-length strategy (Z_RLE, as ours), written with numpy and zlib.
 
 Usage:
   tiles_reference.py SPEC.json
@@ -125,7 +126,9 @@ def palette_png(codes, lut):
     out += _chunk(b"PLTE", plte)
     if trns:
         out += _chunk(b"tRNS", bytes(trns))
-    out += _chunk(b"IDAT", zlib.compress(up.tobytes(), 1)) + _chunk(b"IEND", b"")
+    # Level 1 with the run-length strategy, as ours (src/tiles/png.encode.ts DEFLATE_OPTIONS).
+    z = zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
+    out += _chunk(b"IDAT", z.compress(up.tobytes()) + z.flush()) + _chunk(b"IEND", b"")
     return out
 
 

@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { testLut } from '../../test/support/colour.lut.js';
 import { TRANSPARENT, codesToRgba } from './colorize.js';
-import { encodePalettePng, encodeRgbaPng } from './png.encode.js';
+import { encodePalettePng, encodeRgbaPng, upFilter } from './png.encode.js';
 import { TransparentTiles, encodeTile } from './tile.image.js';
 
 function decode(buf: Buffer): PNG {
@@ -34,6 +35,47 @@ describe('PNG encoding', () => {
     const b = encodePalettePng(full, 128, 128, lut);
     expect(b[25]).toBe(6); // RGBA
     expect(Buffer.from(decode(b).data).equals(Buffer.from(codesToRgba(full, lut)))).toBe(true);
+  });
+
+  it('palette PNGs of any size, with repeated rows and transparency, decode (pngjs) to the same pixels', () => {
+    const lut = testLut();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 37 }),
+        fc.integer({ min: 1, max: 37 }),
+        fc.integer({ min: 1, max: 257 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (w, h, colours, seed) => {
+          // Rows repeat in runs (as zoomed-in tiles do); codes drawn from `colours` values, the last one transparent.
+          const codes = new Uint16Array(w * h);
+          for (let j = 0; j < h; j++) {
+            const src = ((j * 2654435761 + seed) >>> 0) % 3 === 0 && j > 0 ? j - 1 : j;
+            for (let i = 0; i < w; i++) {
+              const c = ((src * w + i) * 40503 + seed) % colours;
+              codes[j * w + i] = src === j ? (c === colours - 1 && colours > 1 ? TRANSPARENT : c) : codes[src * w + i]!;
+            }
+          }
+          const png = decode(encodePalettePng(codes, w, h, lut));
+          expect([png.width, png.height]).toEqual([w, h]);
+          expect(Buffer.from(png.data).equals(Buffer.from(codesToRgba(codes, lut)))).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('the "up" filter subtracts bytewise modulo 256, four at a time', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 8, maxLength: 8 }),
+        fc.uint8Array({ minLength: 8, maxLength: 8 }),
+        (a, b) => {
+          const diff = new Uint32Array(2);
+          upFilter(a, b, diff, 2);
+          expect(Array.from(new Uint8Array(diff.buffer))).toEqual(Array.from(a, (v, i) => (v - b[i]!) & 255));
+        },
+      ),
+    );
   });
 
   it('writes RGBA PNGs', () => {

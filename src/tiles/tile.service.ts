@@ -31,7 +31,7 @@ import { rasterFootprint } from './tilejson.js';
 import type { Resampling } from './warp.js';
 
 /** Bumped when the rendering changes, so clients' cached ETags stop matching. */
-const RENDER_VERSION = 'skope-tiles-1';
+const RENDER_VERSION = 'skope-tiles-2';
 
 /** What the tile service needs (the route's `TilesDeps` without HTTP settings). */
 export interface TileSourceDeps {

@@ -48,6 +48,48 @@ describe('warp kernels', () => {
     );
   });
 
+  it('integer samples coded through the cached table equal warpNearest then rescaleToCodes', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('u16', 'i16', 'u8', 'i8'),
+        fc.integer({ min: 2, max: 40 }),
+        fc.integer({ min: 2, max: 40 }),
+        fc.integer({ min: 3, max: 9 }),
+        fc.boolean(),
+        fc.integer({ min: -300, max: 300 }),
+        fc.integer({ min: 1, max: 70000 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (kind, w, h, z, grid, lo, span, seed) => {
+          const Ctor = { u16: Uint16Array, i16: Int16Array, u8: Uint8Array, i8: Int8Array }[kind];
+          // Values over the dtype's whole range (the typed array wraps them), nodata the first cell's value.
+          const data = new Ctor(w * h).map((_, k) => (k * 2654435761 + seed) >>> 7);
+          const src: SourceSamples = {
+            window: { col: 0, row: 0, width: w, height: h },
+            data,
+            nodata: data[0] as number,
+            levelWidth: w,
+            levelHeight: h,
+          };
+          const crs = grid ? { ...geographicTileCrs('EPSG:4326'), geographic: false } : geographicTileCrs('EPSG:4326');
+          const n = 2 ** z;
+          const coords = sourceCoords(
+            tileBounds({ z, x: Math.floor(((-110 + 180) / 360) * n), y: Math.floor(n * 0.37) }),
+            64,
+            64,
+            crs,
+            [0.1, 0, -110, 0, -0.1, 40],
+            8,
+          );
+          const r = { lo, hi: lo + span };
+          expect(Array.from(warpNearestCodes(coords, src, r))).toEqual(
+            Array.from(rescaleToCodes(warpNearest(coords, src), r)),
+          );
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
   it('interpolated grid coordinates match the exact projection for a lon/lat grid', () => {
     const b = tileBounds({ z: 6, x: 12, y: 24 });
     const exact = sourceCoords(b, 256, 256, geographicTileCrs('EPSG:4326'), [0.01, 0, -110, 0, -0.01, 40]);

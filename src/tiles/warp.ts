@@ -231,9 +231,49 @@ export function warpNearest(coords: SourceCoords, src: SourceSamples): Float64Ar
   return out;
 }
 
+/** Code tables kept for the few rescales in use (key: dtype, lo, hi, nodata); oldest dropped past the bound. */
+const codeTables = new Map<string, Uint16Array>();
+const CODE_TABLES_MAX = 8;
+
+/**
+ * The code of every value of an 8- or 16-bit integer dtype (index: value, + 32768 / + 128 for signed), or null for
+ * other dtypes. Built once per rescale and nodata (65 536 codes, ~0.3 ms) and reused by every tile: a table lookup
+ * per pixel instead of a clip, a division and a truncation (speed is the reason; the codes are the same numbers).
+ */
+function codeTable(
+  data: TypedArray,
+  rescale: Rescale,
+  nodata: number,
+  code: (v: number) => number,
+): Uint16Array | null {
+  const kind =
+    data instanceof Uint16Array
+      ? 'u16'
+      : data instanceof Int16Array
+        ? 'i16'
+        : data instanceof Uint8Array
+          ? 'u8'
+          : data instanceof Int8Array
+            ? 'i8'
+            : null;
+  if (kind === null) return null;
+  const key = `${kind} ${rescale.lo} ${rescale.hi} ${nodata}`;
+  let table = codeTables.get(key);
+  if (table !== undefined) return table;
+  const n = kind === 'u16' || kind === 'i16' ? 65536 : 256;
+  const base = kind === 'i16' ? -32768 : kind === 'i8' ? -128 : 0;
+  table = new Uint16Array(n);
+  for (let k = 0; k < n; k++) table[k] = code(base + k);
+  if (codeTables.size >= CODE_TABLES_MAX) codeTables.delete(codeTables.keys().next().value as string);
+  codeTables.set(key, table);
+  return table;
+}
+
 /**
  * Nearest neighbour straight to colormap codes (`warpNearest` then `rescaleToCodes` in one pass, without the
- * float64 intermediate): the hot path of every default tile.
+ * float64 intermediate): the hot path of every default tile. Written for speed: 8/16-bit integer samples are coded
+ * through a cached table, and an output row whose source row is the previous one's is copied (zoomed-in tiles
+ * repeat each source row many times).
  */
 export function warpNearestCodes(coords: SourceCoords, src: SourceSamples, rescale: Rescale): TileCodes {
   const { width, height } = coords;
@@ -247,17 +287,35 @@ export function warpNearestCodes(coords: SourceCoords, src: SourceSamples, resca
     const c = v < lo ? lo : v > hi ? hi : v;
     return Math.trunc(((c - lo) / span) * 255);
   };
+  const table = codeTable(data, rescale, nd, code);
+  const bias = data instanceof Int16Array ? 32768 : data instanceof Int8Array ? 128 : 0;
   if (coords.kind === 'separable') {
     const cols = new Int32Array(width);
     for (let i = 0; i < width; i++) cols[i] = sourceCell(coords.col[i] as number, levelWidth, win.col, win.width);
+    let prevR = -1;
     for (let j = 0; j < height; j++) {
       const r = sourceCell(coords.row[j] as number, levelHeight, win.row, win.height);
-      if (r < 0) continue;
-      const base = r * win.width;
+      if (r < 0) {
+        prevR = -1; // this row stays transparent: the next one cannot copy it
+        continue;
+      }
       const o = j * width;
-      for (let i = 0; i < width; i++) {
-        const c = cols[i] as number;
-        if (c >= 0) out[o + i] = code(data[base + c] as number);
+      if (r === prevR) {
+        out.copyWithin(o, o - width, o);
+        continue;
+      }
+      prevR = r;
+      const base = r * win.width;
+      if (table !== null) {
+        for (let i = 0; i < width; i++) {
+          const c = cols[i] as number;
+          if (c >= 0) out[o + i] = table[(data[base + c] as number) + bias] as number;
+        }
+      } else {
+        for (let i = 0; i < width; i++) {
+          const c = cols[i] as number;
+          if (c >= 0) out[o + i] = code(data[base + c] as number);
+        }
       }
     }
     return out;
@@ -265,7 +323,9 @@ export function warpNearestCodes(coords: SourceCoords, src: SourceSamples, resca
   for (let k = 0; k < out.length; k++) {
     const c = sourceCell(coords.col[k] as number, levelWidth, win.col, win.width);
     const r = sourceCell(coords.row[k] as number, levelHeight, win.row, win.height);
-    if (c >= 0 && r >= 0) out[k] = code(data[r * win.width + c] as number);
+    if (c < 0 || r < 0) continue;
+    const v = data[r * win.width + c] as number;
+    out[k] = table !== null ? (table[v + bias] as number) : code(v);
   }
   return out;
 }
