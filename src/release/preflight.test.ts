@@ -81,6 +81,24 @@ describe('preflight', () => {
     for (const f of r.findings) expect(f.message.length).toBeGreaterThan(0);
   });
 
+  it.each(['BILINEAR', 'CUBIC', 'LANCZOS'])(
+    '%s overviews pass (the writer builds them; ENC-007 no more)',
+    async (r) => {
+      const res = await run({ manifest: M.replace('overview_resampling: "AVERAGE"', `overview_resampling: "${r}"`) });
+      expect(ids(res)).toEqual([]);
+      expect(res.ok).toBe(true);
+    },
+  );
+
+  it('a categorical variable with BILINEAR overviews is still refused (ENC-004: MODE or NEAREST only)', async () => {
+    const r = await run({
+      curated: CURATED.replace('    unit: "mm"', '    unit: "mm"\n    categories:\n      1: "one"'),
+      manifest: M.replace('overview_resampling: "AVERAGE"', 'overview_resampling: "BILINEAR"'),
+    });
+    expect(ids(r)).toContain('ENC-004');
+    expect(ids(r)).not.toContain('ENC-007');
+  });
+
   it('SRC-003 (warning): no checksum declared; the dataset still passes without a digest', async () => {
     const r = await run({ manifest: M.replace(/ {6}checksum: "[0-9a-f]+"\n/g, '') });
     expect(ids(r, 'warning')).toEqual(['SRC-003']);

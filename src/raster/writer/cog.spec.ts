@@ -64,7 +64,9 @@ export interface CogWriteSpec {
   overviews?: 'auto' | readonly number[];
   /**
    * Overview resampling, as GDAL's OVERVIEW_RESAMPLING: 'average' (mean of the valid cells), 'mode' (most frequent
-   * valid value), 'nearest'. Nodata (and NaN) cells never count. Default 'average'.
+   * valid value), 'nearest', or the convolutions 'bilinear', 'cubic' and 'lanczos' (GDAL 3.6's kernels, equal to
+   * gdaladdo's; see overview.convolve.ts). Nodata cells never count (NaN only when the nodata is NaN). Default
+   * 'average'.
    */
   resampling?: Resampling;
   /**

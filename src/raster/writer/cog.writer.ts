@@ -28,7 +28,15 @@ import type { CogWriteSpec, ResolvedSpec } from './cog.spec.js';
 import { buildIfdTags, gdalMetadataXml, planLevels } from './tiff.encode.layout.js';
 import type { LevelPlan } from './tiff.encode.layout.js';
 import { encodeHeader, encodeIfds, ghostHeader, headerLength } from './tiff.encode.js';
-import { allocArray, cutTile, downsample, encodePredictor2, encodePredictor3 } from './tiff.encode.pixels.js';
+import { ConvolutionDownsampler } from './overview.convolve.js';
+import {
+  allocArray,
+  cutTile,
+  downsample,
+  encodePredictor2,
+  encodePredictor3,
+  isBlockResampling,
+} from './tiff.encode.pixels.js';
 
 const deflate = promisify(deflateCb);
 
@@ -133,6 +141,14 @@ async function encodeBlock(tile: TypedArray, s: ResolvedSpec, spp: number, compr
   return framed;
 }
 
+/** The next overview level: its raw file, its factor relative to the level being encoded, and its size. */
+interface NextLevel {
+  raw: RawLevel;
+  factor: number;
+  width: number;
+  height: number;
+}
+
 /**
  * Encode one level into `outPath`: strip by strip (every band of a strip before the next strip), tiles cut and
  * compressed with up to `concurrency` blocks in flight, appended to the temp file as they finish in submission
@@ -143,7 +159,7 @@ async function encodeLevel(
   s: ResolvedSpec,
   level: LevelPlan,
   source: RowSource,
-  overviews: readonly { raw: RawLevel; factor: number }[],
+  overviews: readonly NextLevel[],
   outPath: string,
   compress: BlockCompress,
   moments: Moments[] | null,
@@ -179,6 +195,19 @@ async function encodeLevel(
     block.catch(() => undefined);
     if (inFlight.length >= maxInFlight) await flushOne();
   };
+  // Convolution overviews read past a strip's edges: one streaming downsampler per overview and band keeps the
+  // overlap rows between strips (see overview.convolve.ts).
+  const method = s.resampling;
+  const convolvers = new Map<string, ConvolutionDownsampler>();
+  const convolver = (o: NextLevel, k: number, band: number): ConvolutionDownsampler => {
+    const key = `${k}:${band}`;
+    let c = convolvers.get(key);
+    if (c === undefined && !isBlockResampling(method)) {
+      c = new ConvolutionDownsampler(level.width, level.height, o.width, o.height, method, s.dtype, s.nodata);
+      convolvers.set(key, c);
+    }
+    return c as ConvolutionDownsampler;
+  };
   try {
     const bandGroups = pixel
       ? [Array.from({ length: s.bands }, (_, i) => i + 1)]
@@ -211,18 +240,17 @@ async function encodeLevel(
             moments[b] = mergeMoments(moments[b] as Moments, stripMoments(strips[i] as TypedArray, s.nodata));
           }
         }
-        for (const o of overviews) {
+        for (const [k, o] of overviews.entries()) {
           for (let i = 0; i < group.length; i++) {
-            const small = downsample(
-              strips[i] as TypedArray,
-              level.width,
-              h,
-              o.factor,
-              s.dtype,
-              s.nodata,
-              s.resampling,
-            );
-            await o.raw.write(group[i] as number, y0 / o.factor, small);
+            const band = group[i] as number;
+            const strip = strips[i] as TypedArray;
+            if (isBlockResampling(method)) {
+              const small = downsample(strip, level.width, h, o.factor, s.dtype, s.nodata, method);
+              await o.raw.write(band, y0 / o.factor, small);
+            } else {
+              const done = convolver(o, k, band).push(strip, h);
+              if (done) await o.raw.write(band, done.row, done.data);
+            }
           }
         }
       }
@@ -367,16 +395,17 @@ export async function writeCog(path: string, spec: CogWriteSpec): Promise<CogWri
   const raws: RawLevel[] = [];
   try {
     const outputs: LevelOutput[] = [];
-    // Each overview level is computed from the level before it, as GDAL 3.6 does for power-of-two factors.
+    // Each overview level is computed from the level before it, as GDAL 3.6 does for power-of-two factors (and
+    // always for the convolution methods).
     let source: RowSource = (band, row, height) => spec.readRows(band, row, height);
     for (let k = 0; k < levels.length; k++) {
       const level = levels[k] as LevelPlan;
       const nextLevel = levels[k + 1];
-      const next: { raw: RawLevel; factor: number }[] = [];
+      const next: NextLevel[] = [];
       if (nextLevel) {
         const raw = await RawLevel.create(join(dir, `raw-${k + 1}`), nextLevel.width, nextLevel.height, s.dtype);
         raws.push(raw);
-        next.push({ raw, factor: nextLevel.factor / level.factor });
+        next.push({ raw, factor: nextLevel.factor / level.factor, width: nextLevel.width, height: nextLevel.height });
       }
       const stats = k === 0 ? moments : null;
       outputs.push(await encodeLevel(s, level, source, next, join(dir, `level-${k}`), compress, stats));

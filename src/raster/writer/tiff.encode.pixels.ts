@@ -4,6 +4,7 @@
  */
 import { DTYPE_ARRAY } from '../dtype.js';
 import type { DType, TypedArray } from '../types.js';
+import type { ConvolutionMethod } from './overview.convolve.js';
 
 /** TIFF SampleFormat: 1 unsigned integer, 2 signed integer, 3 IEEE float. */
 export function sampleFormat(dtype: DType): 1 | 2 | 3 {
@@ -100,11 +101,22 @@ export function encodePredictor3(data: Float32Array | Float64Array, width: numbe
   return out;
 }
 
-/** How overview cells are computed from the level above (GDAL's OVERVIEW_RESAMPLING names, lower case). */
-export type Resampling = 'average' | 'mode' | 'nearest';
+/** Resamplings where each overview cell comes from its own window of the level above (`downsample`). */
+export type BlockResampling = 'average' | 'mode' | 'nearest';
+
+/**
+ * How overview cells are computed from the level above (GDAL's OVERVIEW_RESAMPLING names, lower case): the block
+ * methods here, the convolutions (bilinear, cubic, lanczos) in overview.convolve.ts.
+ */
+export type Resampling = BlockResampling | ConvolutionMethod;
 
 /** Every resampling the writer implements. */
-export const RESAMPLINGS: readonly Resampling[] = ['average', 'mode', 'nearest'];
+export const RESAMPLINGS: readonly Resampling[] = ['average', 'mode', 'nearest', 'bilinear', 'cubic', 'lanczos'];
+
+/** True for the resamplings computed by `downsample`. */
+export function isBlockResampling(r: Resampling): r is BlockResampling {
+  return r === 'average' || r === 'mode' || r === 'nearest';
+}
 
 /**
  * Downsample one band's rows by an integer `ratio` (the overview of rows `0…height-1` of `src`, `width`
@@ -128,7 +140,7 @@ export function downsample(
   ratio: number,
   dtype: DType,
   nodata: number | null,
-  method: Resampling,
+  method: BlockResampling,
 ): TypedArray {
   const ow = Math.ceil(width / ratio);
   const oh = Math.ceil(height / ratio);

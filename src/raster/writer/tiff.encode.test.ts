@@ -38,7 +38,7 @@ describe('writeCog errors', () => {
     ['zstd level 23', { compression: 'zstd', level: 23 }],
     ['deflate level 0', { compression: 'deflate', level: 0 }],
     ['a level for lzw', { compression: 'lzw', level: 5 }],
-    ['unknown resampling', { resampling: 'cubic' as CogWriteSpec['resampling'] }],
+    ['unknown resampling', { resampling: 'gauss' as CogWriteSpec['resampling'] }],
     ['fewer descriptions than bands', { bandDescriptions: [] }],
     ['zero scale', { scale: 0 }],
     ['infinite offset', { offset: Infinity }],

@@ -4,11 +4,13 @@
  *
  * GDAL creation option → writer option: BLOCKSIZE → blockSize; COMPRESS ZSTD/DEFLATE/LZW → compression; LEVEL →
  * level (ZSTD 1–22, DEFLATE 1–9; LZW has none); PREDICTOR → predictor; INTERLEAVE BAND/PIXEL → interleave;
- * OVERVIEW_RESAMPLING AVERAGE/MODE/NEAREST → resampling, overviews down to one block; STATISTICS=YES →
- * statistics; BIGTIFF YES/NO → forced, IF_SAFER/IF_NEEDED → 'auto' (BigTIFF when the file could pass 4 GiB);
+ * OVERVIEW_RESAMPLING AVERAGE/MODE/NEAREST/BILINEAR/CUBIC/LANCZOS → resampling (all six; the convolutions equal
+ * gdaladdo's, see raster/writer/overview.convolve.ts), overviews down to one block; STATISTICS=YES → statistics;
+ * BIGTIFF YES/NO → forced, IF_SAFER/IF_NEEDED → 'auto' (BigTIFF when the file could pass 4 GiB);
  * SPARSE_OK=FALSE → every block written. Band descriptions, scale, offset and unit are set per band.
  */
 import type { CogWriteSpec } from '../../raster/writer/cog.spec.js';
+import type { Resampling } from '../../raster/writer/tiff.encode.pixels.js';
 import type { CogOptions, Encoding } from '../format/documents.js';
 
 /** Writer options a release declares (everything but the pixels, the grid and the band count). */
@@ -29,8 +31,21 @@ export type ReleaseWriterOptions = Pick<
 
 const LEVELS = { ZSTD: [1, 22], DEFLATE: [1, 9] } as const;
 
-/** Options the writer cannot produce as declared (empty when it can), as messages. */
-export function unsupportedOptions(cog: CogOptions, encoding: Encoding): string[] {
+/** OVERVIEW_RESAMPLING → the writer's name (GDAL's, lower case). */
+const RESAMPLING: { readonly [K in Encoding['overview_resampling']]: Resampling } = {
+  AVERAGE: 'average',
+  MODE: 'mode',
+  NEAREST: 'nearest',
+  BILINEAR: 'bilinear',
+  CUBIC: 'cubic',
+  LANCZOS: 'lanczos',
+};
+
+/**
+ * Options the writer cannot produce as declared (empty when it can), as messages. Every variable `encoding` is
+ * supported today (all six overview resamplings, approved narrowings); it stays a parameter for the next one.
+ */
+export function unsupportedOptions(cog: CogOptions, _encoding: Encoding): string[] {
   const out: string[] = [];
   if (cog.interleave === 'TILE') out.push('interleave TILE (the writer writes BAND or PIXEL)');
   if (cog.level !== null) {
@@ -40,8 +55,6 @@ export function unsupportedOptions(cog: CogOptions, encoding: Encoding): string[
       if (cog.level < lo || cog.level > hi) out.push(`${cog.compress} level ${cog.level} (${lo}–${hi})`);
     }
   }
-  if (!['AVERAGE', 'MODE', 'NEAREST'].includes(encoding.overview_resampling))
-    out.push(`overview resampling ${encoding.overview_resampling} (the writer does AVERAGE, MODE and NEAREST)`);
   return out;
 }
 
@@ -53,12 +66,7 @@ export function writerOptions(cog: CogOptions, encoding: Encoding): ReleaseWrite
     compression: cog.compress === 'ZSTD' ? 'zstd' : cog.compress === 'LZW' ? 'lzw' : 'deflate',
     ...(cog.level !== null && cog.compress !== 'LZW' ? { level: cog.level } : {}),
     predictor: encoding.predictor,
-    resampling:
-      encoding.overview_resampling === 'MODE'
-        ? 'mode'
-        : encoding.overview_resampling === 'NEAREST'
-          ? 'nearest'
-          : 'average',
+    resampling: RESAMPLING[encoding.overview_resampling],
     bigTiff: cog.bigtiff === 'YES' ? true : cog.bigtiff === 'NO' ? false : 'auto',
     overviews: 'auto',
     statistics: true,
