@@ -210,6 +210,12 @@ const DECLARED = {
     { default: 3 },
   ),
   source_cache_bytes: int(0, 1e12, 'Byte-range cache of remote sources (bytes).', { default: 64 * MiB }),
+  extraction_stats_cache_bytes: int(
+    0,
+    1e12,
+    'Mean and median per band already extracted over an area, kept so a repeat extraction over the same area (e.g. another time range or transform) reads only the bands not seen yet (bytes; 0 = none).',
+    { default: 16 * MiB },
+  ),
   storage_requests_in_flight: int(
     1,
     4096,

@@ -4,6 +4,7 @@ import { AppError, isAppError } from '../errors.js';
 import { computeCoverage } from '../geo/coverage.js';
 import { preflightExtraction, runExtraction, type CoverageInput } from './extract.js';
 import { localReduceRunner, type ReduceRunner, type ReduceTask } from './reduce.js';
+import { createStatsCache } from './stats.cache.js';
 import { bandsOf, testDeps, type TestDataset } from '../../test/support/extract.fixtures.js';
 import type { ExtractRequest } from './types.js';
 import { loadGeometryEngine } from '../geo/geos.js';
@@ -373,5 +374,54 @@ describe('reduce tasks on a runner', () => {
     }
     expect([...interleaves].sort()).toEqual(['band', 'pixel']);
     await bandDeps.close();
+  });
+});
+
+describe('statistics cache (repeat extractions over the same area)', () => {
+  it('a repeat reads only the bands it does not hold, with the same values; another area or file version reads again', async () => {
+    const cache = createStatsCache(1 << 20);
+    const reduced: number[][] = [];
+    const local = localReduceRunner(deps.openCog);
+    const spy: ReduceRunner = {
+      parallelism: 1,
+      reduce: (task, ctx) => {
+        reduced.push(task.bands);
+        return local.reduce(task, ctx);
+      },
+    };
+    const cached = { ...deps, runner: spy, statsCache: cache };
+    const area = box(-123, 40, -118, 45);
+    const go = (over: Partial<ExtractRequest>) =>
+      runExtraction(request({ selected_area: area, ...over }), cached, { signal: new AbortController().signal });
+    const plain = await run({ selected_area: area });
+    // 0002–0004 first: bands 2–4 read; then all five years: only bands 1 and 5 read, values as without a cache.
+    await go({ time_range: { gte: '0002', lte: '0004' } });
+    expect(reduced).toEqual([[2, 3, 4]]);
+    const progress: number[] = [];
+    const all = await runExtraction(request({ selected_area: area }), cached, {
+      signal: new AbortController().signal,
+      onProgress: (done) => progress.push(done),
+    });
+    expect(reduced).toEqual([
+      [2, 3, 4],
+      [1, 5],
+    ]);
+    expect(all.base_series).toEqual(plain.base_series);
+    expect(progress.at(-1)).toBe(5);
+    expect(cache.stats.hits).toBe(3);
+    // Nothing left to read.
+    await go({});
+    expect(reduced).toHaveLength(2);
+    // Another area: read again.
+    await go({ selected_area: box(-122, 41, -119, 44) });
+    expect(reduced).toHaveLength(3);
+    // Another version of the file (rewritten in place): not served.
+    const url = (await deps.openCog(new URL('annual_5x5x5_dataset_float32_variable.tif', `file://${FIXTURES}/`).href))
+      .metadata.url;
+    const stale = createStatsCache(1 << 20);
+    const key = stale.areaKey({ col: 0, row: 0, width: 1, height: 1 }, new Float64Array(1), new Float64Array(0), false);
+    stale.put(url, 'old-version', key, [1], [99], [99]);
+    expect(stale.get(url, 'other-version', key)).toBeUndefined();
+    expect(stale.get(url, 'old-version', key)?.bands.get(1)).toEqual([99, 99]);
   });
 });

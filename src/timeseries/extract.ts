@@ -25,6 +25,7 @@ import type { DatasetEntry, Lookup, Registry, TemporalSelection } from '../regis
 import type { FetchOptions } from '../storage/source.js';
 import { analyzeBaseSeries } from './analyze.js';
 import { localReduceRunner, shareable, type ReduceRunner } from './reduce.js';
+import type { StatsCache } from './stats.cache.js';
 import type { BaseSeries, ExtractRequest, TimeRange, TimeseriesResponse } from './types.js';
 
 /** What {@link computeCoverage} needs: plain data, so it can run on a worker thread. */
@@ -84,6 +85,11 @@ export interface ExtractDeps {
    * polygons on the worker pool so the event loop stays free.
    */
   invalidReason?(polygons: Rings[]): Promise<string | null>;
+  /**
+   * Statistics of bands already extracted over the same area (`stats.cache.ts`): a repeat extraction reads only the
+   * bands it does not hold. None: every band is read.
+   */
+  statsCache?: StatsCache;
   /** Optional tuning: files read at once by the default runner (2) and bytes of samples per chunk (64 MiB). */
   tuning?: { fileConcurrency?: number; chunkBytes?: number };
 }
@@ -374,6 +380,14 @@ export async function runExtraction(
   signal.addEventListener('abort', onAbort, { once: true });
   let firstError: unknown = null;
 
+  const { scale, offset } = plan.encoding;
+  const physical = (v: number | null | undefined): number | null =>
+    v === null || v === undefined ? null : scale === 1 && offset === 0 ? v : v * scale + offset;
+  const cache = deps.statsCache;
+  const areaKey = cache ? cache.areaKey(plan.window, weights, plan.points, mode === 'fractional') : '';
+  /** The version a file's statistics are cached under (none: not cached). */
+  const versions = new Map<string, string>();
+
   const runTask = async (task: FileTask): Promise<void> => {
     if (stop.signal.aborted) return;
     let reported = 0;
@@ -397,9 +411,8 @@ export async function runExtraction(
         },
         { signal: stop.signal, onProgress: advance },
       );
-      const { scale, offset } = plan.encoding;
-      const physical = (v: number | null | undefined): number | null =>
-        v === null || v === undefined ? null : scale === 1 && offset === 0 ? v : v * scale + offset;
+      const version = versions.get(task.url);
+      if (cache && version !== undefined) cache.put(task.url, version, areaKey, task.bands, stats.mean, stats.median);
       task.targets.forEach((targets, j) => {
         for (const t of targets) {
           mean[t] = physical(stats.mean[j]);
@@ -425,7 +438,36 @@ export async function runExtraction(
   try {
     const files = groupByFile(plan.selection);
     const cogs = await openFiles(files, deps, stop.signal);
-    const tasks = shardTasks(files, runner.parallelism, cogs).map((t) => {
+    const pending: FileTask[] = [];
+    for (const f of files) {
+      const version = cache ? cogs.get(f.url)?.metadata.version : null;
+      if (cache === undefined || version === null || version === undefined) {
+        pending.push(f);
+        continue;
+      }
+      versions.set(f.url, version);
+      // Bands this area was extracted for before (same file version): their statistics, no read.
+      const known = cache.get(f.url, version, areaKey);
+      const left: FileTask = { url: f.url, bands: [], targets: [] };
+      f.bands.forEach((b, j) => {
+        const targets = f.targets[j] as number[];
+        const pair = known?.bands.get(b);
+        if (pair === undefined) {
+          left.bands.push(b);
+          left.targets.push(targets);
+          return;
+        }
+        for (const t of targets) {
+          mean[t] = physical(pair[0]);
+          median[t] = physical(pair[1]);
+        }
+        done += targets.length;
+        cache.stats.hits++;
+      });
+      if (left.bands.length > 0) pending.push(left);
+    }
+    if (done > 0) ctx.onProgress?.(done, total);
+    const tasks = shardTasks(pending, runner.parallelism, cogs).map((t) => {
       const header = cogs.get(t.url)?.header;
       return header ? { ...t, header } : t;
     });

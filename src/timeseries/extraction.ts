@@ -21,6 +21,7 @@ import {
   type ExtractDeps,
 } from './extract.js';
 import type { BandStatistics } from './stats.js';
+import { createStatsCache } from './stats.cache.js';
 import type { BaseSeries, ExtractRequest, TimeseriesResponse } from './types.js';
 
 /** The result of one extraction: the public response and the untransformed series kept for analyze. */
@@ -63,6 +64,8 @@ export interface ExtractionSettings extends CogSettings {
   workerPoolSize: number;
   /** Storage root (remote storage runs more tasks per thread: see {@link REMOTE_TASKS_PER_THREAD}). */
   storageBaseUrl: string;
+  /** Statistics of bands already extracted, by file and area (bytes; 0 = none): `stats.cache.ts`. */
+  extractionStatsCacheBytes: number;
 }
 
 /**
@@ -111,7 +114,12 @@ export function createExtraction(
   geometry: GeometryEngine,
   options: ExtractionOptions = {},
 ): Extraction {
-  let local = extractDeps(settings, datasets, cogs, geometry);
+  const statsCache =
+    settings.extractionStatsCacheBytes > 0 ? createStatsCache(settings.extractionStatsCacheBytes) : undefined;
+  let local: ExtractDeps = {
+    ...extractDeps(settings, datasets, cogs, geometry),
+    ...(statsCache ? { statsCache } : {}),
+  };
   let deps = local;
   let pool: WorkerPool<ExtractWorkerTask, ExtractWorkerResult> | null = null;
   if (!options.inline) {
