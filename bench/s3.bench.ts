@@ -47,7 +47,11 @@ interface ExtractOut {
   maxRssMB: number;
 }
 interface TilesOut {
-  cold: { seconds: number; proxy: ProxyStats };
+  /**
+   * The cold tile: total and open (lookup → COG header → plan) seconds, seconds the main thread was busy meanwhile
+   * (event-loop utilisation: the rest is waiting for the network), and one bare round trip's seconds.
+   */
+  cold: { seconds: number; open: number; busy: number; roundTrip: number; proxy: ProxyStats };
   passes: { seconds: number[]; proxy: ProxyStats }[];
   maxRssMB: number;
 }
@@ -260,6 +264,11 @@ async function extractCase(
   }
 }
 
+/** Median of `f` over `xs`, in ms, as text. */
+function ms<T>(xs: readonly T[], f: (x: T) => number): string {
+  return `${(median(xs.map(f)) * 1000).toFixed(1)} ms`;
+}
+
 async function tileCase(ctx: BenchContext, ds: PaleocarDataset, served: Served): Promise<void> {
   const tiles = tileSet(4);
   const args = {
@@ -287,7 +296,7 @@ async function tileCase(ctx: BenchContext, ds: PaleocarDataset, served: Served):
     reference: null,
     target: { max: 0.08 },
     spread: { ours: colds.map((c) => c.seconds) },
-    note: `${maxReq} round trips (target ≤ 3), ${reqText(colds[0]?.proxy as ProxyStats)}; ${loadText()}`,
+    note: `${maxReq} round trips (target ≤ 3), ${reqText(colds[0]?.proxy as ProxyStats)}; open (header) ${ms(colds, (c) => c.open)}, then block + render ${ms(colds, (c) => c.seconds - c.open)}, main thread busy ${ms(colds, (c) => c.busy)}; one bare 64 KiB GET through the proxy ${ms(colds, (c) => c.roundTrip)} (20 ms held + s3rver + HTTP); ${loadText()}`,
   });
   const first = last.passes[0];
   if (first) {
