@@ -106,6 +106,43 @@ async function setSlider(index: number): Promise<void> {
   }, index);
 }
 
+/** Runs of timesteps without a value, as the page names them (`a–b`, or `a` alone). */
+function gapRanges(timesteps: string[], values: (number | null)[]): string[] {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= timesteps.length; i++) {
+    const missing = i < timesteps.length && values[i] == null;
+    if (missing && start < 0) start = i;
+    if (!missing && start >= 0) {
+      out.push(start === i - 1 ? (timesteps[start] ?? '') : `${timesteps[start]}–${timesteps[i - 1]}`);
+      start = -1;
+    }
+  }
+  return out;
+}
+
+/**
+ * What the map shows, from the page's URL (`m=lon,lat,zoom`) and the map's size: `[west, south, east, north]`
+ * degrees (web mercator, 512 px world at zoom 0, as MapLibre).
+ */
+async function visibleBounds(): Promise<{ bounds: number[]; zoom: number; height: number }> {
+  const m = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('m') ?? '';
+  const [lon = 0, lat = 0, zoom = 0] = m.split(',').map(Number);
+  const box = await page.locator('#map').boundingBox();
+  const width = box?.width ?? 0;
+  const height = box?.height ?? 0;
+  const world = 512 * 2 ** zoom;
+  const mx = ((lon + 180) / 360) * world;
+  const my = ((1 - Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) / Math.PI) / 2) * world;
+  const toLon = (x: number): number => (x / world) * 360 - 180;
+  const toLat = (y: number): number => (Math.atan(Math.sinh(Math.PI * (1 - (2 * y) / world))) * 180) / Math.PI;
+  return {
+    bounds: [toLon(mx - width / 2), toLat(my + height / 2), toLon(mx + width / 2), toLat(my - height / 2)],
+    zoom,
+    height,
+  };
+}
+
 /** The job id in the page's URL. */
 async function jobInUrl(): Promise<string> {
   return new URLSearchParams(new URL(page.url()).hash.slice(1)).get('job') ?? '';
@@ -153,6 +190,8 @@ describe.runIf(run)('map viewer in Chromium', () => {
     await page.goto(`${base}/`);
     expect((await tile).status()).toBe(200);
     await page.waitForSelector('#map[data-tiles*="/2000/"]');
+    // (The map's `load` may come after its first tiles: it also waits for the worker's GeoJSON layers.)
+    await expect.poll(() => page.evaluate('performance.getEntriesByName("skope:map-load").length')).toBe(1);
     const marks = await page.evaluate(() =>
       Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)])),
     );
@@ -244,13 +283,20 @@ describe.runIf(run)('map viewer in Chromium', () => {
     const job = await jobInUrl().then(async (j) => j || (await page.waitForTimeout(300), jobInUrl()));
     expect(job).toMatch(/^[0-9a-f-]{36}$/);
     const record = (await (await fetch(`${base}/timeseries/status/${job}`)).json()) as {
-      result: { series: { values: (number | null)[] }[] };
+      result: { series: { timesteps: string[]; values: (number | null)[] }[] };
     };
     const values = record.result.series[0]?.values ?? [];
     expect(values.length).toBe(1898);
     expect(Number(await page.locator('#chart').getAttribute('data-points'))).toBe(values.length);
     expect(await page.locator('#chart .u-over').count()).toBe(1);
     expect(await page.locator('#summary').textContent()).toContain('Cells');
+    // The gaps are now those of the extracted area: the timesteps where its series has no value.
+    const series = record.result.series[0];
+    const expectedGaps = gapRanges(series?.timesteps ?? [], values);
+    expect(expectedGaps).toContain('0417–0589');
+    await expect
+      .poll(() => page.locator('#gap-note').textContent())
+      .toBe(`Gaps (no data in the extracted area): ${expectedGaps.join(', ')}`);
     await shot('extract');
   });
 
@@ -279,6 +325,39 @@ describe.runIf(run)('map viewer in Chromium', () => {
     expect(lines[1]?.startsWith('0103,')).toBe(true);
   });
 
+  it('downloads the series as shown (the analyze answer) as CSV and JSON, besides the raw export', async () => {
+    // The API's own answer for what the page shows (moving z-score 30, centred moving average 11).
+    const analyzed = (await (
+      await fetch(`${base}/timeseries/analyze`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          extraction_id: await jobInUrl(),
+          zonal_statistic: 'mean',
+          transform: { type: 'ZScoreMovingInterval', width: 30 },
+          requested_series_options: [
+            { name: 'series', smoother: { type: 'MovingAverageSmoother', method: 'centered', width: 11 } },
+          ],
+        }),
+      })
+    ).json()) as { series: { timesteps: string[]; values: (number | null)[] }[] };
+    const api = analyzed.series[0];
+    expect(api?.values.length).toBe(1898);
+    const csvDownload = page.waitForEvent('download');
+    await page.locator('#csv-shown').click();
+    const csv = await csvDownload;
+    expect(csv.suggestedFilename()).toMatch(/^paleocar_demo_ppt_annual_.*\.csv$/);
+    const lines = readFileSync(await csv.path(), 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines[0]).toBe('timestep,series');
+    expect(lines.slice(1)).toEqual(api?.timesteps.map((t, i) => `${t},${api.values[i] ?? ''}`));
+    const jsonDownload = page.waitForEvent('download');
+    await page.locator('#json-shown').click();
+    const json = JSON.parse(readFileSync(await (await jsonDownload).path(), 'utf8')) as typeof analyzed;
+    expect(json.series[0]?.values).toEqual(api?.values);
+  });
+
   it('reloading the page’s URL restores the same view', async () => {
     await page.waitForTimeout(400); // the URL is written 150 ms after the last change
     const url = page.url();
@@ -301,6 +380,42 @@ describe.runIf(run)('map viewer in Chromium', () => {
     expect(calls.filter((c) => c === 'POST /timeseries/extract').length).toBe(extractsBefore);
     await again.close();
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('when the results open, the map is resized and moved so the area stays in view', async () => {
+    // A 1° box, fitted to the whole map's height on upload: the results panel takes part of that room.
+    const [w, s, e, n] = [-110, 37, -109, 38];
+    await page.locator('#upload').setInputFiles({
+      name: 'box.geojson',
+      mimeType: 'application/geo+json',
+      buffer: Buffer.from(
+        JSON.stringify({
+          type: 'Polygon',
+          coordinates: [
+            [
+              [w, s],
+              [e, s],
+              [e, n],
+              [w, n],
+              [w, s],
+            ],
+          ],
+        }),
+      ),
+    });
+    await expect.poll(() => page.locator('#results').isHidden()).toBe(true);
+    await page.waitForTimeout(400); // (the URL is written 150 ms after the map stops)
+    const before = await visibleBounds();
+    const inView = (b: number[]): boolean =>
+      (b[0] ?? 0) <= w && (b[1] ?? 0) <= s && (b[2] ?? 0) >= e && (b[3] ?? 0) >= n;
+    expect(inView(before.bounds)).toBe(true);
+    await page.getByRole('button', { name: 'Extract' }).click();
+    await page.waitForSelector('#chart[data-points="1898"]', { timeout: 60_000 });
+    await expect.poll(async () => inView((await visibleBounds()).bounds)).toBe(true);
+    const after = await visibleBounds();
+    // The map is shorter now, and had to zoom out to keep the box in view.
+    expect(after.height).toBeLessThan(before.height - 100);
+    expect(after.zoom).toBeLessThan(before.zoom);
   });
 
   it('an area the API refuses shows the API’s message', async () => {

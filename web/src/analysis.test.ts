@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeBody, chartColumns, DEFAULT_ANALYSIS, type TimeseriesResult } from './analysis.js';
+import {
+  analyzeBody,
+  chartColumns,
+  DEFAULT_ANALYSIS,
+  missingTimesteps,
+  resultCsv,
+  type TimeseriesResult,
+} from './analysis.js';
 import { areaSquareMetres, boxPolygon, describeArea, readArea } from './area.js';
 import { decodeState, encodeState } from './urlstate.js';
 
@@ -32,6 +39,19 @@ describe('analysis bodies', () => {
       type: 'ZScoreFixedInterval',
       time_range: null,
     });
+  });
+
+  it('CSV of a result: the export route layout (docs/API.md example), missing values empty, names quoted', () => {
+    const series = (name: string, values: (number | null)[]): TimeseriesResult['series'][number] => ({
+      options: { name },
+      timesteps: ['0001', '0002', '0003'].slice(0, values.length),
+      values,
+    });
+    const result = { series: [series('raw', [111.0999984741211, 211.1000061035156])] } as TimeseriesResult;
+    expect(resultCsv(result)).toBe('timestep,raw\n0001,111.0999984741211\n0002,211.1000061035156\n');
+    const two = { series: [series('a,"b"', [1.5, null, -2]), series('c', [null, 3, 4])] } as TimeseriesResult;
+    expect(resultCsv(two)).toBe('timestep,"a,""b""",c\n0001,1.5,\n0002,,3\n0003,-2,4\n');
+    expect(missingTimesteps(two)).toEqual(['0002']);
   });
 
   it('chart columns: nulls stay gaps, a hole in the axis becomes a gap, points = the API values', () => {

@@ -132,3 +132,27 @@ export function chartColumns(result: TimeseriesResult): { x: number[]; y: (numbe
   });
   return { x, y, points: s.values.length };
 }
+
+/** A CSV cell, quoted when it holds a quote, comma or line break (RFC 4180). */
+function csvCell(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/**
+ * A result as CSV in the layout of the export route (`GET /timeseries/export/{id}?format=csv`): `timestep,<series
+ * name>…`, one row per timestep, missing values empty. For the series as shown (the analyze answer), which the
+ * server does not keep.
+ */
+export function resultCsv(result: TimeseriesResult): string {
+  const header = ['timestep', ...result.series.map((s) => s.options.name)].map(csvCell).join(',');
+  const rows = (result.series[0]?.timesteps ?? []).map((t, i) =>
+    [csvCell(t), ...result.series.map((s) => (s.values[i] == null ? '' : String(s.values[i])))].join(','),
+  );
+  return [header, ...rows].join('\n') + '\n';
+}
+
+/** The timesteps where a result's first series has no value (the area had no valid cell), in axis order. */
+export function missingTimesteps(result: TimeseriesResult): string[] {
+  const s = result.series[0];
+  return s ? s.timesteps.filter((_t, i) => s.values[i] == null) : [];
+}

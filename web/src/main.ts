@@ -12,6 +12,8 @@ import {
   chartColumns,
   extractBody,
   isRaw,
+  missingTimesteps,
+  resultCsv,
   type AnalysisOptions,
   type SmootherKind,
   type Statistic,
@@ -89,6 +91,8 @@ const ui = {
   swidth: el<HTMLInputElement>('swidth'),
   csv: el<HTMLAnchorElement>('csv'),
   json: el<HTMLAnchorElement>('json'),
+  csvShown: el<HTMLAnchorElement>('csv-shown'),
+  jsonShown: el<HTMLAnchorElement>('json-shown'),
   chart: el('chart'),
   summary: el<HTMLTableElement>('summary'),
 };
@@ -147,8 +151,12 @@ const state = {
   job: null as string | null,
   result: null as TimeseriesResult | null,
   analysis: initial.analysis,
-  /** Timesteps with no data at the region's centre (drawn as gaps). */
+  /** Timesteps drawn as gaps: `areaGaps` once an area is extracted, else `centreGaps`. */
   gaps: new Set<string>(),
+  /** Timesteps with no value at the centre of the dataset's region (`GET /point`). */
+  centreGaps: new Set<string>(),
+  /** Timesteps where the extracted area has no valid cell (its raw series), or null: no extraction shown. */
+  areaGaps: null as Set<string> | null,
   playing: false,
   running: null as AbortController | null,
 };
@@ -318,6 +326,8 @@ ui.upload.addEventListener('change', async () => {
     clearMessage();
     setArea(area);
     const b = areaBounds(area);
+    // (setArea closed the results panel: the map is taller now than MapLibre has seen yet.)
+    if (mapReady) viewer.map.resize();
     if (b && mapReady)
       viewer.map.fitBounds(
         [
@@ -361,8 +371,9 @@ function selectDataset(id: string | undefined, variableId: string | undefined, t
   state.index = choice.index;
   ui.time.value = String(state.index);
   ui.time.disabled = d.timesteps.length < 2;
-  state.gaps = new Set();
-  drawGaps();
+  state.centreGaps = new Set();
+  state.areaGaps = null;
+  applyGaps();
   if (mapReady) viewer.setDataset(d.bbox);
   drawLegend(ui.legend, state.variable);
   void loadGaps(d, state.variable);
@@ -416,15 +427,31 @@ async function loadGaps(d: ViewerDataset, v: ViewerVariable | null): Promise<voi
     const missing = r.timesteps.filter((_t, i) => r.values[i] == null);
     // A centre with no data at all says nothing about gaps (water, a hole in the grid …).
     if (missing.length === r.timesteps.length) return;
-    state.gaps = new Set(missing);
-    drawGaps();
-    showGap();
+    state.centreGaps = new Set(missing);
+    applyGaps();
   } catch {
     // Without gap information the slider still works; a failing server shows its message elsewhere.
   }
 }
 
-/** Gap ranges on the slider track, and a note naming them. */
+/**
+ * Gaps from an extraction's raw series (the timesteps where the area has no valid cell), or back to the region's
+ * centre (`null`). A series with no value at all says nothing about gaps (an area outside the data).
+ */
+function setAreaGaps(raw: TimeseriesResult | null): void {
+  const missing = raw ? missingTimesteps(raw) : [];
+  const all = raw?.series[0]?.timesteps.length ?? 0;
+  state.areaGaps = raw && missing.length < all ? new Set(missing) : null;
+  applyGaps();
+}
+
+function applyGaps(): void {
+  state.gaps = state.areaGaps ?? state.centreGaps;
+  drawGaps();
+  showGap();
+}
+
+/** Gap ranges on the slider track, and a note naming them and where they were found. */
 function drawGaps(): void {
   const d = state.dataset;
   ui.gapTrack.replaceChildren();
@@ -448,7 +475,8 @@ function drawGaps(): void {
     seg.title = `No data ${d.timesteps[a]}–${d.timesteps[b]}`;
     ui.gapTrack.append(seg);
   }
-  ui.gapNote.textContent = `Gaps (no data): ${ranges.map(([a, b]) => (a === b ? d.timesteps[a] : `${d.timesteps[a]}–${d.timesteps[b]}`)).join(', ')}`;
+  const where = state.areaGaps ? 'in the extracted area' : 'at the region’s centre';
+  ui.gapNote.textContent = `Gaps (no data ${where}): ${ranges.map(([a, b]) => (a === b ? d.timesteps[a] : `${d.timesteps[a]}–${d.timesteps[b]}`)).join(', ')}`;
 }
 
 ui.dataset.addEventListener('change', () => {
@@ -508,6 +536,8 @@ function forgetResult(): void {
   state.result = null;
   ui.results.hidden = true;
   chart?.clear();
+  delete ui.chart.dataset['points'];
+  if (state.areaGaps) setAreaGaps(null);
 }
 
 interface JobRecord {
@@ -554,6 +584,7 @@ async function extract(): Promise<void> {
     }
     status('');
     state.job = jobId;
+    setAreaGaps(record.result);
     if (isRaw(state.analysis)) showResult(record.result, false);
     else await analyze(false);
   } catch (err) {
@@ -600,9 +631,20 @@ function fmt(v: number | null | undefined, digits = 3): string {
   return v == null || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits });
 }
 
+let shownUrls: string[] = [];
 function showResult(result: TimeseriesResult, keepZoom: boolean): void {
   state.result = result;
+  const opening = ui.results.hidden;
   ui.results.hidden = false;
+  // The panel takes the lower part of the map's room: the map is resized and, if the area no longer fits, moved
+  // (zooming out only) so it stays in view.
+  if (opening && mapReady) {
+    requestAnimationFrame(() => {
+      viewer.map.resize();
+      const b = areaBounds(state.area);
+      if (b) viewer.keepInView(b);
+    });
+  }
   const d = state.dataset;
   const v = state.variable;
   const { x, y, points } = chartColumns(result);
@@ -664,6 +706,16 @@ function showResult(result: TimeseriesResult, keepZoom: boolean): void {
   const job = state.job ?? '';
   ui.csv.href = `/timeseries/export/${encodeURIComponent(job)}?format=csv`;
   ui.json.href = `/timeseries/export/${encodeURIComponent(job)}?format=json`;
+  // The series as shown is the analyze answer, which the server does not keep: written here.
+  for (const u of shownUrls) URL.revokeObjectURL(u);
+  const csvUrl = URL.createObjectURL(new Blob([resultCsv(result)], { type: 'text/csv' }));
+  const jsonUrl = URL.createObjectURL(new Blob([JSON.stringify(result, null, 1)], { type: 'application/json' }));
+  shownUrls = [csvUrl, jsonUrl];
+  const name = `${result.dataset_id}_${result.variable_id}_${label.replace(/[^\w.-]+/g, '-').replace(/-+$/, '')}`;
+  ui.csvShown.href = csvUrl;
+  ui.csvShown.download = `${name}.csv`;
+  ui.jsonShown.href = jsonUrl;
+  ui.jsonShown.download = `${name}.json`;
   saveUrl();
 }
 
@@ -750,6 +802,13 @@ async function start(): Promise<void> {
     if (!state.result) {
       state.job = null;
       saveUrl();
+    } else {
+      // Gaps from the stored extraction's raw series, as after an extraction.
+      const job = state.job;
+      const record = await callApi<JobRecord>(`/timeseries/status/${encodeURIComponent(job)}`, {}, apiOptions).catch(
+        () => null,
+      );
+      if (record?.result && state.job === job) setAreaGaps(record.result);
     }
   }
 }

@@ -74,11 +74,23 @@ export interface FirstView {
 /** Padding (CSS px) around a fitted dataset extent. */
 const FIT_PADDING = 24;
 
+/** Size (px) and deepest zoom of the server's tiles. */
+const TILE_SIZE = 256;
+const MAX_ZOOM = 12;
+
 function rasterSource(
   url: string,
   bounds: [number, number, number, number] | null,
 ): maplibregl.RasterSourceSpecification {
-  return { type: 'raster', tiles: [url], tileSize: 256, ...(bounds ? { bounds } : {}), maxzoom: 12 };
+  return { type: 'raster', tiles: [url], tileSize: TILE_SIZE, ...(bounds ? { bounds } : {}), maxzoom: MAX_ZOOM };
+}
+
+/** Whether web-mercator tile z/x/y overlaps `bbox` (degrees), as MapLibre's raster source decides with `bounds`. */
+export function tileTouches(z: number, x: number, y: number, bbox: [number, number, number, number]): boolean {
+  const n = 2 ** z;
+  const lon = (i: number): number => (i / n) * 360 - 180;
+  const lat = (j: number): number => (Math.atan(Math.sinh(Math.PI * (1 - (2 * j) / n))) * 180) / Math.PI;
+  return lon(x) < bbox[2] && lon(x + 1) > bbox[0] && lat(y + 1) < bbox[3] && lat(y) > bbox[1];
 }
 
 function rasterLayer(id: string, opacity: number): maplibregl.RasterLayerSpecification {
@@ -172,6 +184,7 @@ export class ViewerMap {
       pitchWithRotate: false,
       touchPitch: false,
     });
+    if (first) this.prefetch(first.url, first.bbox);
     this.map.touchZoomRotate.disableRotation();
     this.map.keyboard.disableRotation();
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
@@ -186,6 +199,24 @@ export class ViewerMap {
     });
     this.map.on('render', () => this.afterFrame());
     this.ready = new Promise((resolve) => this.map.once('load', () => resolve()));
+  }
+
+  /**
+   * Asks for the tiles the first frame will need now, while the map sets up its renderer: the answers (cacheable,
+   * `Cache-Control: public`) are in the browser's HTTP cache, or on their way, when the raster layer asks for the
+   * same URLs on its first frame. The set is MapLibre's own (`coveringTiles` with the layer's tile size, zoom
+   * rounding and extent), so no tile is asked for that the map would not ask for.
+   */
+  private prefetch(url: string, bbox: [number, number, number, number] | null): void {
+    for (const id of this.map.coveringTiles({ tileSize: TILE_SIZE, roundZoom: true, maxzoom: MAX_ZOOM })) {
+      const { z, x, y } = id.canonical;
+      if (bbox && !tileTouches(z, x, y, bbox)) continue;
+      const tile = url.replace('{z}', String(z)).replace('{x}', String(x)).replace('{y}', String(y));
+      // The body is read so the cache entry is complete; a failure is the layer's to report when it asks itself.
+      void fetch(tile)
+        .then((r) => r.arrayBuffer())
+        .catch(() => {});
+    }
   }
 
   /** Resolves once the style is loaded (sources and layers may be changed). */
@@ -271,6 +302,22 @@ export class ViewerMap {
       type: 'FeatureCollection',
       features: [...fc.features, ...outlines],
     });
+  }
+
+  /**
+   * Moves the map, zooming out only, so `bbox` (`[west, south, east, north]`, degrees) is in view with a margin; a
+   * box in view already leaves the map where it is.
+   */
+  keepInView(bbox: [number, number, number, number]): void {
+    const [w, s, e, n] = this.visibleBounds();
+    if (bbox[0] >= w && bbox[1] >= s && bbox[2] <= e && bbox[3] <= n) return;
+    this.map.fitBounds(
+      [
+        [bbox[0], bbox[1]],
+        [bbox[2], bbox[3]],
+      ],
+      { padding: 40, maxZoom: this.map.getZoom(), animate: false },
+    );
   }
 
   /** The current view: centre lon/lat and zoom. */
