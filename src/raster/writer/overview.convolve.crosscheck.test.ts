@@ -2,7 +2,7 @@
  * Bilinear, cubic and lanczos overviews against GDAL's: small rasters (odd sizes, so the ratio between levels is
  * not 2 and the edges clip the kernels) through test/support/overview.ref.py (gdaladdo's BuildOverviews on a tiled
  * GTiff), compared cell by cell with ours, every level computed from the previous one and fed in strips of 13 rows
- * (the writer's streaming path).
+ * (the writer's streaming path). Equal cell for cell (floats bit for bit).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -57,7 +57,16 @@ function fixtures(): Fixture[] {
   // Values either side of a float nodata: results equal to it become GDAL's replacement value.
   const near = new Float32Array(67 * 45);
   for (let i = 0; i < near.length; i++) near[i] = r() < 0.05 ? -9999 : r() < 0.5 ? -9999.5 : -9998.5;
+  // Float64 without nodata (GDAL works it in Float32 too) and int16 with nodata (signed rounding, clamping).
+  const f64 = new Float64Array(131 * 97);
+  const i16 = new Int16Array(131 * 97);
+  for (let i = 0; i < f64.length; i++) {
+    f64[i] = 250 * Math.sin(i / 90) + (r() - 0.5) * 10;
+    i16[i] = r() < 0.05 ? -32768 : Math.round((r() - 0.5) * 60000);
+  }
   return [
+    { name: 'f64', dtype: 'float64', width: 131, height: 97, nodata: null, pixels: f64 },
+    { name: 'i16-nodata', dtype: 'int16', width: 131, height: 97, nodata: -32768, pixels: i16 },
     { name: 'u32-nodata', dtype: 'uint32', width: W, height: H, nodata: U32_NODATA, pixels: u32 },
     { name: 'f32-nodata', dtype: 'float32', width: W, height: H, nodata: -9999, pixels: f32 },
     { name: 'u32-big', dtype: 'uint32', width: 131, height: 97, nodata: null, pixels: big },
@@ -93,19 +102,14 @@ function ours(f: Fixture, method: ConvolutionMethod): TypedArray[] {
   return out;
 }
 
-/** Distance in float32 steps between two values (0 when equal, both NaN counts as equal). */
-function ulps(a: number, b: number): number {
-  if (a === b || (a !== a && b !== b)) return 0;
-  const fa = new Float32Array([a, b]);
-  const ia = new Int32Array(fa.buffer);
-  return Math.abs((ia[0] as number) - (ia[1] as number));
-}
+/** Same value (NaN equals NaN: both are the same float32 bits here). */
+const same = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
 
 describe('convolution overviews equal gdaladdo -r bilinear|cubic|lanczos', () => {
   const ok = requireTool('rasterio', HAS_RASTERIO());
 
   it.runIf(ok)(
-    'u32 with nodata, f32 with nodata and NaN, u32 above 2^24, f32 next to its nodata; odd sizes; 4 levels',
+    'u32 with nodata, f32 with nodata and NaN, u32 above 2^24, f32 next to its nodata, f64, i16 with nodata; odd sizes; 4 levels: equal cell for cell',
     () => {
       const fx = fixtures();
       const jobs = [];
@@ -134,24 +138,14 @@ describe('convolution overviews equal gdaladdo -r bilinear|cubic|lanczos', () =>
             const want = new DTYPE_ARRAY[f.dtype](buf.buffer, buf.byteOffset, buf.byteLength / level.BYTES_PER_ELEMENT);
             expect(want.length, `${f.name} ${method} level ${k + 1} size`).toBe(level.length);
             let differ = 0;
-            let worst = 0;
+            let first = -1;
             for (let i = 0; i < level.length; i++) {
-              const d = ulps(level[i] as number, want[i] as number);
-              if (d > 0) differ++;
-              worst = Math.max(worst, d);
+              if (same(level[i] as number, want[i] as number)) continue;
+              differ++;
+              if (first < 0) first = i;
             }
-            const first = level.findIndex((v, i) => ulps(v, want[i] as number) > 0);
-            const name = `${f.name} ${method} level ${k + 1}: ${differ} of ${level.length} cells differ (first ${first}: ${level[first]} vs ${want[first]})`;
-            if (f.name === 'f32-near-nodata' || (method === 'lanczos' && f.name === 'u32-big')) {
-              // The documented tolerance (docs/RELEASES.md): where sums sit on a float32 rounding boundary — values
-              // one or two steps from the nodata after averaging, uint32 above 2^24 where a float32 step is 256 —
-              // a few cells land one float32 step from GDAL's (its SSE sums associate differently). Measured: 1 of
-              // 204 and 4 of 73 920 cells.
-              expect(worst, name).toBeLessThanOrEqual(1);
-              expect(differ / level.length, name).toBeLessThan(0.01);
-            } else {
-              expect(differ, name).toBe(0);
-            }
+            const name = `${f.name} ${method} level ${k + 1}: ${differ} of ${level.length} cells differ (first: cell ${first}, ours ${level[first]}, GDAL ${want[first]})`;
+            expect(differ, name).toBe(0);
           });
         }
       }
