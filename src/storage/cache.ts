@@ -116,6 +116,21 @@ export function createCachedSource(source: ByteSource, cache: ByteCache): ByteSo
     head(options?: FetchOptions) {
       return source.head(options);
     },
+    ...(source.fetchBytes
+      ? {
+          fetchBytes(offset: number, length?: number, options?: FetchOptions): Promise<Uint8Array> {
+            const etag = source.metadata?.etag;
+            // Bytes used once and not held: the source's views, neither kept nor copied (see `fetch`).
+            if (options?.cache === false && length !== undefined && length > 0 && etag !== undefined) {
+              const key = keyOf(etag, offset, length);
+              if (!inFlight.has(key) && cache.get(key) === undefined) {
+                return (source.fetchBytes as NonNullable<ByteSource['fetchBytes']>)(offset, length, options);
+              }
+            }
+            return cached.fetch(offset, length, options).then((buf) => new Uint8Array(buf));
+          },
+        }
+      : {}),
     close() {
       return source.close?.() ?? Promise.resolve();
     },

@@ -22,7 +22,7 @@ interface Pending {
   offset: number;
   length: number;
   signal: AbortSignal | undefined;
-  resolve(buf: ArrayBuffer): void;
+  resolve(bytes: Uint8Array): void;
   reject(err: unknown): void;
 }
 
@@ -30,11 +30,35 @@ interface Pending {
 export type MergedRead = (offset: number, length: number, options?: FetchOptions) => Promise<ArrayBuffer>;
 
 /**
+ * A read function that batches same-turn reads and resolves with views: a member of a merged read gets a view into
+ * the one buffer the group was read into (read-only; it keeps that buffer alive), not a copy.
+ */
+export type MergedViewRead = (offset: number, length: number, options?: FetchOptions) => Promise<Uint8Array>;
+
+/** The bytes of `view` as an ArrayBuffer of their own: its buffer when it spans all of it, else a copy. */
+export function ownBuffer(view: Uint8Array): ArrayBuffer {
+  const buf = view.buffer as ArrayBuffer;
+  return view.byteOffset === 0 && view.byteLength === buf.byteLength
+    ? buf
+    : buf.slice(view.byteOffset, view.byteOffset + view.byteLength);
+}
+
+/**
  * Wraps `raw` so that reads issued in the same event-loop turn are grouped (sorted by offset; a group grows while the
  * next read starts at most `maxGapBytes` past its end and stays under `maxMergedBytes`) and each group is one `raw`
  * call. A group's read is aborted only when every member aborted; a member that aborts alone rejects at once.
  */
 export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): MergedRead {
+  const read = createViewMerger(raw, options);
+  return (offset, length, o) => read(offset, length, o).then(ownBuffer);
+}
+
+/**
+ * {@link createRangeMerger} resolving with views: the members of a merged read share its buffer instead of each
+ * getting a copy. Measured on the `s3` bench, copying every block out of its merged read (1.9 GB at 1 000 000
+ * cells) and collecting the copies cost more CPU than the request.
+ */
+export function createViewMerger(raw: RawRead, options: MergeOptions = {}): MergedViewRead {
   const maxGap = options.maxGapBytes ?? 0;
   const maxMerged = options.maxMergedBytes ?? 16 * 1024 * 1024;
   let queue: Pending[] = [];
@@ -66,7 +90,7 @@ export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): Mer
     if (live.length === 0) return;
     if (live.length === 1) {
       const only = live[0] as Pending;
-      raw(only.offset, only.length, only.signal).then(only.resolve, only.reject);
+      raw(only.offset, only.length, only.signal).then((buf) => only.resolve(new Uint8Array(buf)), only.reject);
       return;
     }
     // The shared read stops only when all members gave up.
@@ -86,7 +110,7 @@ export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): Mer
         for (const p of live) {
           const a = Math.min(p.offset - start, buf.byteLength);
           const b = Math.min(p.offset + p.length - start, buf.byteLength);
-          p.resolve(buf.slice(a, b));
+          p.resolve(new Uint8Array(buf, a, Math.max(0, b - a)));
         }
       },
       (err: unknown) => {
@@ -99,7 +123,7 @@ export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): Mer
   return (offset, length, options) => {
     const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
-    return new Promise<ArrayBuffer>((resolve, reject) => {
+    return new Promise<Uint8Array>((resolve, reject) => {
       let settled = false;
       const onAbort = (): void => {
         if (settled) return;

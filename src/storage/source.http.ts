@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 import { httpGet, type HttpResponse } from './http.get.js';
 import type { MergeOptions } from './merge.js';
 import { describeCause, RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
-import { remoteFetch, type RequestLimit } from './source.remote.js';
+import { remoteFetch, type RemoteReads, type RequestLimit } from './source.remote.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** Options of {@link HttpSource}. */
@@ -68,7 +68,7 @@ export class HttpSource implements ByteSource {
   readonly #maxWholeBytes: number;
   /** The URL as shown in messages: no credentials, no query string (it may hold a signature). */
   readonly #shown: string;
-  readonly #fetch: ByteSource['fetch'];
+  readonly #reads: RemoteReads;
 
   constructor(url: string | URL, options: HttpSourceOptions = {}) {
     const parsed = new URL(url);
@@ -90,11 +90,15 @@ export class HttpSource implements ByteSource {
     // identity: a transparently decompressed body would not match the byte range asked for.
     this.#headers = { 'accept-encoding': 'identity', ...auth, ...options.headers };
     this.#maxWholeBytes = options.maxWholeBytes ?? 32 * 1024 * 1024;
-    this.#fetch = remoteFetch(parsed, (o, l, s) => this.#readFull(o, l, s), options.merge, options.limit);
+    this.#reads = remoteFetch(parsed, (o, l, s) => this.#readFull(o, l, s), options.merge, options.limit);
   }
 
   fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
-    return this.#fetch(offset, length, options);
+    return this.#reads.fetch(offset, length, options);
+  }
+
+  fetchBytes(offset: number, length?: number, options?: FetchOptions): Promise<Uint8Array> {
+    return this.#reads.fetchBytes(offset, length, options);
   }
 
   async head(options?: FetchOptions): Promise<{ size: number; etag?: string }> {

@@ -3,7 +3,7 @@
  * open-ended request for "to the end", and same-turn range merging for the rest.
  */
 import { abortError } from '../errors.js';
-import { createRangeMerger, type MergeOptions } from './merge.js';
+import { createViewMerger, ownBuffer, type MergeOptions } from './merge.js';
 import { checkRange } from './range.js';
 import type { ByteSource } from './source.js';
 
@@ -27,26 +27,28 @@ export type RequestLimit = <T>(fn: () => Promise<T>) => Promise<T>;
  */
 export const DEFAULT_MERGE_GAP_BYTES = 32 * 1024;
 
+/** The reads of a remote source: `ByteSource.fetch` and `ByteSource.fetchBytes`. */
+export interface RemoteReads {
+  fetch: ByteSource['fetch'];
+  fetchBytes: NonNullable<ByteSource['fetchBytes']>;
+}
+
 /**
- * A `ByteSource.fetch` over `request`. By default gaps up to 32 KiB between same-turn reads are read through. With
- * `limit`, every request (after merging) waits for a slot of it.
+ * `ByteSource.fetch` and `fetchBytes` over `request`. By default gaps up to 32 KiB between same-turn reads are read
+ * through. With `limit`, every request (after merging) waits for a slot of it.
  * @param url names the object in error messages (without credentials).
  */
-export function remoteFetch(
-  url: URL,
-  raw: RangeRequest,
-  merge?: MergeOptions,
-  limit?: RequestLimit,
-): ByteSource['fetch'] {
+export function remoteFetch(url: URL, raw: RangeRequest, merge?: MergeOptions, limit?: RequestLimit): RemoteReads {
   const request: RangeRequest = limit ? (o, l, s) => limit(() => raw(o, l, s)) : raw;
-  const merged = createRangeMerger(request, { maxGapBytes: DEFAULT_MERGE_GAP_BYTES, ...merge });
-  return async (offset, length, options) => {
+  const merged = createViewMerger(request, { maxGapBytes: DEFAULT_MERGE_GAP_BYTES, ...merge });
+  const fetchBytes: RemoteReads['fetchBytes'] = async (offset, length, options) => {
     const signal = options?.signal;
     if (signal?.aborted === true) throw abortError(signal);
     checkRange(url, offset, length);
-    if (length === 0) return new ArrayBuffer(0);
+    if (length === 0) return new Uint8Array(0);
     // To the end: one open-ended range request (`bytes=N-`), no HEAD first and no merging.
-    if (length === undefined) return request(offset, undefined, signal);
+    if (length === undefined) return new Uint8Array(await request(offset, undefined, signal));
     return merged(offset, length, options);
   };
+  return { fetchBytes, fetch: async (offset, length, options) => ownBuffer(await fetchBytes(offset, length, options)) };
 }

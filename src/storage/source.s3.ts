@@ -10,7 +10,7 @@ import type { MergeOptions } from './merge.js';
 import { RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
 import type { HttpResponse } from './http.get.js';
 import { s3RangeGet, type S3RangeGet } from './s3.get.js';
-import { remoteFetch, type RequestLimit } from './source.remote.js';
+import { remoteFetch, type RemoteReads, type RequestLimit } from './source.remote.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** How to reach the S3 service. Credentials come from the AWS default chain (env, profile, IMDS…). */
@@ -77,7 +77,7 @@ export class S3Source implements ByteSource {
   readonly #bucket: string;
   readonly #key: string;
   readonly #policy: Required<RetryOptions>;
-  readonly #fetch: ByteSource['fetch'];
+  readonly #reads: RemoteReads;
   readonly #get: S3RangeGet;
 
   constructor(url: string | URL, client: S3Client, options: S3SourceOptions = {}) {
@@ -88,11 +88,15 @@ export class S3Source implements ByteSource {
     this.#key = key;
     this.#policy = retryPolicy(options);
     this.#get = s3RangeGet(client);
-    this.#fetch = remoteFetch(this.url, (o, l, s) => this.#readRange(o, l, s), options.merge, options.limit);
+    this.#reads = remoteFetch(this.url, (o, l, s) => this.#readRange(o, l, s), options.merge, options.limit);
   }
 
   fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
-    return this.#fetch(offset, length, options);
+    return this.#reads.fetch(offset, length, options);
+  }
+
+  fetchBytes(offset: number, length?: number, options?: FetchOptions): Promise<Uint8Array> {
+    return this.#reads.fetchBytes(offset, length, options);
   }
 
   async head(options?: FetchOptions): Promise<{ size: number; etag?: string }> {

@@ -35,6 +35,12 @@ export interface ByteSource {
    */
   fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer>;
   /**
+   * Present where reads are merged into larger requests (HTTP, S3): `fetch`'s bytes as a view that may share its
+   * buffer with other reads' views (no copy per read). Read-only.
+   * @throws AppError as `fetch`.
+   */
+  fetchBytes?(offset: number, length?: number, options?: FetchOptions): Promise<Uint8Array>;
+  /**
    * Present only where a read is a cheap local call on the calling thread (a file source made with `syncReads`):
    * reads `length` bytes at `offset` into `dst` synchronously and returns how many were read (fewer only when the
    * object ends first). Lets a worker thread decode many small blocks with no promise and no buffer per block.

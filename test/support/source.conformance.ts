@@ -86,6 +86,27 @@ export function describeSourceConformance(name: string, make: (bytes: Uint8Array
     );
 
     it(
+      'fetchBytes, where offered, gives the bytes fetch gives, for same-turn neighbours read as one request too',
+      withFixture(async ({ source }) => {
+        const fetchBytes = source.fetchBytes?.bind(source);
+        if (fetchBytes === undefined) return;
+        const ranges: [number, number | undefined][] = [
+          [0, 100],
+          [100, 50],
+          [180, 1_000],
+          [5_000, 1_234],
+          [SIZE - 50, 100],
+          [SIZE, 10],
+          [SIZE - 10, undefined],
+        ];
+        const views = await Promise.all(ranges.map(([o, l]) => fetchBytes(o, l, { cache: false })));
+        ranges.forEach(([o, l], i) => {
+          expect(views[i]).toEqual(bytes.subarray(Math.min(o, SIZE), Math.min(o + (l ?? SIZE), SIZE)));
+        });
+      }),
+    );
+
+    it(
       'reads to the end without a length',
       withFixture(async ({ source }) => {
         expect(await read(source, SIZE - 10)).toEqual(bytes.subarray(SIZE - 10));

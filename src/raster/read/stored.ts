@@ -135,15 +135,18 @@ export class StoredBlocks {
     const known = this.prefix.length;
     if (offset + count <= known) return this.prefix.slice(offset, offset + count);
     const from = Math.max(offset, known);
-    const buf = await this.source.fetch(from, offset + count - from, {
-      ...(signal ? { signal } : {}),
-      ...(keep ? {} : { cache: false }),
-    });
-    if (buf.byteLength < offset + count - from) throw this.truncated(layout, n);
-    if (from === offset) return new Uint8Array(buf);
+    const options = { ...(signal ? { signal } : {}), ...(keep ? {} : { cache: false }) };
+    const source = this.source;
+    // A block read once may be a view into the merged request it came with (no copy per block).
+    const bytes =
+      !keep && source.fetchBytes
+        ? await source.fetchBytes(from, offset + count - from, options)
+        : new Uint8Array(await source.fetch(from, offset + count - from, options));
+    if (bytes.byteLength < offset + count - from) throw this.truncated(layout, n);
+    if (from === offset) return bytes;
     const out = new Uint8Array(count);
     out.set(this.prefix.subarray(offset, known));
-    out.set(new Uint8Array(buf), known - offset);
+    out.set(bytes, known - offset);
     return out;
   }
 
