@@ -130,12 +130,24 @@ export class Staging {
     }
   }
 
-  /** Rename the staging directory to `ROOT/<release-id>` and drop the lease. @throws StagingError TXN-002 */
+  /**
+   * Rename the staging directory to `ROOT/<release-id>` and drop the lease. @throws StagingError TXN-002
+   *
+   * Node has no rename-without-replace, but rename(2) of a directory replaces only an empty directory and fails
+   * with ENOTEMPTY/EEXIST on anything else, so a release that another build published in the meantime is never
+   * overwritten: the loser of that race gets TXN-002. (An empty directory someone made at the target is replaced;
+   * it held nothing.)
+   */
   async publish(): Promise<string> {
     await Staging.fsync(this.dir);
-    if (existsSync(this.target))
-      throw new StagingError('TXN-002', `${this.releaseId} appeared under the release root during the build`);
-    await rename(this.dir, this.target);
+    try {
+      await rename(this.dir, this.target);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR')
+        throw new StagingError('TXN-002', `${this.releaseId} appeared under the release root during the build`);
+      throw e;
+    }
     await Staging.fsync(this.root);
     await rm(this.leasePath, { force: true });
     return this.target;
