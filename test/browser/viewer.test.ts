@@ -31,7 +31,7 @@ const run = requireTool('chromium', HAS_CHROMIUM()) && built;
 if (!built) console.warn('NOTICE: web/dist is not built (`npm run build:web`); skipping the viewer test');
 
 const SHOTS = process.env['VIEWER_SCREENSHOTS'];
-/** Background of the map where there is no data (web/src/map.ts). */
+/** Background of the map where there is no data (#map in web/src/style.css). */
 const BACKGROUND = [0xe8, 0xec, 0xef];
 
 let dir = '';

@@ -16,7 +16,6 @@ import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import type { AreaGeometry } from './area.js';
 import { areaFeatureCollection } from './area.js';
 
-const BACKGROUND = '#e8ecef';
 const AREA_COLOR = '#c2185b';
 /** Opacity of the data layer (the graticule shows through a little). */
 const OPACITY = 0.92;
@@ -138,14 +137,14 @@ export class ViewerMap {
       style: {
         version: 8,
         sources: {
-          graticule: { type: 'geojson', data: graticule(5) },
           outline: { type: 'geojson', data: outline(first?.bbox ?? null) },
           ...(first && firstId ? { [firstId]: rasterSource(first.url, first.bbox) } : {}),
           area: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
         },
         layers: [
-          { id: 'background', type: 'background', paint: { 'background-color': BACKGROUND } },
-          { id: 'graticule', type: 'line', source: 'graticule', paint: { 'line-color': '#c5ccd2', 'line-width': 1 } },
+          // No background layer: the canvas is transparent where nothing is drawn and the page's background
+          // (#map in style.css) shows through, one WebGL program and one full-screen draw fewer per frame.
+          // The graticule goes below the rasters once the first timestep is on screen (addGraticule).
           // Raster layers go here, below the outline.
           ...(firstId ? [rasterLayer(firstId, OPACITY)] : []),
           { id: 'outline', type: 'line', source: 'outline', paint: { 'line-color': '#263238', 'line-width': 1.5 } },
@@ -198,6 +197,7 @@ export class ViewerMap {
       );
     });
     this.map.on('render', () => this.afterFrame());
+    this.map.once('idle', () => this.addGraticule());
     this.ready = new Promise((resolve) => this.map.once('load', () => resolve()));
   }
 
@@ -268,7 +268,7 @@ export class ViewerMap {
     if (this.shown !== null) {
       const url = this.urls.get(this.shown);
       this.shown = null;
-      if (url !== undefined) this.onTimestepShown(url);
+      if (url !== undefined) this.announce(url);
     }
     const id = this.pending;
     if (id === null || !this.map.getSource(id) || !this.map.isSourceLoaded(id)) return;
@@ -277,8 +277,28 @@ export class ViewerMap {
     if (this.current !== null) this.removeLayer(this.current);
     this.current = id;
     this.pending = null;
-    if (visible) this.onTimestepShown(this.urls.get(id) ?? '');
+    if (visible) this.announce(this.urls.get(id) ?? '');
     else this.shown = id;
+  }
+
+  private announce(url: string): void {
+    this.addGraticule();
+    this.onTimestepShown(url);
+  }
+
+  /**
+   * The 5° graticule, below the rasters. Added once the first timestep is on screen (or the map is idle without
+   * one): its lines cost the first frames a WebGL program and a worker round trip, and orient only once there is
+   * something to look at.
+   */
+  private addGraticule(): void {
+    if (this.map.getSource('graticule')) return;
+    this.map.addSource('graticule', { type: 'geojson', data: graticule(5) });
+    const below = [...this.urls.keys()].find((id) => this.map.getLayer(id)) ?? 'outline';
+    this.map.addLayer(
+      { id: 'graticule', type: 'line', source: 'graticule', paint: { 'line-color': '#c5ccd2', 'line-width': 1 } },
+      below,
+    );
   }
 
   private removeLayer(id: string): void {
