@@ -237,12 +237,12 @@ async function extractCase(
     relDiff: relDiff ?? Infinity,
     rssMB: rss,
     spread: { ours: cold.map((r) => r.seconds), reference: refs.map((r) => r.seconds) },
-    note: `${sideText}; ours CPU ${mid(cold, (r) => r.cpu).toFixed(2)} s main thread; ${loadText()}`,
+    note: `${sideText}; ours CPU ${mid(cold, (r) => r.cpu).toFixed(2)} s (process, all threads); ${loadText()}`,
   });
   if (overlap > 0) ctx.log(`WARNING: ${label}: ${overlap} bytes were read twice within one extraction`);
   if (repeat.length > 0) {
     ctx.report({
-      name: `${scheme === 'vsis3' ? 'S3' : 'HTTP ranges'} extract ${label}, same area again (warm server)`,
+      name: `${scheme === 'vsis3' ? 'S3' : 'HTTP ranges'} extract ${label}, same area again (warm server: statistics cache)`,
       unit: 's',
       ours: mid(repeat, (r) => r.seconds),
       reference: refSeconds,
