@@ -183,17 +183,24 @@ export function validity(nodata: number | null, dtype: DType): ((v: number) => b
   return (v) => v !== nodata;
 }
 
-/** GDAL's working type: every sample as a float32 (`Math.fround`), valid flags 1/0 when there is a nodata. */
+/**
+ * GDAL's working type: the samples as float32 (only uint32, int32 and float64 change: 8- and 16-bit integers are
+ * exact, float32 is itself), valid flags 1/0 when there is a nodata.
+ */
 function toWork(
   src: TypedArray,
   nodata: number | null,
   dtype: DType,
-): { values: Float32Array; valid: Uint8Array | null } {
-  const values = src instanceof Float32Array ? src : Float32Array.from(src);
-  const ok = validity(nodata, dtype);
-  if (ok === null) return { values, valid: null };
+): { values: TypedArray; valid: Uint8Array | null } {
+  const values = dtype === 'uint32' || dtype === 'int32' || dtype === 'float64' ? new Float32Array(src) : src;
+  if (nodata === null) return { values, valid: null };
   const valid = new Uint8Array(src.length);
-  for (let i = 0; i < src.length; i++) valid[i] = ok(src[i] as number) ? 1 : 0;
+  if (dtype === 'float32' || dtype === 'float64' || Number.isNaN(nodata)) {
+    const ok = validity(nodata, dtype) as (v: number) => boolean;
+    for (let i = 0; i < src.length; i++) valid[i] = ok(src[i] as number) ? 1 : 0;
+  } else {
+    for (let i = 0; i < src.length; i++) valid[i] = src[i] === nodata ? 0 : 1;
+  }
   return { values, valid };
 }
 
@@ -234,17 +241,17 @@ export function filterRows(
   const dstWidth = taps.start.length;
   const { values: v, valid } = toWork(src, nodata, dtype);
   const out = new Float64Array(rows * dstWidth);
-  const outValid = valid ? new Uint8Array(rows * dstWidth) : null;
   const { start, count, stride } = taps;
-  for (let i = 0; i < dstWidth; i++) {
-    const s = start[i] as number;
-    const n = count[i] as number;
-    const o = i * stride;
+  // Row by row, output cell by cell (the same sums as GDAL's cell-by-cell, row-by-row loops, in cache order).
+  if (valid === null) {
+    const w = taps.normalized;
     for (let r = 0; r < rows; r++) {
-      const j = r * width + s;
-      const at = r * dstWidth + i;
-      if (valid === null || outValid === null) {
-        const w = taps.normalized;
+      const row = r * width;
+      const at = r * dstWidth;
+      for (let i = 0; i < dstWidth; i++) {
+        const j = row + (start[i] as number);
+        const n = count[i] as number;
+        const o = i * stride;
         let a = 0;
         let b = 0;
         let k = 0;
@@ -255,11 +262,26 @@ export function filterRows(
           b += (v[j + k + 3] as number) * (w[o + k + 3] as number);
         }
         for (; k < n; k++) a += (v[j + k] as number) * (w[o + k] as number);
-        out[at] = a + b;
-        continue;
+        out[at + i] = a + b;
       }
-      if (kernel.negative && longestRun(valid, j, 1, n) < Math.trunc(n / 2)) continue;
-      const w = taps.weights;
+    }
+    return { values: out, valid: null };
+  }
+  const outValid = new Uint8Array(rows * dstWidth);
+  const w = taps.weights;
+  const negative = kernel.negative;
+  // Nodata cells before each column of the row, so a window without any skips the run search (the usual case).
+  const holes = new Int32Array(width + 1);
+  for (let r = 0; r < rows; r++) {
+    const row = r * width;
+    const at = r * dstWidth;
+    if (negative) for (let x = 0; x < width; x++) holes[x + 1] = (holes[x] as number) + 1 - (valid[row + x] as number);
+    for (let i = 0; i < dstWidth; i++) {
+      const s0 = start[i] as number;
+      const j = row + s0;
+      const n = count[i] as number;
+      const o = i * stride;
+      if (negative && holes[s0 + n] !== holes[s0] && longestRun(valid, j, 1, n) < Math.trunc(n / 2)) continue;
       let val = 0;
       let total = 0;
       let k = 0;
@@ -280,8 +302,8 @@ export function filterRows(
         total += wk;
       }
       if (total > 0) {
-        out[at] = val / total;
-        outValid[at] = 1;
+        out[at + i] = val / total;
+        outValid[at + i] = 1;
       }
     }
   }
@@ -317,12 +339,30 @@ export function nodataReplacement(nodata: number, dtype: DType): number {
   return nodata === hi ? nodata - 1 : nodata + 1;
 }
 
+/** Scratch arrays of the vertical pass, one slot per output column, reused from row to row. */
+interface Scratch {
+  acc: Float64Array;
+  total: Float64Array;
+  run: Int32Array;
+  best: Int32Array;
+}
+
+function scratch(width: number): Scratch {
+  return {
+    acc: new Float64Array(width),
+    total: new Float64Array(width),
+    run: new Int32Array(width),
+    best: new Int32Array(width),
+  };
+}
+
 /**
- * Vertical pass for one output row: filtered rows `first…` (`rows.values`, `dstWidth` wide, row `first` at
- * offset 0) combined with the taps of output row `i` into `out` (offset `at`), in `dtype`. Cells without a
- * valid tap are `nodata` (0 without one).
+ * Vertical pass for output row `i`: filtered rows `first…` (`rows.values`, `dstWidth` wide, row `first` at
+ * offset 0) combined with the row's taps into `out` (offset `at`), in `dtype`. Cells without a valid tap (or
+ * failing the run rule) are `nodata` (0 without one). Taps are walked line by line over the whole row, each column
+ * keeping its own sums in GDAL's order (per column: lines in order; GDAL's scalar columns pair them, see below).
  */
-export function filterColumn(
+export function filterRow(
   rows: FilteredRows,
   first: number,
   dstWidth: number,
@@ -333,6 +373,7 @@ export function filterColumn(
   dtype: DType,
   out: TypedArray,
   at: number,
+  work: Scratch = scratch(dstWidth),
 ): void {
   const s = taps.start[i] as number;
   const n = taps.count[i] as number;
@@ -340,27 +381,31 @@ export function filterColumn(
   const v = rows.values;
   const valid = rows.valid;
   const base = (s - first) * dstWidth;
-  const sseColumns = dstWidth - (dstWidth % 8);
   const empty = nodata ?? 0;
   const hasNodata = nodata !== null && !Number.isNaN(nodata);
   const replacement = hasNodata ? nodataReplacement(nodata, dtype) : 0;
-  const store = (work: number): number => {
-    const stored = storeWork(work, dtype);
+  const store = (value: number): number => {
+    const stored = storeWork(value, dtype);
     return hasNodata && stored === nodata ? replacement : stored;
   };
-  for (let c = 0; c < dstWidth; c++) {
-    const j = base + c;
-    if (valid === null) {
-      const w = taps.normalized;
+  const { acc, total, run, best } = work;
+  acc.fill(0);
+  if (valid === null) {
+    const w = taps.normalized;
+    // GDAL's SSE2 path takes whole groups of 8 columns and sums the lines in order.
+    const sse = dstWidth - (dstWidth % 8);
+    for (let k = 0; k < n; k++) {
+      const wk = w[o + k] as number;
+      const row = base + k * dstWidth;
+      for (let c = 0; c < sse; c++) acc[c] = (acc[c] as number) + (v[row + c] as number) * wk;
+    }
+    for (let c = 0; c < sse; c++) out[at + c] = store(Math.fround(acc[c] as number));
+    // The last columns go through its scalar loop: lines 0,1 / 2,3 of each group of four in two sums.
+    for (let c = sse; c < dstWidth; c++) {
+      const j = base + c;
       let a = 0;
       let b = 0;
       let k = 0;
-      if (c < sseColumns) {
-        // GDAL's SSE2 path for whole groups of 8 columns sums the lines in order, one accumulator per column.
-        for (; k < n; k++) a += (v[j + k * dstWidth] as number) * (w[o + k] as number);
-        out[at + c] = store(Math.fround(a));
-        continue;
-      }
       for (; k + 3 < n; k += 4) {
         a += (v[j + k * dstWidth] as number) * (w[o + k] as number);
         a += (v[j + (k + 1) * dstWidth] as number) * (w[o + k + 1] as number);
@@ -369,21 +414,45 @@ export function filterColumn(
       }
       for (; k < n; k++) a += (v[j + k * dstWidth] as number) * (w[o + k] as number);
       out[at + c] = store(Math.fround(a + b));
-      continue;
     }
-    if (kernel.negative && longestRun(valid, j, dstWidth, n) < Math.trunc(n / 2)) {
+    return;
+  }
+  const w = taps.weights;
+  const negative = kernel.negative;
+  total.fill(0);
+  if (negative) {
+    run.fill(0);
+    best.fill(0);
+  }
+  for (let k = 0; k < n; k++) {
+    const wk = w[o + k] as number;
+    const row = base + k * dstWidth;
+    for (let c = 0; c < dstWidth; c++) {
+      const wc = wk * (valid[row + c] as number);
+      acc[c] = (acc[c] as number) + (v[row + c] as number) * wc;
+      total[c] = (total[c] as number) + wc;
+    }
+  }
+  if (negative) {
+    for (let k = 0; k < n; k++) {
+      const row = base + k * dstWidth;
+      for (let c = 0; c < dstWidth; c++) {
+        if (valid[row + c] !== 0) run[c] = (run[c] as number) + 1;
+        else {
+          if ((run[c] as number) > (best[c] as number)) best[c] = run[c] as number;
+          run[c] = 0;
+        }
+      }
+    }
+  }
+  const half = Math.trunc(n / 2);
+  for (let c = 0; c < dstWidth; c++) {
+    if (negative && Math.max(run[c] as number, best[c] as number) < half) {
       out[at + c] = empty;
       continue;
     }
-    const w = taps.weights;
-    let val = 0;
-    let total = 0;
-    for (let k = 0; k < n; k++) {
-      const wk = (w[o + k] as number) * (valid[j + k * dstWidth] as number);
-      val += (v[j + k * dstWidth] as number) * wk;
-      total += wk;
-    }
-    out[at + c] = total > 0 ? store(Math.fround(val / total)) : empty;
+    const t = total[c] as number;
+    out[at + c] = t > 0 ? store(Math.fround((acc[c] as number) / t)) : empty;
   }
 }
 
@@ -443,8 +512,9 @@ export class ConvolutionDownsampler {
     if (end === this.nextOut) return null;
     const outRow = this.nextOut;
     const out = new (strip.constructor as new (n: number) => TypedArray)((end - outRow) * w);
+    const work = scratch(w);
     for (let i = outRow; i < end; i++)
-      filterColumn(
+      filterRow(
         this.kept,
         this.first,
         w,
@@ -455,6 +525,7 @@ export class ConvolutionDownsampler {
         this.dtype,
         out,
         (i - outRow) * w,
+        work,
       );
     this.nextOut = end;
     // Drop the rows no later output row reads.
