@@ -74,7 +74,8 @@ class NodeResponse implements HttpResponse {
     const declared = Number(res.headers['content-length']);
     const known = Number.isSafeInteger(declared) && declared >= 0 && res.headers['content-encoding'] === undefined;
     return new Promise<ArrayBuffer>((resolve, reject) => {
-      const out = known ? new Uint8Array(declared) : null;
+      // Not zero-filled: every byte is written before the buffer is handed on (a short body is cut to what came).
+      const out = known ? new Uint8Array(Buffer.allocUnsafeSlow(declared).buffer, 0, declared) : null;
       const chunks: Buffer[] = [];
       let got = 0;
       let done = false;
