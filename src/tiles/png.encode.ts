@@ -70,7 +70,7 @@ export function encodePalettePng(codes: TileCodes, width: number, height: number
   const order = new Uint16Array(257); // code of each slot
   let n = 0;
   const stride = width + 1;
-  const raw = Buffer.allocUnsafe(stride * height);
+  const raw = scratchRows(stride * height);
   // Row buffers padded to whole 32-bit words; `prev` starts as zeros ("up" of the first row is the row itself).
   const words = (width + 3) >> 2;
   let prev = new Uint8Array(words * 4);
@@ -136,6 +136,16 @@ export function encodePalettePng(codes: TileCodes, width: number, height: number
 }
 
 const NO_SLOT = 0xffff;
+
+/**
+ * The filtered rows' buffer, reused from tile to tile (a 256 px tile's is 66 KB; allocating it per tile showed as
+ * garbage-collector time): safe because `encodePalettePng` uses it synchronously and `deflateSync` copies out.
+ */
+let scratch = new Uint8Array(0);
+function scratchRows(bytes: number): Uint8Array {
+  if (scratch.length < bytes) scratch = new Uint8Array(bytes);
+  return scratch.subarray(0, bytes);
+}
 
 /** True when words [a, a + n) equal words [b, b + n). */
 function sameRow(words: Uint32Array, a: number, b: number, n: number): boolean {
