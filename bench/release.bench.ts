@@ -36,7 +36,8 @@ interface Run {
   maxrss_kb: number;
 }
 
-function runOurs(mode: 'build' | 'writer', source: string, outDir: string): Promise<Run> {
+/** Runs the child; its stderr (the build's stage timings) goes to `log` line by line once it is done. */
+function runOurs(mode: 'build' | 'writer', source: string, outDir: string, log: (m: string) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -44,7 +45,10 @@ function runOurs(mode: 'build' | 'writer', source: string, outDir: string): Prom
       { maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`release.child failed: ${err.message}\n${stderr}`));
-        else resolve(JSON.parse(stdout) as Run);
+        else {
+          for (const line of stderr.split('\n')) if (line.startsWith('release.child:')) log(line);
+          resolve(JSON.parse(stdout) as Run);
+        }
       },
     );
   });
@@ -83,7 +87,7 @@ export const suite: BenchSuite = {
     for (const mode of ['build', 'writer'] as const) {
       if (!ctx.wants(mode)) continue;
       await rm(outOurs, { recursive: true, force: true });
-      runs[mode] = await runOurs(mode, source, outOurs);
+      runs[mode] = await runOurs(mode, source, outOurs, ctx.log);
       said(`ours (${mode})`, runs[mode]);
     }
     for (const mode of ['classic', 'cog'] as const) {

@@ -152,10 +152,16 @@ export function downsample(
   // Scratch for `mode`: the window's distinct values and their counts.
   const vals = new Float64Array(ratio * ratio);
   const counts = new Int32Array(ratio * ratio);
+  // Integer AVERAGE by 2 (every overview step of a release) takes a fast path for its whole 2×2 windows; the loop
+  // below then does only the edge cells.
+  const fast = method === 'average' && ratio === 2 && !isFloat;
+  const fullRows = fast ? Math.floor(height / 2) : 0;
+  const fullCols = fast ? Math.floor(width / 2) : 0;
+  if (fast) average2(src, width, fullRows, fullCols, out, ow, hasNodata ? (nodata as number) : null, empty);
   for (let oy = 0; oy < oh; oy++) {
     const y0 = oy * ratio;
     const y1 = Math.min(height, y0 + ratio);
-    for (let ox = 0; ox < ow; ox++) {
+    for (let ox = oy < fullRows ? fullCols : 0; ox < ow; ox++) {
       const x0 = ox * ratio;
       const x1 = Math.min(width, x0 + ratio);
       if (method === 'nearest') {
@@ -198,4 +204,56 @@ export function downsample(
     }
   }
   return out;
+}
+
+/**
+ * `downsample`'s AVERAGE by 2 of integer samples over the whole 2×2 windows (`rows` × `cols` output cells): the
+ * same sums in the same order and the same rounding, unrolled with no per-cell method branch or inner loops.
+ * Hand-written for speed: it was the largest share of the release build's main-thread time (~5 s of ~28 s CPU per
+ * 100 bands of 1560 × 1440).
+ */
+function average2(
+  src: TypedArray,
+  width: number,
+  rows: number,
+  cols: number,
+  out: TypedArray,
+  ow: number,
+  nodata: number | null,
+  empty: number,
+): void {
+  for (let oy = 0; oy < rows; oy++) {
+    let a = 2 * oy * width;
+    let b = a + width;
+    let o = oy * ow;
+    for (let ox = 0; ox < cols; ox++, a += 2, b += 2, o++) {
+      const v0 = src[a] as number;
+      const v1 = src[a + 1] as number;
+      const v2 = src[b] as number;
+      const v3 = src[b + 1] as number;
+      if (nodata === null || (v0 !== nodata && v1 !== nodata && v2 !== nodata && v3 !== nodata)) {
+        out[o] = Math.floor((v0 + v1 + v2 + v3) / 4 + 0.5);
+        continue;
+      }
+      let sum = 0;
+      let n = 0;
+      if (v0 !== nodata) {
+        sum += v0;
+        n++;
+      }
+      if (v1 !== nodata) {
+        sum += v1;
+        n++;
+      }
+      if (v2 !== nodata) {
+        sum += v2;
+        n++;
+      }
+      if (v3 !== nodata) {
+        sum += v3;
+        n++;
+      }
+      out[o] = n === 0 ? empty : Math.floor(sum / n + 0.5);
+    }
+  }
 }

@@ -159,6 +159,34 @@ describe('writer kernels', () => {
     expect([...downsample(f, 2, 2, 2, 'float32', NaN, 'average')]).toEqual([3]);
   });
 
+  it('average property: integer windows average their valid cells, rounded half up, on every edge shape', () => {
+    // An independent per-window mean (the fast 2×2 path and the edge cells must both agree with it).
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom(2, 4),
+        fc.constantFrom(null, 0, 65535),
+        fc.array(fc.constantFrom(0, 1, 2, 7, 100, 65534, 65535), { minLength: 81, maxLength: 81 }),
+        (w, h, ratio, nodata, pool) => {
+          const src = Uint16Array.from({ length: w * h }, (_, i) => pool[i] as number);
+          const got = downsample(src, w, h, ratio, 'uint16', nodata, 'average');
+          const ow = Math.ceil(w / ratio);
+          for (let oy = 0; oy < Math.ceil(h / ratio); oy++)
+            for (let ox = 0; ox < ow; ox++) {
+              const seen: number[] = [];
+              for (let y = oy * ratio; y < Math.min(h, oy * ratio + ratio); y++)
+                for (let x = ox * ratio; x < Math.min(w, ox * ratio + ratio); x++)
+                  if (src[y * w + x] !== nodata) seen.push(src[y * w + x] as number);
+              const want =
+                seen.length === 0 ? (nodata ?? 0) : Math.round(seen.reduce((a, b) => a + b, 0) / seen.length);
+              expect(got[oy * ow + ox]).toBe(want);
+            }
+        },
+      ),
+    );
+  });
+
   it('mode: worked example — most frequent valid value, ties to the value that reached the count first', () => {
     // Windows (2×2): [1 2 / 2 1] tie 1:2 vs 2:2 → 2 reached 2 first (scan 1,2,2 …); [3 9 / 9 9] → 9;
     // [5 nd / nd nd] → 5; [7 8 / nd nd] → 7 (first); the last row's windows are 2×1: [nd nd] → nodata, [4 4] → 4.
