@@ -69,7 +69,8 @@ async function main(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const result = await esbuild.build({
-    entryPoints: { app: join(WEB, 'src/main.ts') },
+    // boot: a few kB run first that asks for the first view's tiles while `app` (MapLibre) is compiled.
+    entryPoints: { boot: join(WEB, 'src/boot.ts'), app: join(WEB, 'src/main.ts') },
     bundle: true,
     format: 'esm',
     splitting: true,
@@ -87,14 +88,22 @@ async function main(): Promise<void> {
     define: { 'process.env.NODE_ENV': '"production"' },
   });
   const outputs = Object.entries(result.metafile.outputs).map(([p, o]) => ({ name: relative(OUT, join(ROOT, p)), o }));
-  const entry = outputs.find(({ name, o }) => name.endsWith('.js') && o.entryPoint !== undefined);
+  const entryOf = (src: string): (typeof outputs)[number] | undefined =>
+    outputs.find(({ name, o }) => name.endsWith('.js') && o.entryPoint === relative(ROOT, join(WEB, src)));
+  const entry = entryOf('src/main.ts');
+  const bootEntry = entryOf('src/boot.ts');
   const css = outputs.find(({ name }) => name.endsWith('.css'))?.name;
-  if (entry === undefined || css === undefined) throw new Error('build-web: esbuild wrote no entry .js or no .css');
+  if (entry === undefined || bootEntry === undefined || css === undefined)
+    throw new Error('build-web: esbuild wrote no app or boot entry .js, or no .css');
   const js = entry.name;
-  const chunks = outputs.map(({ name }) => name).filter((name) => name.endsWith('.js') && name !== js);
-  const preload = entry.o.imports
-    .filter((i) => i.kind === 'import-statement')
-    .map((i) => `<link rel="modulepreload" href="/viewer/${relative(OUT, join(ROOT, i.path))}" />`);
+  const boot = bootEntry.name;
+  const chunks = outputs.map(({ name }) => name).filter((name) => name.endsWith('.js') && name !== js && name !== boot);
+  const staticImports = new Set(
+    [entry, bootEntry].flatMap(({ o }) =>
+      o.imports.filter((i) => i.kind === 'import-statement').map((i) => relative(OUT, join(ROOT, i.path))),
+    ),
+  );
+  const preload = [...staticImports].map((f) => `<link rel="modulepreload" href="/viewer/${f}" />`);
 
   // MapLibre starts its worker from this file; the page tells it the URL (setWorkerUrl).
   const workerSrc = join(dirname(require.resolve('maplibre-gl/package.json')), 'dist/maplibre-gl-worker.mjs');
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
 
   const html = readFileSync(join(WEB, 'index.html'), 'utf8')
     .replaceAll('{{app.js}}', `/viewer/${js}`)
+    .replaceAll('{{boot.js}}', `/viewer/${boot}`)
     .replaceAll('{{app.css}}', `/viewer/${css}`)
     .replaceAll('{{worker.mjs}}', `/viewer/${worker}`)
     .replaceAll('{{modulepreload}}', preload.join('\n    '));
@@ -110,7 +120,7 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT, 'index.html'), html);
 
   // What `/` loads: the page, the scripts (the chunks loaded after the first paint too), the stylesheet, the worker.
-  const loaded = new Set(['index.html', js, ...chunks, css, worker]);
+  const loaded = new Set(['index.html', boot, js, ...chunks, css, worker]);
   let total = 0;
   const lines: string[] = [];
   for (const name of readdirSync(OUT).sort()) {

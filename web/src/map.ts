@@ -15,6 +15,7 @@ import * as maplibregl from 'maplibre-gl';
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import type { AreaGeometry } from './area.js';
 import { areaFeatureCollection } from './area.js';
+import { tileTouches, tileUrlOf } from './tiles.js';
 
 const AREA_COLOR = '#c2185b';
 /** Opacity of the data layer (the graticule shows through a little). */
@@ -82,14 +83,6 @@ function rasterSource(
   bounds: [number, number, number, number] | null,
 ): maplibregl.RasterSourceSpecification {
   return { type: 'raster', tiles: [url], tileSize: TILE_SIZE, ...(bounds ? { bounds } : {}), maxzoom: MAX_ZOOM };
-}
-
-/** Whether web-mercator tile z/x/y overlaps `bbox` (degrees), as MapLibre's raster source decides with `bounds`. */
-export function tileTouches(z: number, x: number, y: number, bbox: [number, number, number, number]): boolean {
-  const n = 2 ** z;
-  const lon = (i: number): number => (i / n) * 360 - 180;
-  const lat = (j: number): number => (Math.atan(Math.sinh(Math.PI * (1 - (2 * j) / n))) * 180) / Math.PI;
-  return lon(x) < bbox[2] && lon(x + 1) > bbox[0] && lat(y + 1) < bbox[3] && lat(y) > bbox[1];
 }
 
 function rasterLayer(id: string, opacity: number): maplibregl.RasterLayerSpecification {
@@ -211,7 +204,7 @@ export class ViewerMap {
     for (const id of this.map.coveringTiles({ tileSize: TILE_SIZE, roundZoom: true, maxzoom: MAX_ZOOM })) {
       const { z, x, y } = id.canonical;
       if (bbox && !tileTouches(z, x, y, bbox)) continue;
-      const tile = url.replace('{z}', String(z)).replace('{x}', String(x)).replace('{y}', String(y));
+      const tile = tileUrlOf(url, z, x, y);
       // The body is read so the cache entry is complete; a failure is the layer's to report when it asks itself.
       void fetch(tile)
         .then((r) => r.arrayBuffer())
