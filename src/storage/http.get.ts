@@ -115,7 +115,7 @@ class NodeResponse implements HttpResponse {
         got += chunk.length;
       });
       res.once('end', () => finish(null));
-      res.once('error', (err) => finish(err));
+      res.on('error', (err) => finish(err));
       // A connection closed before the end of the body ('aborted' on older Nodes emits no error).
       res.once('close', () => {
         if (!res.complete) finish(connectionError('connection closed before the end of the body', 'ECONNRESET'));
@@ -154,7 +154,7 @@ export function httpGet(
       req.destroy(reason());
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    req.once('error', (err) => {
+    req.on('error', (err) => {
       signal.removeEventListener('abort', onAbort);
       reject(err);
     });
