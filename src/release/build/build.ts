@@ -36,6 +36,12 @@ import type { CogObservation } from './stac.js';
 import { buildStac } from './stac.js';
 import { Staging, StagingError } from './staging.js';
 
+/**
+ * Source strips held by the COGs being written, in all (each chunk reader holds two of its share: the strip in use
+ * and the next): a 512-row strip of 100 uint32 bands of 1560 columns (PaleoCAR) is 320 MB, read whole with one job.
+ */
+const STRIP_BUDGET_BYTES = 384 * 1024 * 1024;
+
 /** What the build reports as it goes. */
 export interface BuildProgress {
   dataset: string;
@@ -370,6 +376,8 @@ async function writeRelease(
         const narrows = from.dtype !== to.dtype || !sameNodata(from.nodata, to.nodata);
         const reader = createChunkReader(source.cog, task.sourceBands, {
           nodata: v.encoding.nodata,
+          // The strips' memory is shared by the COGs written at once (each reader holds two strips).
+          maxStripBytes: Math.floor(STRIP_BUDGET_BYTES / Math.max(1, options.jobs ?? 1)),
           ...(narrows && v.encoding.narrowing !== null ? { narrow: { from, to } } : {}),
         });
         const unit = curated.variables.find((x) => x.id === task.variable)?.unit;
