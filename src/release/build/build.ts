@@ -361,99 +361,118 @@ async function writeRelease(
 
   const observations: CogObservation[] = [];
   const sizes = new Map<string, { size: number; checksum: string }>();
-  await Promise.all(
+  // The first COG that fails stops the others (their reads are aborted) and every task is waited for before the
+  // error goes up: the caller closes the sources next, which must not happen under a read still in flight (a
+  // prefetched strip, or another job's).
+  const stop = new AbortController();
+  let firstError: { error: unknown } | null = null;
+  const settled = await Promise.allSettled(
     tasks.map((task) =>
       limit(async () => {
-        const v = plan.manifest.variables.find((x) => x.id === task.variable);
-        const source = opened.get(task.variable);
-        if (!v || !source) throw new Error(`no source for ${task.variable}`);
-        const out = join(staging.dir, task.path);
-        await mkdir(dirname(out), { recursive: true });
-        const from = { dtype: source.cog.metadata.dtype, nodata: source.cog.metadata.nodata };
-        const to = { dtype: v.encoding.data_type, nodata: v.encoding.nodata };
-        // Preflight allows a different type or nodata only with an approved narrowing; the reader then scans
-        // and converts every sample.
-        const narrows = from.dtype !== to.dtype || !sameNodata(from.nodata, to.nodata);
-        const reader = createChunkReader(source.cog, task.sourceBands, {
-          nodata: v.encoding.nodata,
-          // The strips' memory is shared by the COGs written at once (each reader holds two strips).
-          maxStripBytes: Math.floor(STRIP_BUDGET_BYTES / Math.max(1, options.jobs ?? 1)),
-          ...(narrows && v.encoding.narrowing !== null ? { narrow: { from, to } } : {}),
-        });
-        const unit = curated.variables.find((x) => x.id === task.variable)?.unit;
-        const written = await writeCog(out, {
-          ...writerOptions(cog, v.encoding),
-          width: grid.width,
-          height: grid.height,
-          bands: task.sourceBands.length,
-          dtype: v.encoding.data_type,
-          crs: grid.crs,
-          transform: grid.transform,
-          nodata: v.encoding.nodata,
-          areaOrPoint: grid.areaOrPoint,
-          bandDescriptions: task.bandNames,
-          ...(unit !== undefined ? { units: unit } : {}),
-          readRows: (band, row, height) => reader.readRows(band, row, height),
-        });
-        const recomputed = reader.statistics();
-        // Reopen what was written: the observation comes from the file's header. Its checksum is of the bytes as
-        // the writer wrote them (front to back), not a second read of the file; the size is checked against the
-        // file below, and `skope release verify` re-reads every byte.
-        const reopened = await openByteSource(new FileSource(out), out);
-        const observed = reopened.metadata;
-        const gdal = reopened.gdal;
-        await reopened.close();
-        const hex = written.sha256;
-        const size = (await stat(out)).size;
-        await Staging.fsync(out);
-        const problems: string[] = [];
-        if (size !== written.bytes) problems.push(`${size} bytes on disk, ${written.bytes} written`);
-        if (observed.bands !== task.sourceBands.length)
-          problems.push(`${observed.bands} bands, expected ${task.sourceBands.length}`);
-        if (observed.dtype !== v.encoding.data_type) problems.push(`data type ${observed.dtype}`);
-        if (observed.width !== grid.width || observed.height !== grid.height) problems.push('grid size');
-        if (observed.crs !== grid.crs) problems.push(`CRS ${String(observed.crs)}`);
-        if (observed.transform.some((x, i) => x !== grid.transform[i])) problems.push('geotransform');
-        if (gdal.descriptions.join('\n') !== task.bandNames.join('\n')) problems.push('band descriptions');
-        if (
-          gdal.scales.some((x) => (x ?? 1) !== v.encoding.scale) ||
-          gdal.offsets.some((x) => (x ?? 0) !== v.encoding.offset)
-        )
-          problems.push('scale/offset');
-        const statistics = gdal.bandItems.map(embeddedStatistics);
-        statistics.forEach((s, i) => {
-          const why = statisticsDisagree(s, recomputed[i] as BandStatistics);
-          if (why !== null) problems.push(`band ${i + 1} statistics: ${why}`);
-        });
-        if (problems.length > 0)
-          report.error('BLD-001', `the written COG differs from its declaration: ${problems.join(', ')}`, {
-            variable: task.variable,
-            path: task.path,
-          });
-        observations.push({
-          variable: task.variable,
-          chunk: task.chunk,
-          path: task.path,
-          size,
-          checksum: multihashOfHex(hex),
-          bandNames: gdal.descriptions,
-          statistics,
-          dtype: observed.dtype,
-          nodata: observed.nodata,
-          scale: v.encoding.scale,
-          offset: v.encoding.offset,
-          code: grid.crs,
-          shape: [observed.height, observed.width],
-          transform: observed.transform,
-        });
-        sizes.set(task.path, { size, checksum: multihashOfHex(hex) });
-        progress.timestepsDone += task.sourceBands.length;
-        progress.bytesWritten += size;
-        emit({ file: task.path });
+        if (stop.signal.aborted) return;
+        try {
+          await writeTask(task);
+        } catch (e) {
+          firstError ??= { error: e };
+          stop.abort(e);
+          throw e;
+        }
       }),
     ),
   );
+  if (firstError !== null) throw (firstError as { error: unknown }).error;
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
   if (!report.ok) return refused();
+
+  async function writeTask(task: Task): Promise<void> {
+    const v = plan.manifest.variables.find((x) => x.id === task.variable);
+    const source = opened.get(task.variable);
+    if (!v || !source) throw new Error(`no source for ${task.variable}`);
+    const out = join(staging.dir, task.path);
+    await mkdir(dirname(out), { recursive: true });
+    const from = { dtype: source.cog.metadata.dtype, nodata: source.cog.metadata.nodata };
+    const to = { dtype: v.encoding.data_type, nodata: v.encoding.nodata };
+    // Preflight allows a different type or nodata only with an approved narrowing; the reader then scans
+    // and converts every sample.
+    const narrows = from.dtype !== to.dtype || !sameNodata(from.nodata, to.nodata);
+    const reader = createChunkReader(source.cog, task.sourceBands, {
+      nodata: v.encoding.nodata,
+      signal: stop.signal,
+      // The strips' memory is shared by the COGs written at once (each reader holds two strips).
+      maxStripBytes: Math.floor(STRIP_BUDGET_BYTES / Math.max(1, options.jobs ?? 1)),
+      ...(narrows && v.encoding.narrowing !== null ? { narrow: { from, to } } : {}),
+    });
+    const unit = curated.variables.find((x) => x.id === task.variable)?.unit;
+    const written = await writeCog(out, {
+      ...writerOptions(cog, v.encoding),
+      width: grid.width,
+      height: grid.height,
+      bands: task.sourceBands.length,
+      dtype: v.encoding.data_type,
+      crs: grid.crs,
+      transform: grid.transform,
+      nodata: v.encoding.nodata,
+      areaOrPoint: grid.areaOrPoint,
+      bandDescriptions: task.bandNames,
+      ...(unit !== undefined ? { units: unit } : {}),
+      readRows: (band, row, height) => reader.readRows(band, row, height),
+    });
+    const recomputed = reader.statistics();
+    // Reopen what was written: the observation comes from the file's header. Its checksum is of the bytes as
+    // the writer wrote them (front to back), not a second read of the file; the size is checked against the
+    // file below, and `skope release verify` re-reads every byte.
+    const reopened = await openByteSource(new FileSource(out), out);
+    const observed = reopened.metadata;
+    const gdal = reopened.gdal;
+    await reopened.close();
+    const hex = written.sha256;
+    const size = (await stat(out)).size;
+    await Staging.fsync(out);
+    const problems: string[] = [];
+    if (size !== written.bytes) problems.push(`${size} bytes on disk, ${written.bytes} written`);
+    if (observed.bands !== task.sourceBands.length)
+      problems.push(`${observed.bands} bands, expected ${task.sourceBands.length}`);
+    if (observed.dtype !== v.encoding.data_type) problems.push(`data type ${observed.dtype}`);
+    if (observed.width !== grid.width || observed.height !== grid.height) problems.push('grid size');
+    if (observed.crs !== grid.crs) problems.push(`CRS ${String(observed.crs)}`);
+    if (observed.transform.some((x, i) => x !== grid.transform[i])) problems.push('geotransform');
+    if (gdal.descriptions.join('\n') !== task.bandNames.join('\n')) problems.push('band descriptions');
+    if (
+      gdal.scales.some((x) => (x ?? 1) !== v.encoding.scale) ||
+      gdal.offsets.some((x) => (x ?? 0) !== v.encoding.offset)
+    )
+      problems.push('scale/offset');
+    const statistics = gdal.bandItems.map(embeddedStatistics);
+    statistics.forEach((s, i) => {
+      const why = statisticsDisagree(s, recomputed[i] as BandStatistics);
+      if (why !== null) problems.push(`band ${i + 1} statistics: ${why}`);
+    });
+    if (problems.length > 0)
+      report.error('BLD-001', `the written COG differs from its declaration: ${problems.join(', ')}`, {
+        variable: task.variable,
+        path: task.path,
+      });
+    observations.push({
+      variable: task.variable,
+      chunk: task.chunk,
+      path: task.path,
+      size,
+      checksum: multihashOfHex(hex),
+      bandNames: gdal.descriptions,
+      statistics,
+      dtype: observed.dtype,
+      nodata: observed.nodata,
+      scale: v.encoding.scale,
+      offset: v.encoding.offset,
+      code: grid.crs,
+      shape: [observed.height, observed.width],
+      transform: observed.transform,
+    });
+    sizes.set(task.path, { size, checksum: multihashOfHex(hex) });
+    progress.timestepsDone += task.sourceBands.length;
+    progress.bytesWritten += size;
+    emit({ file: task.path });
+  }
 
   // Bands without a valid cell must be exactly the declared empty timesteps (in every variable).
   if (layout !== null && plan.axis !== null) {
