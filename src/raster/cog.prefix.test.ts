@@ -127,13 +127,14 @@ describe('prefix reads of DEFLATE blocks (synchronous sources)', () => {
     const src = recording(padded);
     const cog = await openCog(src);
     src.reads.length = 0;
-    const window = { col: 0, row: BLOCK, width: 300, height: 24 };
+    const window = { col: 0, row: BLOCK, width: 300, height: 12 };
     const got = await cog.read({ bands: [1], window, cache: false });
     const want = await (await openCog(new TestFileSource(padded))).read({ bands: [1], window });
     expect(Array.from(got.data)).toEqual(Array.from(want.data));
     const [offset, count] = await blockRange(1, 0, 1, padded);
-    // 24 of the 44 rows of data: ~70 % of the bytes (the padding compresses to almost nothing), read once.
-    const first = prefixBytes(count, 24, PADDED_HEIGHT - BLOCK);
+    // 12 of the 44 rows of data: ~36 % of the bytes (the padding compresses to almost nothing), read once. (Under
+    // 40 % of the rows, so a prefix read with or without libdeflate.)
+    const first = prefixBytes(count, 12, PADDED_HEIGHT - BLOCK);
     expect(first).toBeLessThan(count);
     expect(src.reads.filter(([o]) => o >= offset && o < offset + count)).toEqual([[offset, first]]);
     await src.close?.();

@@ -26,11 +26,12 @@ export function hasCommand(cmd: string, args: string[]): boolean {
  * elsewhere it prints a notice and returns false so the caller can skip.
  */
 export function requireTool(
-  name: 'gdal' | 'rasterio' | 'redis' | 'matplotlib' | 'chromium',
+  name: 'gdal' | 'rasterio' | 'redis' | 'matplotlib' | 'chromium' | 'libdeflate binding',
   available: boolean,
+  why?: string,
 ): boolean {
   if (available) return true;
-  const msg = `${name} is not available`;
+  const msg = `${name} is not available${why !== undefined ? ` (${why})` : ''}`;
   if (IN_CI) throw new Error(`${msg}, but CI=true requires it`);
   console.warn(`NOTICE: ${msg}; skipping the tests that need it`);
   return false;

@@ -8,6 +8,7 @@
 import { AppError } from '../../errors.js';
 import type { ByteSource } from '../../storage/source.js';
 import { createInflater, type Inflater } from '../codecs/inflate.into.js';
+import { libdeflateInflate } from '../codecs/libdeflate.js';
 import type { BlockCoding } from '../decode.js';
 import { decodedBytes, finishRows, rowBytes } from '../decode.js';
 import { DTYPE_ARRAY } from '../dtype.js';
@@ -34,6 +35,8 @@ const PREFIX_MIN_BYTES = 8 * 1024;
  */
 export function prefixBytes(count: number, rows: number, height: number): number {
   if (rows >= height || count < PREFIX_MIN_BYTES) return count;
+  // With libdeflate the whole block inflates in ~0.43 of zlib's time for it: cheaper than zlib on a prefix of more.
+  if (5 * rows >= 2 * height && libdeflateInflate() !== null) return count;
   const want = Math.ceil(count * ((1.25 * rows) / height + 0.02)) + 512;
   return want < 0.85 * count ? want : count;
 }
@@ -107,10 +110,15 @@ export class ScratchDecoder {
     const dst = SCRATCH.decoded.subarray(0, bytes);
     let got: number;
     const inflater = SCRATCH.inflater;
+    const whole = libdeflateInflate();
     try {
       if (rest && inflater.inflatePrefix && inflater.resume) {
         got = inflater.inflatePrefix(raw, dst);
         if (got < bytes && inflater.starved === true) got = inflater.resume(rest(), dst, got);
+      } else if (whole !== null && 5 * bytes >= 2 * size) {
+        // libdeflate inflates only whole streams, at ~2.3× zlib's rate: worth it once 40 % of the block is needed.
+        const n = whole(raw, SCRATCH.decoded.subarray(0, size));
+        got = n < 0 ? inflater.inflateInto(raw, dst) : Math.min(n, bytes);
       } else {
         got = inflater.inflateInto(raw, dst);
       }
