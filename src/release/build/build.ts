@@ -5,11 +5,14 @@
  * last — verify it, and rename it to `ROOT/<release-id>` atomically. A failed dataset is reported and skipped; the
  * others still build. Building the same declaration twice gives byte-identical files.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
 import { resolveCrs } from '../../geo/crs.js';
 import type { Affine } from '../../geo/affine.js';
+import { createBlockCache } from '../../raster/block.cache.js';
+import { openCog } from '../../raster/cog.js';
 import { formatG } from '../../raster/writer/band.stats.js';
 import { writeCog } from '../../raster/writer/cog.writer.js';
 import { FileSource } from '../../storage/source.file.js';
@@ -365,6 +368,8 @@ async function writeRelease(
   // error goes up: the caller closes the sources next, which must not happen under a read still in flight (a
   // prefetched strip, or another job's).
   const stop = new AbortController();
+  // Every block read in flight listens to it (a strip's blocks are started together): no listener limit.
+  setMaxListeners(0, stop.signal);
   let firstError: { error: unknown } | null = null;
   const settled = await Promise.allSettled(
     tasks.map((task) =>
@@ -395,7 +400,16 @@ async function writeRelease(
     // Preflight allows a different type or nodata only with an approved narrowing; the reader then scans
     // and converts every sample.
     const narrows = from.dtype !== to.dtype || !sameNodata(from.nodata, to.nodata);
-    const reader = createChunkReader(source.cog, task.sourceBands, {
+    // The writer's strips are read through a second reader of the same byte source whose block cache is too small
+    // to keep any block: its reads take the 'decoded' path, where large source blocks (a 400-band pixel-interleaved
+    // row is 2.5 MB) inflate on the libuv pool, beside the compression, instead of on the main thread, which tiles,
+    // downsamples and sums statistics. Speed is the reason. Not closed: closing a reader closes its byte source,
+    // which `opened` owns.
+    const pixels = await openCog(source.source, {
+      blockCache: createBlockCache(1),
+      ...(source.cog.header ? { header: source.cog.header } : {}),
+    });
+    const reader = createChunkReader(pixels, task.sourceBands, {
       nodata: v.encoding.nodata,
       signal: stop.signal,
       // The strips' memory is shared by the COGs written at once (each reader holds two strips).

@@ -84,7 +84,6 @@ export function createChunkReader(
       .read({
         bands: bands.map((b) => sourceBands[b - 1] as number),
         window: { col: 0, row, width, height },
-        cache: false,
         ...(options.signal ? { signal: options.signal } : {}),
       })
       .then((block) => block.data);
