@@ -10,6 +10,9 @@
  * zlibInflate(src: Uint8Array, dst: Uint8Array): number
  *   decompresses the whole zlib stream `src` into `dst`; returns the bytes written, or -1 when the stream decodes
  *   to more than dst.length bytes (the caller then takes its prefix another way). Throws on a corrupt stream.
+ * zlibInflateAsync(src: Uint8Array, dst: Uint8Array): Promise<number>
+ *   the same on libuv's thread pool (large blocks: several inflate in parallel and the event loop stays free).
+ *   The caller must not touch `src` or `dst` until the promise settles.
  */
 #include <libdeflate.h>
 #include <node_api.h>
@@ -67,9 +70,91 @@ static napi_value zlib_inflate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* One inflate on the thread pool: its own decompressor (they are not shared across threads), references that keep
+ * both buffers alive until it completes. */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref src_ref, dst_ref;
+  void *src, *dst;
+  size_t src_len, dst_len, written;
+  enum libdeflate_result result;
+  int oom;
+} job_t;
+
+static void job_execute(napi_env env, void *data) {
+  (void)env;
+  job_t *job = (job_t *)data;
+  struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+  if (d == NULL) {
+    job->oom = 1;
+    return;
+  }
+  job->result = libdeflate_zlib_decompress(d, job->src, job->src_len, job->dst, job->dst_len, &job->written);
+  libdeflate_free_decompressor(d);
+}
+
+static void job_complete(napi_env env, napi_status status, void *data) {
+  job_t *job = (job_t *)data;
+  napi_value value;
+  if (status != napi_ok || job->oom) {
+    napi_value msg;
+    napi_create_string_utf8(env, job->oom ? "libdeflate: out of memory" : "libdeflate: the inflate was cancelled",
+                            NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &value);
+    napi_reject_deferred(env, job->deferred, value);
+  } else if (job->result == LIBDEFLATE_SUCCESS) {
+    napi_create_double(env, (double)job->written, &value);
+    napi_resolve_deferred(env, job->deferred, value);
+  } else if (job->result == LIBDEFLATE_INSUFFICIENT_SPACE) {
+    napi_create_int32(env, -1, &value);
+    napi_resolve_deferred(env, job->deferred, value);
+  } else {
+    napi_value msg;
+    napi_create_string_utf8(env, "DEFLATE stream is corrupt (libdeflate: bad data)", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &value);
+    napi_reject_deferred(env, job->deferred, value);
+  }
+  napi_delete_reference(env, job->src_ref);
+  napi_delete_reference(env, job->dst_ref);
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+static napi_value zlib_inflate_async(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *src, *dst;
+  size_t src_len, dst_len;
+  if (argc < 2 || !view(env, argv[0], &src, &src_len) || !view(env, argv[1], &dst, &dst_len)) {
+    napi_throw_type_error(env, NULL, "zlibInflateAsync(src: Uint8Array, dst: Uint8Array)");
+    return NULL;
+  }
+  job_t *job = (job_t *)calloc(1, sizeof(job_t));
+  if (job == NULL) {
+    napi_throw_error(env, NULL, "libdeflate: out of memory");
+    return NULL;
+  }
+  job->src = src;
+  job->src_len = src_len;
+  job->dst = dst;
+  job->dst_len = dst_len;
+  napi_value promise, name;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_reference(env, argv[0], 1, &job->src_ref);
+  napi_create_reference(env, argv[1], 1, &job->dst_ref);
+  napi_create_string_utf8(env, "skope_inflate", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, job_execute, job_complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "zlibInflate", NAPI_AUTO_LENGTH, zlib_inflate, NULL, &fn);
   napi_set_named_property(env, exports, "zlibInflate", fn);
+  napi_create_function(env, "zlibInflateAsync", NAPI_AUTO_LENGTH, zlib_inflate_async, NULL, &fn);
+  napi_set_named_property(env, exports, "zlibInflateAsync", fn);
   return exports;
 }

@@ -16,8 +16,12 @@ import { fileURLToPath } from 'node:url';
  */
 export type ZlibInflate = (src: Uint8Array, dst: Uint8Array) => number;
 
+/** {@link ZlibInflate} on libuv's thread pool; `src` and `dst` must not be touched until it settles. */
+export type ZlibInflateAsync = (src: Uint8Array, dst: Uint8Array) => Promise<number>;
+
 interface Binding {
   zlibInflate: ZlibInflate;
+  zlibInflateAsync?: ZlibInflateAsync;
 }
 
 /** Where `npm ci` builds the binding: `native/inflate/build/Release/` at the package root (same depth from src/ and dist/). */
@@ -33,19 +37,31 @@ const ADDON = join(
   'skope_inflate.node',
 );
 
-let loaded: { inflate: ZlibInflate | null; why: string } | null = null;
+interface Loaded {
+  inflate: ZlibInflate | null;
+  inflateAsync: ZlibInflateAsync | null;
+  why: string;
+}
+let loaded: Loaded | null = null;
 
-function load(): { inflate: ZlibInflate | null; why: string } {
+function load(): Loaded {
   if (loaded !== null) return loaded;
-  if (!existsSync(ADDON)) loaded = { inflate: null, why: 'not built (install libdeflate-dev, then npm rebuild)' };
+  if (!existsSync(ADDON))
+    loaded = { inflate: null, inflateAsync: null, why: 'not built (install libdeflate-dev, then npm rebuild)' };
   else
     try {
       const binding = createRequire(import.meta.url)(ADDON) as Binding;
-      loaded = { inflate: binding.zlibInflate, why: 'loaded' };
+      loaded = { inflate: binding.zlibInflate, inflateAsync: binding.zlibInflateAsync ?? null, why: 'loaded' };
     } catch (e) {
-      loaded = { inflate: null, why: `cannot be loaded: ${e instanceof Error ? e.message : String(e)}` };
+      const why = `cannot be loaded: ${e instanceof Error ? e.message : String(e)}`;
+      loaded = { inflate: null, inflateAsync: null, why };
     }
   return loaded;
+}
+
+/** libdeflate's whole-stream inflate on libuv's pool, or null when the binding is not built. */
+export function libdeflateInflateAsync(): ZlibInflateAsync | null {
+  return load().inflateAsync;
 }
 
 /** libdeflate's whole-stream inflate, or null when the binding is not built (callers use Node's zlib). */
