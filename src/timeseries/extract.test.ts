@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../errors.js';
 import { computeCoverage } from '../geo/coverage.js';
-import { preflightExtraction, runExtraction, type CoverageInput } from './extract.js';
+import { preflightExtraction, runExtraction, shardPieces, type CoverageInput } from './extract.js';
 import { localReduceRunner, type ReduceRunner, type ReduceTask } from './reduce.js';
 import { createStatsCache } from './stats.cache.js';
 import { bandsOf, testDeps, type TestDataset } from '../../test/support/extract.fixtures.js';
@@ -423,5 +424,25 @@ describe('statistics cache (repeat extractions over the same area)', () => {
     stale.put(url, 'old-version', key, [1], [99], [99]);
     expect(stale.get(url, 'other-version', key)).toBeUndefined();
     expect(stale.get(url, 'old-version', key)?.bands.get(1)).toEqual([99, 99]);
+  });
+});
+
+describe('shardPieces', () => {
+  it('worked examples: 19 files on 2 threads run as 38 halves; few files fill 4 tasks per thread; 1 thread never splits', () => {
+    expect(shardPieces(19, 2)).toBe(2); // 10 + 9 would leave one thread idle for 1/20 of the time
+    expect(shardPieces(20, 2)).toBe(1);
+    expect(shardPieces(3, 2)).toBe(3); // ≥ 8 tasks
+    expect(shardPieces(19, 8)).toBe(2); // remote: ≥ 32 tasks
+    expect(shardPieces(19, 1)).toBe(1);
+  });
+  it('property: enough tasks for 4 per thread, and a split only when it is needed', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 2, max: 16 }), (files, threads) => {
+        const pieces = shardPieces(files, threads);
+        expect(files * pieces).toBeGreaterThanOrEqual(Math.min(files * 4, threads * 4));
+        if (files >= threads * 4 && files % threads === 0) expect(pieces).toBe(1);
+        expect(pieces).toBeLessThanOrEqual(Math.max(4, Math.ceil((threads * 4) / files)));
+      }),
+    );
   });
 });

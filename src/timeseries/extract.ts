@@ -292,6 +292,25 @@ function groupByFile(selection: TemporalSelection): FileTask[] {
 
 /** Tasks per thread below which band-interleaved files are split into band ranges (keeps every thread busy). */
 const TASKS_PER_THREAD = 4;
+/** Most pieces a file is split into only to even out the last round of tasks. */
+const MAX_BALANCE_PIECES = 4;
+
+/**
+ * Pieces to split each of `files` equal tasks into for `parallelism` threads: enough for {@link TASKS_PER_THREAD}
+ * per thread; when there are that many files already, (up to {@link MAX_BALANCE_PIECES}) enough that the last round
+ * leaves at most 2.5 % of the threads' time idle — 19 files on 2 threads run as 10 + 9 (one thread idle for a twentieth of the wall time), as 38 halves
+ * they run 19 + 19. Pure; 1 = no split.
+ */
+export function shardPieces(files: number, parallelism: number): number {
+  if (parallelism < 2 || files < 1) return 1;
+  const want = parallelism * TASKS_PER_THREAD;
+  if (files < want) return Math.ceil(want / files);
+  // Enough tasks: split only to even out the last round.
+  const idle = (n: number): number => (Math.ceil(n / parallelism) * parallelism - n) / n;
+  let pieces = 1;
+  while (pieces < MAX_BALANCE_PIECES && idle(files * pieces) > 0.025) pieces++;
+  return pieces;
+}
 
 /**
  * Opens every file of the extraction at once (one round trip on remote storage, instead of one per task) and gives
@@ -314,10 +333,9 @@ async function openFiles(files: FileTask[], deps: ExtractDeps, signal: AbortSign
  * ranges of it would each decode all of it.
  */
 function shardTasks(files: FileTask[], parallelism: number, cogs: ReadonlyMap<string, Cog>): FileTask[] {
-  const want = parallelism * TASKS_PER_THREAD;
-  if (parallelism < 2 || files.length >= want) return files;
+  const pieces = shardPieces(files.length, parallelism);
+  if (pieces < 2) return files;
   const out: FileTask[] = [];
-  const pieces = Math.ceil(want / files.length);
   for (const f of files) {
     const cog = cogs.get(f.url);
     const size = Math.ceil(f.bands.length / pieces);
