@@ -31,13 +31,18 @@ interface Args {
   threads?: number;
 }
 
+/** The buffer {@link blockBytes} reads blocks into (grown as needed). */
+let WARM = new Uint8Array(1 << 20);
+
 /**
  * Compressed bytes of the full-resolution blocks of `bands` that `window` touches in `path`, read once so that they
  * are in the OS page cache: the reference (run after ours) always found them there, and ours should not pay for
  * disk reads that an earlier case's data evicted.
  */
 async function blockBytes(path: string, bands: number[], w: PixelWindow): Promise<number> {
-  const source = new FileSource(path);
+  // Read into one reused buffer: a buffer per block would leave ~1.9 GB of garbage (at 1 000 000 cells) for the timed
+  // run's collector to free (measured: +2 CPU-s and +1.3 s on the first timed run of a process).
+  const source = new FileSource(path, { syncReads: true });
   try {
     const img = (await Tiff.create(source)).images[0];
     if (!img) return 0;
@@ -54,7 +59,10 @@ async function blockBytes(path: string, bands: number[], w: PixelWindow): Promis
       for (let by = Math.floor(r0 / th); by * th < r1; by++) {
         for (let bx = Math.floor(c0 / tw); bx * tw < c1; bx++) {
           const { offset, imageSize } = await img.getTileSize(plane * across * down + by * across + bx);
-          if (imageSize > 0) await source.fetch(offset, imageSize);
+          if (imageSize > 0) {
+            if (WARM.length < imageSize) WARM = new Uint8Array(imageSize);
+            source.readSync?.(offset, imageSize, WARM);
+          }
           sum += imageSize;
         }
       }
