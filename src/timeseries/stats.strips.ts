@@ -3,7 +3,7 @@
  * histogram per band: the exact median, sum and count come from the histogram, so the window is never held.
  */
 import { AppError } from '../errors.js';
-import { countDeltaRun, countDeltaRunPair, deltaMask } from '../raster/deltas.js';
+import { countDeltaRun, deltaMask, deltaRowCounter } from '../raster/deltas.js';
 import type { BlockSpan, DType, RasterBlock, TypedArray } from '../raster/types.js';
 import { histogramOffset, type BandStatistics } from './stats.js';
 import { histogramMedian } from './stats.median.js';
@@ -14,6 +14,9 @@ import { histogramMedian } from './stats.median.js';
  */
 const FREE_HISTOGRAMS: Uint32Array[] = [];
 const MAX_FREE_HISTOGRAMS = 128;
+
+/** The column ranges `addDeltaSpan` hands the row counter (two per row of a block; grown as needed). */
+let COLS = new Int32Array(2 * 512);
 
 /** True when blocks of `dtype` can be reduced in row strips with {@link createStripAccumulator} (8/16-bit ints). */
 export function supportsStrips(dtype: DType): boolean {
@@ -197,38 +200,32 @@ function addDeltaSpan(
   const shift = x0 - col0;
   const k0 = clip.c0 - x0;
   const k1 = clip.c1 - x0;
-  /**
-   * The one run of coverage row `cr` cut to the clip, as block columns [s0, s1) packed in one number
-   * (s0 · 65 536 + s1; blocks are narrower than 65 536), or −1 when the row has no run or several.
-   */
-  const single = (cr: number): number => {
-    const j = rowRun[cr] as number;
-    if ((rowRun[cr + 1] as number) !== j + 1) return -1;
-    const s0 = Math.max((runArr[2 * j] as number) - cr * width - shift, k0);
-    const s1 = Math.min((runArr[2 * j + 1] as number) - cr * width - shift, k1);
-    return s0 < s1 ? s0 * 65536 + s1 : -1;
-  };
+  if (!(samples instanceof Uint16Array || samples instanceof Uint8Array)) {
+    throw new AppError('internal_error', `Deltas of ${dtype} arrived as ${samples.constructor.name}.`);
+  }
+  // Rows with one run (the inside of most areas) go to the row counter in one call, as block columns
+  // [cols[2i], cols[2i + 1]) cut to the clip; rows with several runs are counted here and left empty there.
+  const rows = clip.r1 - clip.r0;
+  if (COLS.length < 2 * rows) COLS = new Int32Array(2 * rows);
+  const cols = COLS.subarray(0, 2 * rows);
   let n = 0;
   for (let r = clip.r0; r < clip.r1; r++) {
     const cr = r - row0;
-    const rowStart = span.offset + (r - y0) * rowStride;
-    if (r + 1 < clip.r1) {
-      // Two rows with the same single run (the inside of most areas): one loop sums both.
-      const a = single(cr);
-      if (a >= 0 && a === single(cr + 1)) {
-        const s0 = Math.floor(a / 65536);
-        const s1 = a % 65536;
-        countDeltaRunPair(samples, rowStart, rowStart + rowStride, s0, s1, mask, hist);
-        n += 2 * (s1 - s0);
-        r++;
-        continue;
-      }
-    }
+    const i = 2 * (r - clip.r0);
     const cellStart = cr * width;
+    const j0 = rowRun[cr] as number;
+    const j1 = rowRun[cr + 1] as number;
+    if (j1 === j0 + 1) {
+      cols[i] = Math.max((runArr[2 * j0] as number) - cellStart - shift, k0);
+      cols[i + 1] = Math.min((runArr[2 * j0 + 1] as number) - cellStart - shift, k1);
+      continue;
+    }
+    cols[i] = 0;
+    cols[i + 1] = 0;
+    const rowStart = span.offset + (r - y0) * rowStride;
     let acc = 0;
     let k = 0;
-    const j1 = rowRun[cr + 1] as number;
-    for (let j = rowRun[cr] as number; j < j1; j++) {
+    for (let j = j0; j < j1; j++) {
       // The run's block columns, cut to the clip.
       let s0 = (runArr[2 * j] as number) - cellStart - shift;
       let s1 = (runArr[2 * j + 1] as number) - cellStart - shift;
@@ -240,6 +237,7 @@ function addDeltaSpan(
       n += s1 - s0;
     }
   }
+  n += deltaRowCounter()(samples, span.offset + (clip.r0 - y0) * rowStride, rowStride, cols, hist);
   return n;
 }
 

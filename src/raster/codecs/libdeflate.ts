@@ -19,9 +19,24 @@ export type ZlibInflate = (src: Uint8Array, dst: Uint8Array) => number;
 /** {@link ZlibInflate} on libuv's thread pool; `src` and `dst` must not be touched until it settles. */
 export type ZlibInflateAsync = (src: Uint8Array, dst: Uint8Array) => Promise<number>;
 
+/**
+ * Counts the values of rows of horizontal deltas into a histogram (`native/inflate/count.c`; the same as
+ * `countDeltaRows` in `raster/deltas.ts`): row i starts at `samples[first + i·stride]`, its columns
+ * [`cols[2i]`, `cols[2i+1]`) are counted. Returns the values counted. @throws RangeError when a row reaches outside
+ * `samples` or `counts` has fewer than 2^bits bins (nothing is counted then).
+ */
+export type DeltaCount = (
+  samples: Uint16Array | Uint8Array,
+  first: number,
+  stride: number,
+  cols: Int32Array,
+  counts: Uint32Array,
+) => number;
+
 interface Binding {
   zlibInflate: ZlibInflate;
   zlibInflateAsync?: ZlibInflateAsync;
+  deltaCount?: DeltaCount;
 }
 
 /** Where `npm ci` builds the binding: `native/inflate/build/Release/` at the package root (same depth from src/ and dist/). */
@@ -40,6 +55,7 @@ const ADDON = join(
 interface Loaded {
   inflate: ZlibInflate | null;
   inflateAsync: ZlibInflateAsync | null;
+  deltaCount: DeltaCount | null;
   why: string;
 }
 let loaded: Loaded | null = null;
@@ -47,14 +63,24 @@ let loaded: Loaded | null = null;
 function load(): Loaded {
   if (loaded !== null) return loaded;
   if (!existsSync(ADDON))
-    loaded = { inflate: null, inflateAsync: null, why: 'not built (install libdeflate-dev, then npm rebuild)' };
+    loaded = {
+      inflate: null,
+      inflateAsync: null,
+      deltaCount: null,
+      why: 'not built (install libdeflate-dev, then npm rebuild)',
+    };
   else
     try {
       const binding = createRequire(import.meta.url)(ADDON) as Binding;
-      loaded = { inflate: binding.zlibInflate, inflateAsync: binding.zlibInflateAsync ?? null, why: 'loaded' };
+      loaded = {
+        inflate: binding.zlibInflate,
+        inflateAsync: binding.zlibInflateAsync ?? null,
+        deltaCount: binding.deltaCount ?? null,
+        why: 'loaded',
+      };
     } catch (e) {
       const why = `cannot be loaded: ${e instanceof Error ? e.message : String(e)}`;
-      loaded = { inflate: null, inflateAsync: null, why };
+      loaded = { inflate: null, inflateAsync: null, deltaCount: null, why };
     }
   return loaded;
 }
@@ -67,6 +93,11 @@ export function libdeflateInflateAsync(): ZlibInflateAsync | null {
 /** libdeflate's whole-stream inflate, or null when the binding is not built (callers use Node's zlib). */
 export function libdeflateInflate(): ZlibInflate | null {
   return load().inflate;
+}
+
+/** The binding's delta-row counting loop, or null when the binding is not built (callers count in JavaScript). */
+export function nativeDeltaCount(): DeltaCount | null {
+  return load().deltaCount;
 }
 
 /** 'loaded', or why libdeflate is not used (for start-up logs and tests). */
