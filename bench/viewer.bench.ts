@@ -9,11 +9,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { buildServer } from '../src/app.js';
 import { writeDemoDataset } from '../src/cli/demo.js';
 import { loadConfig } from '../src/config/config.js';
 import { createDeps } from '../src/deps.js';
+import { firstTilesMs, launchChromium } from '../test/support/chromium.js';
 import { median } from './harness.js';
 import type { BenchContext, BenchSuite } from './harness.js';
 
@@ -34,7 +35,7 @@ async function firstPaint(browser: Browser, base: string): Promise<number> {
     await page.goto(`${base}/`);
     // (The page sets data-tiles with the mark; a selector, as the page's CSP refuses evaluated strings.)
     await page.waitForSelector('#map[data-tiles]', { timeout: 60_000 });
-    return (await page.evaluate('performance.getEntriesByName("skope:first-tiles")[0].startTime')) as number;
+    return await firstTilesMs(page);
   } finally {
     await context.close();
   }
@@ -56,16 +57,7 @@ async function runSuite(ctx: BenchContext): Promise<void> {
     LOG_LEVEL: 'silent',
     PORT: '0',
   };
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--use-gl=angle',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-    ],
-  });
+  const browser = await launchChromium(CHROMIUM);
   try {
     const cold: number[] = [];
     const warm: number[] = [];

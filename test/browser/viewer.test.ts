@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { buildServer } from '../../src/app.js';
 import { writeDemoDataset } from '../../src/cli/demo.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createDeps } from '../../src/deps.js';
+import { firstTilesMs, launchChromium } from '../support/chromium.js';
 import { CHROMIUM, HAS_CHROMIUM, IN_CI, requireTool } from '../support/env.js';
 import { startApp } from '../support/http.js';
 import { writePinnedTiny } from '../support/release.pinned.js';
@@ -150,22 +151,14 @@ async function jobInUrl(): Promise<string> {
 
 /** Chromium with software WebGL (MapLibre needs WebGL) and nothing that reaches the network on its own. */
 function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--use-gl=angle',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--no-default-browser-check',
-      // (playwright-core gives every launch a fresh, temporary profile directory of its own.)
-    ],
-  });
+  return launchChromium(CHROMIUM, [
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--no-default-browser-check',
+    // (playwright-core gives every launch a fresh, temporary profile directory of its own.)
+  ]);
 }
 
 describe.runIf(run)('map viewer in Chromium', () => {
@@ -223,9 +216,7 @@ describe.runIf(run)('map viewer in Chromium', () => {
     await expect
       .poll(async () => (await timing()).filter((r) => /^\/viewer\/chunk-/.test(r.name)).length)
       .toBeGreaterThan(1);
-    const firstTiles = (await page.evaluate(
-      'performance.getEntriesByName("skope:first-tiles")[0].startTime',
-    )) as number;
+    const firstTiles = await firstTilesMs(page);
     const dist = join(ROOT, 'web/dist');
     // The chunks the page does not name (modulepreload) are the dynamically imported ones: drawing and the chart.
     const html = readFileSync(join(dist, 'index.html'), 'utf8');
