@@ -45,12 +45,24 @@ const consoleErrors: string[] = [];
 /** Every API call the page made: `METHOD path`. */
 const calls: string[] = [];
 
-function watch(p: Page): void {
+/** Collects the page's console errors and uncaught exceptions into `errors`. */
+function collectErrors(p: Page, errors: string[]): void {
   p.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
+    if (m.type() === 'error') errors.push(m.text());
   });
-  p.on('pageerror', (e) => consoleErrors.push(e.message));
+  p.on('pageerror', (e) => errors.push(e.message));
+}
+
+function watch(p: Page): void {
+  collectErrors(p, consoleErrors);
   p.on('request', (r) => calls.push(`${r.method()} ${new URL(r.url()).pathname}`));
+}
+
+/** A describe's teardown: its browser, then its server, then its temporary directory. */
+async function closeAll(b: Browser | undefined, server: FastifyInstance | undefined, tmp: string): Promise<void> {
+  await b?.close();
+  await server?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
 }
 
 async function startServer(): Promise<void> {
@@ -172,11 +184,7 @@ describe.runIf(run)('map viewer in Chromium', () => {
     watch(page);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeAll(browser, app, dir));
 
   it('loads with no console error and paints tiles of the last timestep', async () => {
     const tile = page.waitForResponse((r) => r.url().includes('/tiles/paleocar_demo/ppt_annual/2000/'));
@@ -496,20 +504,13 @@ describe.runIf(run)('map viewer on a pinned release (/metadata schema 1.x), used
     b = await launch();
   }, 120_000);
 
-  afterAll(async () => {
-    await b?.close();
-    await pinned?.close();
-    if (pinnedDir) rmSync(pinnedDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeAll(b, pinned, pinnedDir));
 
   it('tiles without a style query, the legend from display, an extraction started from the keyboard', async () => {
     if (!b) throw new Error('no browser');
     const p = await b.newPage({ viewport: { width: 1280, height: 800 } });
     const errors: string[] = [];
-    p.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    p.on('pageerror', (e) => errors.push(e.message));
+    collectErrors(p, errors);
     const tile = p.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/tiles/ds/v/0104/'));
     await p.goto(`${pinnedBase}/`);
     const answered = await tile;
