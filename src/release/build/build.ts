@@ -105,7 +105,7 @@ export async function buildReleases(options: BuildOptions): Promise<BuildOutcome
   for (const [dataset, releaseId] of options.releases) {
     const pre = plans.get(dataset) as { plan: DatasetPlan | null; findings: Finding[] };
     if (pre.plan === null) {
-      outcomes.push({ dataset, releaseId, ok: false, findings: pre.findings, path: null, pins: null, staging: null });
+      outcomes.push(refusedOutcome(dataset, releaseId, pre.findings, null));
       continue;
     }
     outcomes.push(await buildOne(pre.plan, releaseId, pre.findings, options));
@@ -173,6 +173,16 @@ export function wgs84Bbox(crs: string, t: Affine, width: number, height: number)
   return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
 }
 
+/** What a build answers once its findings hold an error: nothing published, the staging directory left if any. */
+function refusedOutcome(
+  dataset: string,
+  releaseId: string,
+  findings: Finding[],
+  staging: Staging | null,
+): BuildOutcome {
+  return { dataset, releaseId, ok: false, findings, path: null, pins: null, staging: staging?.dir ?? null };
+}
+
 async function buildOne(
   plan: DatasetPlan,
   releaseId: string,
@@ -181,16 +191,8 @@ async function buildOne(
 ): Promise<BuildOutcome> {
   const report = new Report(plan.dataset);
   report.findings.push(...findings);
-  const outcome = (staging: Staging | null, extra: Partial<BuildOutcome> = {}): BuildOutcome => ({
-    dataset: plan.dataset,
-    releaseId,
-    ok: false,
-    findings: report.findings,
-    path: null,
-    pins: null,
-    staging: staging?.dir ?? null,
-    ...extra,
-  });
+  const outcome = (staging: Staging | null): BuildOutcome =>
+    refusedOutcome(plan.dataset, releaseId, report.findings, staging);
   if (options.revision === 'unknown' || options.revision.endsWith('-dirty') || options.revision.trim() === '')
     report.error('TXN-003', `producer revision '${options.revision}' is not a clean commit`);
   if (!report.ok) return outcome(null);
@@ -314,15 +316,7 @@ async function writeRelease(
   const { grid, layout, curated } = plan;
   const cog = plan.manifest.release.cog;
   // What every step answers once the report holds an error: the findings, nothing published.
-  const refused = (): BuildOutcome => ({
-    dataset: plan.dataset,
-    releaseId,
-    ok: false,
-    findings: report.findings,
-    path: null,
-    pins: null,
-    staging: staging.dir,
-  });
+  const refused = (): BuildOutcome => refusedOutcome(plan.dataset, releaseId, report.findings, staging);
   progress.stage = 'cogs';
   await staging.lease('cogs');
   emit();
