@@ -14,44 +14,34 @@ import { fixture } from '../../test/fixtures/tiles/gdal.js';
 import { HAS_GDAL, requireTool } from '../../test/support/env.js';
 import { extractAndWait, startApp } from '../../test/support/http.js';
 import { writeCopiedRelease } from '../../test/support/release.copy.js';
+import { tinyOverview } from '../../test/support/release.tiny.js';
 import type { Overview } from '../release/format/documents.js';
 
 const hasGdal = requireTool('gdal', HAS_GDAL());
 
+// The tiny release's overview, with the tile fixture's grid and no time axis.
+const tiny = tinyOverview();
 const OVERVIEW: Overview = {
-  schema_version: '1.0.0',
+  ...tiny,
   release_id: 'relief-r-2026.10.07',
   declaration_digest: 'b'.repeat(64),
   dataset: {
+    ...tiny.dataset,
     id: 'relief',
-    version: '1',
     title: 'Static fixture',
     description: 'One band, no time.',
     profile: 'StaticRasterDataset',
-    license: 'CC0-1.0',
     region_name: 'Colorado Plateau',
     extent: { bbox: [-115, 35, -105, 43] },
     grid: { code: 'EPSG:4269', shape: [160, 200], transform: [0.05, 0, -115, 0, -0.05, 43] },
     time: null,
-    providers: [{ name: 'Tester', roles: ['producer'], url: null }],
-    citation: null,
-    doi: null,
-    publications: [],
-    lineage: null,
-    uncertainty: null,
-    links: [],
   },
   variables: {
     elev: {
+      ...tiny.variables['v']!,
       title: 'Elevation',
       description: 'Fixture values.',
       unit: 'm',
-      category: null,
-      categories: null,
-      data_type: 'uint16',
-      nodata: 65535,
-      scale: 1,
-      offset: 0,
       asset_href: 'cogs/elev.tif',
       band_name: 'elev',
     },

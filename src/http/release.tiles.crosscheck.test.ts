@@ -17,6 +17,7 @@ import { fixture, gdalLevels, gdalwarpTile } from '../../test/fixtures/tiles/gda
 import { HAS_GDAL, requireTool } from '../../test/support/env.js';
 import { startApp, startTilesApp } from '../../test/support/http.js';
 import { writeCopiedRelease } from '../../test/support/release.copy.js';
+import { tinyOverview } from '../../test/support/release.tiny.js';
 import { resolveCrs } from '../geo/crs.js';
 import { openCog } from '../raster/cog.js';
 import { interpolateStops } from '../registry/colormaps.js';
@@ -39,52 +40,31 @@ const PREFERENCES = `datasets:
       ppt_scaled: {order: 2, palette: skope-precip, range: [10, 510]}
 `;
 
+// The tiny release's overview, with the tile fixture's grid and two years in one chunk.
+const tiny = tinyOverview();
+const tinyTime = tiny.dataset.time;
+if (tinyTime?.kind !== 'regular') throw new Error('the tiny release was expected to have a regular time axis');
 const variable = (scale: number, offset: number): Overview['variables'][string] => ({
+  ...tiny.variables['v']!,
   title: 'Precipitation',
   description: 'Fixture values.',
-  unit: 'mm',
-  category: null,
-  categories: null,
-  data_type: 'uint16',
-  nodata: 65535,
   scale,
   offset,
-  asset_href: null,
-  band_name: null,
 });
 
 const OVERVIEW: Overview = {
-  schema_version: '1.0.0',
+  ...tiny,
   release_id: 'geo-r-2026.10.07',
   declaration_digest: 'a'.repeat(64),
   dataset: {
+    ...tiny.dataset,
     id: 'geo',
-    version: '1',
     title: 'Tile fixture',
     description: 'The tile cross-check fixture as a release.',
-    profile: 'TemporalCubeDataset',
-    license: 'CC0-1.0',
     region_name: 'Colorado Plateau',
     extent: { bbox: [-115, 35, -105, 43] },
     grid: { code: 'EPSG:4269', shape: [160, 200], transform: [0.05, 0, -115, 0, -0.05, 43] },
-    time: {
-      kind: 'regular',
-      origin: '0001',
-      step: 'P1Y',
-      count: 2,
-      chunk_size: 2,
-      precision: 'year',
-      calendar: 'proleptic_gregorian',
-      timestep_meaning: 'aggregation_period',
-      endpoint_inclusion: 'inclusive',
-    },
-    providers: [{ name: 'Tester', roles: ['producer'], url: null }],
-    citation: null,
-    doi: null,
-    publications: [],
-    lineage: null,
-    uncertainty: null,
-    links: [],
+    time: { ...tinyTime, origin: '0001', count: 2 },
   },
   variables: { ppt: variable(1, 0), ppt_scaled: variable(0.5, 10) },
 };
