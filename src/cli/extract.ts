@@ -9,6 +9,7 @@ import { toCsv } from '../timeseries/export.js';
 import { createExtraction } from '../timeseries/extraction.js';
 import type { ExtractRequest, ZonalStatistic } from '../timeseries/types.js';
 import { takeFlags } from './flags.js';
+import { boxPolygon } from '../geo/box.js';
 import { loadGeometryEngine } from '../geo/geos.js';
 
 /** Where the command writes. */
@@ -45,18 +46,7 @@ export async function runExtractCommand(
   if (geojson !== undefined) area = JSON.parse(await io.readText(geojson)) as Record<string, unknown>;
   else if (bbox !== undefined) {
     const [w, s, e, n] = numbers(bbox, 4, 'bbox') as [number, number, number, number];
-    area = {
-      type: 'Polygon',
-      coordinates: [
-        [
-          [w, s],
-          [e, s],
-          [e, n],
-          [w, n],
-          [w, s],
-        ],
-      ],
-    };
+    area = boxPolygon(w, s, e, n);
   } else if (point !== undefined) area = { type: 'Point', coordinates: numbers(point, 2, 'point') };
   else throw new AppError('invalid_request', 'skope extract needs --geojson FILE, --bbox W,S,E,N or --point LON,LAT.');
   const stat = (own.get('stat') ?? 'mean') as ZonalStatistic;

@@ -6,6 +6,7 @@
  * serve the schema yet).
  */
 import type { Affine } from '../../geo/affine.js';
+import { boxPolygon } from '../../geo/box.js';
 import { isFloatDType } from '../../raster/dtype.js';
 import type { DType } from '../../raster/types.js';
 import type { Curated, SourceManifest } from '../format/documents.js';
@@ -182,19 +183,6 @@ function skopeVariables(curated: Curated): Obj | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-const geometryOf = ([w, s, e, n]: [number, number, number, number]): JsonValue => ({
-  type: 'Polygon',
-  coordinates: [
-    [
-      [w, s],
-      [e, s],
-      [e, n],
-      [w, n],
-      [w, s],
-    ],
-  ],
-});
-
 /** The catalogue as release-relative paths → file text (JSON in the release layout). */
 export function buildStac(input: StacInputs): Map<string, string> {
   const { curated, axis, layout, bbox } = input;
@@ -251,7 +239,7 @@ export function buildStac(input: StacInputs): Map<string, string> {
       stac_version: '1.1.0',
       id,
       collection: curated.id,
-      geometry: geometryOf(bbox),
+      geometry: boxPolygon(...bbox),
       bbox,
       properties: start === end ? { datetime: start } : { datetime: null, start_datetime: start, end_datetime: end },
       links: ['collection', 'parent', 'root'].map((rel) => ({
