@@ -18,6 +18,7 @@ import { buildServer } from '../src/app.js';
 import { writeDemoDataset } from '../src/cli/demo.js';
 import { loadConfig } from '../src/config/config.js';
 import { createDeps } from '../src/deps.js';
+import { boxPolygon } from '../src/geo/box.js';
 import { median, runReference } from './harness.js';
 import type { BenchContext, BenchSuite } from './harness.js';
 
@@ -61,18 +62,7 @@ async function runSuite(ctx: BenchContext): Promise<void> {
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   try {
     // A ~1° box in the middle of the demo grid (PaleoCAR extent on an 8× coarser grid: ~15 × 15 cells).
-    const polygon = {
-      type: 'Polygon',
-      coordinates: [
-        [
-          [-110, 37],
-          [-109, 37],
-          [-109, 38],
-          [-110, 38],
-          [-110, 37],
-        ],
-      ],
-    };
+    const polygon = boxPolygon(-110, 37, -109, 38);
     const body = JSON.stringify({
       dataset_id: demo.datasetId,
       variable_id: 'ppt_annual',

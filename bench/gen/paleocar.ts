@@ -26,6 +26,7 @@ import {
 } from '../../src/cli/demo.js';
 import { createFieldGrid } from '../../src/cli/demo.fields.js';
 import type { Affine } from '../../src/geo/affine.js';
+import { boxPolygon } from '../../src/geo/box.js';
 
 /** Which dataset to make. */
 export interface PaleocarOptions {
@@ -186,16 +187,5 @@ export function cellBox(transform: Affine, col0: number, row0: number, cells: nu
   const x1 = c + a * (col0 + cells);
   const y0 = f + e * row0;
   const y1 = f + e * (row0 + cells);
-  return {
-    type: 'Polygon',
-    coordinates: [
-      [
-        [x0, y0],
-        [x1, y0],
-        [x1, y1],
-        [x0, y1],
-        [x0, y0],
-      ],
-    ],
-  };
+  return boxPolygon(x0, y0, x1, y1);
 }

@@ -9,26 +9,16 @@ import {
   projectArea,
   unionPolygons,
 } from './area.js';
+import { boxPolygon as box, boxRing as ring } from './box.js';
 import { computeCoverage } from './coverage.js';
 import { resolveCrs } from './crs.js';
 import { footprintRelation } from './footprint.js';
-import { parseSelectedArea, type Position } from './geojson.js';
+import { parseSelectedArea } from './geojson.js';
 import { loadGeometryEngine } from './geos.js';
 
 const GEOMETRY = await loadGeometryEngine();
 
 const LIMITS = { maxShapes: 100, maxCoordinates: 10_000 };
-const ring = (x0: number, y0: number, x1: number, y1: number): Position[] => [
-  [x0, y0],
-  [x1, y0],
-  [x1, y1],
-  [x0, y1],
-  [x0, y0],
-];
-const box = (x0: number, y0: number, x1: number, y1: number): unknown => ({
-  type: 'Polygon',
-  coordinates: [ring(x0, y0, x1, y1)],
-});
 const fc = (...geoms: unknown[]): unknown => ({
   type: 'FeatureCollection',
   features: geoms.map((geometry) => ({ type: 'Feature', geometry, properties: null })),

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Affine } from './affine.js';
 import { areaWindow, projectArea, type ProjectedArea } from './area.js';
+import { boxRing as ring } from './box.js';
 import { computeCoverage, type CoverageMode } from './coverage.js';
 import { resolveCrs } from './crs.js';
 import { parseSelectedArea, type Position, type Shape } from './geojson.js';
@@ -12,13 +13,6 @@ const GEOMETRY = await loadGeometryEngine();
 
 const WGS84 = resolveCrs('EPSG:4326');
 const GRID_5X5: Affine = [1, 0, -123, 0, -1, 45];
-const ring = (x0: number, y0: number, x1: number, y1: number): Position[] => [
-  [x0, y0],
-  [x1, y0],
-  [x1, y1],
-  [x0, y1],
-  [x0, y0],
-];
 
 function cover(shapes: Shape[], t: Affine, mode: CoverageMode): ReturnType<typeof computeCoverage> & { win: string } {
   const area = parseSelectedArea(

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
+import { boxPolygon as box } from './box.js';
 import { parseSelectedArea } from './geojson.js';
 
 const LIMITS = { maxShapes: 100, maxCoordinates: 10_000 };
-const box = (x0: number, y0: number, x1: number, y1: number): { type: string; coordinates: number[][][] } => ({
-  type: 'Polygon',
-  coordinates: [
-    [
-      [x0, y0],
-      [x1, y0],
-      [x1, y1],
-      [x0, y1],
-      [x0, y0],
-    ],
-  ],
-});
 const feature = (geometry: unknown): Record<string, unknown> => ({ type: 'Feature', geometry, properties: null });
 
 function failure(input: unknown, limits = LIMITS): { code: string; message: string } {

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { QueueEvents } from 'bullmq';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { boxPolygon } from '../geo/box.js';
 import { LOST_MESSAGE } from '../jobs/queue.js';
 import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
 import { dataForFile, extractAndWait, startApp, waitForJob } from '../../test/support/http.js';
@@ -33,18 +34,7 @@ function payloads(): Record<string, unknown>[] {
     const [x0, y1] = [-123 + c, 45 - r];
     const [x1, y0] = [Math.min(-118, x0 + w), y1 - 1];
     return extractPayload({
-      selected_area: {
-        type: 'Polygon',
-        coordinates: [
-          [
-            [x0, y0],
-            [x1, y0],
-            [x1, y1],
-            [x0, y1],
-            [x0, y0],
-          ],
-        ],
-      },
+      selected_area: boxPolygon(x0, y0, x1, y1),
       zonal_statistic: i % 3 === 0 ? 'median' : 'mean',
       transform:
         i % 4 === 0

@@ -20,6 +20,7 @@ import { buildServer } from '../../src/app.js';
 import { writeDemoDataset } from '../../src/cli/demo.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createDeps } from '../../src/deps.js';
+import { boxPolygon } from '../../src/geo/box.js';
 import { firstTilesMs, launchChromium } from '../support/chromium.js';
 import { CHROMIUM, HAS_CHROMIUM, IN_CI, requireTool } from '../support/env.js';
 import { startApp } from '../support/http.js';
@@ -387,20 +388,7 @@ describe.runIf(run)('map viewer in Chromium', () => {
     await page.locator('#upload').setInputFiles({
       name: 'box.geojson',
       mimeType: 'application/geo+json',
-      buffer: Buffer.from(
-        JSON.stringify({
-          type: 'Polygon',
-          coordinates: [
-            [
-              [w, s],
-              [e, s],
-              [e, n],
-              [w, n],
-              [w, s],
-            ],
-          ],
-        }),
-      ),
+      buffer: Buffer.from(JSON.stringify(boxPolygon(w, s, e, n))),
     });
     await expect.poll(() => page.locator('#results').isHidden()).toBe(true);
     await page.waitForTimeout(400); // (the URL is written 150 ms after the map stops)
@@ -465,20 +453,7 @@ describe.runIf(run)('map viewer in Chromium', () => {
     await page.locator('#upload').setInputFiles({
       name: 'box.geojson',
       mimeType: 'application/geo+json',
-      buffer: Buffer.from(
-        JSON.stringify({
-          type: 'Polygon',
-          coordinates: [
-            [
-              [-110, 37],
-              [-109, 37],
-              [-109, 38],
-              [-110, 38],
-              [-110, 37],
-            ],
-          ],
-        }),
-      ),
+      buffer: Buffer.from(JSON.stringify(boxPolygon(-110, 37, -109, 38))),
     });
     await page.getByRole('button', { name: 'Extract' }).click();
     // (The map's failing tile requests may add a line of their own.)
