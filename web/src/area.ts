@@ -106,20 +106,20 @@ export function describeArea(area: AreaGeometry[]): string {
   return parts.join(' + ');
 }
 
+/** The closed ring of the rectangle `[west, south, east, north]` (degrees): W,S → E,S → E,N → W,N → W,S. */
+export function boxRing(w: number, s: number, e: number, n: number): number[][] {
+  return [
+    [w, s],
+    [e, s],
+    [e, n],
+    [w, n],
+    [w, s],
+  ];
+}
+
 /** The rectangle `[west, south, east, north]` (degrees) as a polygon. */
 export function boxPolygon(w: number, s: number, e: number, n: number): AreaGeometry {
-  return {
-    type: 'Polygon',
-    coordinates: [
-      [
-        [w, s],
-        [e, s],
-        [e, n],
-        [w, n],
-        [w, s],
-      ],
-    ],
-  };
+  return { type: 'Polygon', coordinates: [boxRing(w, s, e, n)] };
 }
 
 /** Bounds `[west, south, east, north]` of the area. */

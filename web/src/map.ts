@@ -14,7 +14,7 @@
 import * as maplibregl from 'maplibre-gl';
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import type { AreaGeometry } from './area.js';
-import { areaFeatureCollection } from './area.js';
+import { areaFeatureCollection, boxRing } from './area.js';
 import { tileTouches, tileUrlOf } from './tiles.js';
 
 const AREA_COLOR = '#c2185b';
@@ -46,16 +46,7 @@ function outline(bbox: [number, number, number, number] | null): GeoJSON.Feature
       {
         type: 'Feature',
         properties: {},
-        geometry: {
-          type: 'LineString',
-          coordinates: [
-            [w, s],
-            [e, s],
-            [e, n],
-            [w, n],
-            [w, s],
-          ],
-        },
+        geometry: { type: 'LineString', coordinates: boxRing(w, s, e, n) },
       },
     ],
   };
