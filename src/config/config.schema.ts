@@ -226,7 +226,7 @@ const DECLARED = {
     0,
     16 * MiB,
     'Remote reads requested together that are at most this far apart are fetched as one request, the gap read and dropped (bytes). Larger: fewer requests, more bytes.',
-    { default: 32 * 1024 },
+    { default: 256 * 1024 },
   ),
   block_cache_bytes: int(0, 1e12, 'Decoded raster block cache per process/worker (bytes).', {
     default: 256 * MiB,

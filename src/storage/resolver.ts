@@ -28,7 +28,7 @@ export interface SourceResolverOptions {
   /**
    * Remote reads: at most `requestsInFlight` ranged requests at once over every remote source of this resolver
    * (default: unbounded), and reads issued together that are at most `mergeGapBytes` apart served by one request
-   * (default 32 KiB).
+   * (default 256 KiB).
    */
   remote?: { requestsInFlight?: number; mergeGapBytes?: number };
 }

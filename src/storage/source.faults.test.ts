@@ -175,7 +175,7 @@ describe('HttpSource against a local range server with faults', () => {
   });
 
   it('keeps reads farther apart than the merge gap separate, and reads in later turns separate', async () => {
-    const s = source();
+    const s = source({ merge: { maxGapBytes: 32 * 1024 } });
     await Promise.all([s.fetch(0, 100), s.fetch(40_000, 100)]);
     await s.fetch(100, 100);
     expect(ranged().map((r) => r.range)).toEqual(['bytes=0-99', 'bytes=40000-40099', 'bytes=100-199']);

@@ -11,7 +11,7 @@ import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** Options of {@link HttpSource}. */
 export interface HttpSourceOptions extends RetryOptions {
-  /** Range merging; by default gaps up to 32 KiB are read through (`DEFAULT_MERGE_GAP_BYTES`). */
+  /** Range merging; by default gaps up to 256 KiB are read through (`DEFAULT_MERGE_GAP_BYTES`). */
   merge?: MergeOptions;
   /** Bounds the requests in flight (shared with the resolver's other remote sources). */
   limit?: RequestLimit;

@@ -46,7 +46,7 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
 
 /** Options of {@link S3Source}. */
 export interface S3SourceOptions extends RetryOptions {
-  /** Range merging; by default gaps up to 32 KiB are read through (`DEFAULT_MERGE_GAP_BYTES`). */
+  /** Range merging; by default gaps up to 256 KiB are read through (`DEFAULT_MERGE_GAP_BYTES`). */
   merge?: MergeOptions;
   /** Bounds the requests in flight (shared with the resolver's other remote sources). */
   limit?: RequestLimit;

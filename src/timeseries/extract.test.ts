@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../errors.js';
+import { boxPolygon } from '../geo/box.js';
 import { computeCoverage } from '../geo/coverage.js';
 import { preflightExtraction, runExtraction, shardPieces, type CoverageInput } from './extract.js';
 import { localReduceRunner, type ReduceRunner, type ReduceTask } from './reduce.js';
@@ -39,18 +40,7 @@ const DATASETS: TestDataset[] = [
 const deps = testDeps(GEOMETRY, FIXTURES, DATASETS);
 afterAll(() => deps.close());
 
-const box = (x0: number, y0: number, x1: number, y1: number): Record<string, unknown> => ({
-  type: 'Polygon',
-  coordinates: [
-    [
-      [x0, y0],
-      [x1, y0],
-      [x1, y1],
-      [x0, y1],
-      [x0, y0],
-    ],
-  ],
-});
+const box = boxPolygon;
 const SINGLE_CELL = box(-122, 43, -121, 44);
 const request = (over: Partial<ExtractRequest> = {}): ExtractRequest => ({
   dataset_id: 'test-annual',
