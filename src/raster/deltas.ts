@@ -89,8 +89,8 @@ export function countDeltaRunPair(
  * Counts rows of deltas into `counts` (bin = value): row i starts at `samples[first + i·stride]` (block column 0),
  * and the values of its columns [`cols[2i]`, `cols[2i+1]`) are counted; a row with `cols[2i] ≥ cols[2i+1]` is
  * skipped. `counts` has a bin for every value of the samples' type (65 536 for 16-bit rows, 256 for 8-bit). Returns
- * the values counted. The JavaScript loop of
- * {@link deltaRowCounter} and the reference its native twin is tested against.
+ * the values counted. The JavaScript loop of {@link deltaRowCounter} and the reference its native twin is tested
+ * against.
  */
 export function countDeltaRows(
   samples: Uint16Array | Uint8Array,
