@@ -41,12 +41,17 @@ interface RefResult {
 
 /**
  * Inflate throughput of one core, in compressed bytes per second, on the dataset's own stored blocks (the 16 blocks
- * of the first plane around the 10 000-cell box of the first file), decoded whole with the inflater the reader uses.
+ * of the first plane around the 10 000-cell box of the first file, in a loop for a second: the best case, every
+ * block hot in the CPU's caches), decoded whole with the inflater the reader uses; and `onceRate`, the same 16 block
+ * positions of every plane of the file inflated once each (as an extraction meets them). The target row keeps the
+ * first, as the earlier tables did; the note beside it gives the second.
  */
-async function inflateRate(ds: PaleocarDataset): Promise<{ rate: number; engine: string }> {
+async function inflateRate(ds: PaleocarDataset): Promise<{ rate: number; onceRate: number; engine: string }> {
   const path = ds.files[0] as string;
   const source = new FileSource(path);
   const blocks: Uint8Array[] = [];
+  // The same 16 block positions in every plane of the file, for the rate of blocks inflated once each.
+  const spread: Uint8Array[] = [];
   let decoded = 0;
   try {
     const img = (await Tiff.create(source)).images[0];
@@ -55,10 +60,16 @@ async function inflateRate(ds: PaleocarDataset): Promise<{ rate: number; engine:
     const planar = img.value(TiffTag.PlanarConfiguration) === 2;
     const samples = planar ? 1 : (img.value(TiffTag.SamplesPerPixel) ?? 1);
     decoded = img.tileSize.width * img.tileSize.height * samples * 2;
-    for (let by = 1; by < 5; by++) {
-      for (let bx = 1; bx < 5; bx++) {
-        const { offset, imageSize } = await img.getTileSize(by * across + bx);
-        blocks.push(new Uint8Array(await source.fetch(offset, imageSize)));
+    const { y: down } = img.tileCount;
+    const planes = planar ? (img.value(TiffTag.SamplesPerPixel) ?? 1) : 1;
+    for (let plane = 0; plane < planes; plane++) {
+      for (let by = 1; by < 5; by++) {
+        for (let bx = 1; bx < 5; bx++) {
+          const { offset, imageSize } = await img.getTileSize(plane * across * down + by * across + bx);
+          const block = new Uint8Array(await source.fetch(offset, imageSize));
+          if (plane === 0) blocks.push(block);
+          spread.push(block);
+        }
       }
     }
   } finally {
@@ -78,7 +89,18 @@ async function inflateRate(ds: PaleocarDataset): Promise<{ rate: number; engine:
       bytes += b.length;
     }
   }
-  return { rate: bytes / ((performance.now() - t0) / 1000), engine: whole !== null ? 'libdeflate' : 'Node zlib' };
+  const rate = bytes / ((performance.now() - t0) / 1000);
+  // Each block of every plane once, as an extraction inflates them (not hot in the CPU's caches from the round
+  // before): the loop above measures the best case.
+  let once = 0;
+  const t1 = performance.now();
+  for (const b of spread) {
+    if (whole !== null) whole(b, out);
+    else inflater.inflateInto(b, out);
+    once += b.length;
+  }
+  const onceRate = once / ((performance.now() - t1) / 1000);
+  return { rate, onceRate, engine: whole !== null ? 'libdeflate' : 'Node zlib' };
 }
 
 /** The request file of a reference run: the dataset's files in timestep order, with their bands. */
@@ -124,6 +146,7 @@ async function runCase(
   reps: number,
   maxSeconds: number,
   rate: number,
+  onceRate: number,
   limitShare: number | null,
 ): Promise<void> {
   const args = { root: ds.root, polygon, reps: 1, blockCacheBytes: 256 * 1024 * 1024 };
@@ -186,7 +209,7 @@ async function runCase(
     ours: seconds,
     reference: limit,
     ...(limitShare !== null ? { target: { speedup: limitShare } } : {}),
-    note: `limit ${limit.toFixed(2)} s = compressed bytes ÷ (2 cores × ${(rate / 1e6).toFixed(0)} MB/s per core inflate)`,
+    note: `limit ${limit.toFixed(2)} s = compressed bytes ÷ (2 cores × ${(rate / 1e6).toFixed(0)} MB/s per core inflate, 16 blocks in a loop); with each block of every plane inflated once (${(onceRate / 1e6).toFixed(0)} MB/s) the limit is ${(bytes / (2 * onceRate)).toFixed(2)} s, ${((100 * bytes) / (2 * onceRate) / seconds).toFixed(0)} % of ours`,
   });
 }
 
@@ -200,10 +223,23 @@ export const suite: BenchSuite = {
       const large = ctx.wants(`${layout} 1M`);
       if (!small && !large) continue;
       const ds = await ensurePaleocarDataset({ bands: 100, files: 19, layout, dataDir: ctx.dataDir, log: ctx.log });
-      const { rate, engine } = await inflateRate(ds);
-      ctx.log(`inflate (${engine}): ${(rate / 1e6).toFixed(0)} MB/s compressed per core`);
+      const { rate, onceRate, engine } = await inflateRate(ds);
+      ctx.log(
+        `inflate (${engine}): ${(rate / 1e6).toFixed(0)} MB/s compressed per core (16 blocks in a loop), ${(onceRate / 1e6).toFixed(0)} MB/s (each block once)`,
+      );
       if (small)
-        await runCase(ctx, ds, layout, '10 000 cells', cellBox(ds.transform, 700, 700, 100), ctx.reps, 2, rate, null);
+        await runCase(
+          ctx,
+          ds,
+          layout,
+          '10 000 cells',
+          cellBox(ds.transform, 700, 700, 100),
+          ctx.reps,
+          2,
+          rate,
+          onceRate,
+          null,
+        );
       if (large)
         await runCase(
           ctx,
@@ -214,6 +250,7 @@ export const suite: BenchSuite = {
           ctx.reps,
           60,
           rate,
+          onceRate,
           0.75,
         );
     }
