@@ -2,17 +2,11 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createInflater } from './inflate.into.js';
+import { compressibleBytes } from '../../../test/support/compressible.js';
 
 /** Bytes that compress a little (runs and noise), like predictor-2 raster rows. */
-function sample(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = (x >>> 24) % 7 === 0 ? x >>> 16 : (out[i - 1] ?? 0);
-  }
-  return out;
-}
+/** The streams' content: runs, a new value at about one position in 7. */
+const sample = (n: number, seed: number): Uint8Array => compressibleBytes(n, seed, 7);
 
 describe.each([
   ['zlib binding', false],

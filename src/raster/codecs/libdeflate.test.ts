@@ -5,19 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { requireTool } from '../../../test/support/env.js';
 import { libdeflateInflate, libdeflateInflateAsync, libdeflateStatus } from './libdeflate.js';
 import { inflate as inflateBlock } from './deflate.js';
+import { compressibleBytes } from '../../../test/support/compressible.js';
 
 const inflate = libdeflateInflate();
 const ready = requireTool('libdeflate binding', inflate !== null, libdeflateStatus());
 
-function sample(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = (x >>> 24) % 5 === 0 ? x >>> 16 : (out[i - 1] ?? 0);
-  }
-  return out;
-}
+/** The streams' content: runs, a new value at about one position in 5. */
+const sample = (n: number, seed: number): Uint8Array => compressibleBytes(n, seed, 5);
 
 describe.runIf(ready)('libdeflate zlibInflate', () => {
   const zlibInflate = inflate as NonNullable<typeof inflate>;
