@@ -131,6 +131,8 @@ export function createCachedSource(source: ByteSource, cache: ByteCache): ByteSo
           },
         }
       : {}),
+    // Views of the cache's own buffers are not the source's: its release ignores them.
+    ...(source.release ? { release: (bytes: Uint8Array) => source.release?.(bytes) } : {}),
     close() {
       return source.close?.() ?? Promise.resolve();
     },

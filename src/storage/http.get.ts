@@ -7,6 +7,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { BodyAlloc } from './bodies.js';
 
 /** The part of a response the sources use (shaped after `fetch`'s `Response`). */
 export interface HttpResponse {
@@ -16,6 +17,11 @@ export interface HttpResponse {
   readonly headers: { get(name: string): string | null };
   /** The whole body. Rejects when the connection ends before the declared length (a truncated body). */
   arrayBuffer(): Promise<ArrayBuffer>;
+  /**
+   * The whole body as a view; with `alloc`, a body of declared length is read into the memory it gives (a body pool's).
+   * Rejects as `arrayBuffer`. Read the body once, through one of the two.
+   */
+  bytes(alloc?: BodyAlloc): Promise<Uint8Array>;
   text(): Promise<string>;
   /** Drops the body unread (the connection is closed rather than drained). */
   cancel(): void;
@@ -37,7 +43,7 @@ class NodeResponse implements HttpResponse {
   readonly ok: boolean;
   readonly statusText: string;
   readonly headers: { get(name: string): string | null };
-  #body: Promise<ArrayBuffer> | null = null;
+  #body: Promise<Uint8Array> | null = null;
 
   constructor(
     private readonly res: IncomingMessage,
@@ -55,27 +61,38 @@ class NodeResponse implements HttpResponse {
     };
   }
 
-  arrayBuffer(): Promise<ArrayBuffer> {
-    this.#body ??= this.#read();
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const body = await this.bytes();
+    const buffer = body.buffer as ArrayBuffer;
+    return body.byteOffset === 0 && body.byteLength === buffer.byteLength ? buffer : body.slice().buffer;
+  }
+
+  bytes(alloc?: BodyAlloc): Promise<Uint8Array> {
+    this.#body ??= this.#read(alloc);
     return this.#body;
   }
 
   async text(): Promise<string> {
-    return Buffer.from(await this.arrayBuffer()).toString('utf8');
+    const body = await this.bytes();
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   }
 
   cancel(): void {
     this.res.destroy();
   }
 
-  /** The body into one buffer when its length is declared, else from its chunks. */
-  #read(): Promise<ArrayBuffer> {
+  /** The body into one buffer when its length is declared (from `alloc` when given), else from its chunks. */
+  #read(alloc: BodyAlloc | undefined): Promise<Uint8Array> {
     const { res, signal } = this;
     const declared = Number(res.headers['content-length']);
     const known = Number.isSafeInteger(declared) && declared >= 0 && res.headers['content-encoding'] === undefined;
-    return new Promise<ArrayBuffer>((resolve, reject) => {
+    return new Promise<Uint8Array>((resolve, reject) => {
       // Not zero-filled: every byte is written before the buffer is handed on (a short body is cut to what came).
-      const out = known ? new Uint8Array(Buffer.allocUnsafeSlow(declared).buffer, 0, declared) : null;
+      const out = !known
+        ? null
+        : alloc !== undefined
+          ? alloc(declared)
+          : new Uint8Array(Buffer.allocUnsafeSlow(declared).buffer, 0, declared);
       const chunks: Buffer[] = [];
       let got = 0;
       let done = false;
@@ -90,11 +107,11 @@ class NodeResponse implements HttpResponse {
         }
         if (out !== null) {
           // Fewer bytes than declared: the caller sees a short body (it checks the length it expected).
-          resolve(got === out.length ? out.buffer : out.slice(0, got).buffer);
+          resolve(got === out.length ? out : out.subarray(0, got));
           return;
         }
         const all = Buffer.concat(chunks, got);
-        resolve(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer);
+        resolve(new Uint8Array(all.buffer, all.byteOffset, all.byteLength));
       };
       const onAbort = (): void => finish(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
       if (signal.aborted) {

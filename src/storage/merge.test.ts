@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRangeMerger, type RawRead } from './merge.js';
+import { BodyPool } from './bodies.js';
+import { createRangeMerger, createViewMerger, type RawRead } from './merge.js';
 import { expectCode, testBytes } from '../../test/support/source.conformance.js';
 
 const SIZE = 10_000;
@@ -87,5 +88,52 @@ describe('createRangeMerger', () => {
       'boom',
       'boom',
     ]);
+  });
+});
+
+describe('createViewMerger with a body pool', () => {
+  const BIG = 1 << 20;
+  const big = testBytes(BIG, 7);
+  /** A raw read over `big` that fills the memory `alloc` gives, and records whether it was given. */
+  function poolRaw(): { raw: RawRead; pooled: boolean[] } {
+    const pooled: boolean[] = [];
+    const raw: RawRead = async (offset, length, _signal, alloc) => {
+      pooled.push(alloc !== undefined);
+      await Promise.resolve();
+      const out = alloc ? alloc(length) : new Uint8Array(length);
+      out.set(big.subarray(offset, offset + length));
+      return out;
+    };
+    return { raw, pooled };
+  }
+
+  it('reads once-used groups into pooled memory, reused only after every member view was released', async () => {
+    const pool = new BodyPool(16 * BIG);
+    const { raw, pooled } = poolRaw();
+    const read = createViewMerger(raw, { pool });
+    const once = { cache: false };
+    const first = await Promise.all([read(0, 300_000, once), read(300_000, 300_000, once)]);
+    expect(pooled).toEqual([true]);
+    expect(Buffer.from(first[0] as Uint8Array).equals(big.subarray(0, 300_000))).toBe(true);
+    pool.release(first[0] as Uint8Array);
+    // One member still holds the body: the next read gets other memory, and the held view keeps its bytes.
+    const second = await read(100_000, 600_000, once);
+    expect(second.buffer).not.toBe(first[1]?.buffer);
+    expect(Buffer.from(first[1] as Uint8Array).equals(big.subarray(300_000, 600_000))).toBe(true);
+    pool.release(first[1] as Uint8Array);
+    const third = await read(400_000, 550_000, once);
+    expect(third.buffer).toBe(first[0]?.buffer);
+    expect(Buffer.from(third).equals(big.subarray(400_000, 950_000))).toBe(true);
+    expect(Buffer.from(second).equals(big.subarray(100_000, 700_000))).toBe(true);
+  });
+
+  it('gives fresh memory to a group with a member that keeps its bytes (the byte cache, fetch)', async () => {
+    const pool = new BodyPool(16 * BIG);
+    const { raw, pooled } = poolRaw();
+    const read = createViewMerger(raw, { pool });
+    await Promise.all([read(0, 300_000, { cache: false }), read(300_000, 300_000)]);
+    await read(0, 300_000);
+    expect(pooled).toEqual([false, false]);
+    expect(pool.stats().allocated).toBe(0);
   });
 });

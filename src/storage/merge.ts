@@ -4,11 +4,20 @@
  * one request for 1 MB costs far less than 16 requests for 64 KB.
  */
 import { abortError } from '../errors.js';
+import type { BodyAlloc, BodyPool } from './bodies.js';
 import type { FetchOptions } from './source.js';
 import { watchAbort } from './watch.js';
 
-/** The underlying read: `length` bytes at `offset`, fewer only at the end of the object. */
-export type RawRead = (offset: number, length: number, signal: AbortSignal | undefined) => Promise<ArrayBuffer>;
+/**
+ * The underlying read: `length` bytes at `offset`, fewer only at the end of the object. With `alloc`, the body may be
+ * read into the memory it gives (then it resolves with that view).
+ */
+export type RawRead = (
+  offset: number,
+  length: number,
+  signal: AbortSignal | undefined,
+  alloc?: BodyAlloc,
+) => Promise<ArrayBuffer | Uint8Array>;
 
 /** Tuning of {@link createRangeMerger}. */
 export interface MergeOptions {
@@ -16,12 +25,19 @@ export interface MergeOptions {
   maxGapBytes?: number;
   /** A merged read never grows beyond this many bytes (default 16 MiB). */
   maxMergedBytes?: number;
+  /**
+   * Where the bodies of reads made only of `cache: false` members come from ({@link createViewMerger}); their views
+   * go back with `pool.release`. Other reads get fresh memory.
+   */
+  pool?: BodyPool;
 }
 
 interface Pending {
   offset: number;
   length: number;
   signal: AbortSignal | undefined;
+  /** Read with `cache: false`: used once, its view may come from the body pool. */
+  once: boolean;
   resolve(bytes: Uint8Array): void;
   reject(err: unknown): void;
 }
@@ -34,6 +50,11 @@ export type MergedRead = (offset: number, length: number, options?: FetchOptions
  * the one buffer the group was read into (read-only; it keeps that buffer alive), not a copy.
  */
 export type MergedViewRead = (offset: number, length: number, options?: FetchOptions) => Promise<Uint8Array>;
+
+/** `buf` as a view (an ArrayBuffer: all of it). */
+function viewOf(buf: ArrayBuffer | Uint8Array): Uint8Array {
+  return buf instanceof Uint8Array ? buf : new Uint8Array(buf);
+}
 
 /** The bytes of `view` as an ArrayBuffer of their own: its buffer when it spans all of it, else a copy. */
 export function ownBuffer(view: Uint8Array): ArrayBuffer {
@@ -61,6 +82,7 @@ export function createRangeMerger(raw: RawRead, options: MergeOptions = {}): Mer
 export function createViewMerger(raw: RawRead, options: MergeOptions = {}): MergedViewRead {
   const maxGap = options.maxGapBytes ?? 0;
   const maxMerged = options.maxMergedBytes ?? 16 * 1024 * 1024;
+  const pool = options.pool;
   let queue: Pending[] = [];
 
   const flush = (): void => {
@@ -88,9 +110,10 @@ export function createViewMerger(raw: RawRead, options: MergeOptions = {}): Merg
     const live = group.filter((p) => p.signal?.aborted !== true);
     for (const p of group) if (p.signal?.aborted === true) p.reject(abortError(p.signal));
     if (live.length === 0) return;
+    const alloc = pool !== undefined && live.every((p) => p.once) ? pool.acquire : undefined;
     if (live.length === 1) {
       const only = live[0] as Pending;
-      raw(only.offset, only.length, only.signal).then((buf) => only.resolve(new Uint8Array(buf)), only.reject);
+      raw(only.offset, only.length, only.signal, alloc).then((buf) => only.resolve(viewOf(buf)), only.reject);
       return;
     }
     // The shared read stops only when all members gave up.
@@ -104,13 +127,15 @@ export function createViewMerger(raw: RawRead, options: MergeOptions = {}): Merg
     const unhook = (): void => {
       for (const u of unwatch) u?.();
     };
-    raw(start, end - start, controller.signal).then(
-      (buf) => {
+    raw(start, end - start, controller.signal, alloc).then(
+      (got) => {
         unhook();
+        const body = viewOf(got);
+        pool?.share(body, live.length);
         for (const p of live) {
-          const a = Math.min(p.offset - start, buf.byteLength);
-          const b = Math.min(p.offset + p.length - start, buf.byteLength);
-          p.resolve(new Uint8Array(buf, a, Math.max(0, b - a)));
+          const a = Math.min(p.offset - start, body.byteLength);
+          const b = Math.min(p.offset + p.length - start, body.byteLength);
+          p.resolve(body.subarray(a, Math.max(a, b)));
         }
       },
       (err: unknown) => {
@@ -140,7 +165,8 @@ export function createViewMerger(raw: RawRead, options: MergeOptions = {}): Merg
           fn(v);
         };
       if (queue.length === 0) setImmediate(flush);
-      queue.push({ offset, length, signal, resolve: done(resolve), reject: done(reject) });
+      const once = options?.cache === false;
+      queue.push({ offset, length, signal, once, resolve: done(resolve), reject: done(reject) });
     });
   };
 }

@@ -6,6 +6,7 @@
 import { isAbsolute, join as joinPath } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
+import { BodyPool } from './bodies.js';
 import { AppError } from '../errors.js';
 import { createByteCache, createCachedSource, type ByteCache } from './cache.js';
 import { FileSource, type FileSourceOptions } from './source.file.js';
@@ -43,6 +44,12 @@ export interface DefaultSourceResolver extends SourceResolver {
   close(): Promise<void>;
 }
 
+/**
+ * Free body buffers kept for reuse by the remote sources of one resolver (one per thread): a few of the largest merged
+ * reads (16 MiB). Only memory the thread already used at its peak is kept.
+ */
+const BODY_POOL_BYTES = 64 * 1024 * 1024;
+
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
 /** Creates the process's source resolver (call once, pass it to whoever opens sources). */
@@ -58,7 +65,7 @@ export function createSourceResolver(options: SourceResolverOptions = {}): Defau
   const remoteOptions = {
     ...retry,
     ...(inFlight !== undefined ? { limit: pLimit(Math.max(1, inFlight)) as RequestLimit } : {}),
-    ...(gap !== undefined ? { merge: { maxGapBytes: gap } } : {}),
+    merge: { ...(gap !== undefined ? { maxGapBytes: gap } : {}), pool: new BodyPool(BODY_POOL_BYTES) },
   };
 
   return {

@@ -3,6 +3,7 @@
  * request; failures worth retrying (5xx, 429, timeouts, resets, truncated bodies) are retried with backoff.
  */
 import { AppError } from '../errors.js';
+import type { BodyAlloc } from './bodies.js';
 import { httpGet, type HttpResponse } from './http.get.js';
 import type { MergeOptions } from './merge.js';
 import { describeCause, RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
@@ -50,10 +51,13 @@ export function redactUrl(url: URL): string {
   return hadQuery ? `${u.href}?…` : u.href;
 }
 
-/** The body; a connection that drops mid-body is a truncated body (retryable, `source_read_error` at the end). */
-async function readBody(res: HttpResponse): Promise<ArrayBuffer> {
+/**
+ * The body (into `alloc`'s memory when given); a connection that drops mid-body is a truncated body (retryable,
+ * `source_read_error` at the end).
+ */
+async function readBody(res: HttpResponse, alloc?: BodyAlloc): Promise<Uint8Array> {
   try {
-    return await res.arrayBuffer();
+    return await res.bytes(alloc);
   } catch (err) {
     throw new RetryableError('short', `truncated body (${describeCause(err)})`, { cause: err });
   }
@@ -90,7 +94,7 @@ export class HttpSource implements ByteSource {
     // identity: a transparently decompressed body would not match the byte range asked for.
     this.#headers = { 'accept-encoding': 'identity', ...auth, ...options.headers };
     this.#maxWholeBytes = options.maxWholeBytes ?? 32 * 1024 * 1024;
-    this.#reads = remoteFetch(parsed, (o, l, s) => this.#readFull(o, l, s), options.merge, options.limit);
+    this.#reads = remoteFetch(parsed, (o, l, s, a) => this.#readFull(o, l, s, a), options.merge, options.limit);
   }
 
   fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
@@ -99,6 +103,10 @@ export class HttpSource implements ByteSource {
 
   fetchBytes(offset: number, length?: number, options?: FetchOptions): Promise<Uint8Array> {
     return this.#reads.fetchBytes(offset, length, options);
+  }
+
+  release(bytes: Uint8Array): void {
+    this.#reads.release(bytes);
   }
 
   async head(options?: FetchOptions): Promise<{ size: number; etag?: string }> {
@@ -147,8 +155,13 @@ export class HttpSource implements ByteSource {
    * A range in as many requests as the server needs: some servers cap the bytes of one 206 below what was asked,
    * so a short 206 that is not at the end of the object is followed by a request for the rest.
    */
-  async #readFull(offset: number, length: number | undefined, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
-    const first = await this.#readRange(offset, length, signal);
+  async #readFull(
+    offset: number,
+    length: number | undefined,
+    signal: AbortSignal | undefined,
+    alloc?: BodyAlloc,
+  ): Promise<Uint8Array> {
+    const first = await this.#readRange(offset, length, signal, alloc);
     const size = this.metadata?.size;
     const end = length === undefined ? size : Math.min(offset + length, size ?? Infinity);
     if (first.byteLength === 0 || end === undefined || offset + first.byteLength >= end) return first;
@@ -158,13 +171,18 @@ export class HttpSource implements ByteSource {
       signal,
     );
     const out = new Uint8Array(first.byteLength + rest.byteLength);
-    out.set(new Uint8Array(first), 0);
-    out.set(new Uint8Array(rest), first.byteLength);
-    return out.buffer;
+    out.set(first, 0);
+    out.set(rest, first.byteLength);
+    return out;
   }
 
   /** One ranged GET with retries. Resolves with the bytes, fewer only at the end of the object. */
-  #readRange(offset: number, length: number | undefined, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+  #readRange(
+    offset: number,
+    length: number | undefined,
+    signal: AbortSignal | undefined,
+    alloc?: BodyAlloc,
+  ): Promise<Uint8Array> {
     const range = `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
     return withRetry(this.#shown, this.#policy, signal, async (attemptSignal) => {
       const res = await httpGet(this.url, { ...this.#headers, range }, attemptSignal);
@@ -174,7 +192,7 @@ export class HttpSource implements ByteSource {
         res.cancel();
         const total = parseContentRange(res.headers.get('content-range'))?.total;
         if (total !== undefined) this.#learn(total, versionOf(res));
-        return new ArrayBuffer(0);
+        return new Uint8Array(0);
       }
       if (res.status === 206) {
         const cr = parseContentRange(res.headers.get('content-range'));
@@ -186,12 +204,12 @@ export class HttpSource implements ByteSource {
           );
         }
         if (cr.total !== undefined) this.#learn(cr.total, versionOf(res));
-        const body = await readBody(res);
+        const body = await readBody(res, alloc);
         const expected = cr.end - cr.start + 1;
         if (body.byteLength < expected) {
           throw new RetryableError('short', `truncated body: ${body.byteLength} of ${expected} bytes`);
         }
-        return length !== undefined && body.byteLength > length ? body.slice(0, length) : body;
+        return length !== undefined && body.byteLength > length ? body.subarray(0, length) : body;
       }
       // 200: the server ignored the range and sent the whole object. Fine for small objects (lookups); for a big
       // COG, downloading all of it per block would be a silent disaster, so say so instead.
@@ -209,7 +227,7 @@ export class HttpSource implements ByteSource {
       }
       this.#learn(body.byteLength, versionOf(res));
       const stop = length === undefined ? body.byteLength : Math.min(offset + length, body.byteLength);
-      return offset === 0 && stop === body.byteLength ? body : body.slice(Math.min(offset, stop), stop);
+      return offset === 0 && stop === body.byteLength ? body : body.subarray(Math.min(offset, stop), stop);
     });
   }
 

@@ -3,16 +3,21 @@
  * open-ended request for "to the end", and same-turn range merging for the rest.
  */
 import { abortError } from '../errors.js';
+import type { BodyAlloc } from './bodies.js';
 import { createViewMerger, ownBuffer, type MergeOptions } from './merge.js';
 import { checkRange } from './range.js';
 import type { ByteSource } from './source.js';
 
-/** One ranged request (with its retries): `length` bytes at `offset`, or to the end when `length` is undefined. */
+/**
+ * One ranged request (with its retries): `length` bytes at `offset`, or to the end when `length` is undefined. With
+ * `alloc`, the body may be read into the memory it gives (then it resolves with that view).
+ */
 export type RangeRequest = (
   offset: number,
   length: number | undefined,
   signal: AbortSignal | undefined,
-) => Promise<ArrayBuffer>;
+  alloc?: BodyAlloc,
+) => Promise<ArrayBuffer | Uint8Array>;
 
 /**
  * Bounds the requests in flight: runs `fn` when a slot is free (a `p-limit` function fits). One is shared by every
@@ -30,19 +35,21 @@ export type RequestLimit = <T>(fn: () => Promise<T>) => Promise<T>;
  */
 export const DEFAULT_MERGE_GAP_BYTES = 256 * 1024;
 
-/** The reads of a remote source: `ByteSource.fetch` and `ByteSource.fetchBytes`. */
+/** The reads of a remote source: `ByteSource.fetch`, `fetchBytes` and `release`. */
 export interface RemoteReads {
   fetch: ByteSource['fetch'];
   fetchBytes: NonNullable<ByteSource['fetchBytes']>;
+  release: NonNullable<ByteSource['release']>;
 }
 
 /**
- * `ByteSource.fetch` and `fetchBytes` over `request`. By default gaps up to 256 KiB between same-turn reads are
- * read through. With `limit`, every request (after merging) waits for a slot of it.
+ * `ByteSource.fetch`, `fetchBytes` and `release` over `request`. By default gaps up to 256 KiB between same-turn
+ * reads are read through. With `limit`, every request (after merging) waits for a slot of it. With `merge.pool`,
+ * reads made only of `cache: false` members take their bodies from it and `release` hands them back.
  * @param url names the object in error messages (without credentials).
  */
 export function remoteFetch(url: URL, raw: RangeRequest, merge?: MergeOptions, limit?: RequestLimit): RemoteReads {
-  const request: RangeRequest = limit ? (o, l, s) => limit(() => raw(o, l, s)) : raw;
+  const request: RangeRequest = limit ? (o, l, s, a) => limit(() => raw(o, l, s, a)) : raw;
   const merged = createViewMerger(request, { maxGapBytes: DEFAULT_MERGE_GAP_BYTES, ...merge });
   const fetchBytes: RemoteReads['fetchBytes'] = async (offset, length, options) => {
     const signal = options?.signal;
@@ -50,8 +57,16 @@ export function remoteFetch(url: URL, raw: RangeRequest, merge?: MergeOptions, l
     checkRange(url, offset, length);
     if (length === 0) return new Uint8Array(0);
     // To the end: one open-ended range request (`bytes=N-`), no HEAD first and no merging.
-    if (length === undefined) return new Uint8Array(await request(offset, undefined, signal));
+    if (length === undefined) {
+      const body = await request(offset, undefined, signal);
+      return body instanceof Uint8Array ? body : new Uint8Array(body);
+    }
     return merged(offset, length, options);
   };
-  return { fetchBytes, fetch: async (offset, length, options) => ownBuffer(await fetchBytes(offset, length, options)) };
+  const pool = merge?.pool;
+  return {
+    fetchBytes,
+    fetch: async (offset, length, options) => ownBuffer(await fetchBytes(offset, length, options)),
+    release: pool ? (bytes) => pool.release(bytes) : () => undefined,
+  };
 }

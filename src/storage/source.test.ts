@@ -1,15 +1,17 @@
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRangeServer, type RangeServer } from '../../test/support/http.range.server.js';
 import { startTestS3, type TestS3 } from '../../test/support/s3.js';
 import { createByteCache, createCachedSource } from './cache.js';
-import { describeSourceConformance } from '../../test/support/source.conformance.js';
+import { describeSourceConformance, testBytes } from '../../test/support/source.conformance.js';
+import { BodyPool } from './bodies.js';
 import { FileSource } from './source.file.js';
 import { HttpSource } from './source.http.js';
 import { MemorySource } from './source.memory.js';
 import { S3Source } from './source.s3.js';
+import type { ByteSource } from './source.js';
 
 let dir: string;
 let http: RangeServer;
@@ -86,4 +88,53 @@ describeSourceConformance('s3 (s3rver)', async (bytes) => {
     missing: () => new S3Source(`s3://${s3.bucket}/missing.bin`, s3.client, { retries: 0 }),
     requestCount: () => s3.requests.length,
   };
+});
+
+describe('remote sources reuse released body memory', () => {
+  const SIZE = 1 << 20;
+  const content = testBytes(SIZE, 3);
+  const cases: [string, (pool: BodyPool) => Promise<ByteSource>][] = [
+    [
+      'http',
+      async (pool) => {
+        const path = `/pool-${++n}.bin`;
+        http.set(path, content);
+        return new HttpSource(http.url(path), { retries: 0, merge: { pool } });
+      },
+    ],
+    [
+      'http + byte cache',
+      async (pool) => {
+        const path = `/pool-${++n}.bin`;
+        http.set(path, content);
+        const raw = new HttpSource(http.url(path), { retries: 0, merge: { pool } });
+        return createCachedSource(raw, createByteCache(4 << 20));
+      },
+    ],
+    [
+      's3 (s3rver)',
+      async (pool) => new S3Source(await s3.put(`pool/${++n}.bin`, content), s3.client, { retries: 0, merge: { pool } }),
+    ],
+  ];
+  for (const [name, open] of cases) {
+    it(`${name}: a merged once-used read's memory serves the next one after both views were released`, async () => {
+      const pool = new BodyPool(8 << 20);
+      const source = await open(pool);
+      await source.head();
+      const fetchBytes = (o: number, l: number): Promise<Uint8Array> =>
+        (source.fetchBytes as NonNullable<ByteSource['fetchBytes']>)(o, l, { cache: false });
+      const [a, b] = await Promise.all([fetchBytes(0, 300_000), fetchBytes(300_000, 300_000)]);
+      expect(Buffer.from(a).equals(content.subarray(0, 300_000))).toBe(true);
+      expect(Buffer.from(b).equals(content.subarray(300_000, 600_000))).toBe(true);
+      expect(a.buffer === b.buffer).toBe(true);
+      source.release?.(a);
+      source.release?.(b);
+      const c = await fetchBytes(450_000, 600_000); // the same size class as the first body
+      expect(pool.stats()).toMatchObject({ reused: 1, allocated: 1 });
+      expect(c.buffer === a.buffer).toBe(true);
+      expect(Buffer.from(c).equals(content.subarray(450_000, 1_050_000))).toBe(true);
+      expect(pool.stats()).toMatchObject({ reused: 1, allocated: 1 });
+      await source.close?.();
+    });
+  }
 });

@@ -41,6 +41,12 @@ export interface ByteSource {
    */
   fetchBytes?(offset: number, length?: number, options?: FetchOptions): Promise<Uint8Array>;
   /**
+   * Present with `fetchBytes`: hands back a view that `fetchBytes` gave for a `cache: false` read once the caller
+   * has finished reading it, so the source may reuse its memory for a later body. Call it at most once per view
+   * and never read the view afterwards; views not released are simply collected. No-op for anything else.
+   */
+  release?(bytes: Uint8Array): void;
+  /**
    * Present only where a read is a cheap local call on the calling thread (a file source made with `syncReads`):
    * reads `length` bytes at `offset` into `dst` synchronously and returns how many were read (fewer only when the
    * object ends first). Lets a worker thread decode many small blocks with no promise and no buffer per block.

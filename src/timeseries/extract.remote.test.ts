@@ -162,4 +162,18 @@ describe('an extraction from S3', () => {
     // Years 5 and 6 are nodata: missing, the others present.
     expect(remote.base_series.mean.filter((v) => v === null)).toHaveLength(2);
   }, 60_000);
+
+  it('equals the local-disk extraction with the default read-through gap (bodies from the threads’ body pools)', async () => {
+    process.env['AWS_ACCESS_KEY_ID'] ??= 'S3RVER';
+    process.env['AWS_SECRET_ACCESS_KEY'] ??= 'S3RVER';
+    // 256 KiB gaps merge each file's blocks into reads of 340–410 KB: pooled bodies, handed back as blocks inflate.
+    const remote = await extract('s3://remote-bucket');
+    const sizes = s3.requests.map((r) => {
+      const [a, b] = parseRange(r.range as string);
+      return b - a;
+    });
+    expect(Math.max(...sizes)).toBeGreaterThan(256 * 1024);
+    const local = await extract(dir.path);
+    expect(remote.base_series).toEqual(local.base_series);
+  }, 60_000);
 });

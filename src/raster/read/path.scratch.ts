@@ -35,6 +35,8 @@ export function scratchBlocks(
     // No await between inflating and the sink: the scratch is this block's until the sink returns.
     const n = StoredBlocks.number(layout, plane, bx, by);
     const samples = decoder.inflate(raw, n, by, clip.r0 - y0, clip.r1 - y0, clip.c1 - x0);
+    // The stored bytes are inflated: a block read once goes back to the source (its body memory is reused).
+    if (!keep) stored.release(raw);
     sink(plane, samples, x0, y0, clip, decoder.rows);
   });
 }

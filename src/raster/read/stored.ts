@@ -150,6 +150,14 @@ export class StoredBlocks {
     return out;
   }
 
+  /**
+   * Hands back the bytes of a block read with `keep` false once they have been decoded (`ByteSource.release`: the
+   * source may reuse their memory). Never read `bytes` afterwards.
+   */
+  release(bytes: Uint8Array): void {
+    this.source.release?.(bytes);
+  }
+
   /** @throws AppError `raster_invalid` when block `n` of `layout` (at `offset`, `count` bytes) ends past the file. */
   checkInside(layout: IfdLayout, n: number, offset: number, count: number): void {
     if (offset + count > this.size) {
