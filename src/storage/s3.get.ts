@@ -1,7 +1,7 @@
 /**
  * Ranged S3 GETs without the SDK's command stack: the request is signed (AWS Signature Version 4, header form,
  * `UNSIGNED-PAYLOAD` as S3 allows for GETs) with the client's region, credentials and endpoint, and sent with
- * `httpGet` (`node:http`, keep-alive). Hand-written for speed: profiled on an extraction of 3 471 ranged reads, the
+ * `httpGet` (undici's dispatcher, keep-alive). Hand-written for speed: profiled on an extraction of 3 471 ranged reads, the
  * SDK's middleware (endpoint rules, schema (de)serialisation, retry, its HTTP handler) cost ~3.5 ms of CPU per
  * request, the SDK's signer then ~0.35 ms and `fetch` ~1.1 ms — more than inflating the blocks. Here the signing key is
  * derived once per day and region, and a request costs one SHA-256 and one HMAC.

@@ -1,5 +1,5 @@
 /**
- * A byte source over HTTP(S) range requests (`node:http` with keep-alive, `http.get.ts`; HEAD with `fetch`). Same-turn neighbouring reads are merged into one
+ * A byte source over HTTP(S) range requests (undici's dispatcher with keep-alive, `http.get.ts`; HEAD with `fetch`). Same-turn neighbouring reads are merged into one
  * request; failures worth retrying (5xx, 429, timeouts, resets, truncated bodies) are retried with backoff.
  */
 import { AppError } from '../errors.js';

@@ -1,6 +1,6 @@
 /**
  * A byte source over an S3 object (`s3://bucket/key`) with ranged GETs (signed with the client's credentials and
- * sent with `node:http`, `s3.get.ts`), for AWS or any S3-compatible server (custom endpoint, path-style); HEAD goes
+ * sent with undici's dispatcher, `s3.get.ts`), for AWS or any S3-compatible server (custom endpoint, path-style); HEAD goes
  * through the SDK. Retries are ours (the client is made with `maxAttempts: 1`) so HTTP and S3 fail
  * the same way.
  */
@@ -155,7 +155,7 @@ export class S3Source implements ByteSource {
   }
 
   /**
-   * One ranged GET with retries, signed and sent with `node:http` (`s3.get.ts`: the SDK's command stack cost ~3.5 ms
+   * One ranged GET with retries, signed and sent with `httpGet` (`s3.get.ts`: the SDK's command stack cost ~3.5 ms
    * of CPU per request, `fetch` ~1.1 ms). Resolves with the bytes, fewer only at the end of the object.
    */
   #readRange(
