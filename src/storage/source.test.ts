@@ -113,7 +113,8 @@ describe('remote sources reuse released body memory', () => {
     ],
     [
       's3 (s3rver)',
-      async (pool) => new S3Source(await s3.put(`pool/${++n}.bin`, content), s3.client, { retries: 0, merge: { pool } }),
+      async (pool) =>
+        new S3Source(await s3.put(`pool/${++n}.bin`, content), s3.client, { retries: 0, merge: { pool } }),
     ],
   ];
   for (const [name, open] of cases) {
