@@ -128,12 +128,13 @@ function gdalEnv(endpoint: string): Record<string, string> {
 }
 
 async function proxyStats(endpoint: string): Promise<ProxyStats> {
-  const s = (await (await fetch(`${endpoint}/__stats`)).json()) as { requests: number; bytes: number };
-  return { requests: s.requests, bytes: s.bytes, overlapBytes: 0 };
+  const s = (await (await fetch(`${endpoint}/__stats`)).json()) as Omit<ProxyStats, 'overlapBytes'>;
+  return { requests: s.requests, bytes: s.bytes, overlapBytes: 0, serverCpu: s.serverCpu };
 }
 
+/** Requests, bytes and the server's CPU (s3rver + proxy: on this machine, CPU the extraction could not use). */
 function reqText(p: ProxyStats): string {
-  return `${p.requests} req, ${(p.bytes / 1e6).toFixed(1)} MB`;
+  return `${p.requests} req, ${(p.bytes / 1e6).toFixed(1)} MB, server CPU ${p.serverCpu.toFixed(2)} s`;
 }
 
 /** One reference extraction (fresh Python process: cold) through the proxy; seconds, values, requests. */

@@ -46,11 +46,14 @@ export interface ProxyStats {
   bytes: number;
   /** Bytes requested more than once within the piece (0 = no range read twice). */
   overlapBytes: number;
+  /** CPU seconds of the server process (s3rver and the proxy) over the piece. */
+  serverCpu: number;
 }
 
 interface RawStats {
   requests: number;
   bytes: number;
+  serverCpu: number;
   ranges: Record<string, [number, number][]>;
 }
 
@@ -75,7 +78,7 @@ async function control(endpoint: string, what: 'stats' | 'reset'): Promise<RawSt
 
 async function stats(endpoint: string): Promise<ProxyStats> {
   const s = (await control(endpoint, 'stats')) as RawStats;
-  return { requests: s.requests, bytes: s.bytes, overlapBytes: overlapBytes(s.ranges) };
+  return { requests: s.requests, bytes: s.bytes, overlapBytes: overlapBytes(s.ranges), serverCpu: s.serverCpu };
 }
 
 function extractRequest(datasetId: string, polygon: Record<string, unknown>): ExtractRequest {

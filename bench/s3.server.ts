@@ -1,20 +1,21 @@
 /**
  * The S3 side of the `s3` benchmark, in a process of its own (so its CPU is not the measured process's): a real
  * S3-protocol server (s3rver) over a directory whose objects are hard links to a generated dataset's files, behind a
- * proxy of the bench's own that holds every request for a fixed latency before forwarding it (the round trip between
- * an EC2 instance and S3 in-region) and counts requests and body bytes, with every requested range per object.
+ * TCP proxy of the bench's own that holds every request for a fixed latency before forwarding it (the round trip
+ * between an EC2 instance and S3 in-region) and counts requests and the body bytes their ranges ask for (clipped to
+ * the object), with every requested range per object, and this process's CPU seconds (s3rver and proxy).
  *
  * Usage: tsx bench/s3.server.ts '<json {dir, bucket, objects: {key: path}, latencyMs}>'
  * Prints one JSON line `{"endpoint": "http://127.0.0.1:<proxy port>"}` once serving. Control, on the proxy:
- * `GET /__stats` → `{requests, bytes, ranges: {key: [[start, end], …]}}` (end exclusive), `POST /__reset` clears them.
+ * `GET /__stats` → `{requests, bytes, ranges: {key: [[start, end], …]}, serverCpu}` (end exclusive; seconds),
+ * `POST /__reset` clears them.
  * Objects are readable without signing too (s3rver accepts anonymous reads), so the same endpoint serves plain HTTP
  * range requests at `<endpoint>/<bucket>/<key>`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 
 interface Args {
@@ -58,56 +59,95 @@ async function main(): Promise<void> {
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
   const s3rver = new S3rver({ address: '127.0.0.1', port: 0, directory: args.dir, silent: true });
   const upstream = await s3rver.run();
-  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const sizes = new Map(
+    Object.entries(args.objects).map(([key, path]) => [`/${args.bucket}/${key}`, statSync(path).size]),
+  );
 
   let requests = 0;
   let bytes = 0;
   let ranges: Record<string, [number, number][]> = {};
-  const proxy = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/__stats') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ requests, bytes, ranges }));
-      return;
+  let cpuAtReset = process.cpuUsage();
+
+  /** Counts one forwarded request: its object's body bytes as the range asks for them (clipped to the object). */
+  const count = (method: string, target: string, range: string | undefined): void => {
+    requests++;
+    const key = decodeURIComponent(target.split('?')[0] ?? '/');
+    const size = sizes.get(key);
+    if (method !== 'GET' || size === undefined) return;
+    const m = /^bytes=(\d+)-(\d*)$/.exec(range ?? '');
+    const start = m ? Number(m[1]) : 0;
+    const end = Math.min(size, m && m[2] !== '' ? Number(m[2]) + 1 : size);
+    if (end <= start) return;
+    bytes += end - start;
+    (ranges[key] ??= []).push([start, end]);
+  };
+
+  /** The control requests, answered by the proxy itself. */
+  const control = (target: string): string | null => {
+    if (target === '/__stats') {
+      const c = process.cpuUsage(cpuAtReset);
+      const body = JSON.stringify({ requests, bytes, ranges, serverCpu: (c.user + c.system) / 1e6 });
+      return `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     }
-    if (url === '/__reset') {
+    if (target === '/__reset') {
       requests = 0;
       bytes = 0;
       ranges = {};
-      res.writeHead(204).end();
-      return;
+      cpuAtReset = process.cpuUsage();
+      return 'HTTP/1.1 204 No Content\r\n\r\n';
     }
-    requests++;
-    const key = decodeURIComponent(url.split('?')[0] ?? '/');
-    setTimeout(() => {
-      // Headers go through unchanged (Host included) so s3rver's signature check passes.
-      const up = httpRequest(
-        { host: '127.0.0.1', port: upstream.port, method: req.method, path: url, headers: req.headers, agent },
-        (upRes) => {
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-          let n = 0;
-          upRes.on('data', (chunk: Buffer) => (n += chunk.byteLength));
-          upRes.on('end', () => {
-            bytes += n;
-            const m = /^bytes (\d+)-(\d+)\//.exec(String(upRes.headers['content-range'] ?? ''));
-            if (req.method === 'GET' && (upRes.statusCode === 206 || upRes.statusCode === 200)) {
-              const start = m ? Number(m[1]) : 0;
-              (ranges[key] ??= []).push([start, start + n]);
-            }
-          });
-          upRes.pipe(res);
-        },
-      );
-      up.on('error', () => req.socket.destroy());
-      req.pipe(up);
-    }, args.latencyMs);
+    return null;
+  };
+
+  // A TCP proxy that reads only the request heads: each is held `latencyMs`, then written to s3rver, and responses
+  // flow back byte for byte. (An HTTP proxy re-parsed and re-framed every response body: on these 2 cores its CPU
+  // was the extraction's to share.) Clients send one request at a time per connection (no pipelining), so a
+  // connection's requests and responses never interleave. GET and HEAD only: a request body is not forwarded.
+  const proxy = createNetServer((client) => {
+    let upstreamSocket: Socket | null = null;
+    let pending: Buffer = Buffer.alloc(0);
+    let chain = Promise.resolve();
+    const upstreamOf = (): Socket => {
+      if (upstreamSocket !== null) return upstreamSocket;
+      const up = connect(upstream.port, '127.0.0.1');
+      up.setNoDelay(true);
+      up.on('data', (chunk) => client.write(chunk));
+      up.on('end', () => client.end());
+      up.on('error', () => client.destroy());
+      upstreamSocket = up;
+      return up;
+    };
+    client.setNoDelay(true);
+    client.on('error', () => upstreamSocket?.destroy());
+    client.on('close', () => upstreamSocket?.destroy());
+    client.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      for (;;) {
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = pending.subarray(0, end + 4);
+        pending = pending.subarray(end + 4);
+        const text = head.toString('latin1');
+        const [method = '', target = ''] = text.slice(0, text.indexOf('\r\n')).split(' ');
+        const range = /\r\nrange:\s*([^\r]*)/i.exec(text)?.[1];
+        const local = control(target);
+        if (local !== null) {
+          chain = chain.then(() => void client.write(local));
+          continue;
+        }
+        count(method, target, range);
+        const copy = Buffer.from(head);
+        chain = chain.then(
+          () => new Promise<void>((resolve) => setTimeout(() => (upstreamOf().write(copy), resolve()), args.latencyMs)),
+        );
+      }
+    });
   });
-  proxy.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   process.stdout.write(
     `${JSON.stringify({ endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` })}\n`,
   );
   const stop = (): void => {
-    proxy.closeAllConnections();
     proxy.close();
     void s3rver.close().finally(() => process.exit(0));
   };
