@@ -1,5 +1,5 @@
 /**
- * Runs the API, tile, extraction and job tests, and the smoke test of the compiled server, on Node.js 24 (the
+ * Runs the API, tile, extraction, job and storage tests, and the smoke test of the compiled server, on Node.js 24 (the
  * current LTS line) while the machine runs an older Node. Node 24 comes from the npm registry: the `node` package
  * installs the platform's binary (its install step fetches `node-<platform>-<arch>`, another registry package)
  * into .cache/node24/, once. `npm test` runs this after the main run (`npm run test:node24`).
@@ -16,8 +16,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PREFIX = join(ROOT, '.cache/node24');
 const NODE = join(PREFIX, 'node_modules/node/bin/node');
 const MAJOR = 24;
-/** vitest path filters: the HTTP API, tiles, extraction (timeseries + jobs), and the dist smoke test. */
-const DEFAULT_FILTERS = ['src/http', 'src/tiles', 'src/timeseries', 'src/jobs', 'test/smoke'];
+/** vitest path filters: the HTTP API, tiles, extraction (timeseries + jobs), storage (its HTTP client), and the dist smoke test. */
+const DEFAULT_FILTERS = ['src/http', 'src/tiles', 'src/timeseries', 'src/jobs', 'src/storage', 'test/smoke'];
 const IN_CI = process.env['CI'] === 'true';
 
 /** `v24.x.y` of a binary, or null when it does not run. */
