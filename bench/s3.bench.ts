@@ -1,14 +1,16 @@
 /**
  * Issue 16 benchmark: extraction and tiles with the data on S3, as production has it. The timeseries suite's
  * PaleoCAR-shaped band-interleaved cube (1560 × 1440, 1898 years in 19 DEFLATE COGs of 100 bands) is served by a real
- * S3-protocol server on this machine (s3rver, in `bench/s3.server.ts`, a process of its own) behind the bench's proxy,
- * which adds 20 ms to every request (a round trip between an EC2 instance and S3 in-region) and counts requests,
- * bytes and the ranges asked for.
+ * S3-protocol server on this machine (s3rver, in `bench/s3.server.ts`, a process of its own), with a middleware of the
+ * bench's own in front of s3rver's handlers that holds every request 20 ms (a round trip between an EC2 instance and
+ * S3 in-region) and counts requests, bytes, the ranges asked for and the server's CPU seconds. (Until 7 December a
+ * proxy process in front added the latency; relaying every byte once more, it cost CPU of the 2 cores the extraction
+ * shares.)
  *
  * - extract, cold server (`bench/s3.child.ts`: a fresh process; threads and JIT warmed on a twin dataset whose objects
  *   are other keys), 10 000 and 1 000 000 cells × every year, mean + median; then the same extraction again in the
  *   same process (byte cache). Reference: `bench/reference/timeseries_besteffort.py` (rasterio/GDAL reading
- *   `/vsis3/` from the same endpoint through the same proxy, GDAL's best settings for COGs), alternating with ours;
+ *   `/vsis3/` from the same endpoint with the same latency, GDAL's best settings for COGs), alternating with ours;
  * - the same 10 000-cell extraction with `STORAGE_BASE_URL=http…` (HTTP range storage) vs GDAL `/vsicurl/`;
  * - 1 000 000 cells from local disk in the same run (`bench/timeseries.child.ts`), for the ≤ 2× target;
  * - a tile of a cold server (COG never opened, lookup loaded), and the tile set again (warm).
@@ -25,7 +27,7 @@ import { parse, stringify } from 'yaml';
 import { cellBox, ensurePaleocarDataset, readLookup, type PaleocarDataset } from './gen/paleocar.js';
 import { loadText, maxRelDiff, median, runProcess, runReference } from './harness.js';
 import type { BenchContext, BenchSuite } from './harness.js';
-import type { ProxyStats } from './s3.child.js';
+import type { ServerStats } from './s3.child.js';
 import { tileSet } from './tiles.setup.js';
 
 const TSX = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
@@ -39,7 +41,7 @@ const LATENCY_MS = 20;
 const REF_THREADS = 8;
 
 interface ExtractOut {
-  runs: { seconds: number; cpu: number; proxy: ProxyStats }[];
+  runs: { seconds: number; cpu: number; server: ServerStats }[];
   n_cells: number;
   timesteps: number;
   mean: (number | null)[];
@@ -51,8 +53,8 @@ interface TilesOut {
    * The cold tile: total and open (lookup → COG header → plan) seconds, seconds the main thread was busy meanwhile
    * (event-loop utilisation: the rest is waiting for the network), and one bare round trip's seconds.
    */
-  cold: { seconds: number; open: number; busy: number; roundTrip: number; proxy: ProxyStats };
-  passes: { seconds: number[]; proxy: ProxyStats }[];
+  cold: { seconds: number; open: number; busy: number; roundTrip: number; server: ServerStats };
+  passes: { seconds: number[]; server: ServerStats }[];
   maxRssMB: number;
 }
 interface RefOut {
@@ -127,17 +129,17 @@ function gdalEnv(endpoint: string): Record<string, string> {
   };
 }
 
-async function proxyStats(endpoint: string): Promise<ProxyStats> {
-  const s = (await (await fetch(`${endpoint}/__stats`)).json()) as Omit<ProxyStats, 'overlapBytes'>;
+async function serverStats(endpoint: string): Promise<ServerStats> {
+  const s = (await (await fetch(`${endpoint}/__stats`)).json()) as Omit<ServerStats, 'overlapBytes'>;
   return { requests: s.requests, bytes: s.bytes, overlapBytes: 0, serverCpu: s.serverCpu };
 }
 
-/** Requests, bytes and the server's CPU (s3rver + proxy: on this machine, CPU the extraction could not use). */
-function reqText(p: ProxyStats): string {
+/** Requests, bytes and the server's CPU (on this machine, CPU the extraction could not use). */
+function reqText(p: ServerStats): string {
   return `${p.requests} req, ${(p.bytes / 1e6).toFixed(1)} MB, server CPU ${p.serverCpu.toFixed(2)} s`;
 }
 
-/** One reference extraction (fresh Python process: cold) through the proxy; seconds, values, requests. */
+/** One reference extraction (fresh Python process: cold) from the same server; seconds, values, requests. */
 async function reference(
   ctx: BenchContext,
   ds: PaleocarDataset,
@@ -145,7 +147,7 @@ async function reference(
   polygon: Record<string, unknown>,
   scheme: 'vsis3' | 'vsicurl',
   label: string,
-): Promise<{ seconds: number; out: RefOut; proxy: ProxyStats } | null> {
+): Promise<{ seconds: number; out: RefOut; server: ServerStats } | null> {
   // SKOPE_BENCH_S3_NOREF=1: ours only (for trying settings; no row is then comparable).
   if (!ctx.python || process.env['SKOPE_BENCH_S3_NOREF'] === '1') return null;
   const prefix = scheme === 'vsis3' ? `/vsis3/${BUCKET}/` : `/vsicurl/${served.endpoint}/${BUCKET}/`;
@@ -157,8 +159,8 @@ async function reference(
   );
   await fetch(`${served.endpoint}/__reset`, { method: 'POST' });
   const out = await runReference<RefOut>(ctx.python, REFERENCE, [reqPath], gdalEnv(served.endpoint));
-  const proxy = await proxyStats(served.endpoint);
-  return { seconds: (out.results[0] as RefOut['results'][0]).seconds, out, proxy };
+  const server = await serverStats(served.endpoint);
+  return { seconds: (out.results[0] as RefOut['results'][0]).seconds, out, server };
 }
 
 async function ours(
@@ -222,12 +224,12 @@ async function extractCase(
   }
   if (!last) return;
   const relDiff = agreement(last, refs[0]?.out);
-  const overlap = Math.max(...cold.map((r) => r.proxy.overlapBytes), ...repeat.map((r) => r.proxy.overlapBytes));
+  const overlap = Math.max(...cold.map((r) => r.server.overlapBytes), ...repeat.map((r) => r.server.overlapBytes));
   const mid = <T>(runs: T[], f: (t: T) => number): number => median(runs.map(f));
   const refSeconds = refs.length > 0 ? mid(refs, (r) => r.seconds) : null;
-  const refProxy = refs[0]?.proxy;
-  const ourProxy = cold[0]?.proxy as ProxyStats;
-  const sideText = `ours ${reqText(ourProxy)}, ${overlap === 0 ? 'no byte read twice' : `${overlap} BYTES READ TWICE`}; ref ${refProxy ? reqText(refProxy) : '–'}`;
+  const refServer = refs[0]?.server;
+  const ourServer = cold[0]?.server as ServerStats;
+  const sideText = `ours ${reqText(ourServer)}, ${overlap === 0 ? 'no byte read twice' : `${overlap} BYTES READ TWICE`}; ref ${refServer ? reqText(refServer) : '–'}`;
   const oursCold = mid(cold, (r) => r.seconds);
   ctx.report({
     name: `${scheme === 'vsis3' ? 'S3' : 'HTTP ranges'} extract ${label} × ${last.timesteps} years, cold server`,
@@ -249,7 +251,7 @@ async function extractCase(
       // No ratio: the repeat reads nothing (statistics cache), and the reference has no warm counterpart.
       reference: null,
       spread: { ours: repeat.map((r) => r.seconds) },
-      note: `ours ${reqText(repeat[0]?.proxy as ProxyStats)}; no reference row (GDAL starts cold in a new process each time)`,
+      note: `ours ${reqText(repeat[0]?.server as ServerStats)}; no reference row (GDAL starts cold in a new process each time)`,
     });
   }
   if (locals.length > 0) {
@@ -290,7 +292,7 @@ async function tileCase(ctx: BenchContext, ds: PaleocarDataset, served: Served):
     colds.push(last.cold);
   }
   if (!last) return;
-  const maxReq = Math.max(...colds.map((c) => c.proxy.requests));
+  const maxReq = Math.max(...colds.map((c) => c.server.requests));
   ctx.report({
     name: 'S3 tile, cold server (COG never opened; lookup loaded)',
     unit: 's',
@@ -298,7 +300,7 @@ async function tileCase(ctx: BenchContext, ds: PaleocarDataset, served: Served):
     reference: null,
     target: { max: 0.08 },
     spread: { ours: colds.map((c) => c.seconds) },
-    note: `${maxReq} round trips (target ≤ 3), ${reqText(colds[0]?.proxy as ProxyStats)}; open (header) ${ms(colds, (c) => c.open)}, then block + render ${ms(colds, (c) => c.seconds - c.open)}, main thread busy ${ms(colds, (c) => c.busy)}; one bare 64 KiB GET through the proxy ${ms(colds, (c) => c.roundTrip)} (20 ms held + s3rver + HTTP); ${loadText()}`,
+    note: `${maxReq} round trips (target ≤ 3), ${reqText(colds[0]?.server as ServerStats)}; open (header) ${ms(colds, (c) => c.open)}, then block + render ${ms(colds, (c) => c.seconds - c.open)}, main thread busy ${ms(colds, (c) => c.busy)}; one bare 64 KiB GET ${ms(colds, (c) => c.roundTrip)} (20 ms held + s3rver + HTTP); ${loadText()}`,
   });
   const first = last.passes[0];
   if (first) {
@@ -307,11 +309,11 @@ async function tileCase(ctx: BenchContext, ds: PaleocarDataset, served: Served):
       unit: 's',
       ours: median(first.seconds),
       reference: null,
-      note: reqText(first.proxy),
+      note: reqText(first.server),
     });
   }
   const warm = last.passes.slice(1).flatMap((p) => p.seconds);
-  const warmReq = last.passes.slice(1).reduce((n, p) => n + p.proxy.requests, 0);
+  const warmReq = last.passes.slice(1).reduce((n, p) => n + p.server.requests, 0);
   ctx.report({
     name: 'S3 tiles, warm (the same tiles again: block cache), p50',
     unit: 's',
@@ -325,7 +327,7 @@ async function tileCase(ctx: BenchContext, ds: PaleocarDataset, served: Served):
 /** The `s3` suite. */
 export const suite: BenchSuite = {
   name: 's3',
-  description: 'extraction and tiles from s3rver behind a 20 ms proxy vs rasterio/GDAL /vsis3/ (best effort)',
+  description: 'extraction and tiles from s3rver with 20 ms per request vs rasterio/GDAL /vsis3/ (best effort)',
   async run(ctx) {
     const small = process.env['SKOPE_BENCH_S3_SMALL'] === '1';
     const ds = await ensurePaleocarDataset(

@@ -3,7 +3,7 @@
  * `createExtraction`, or a `TileService` over the same COGs) with its storage on the bench's S3 endpoint (or the
  * same objects over plain HTTP ranges), started fresh so no COG header, byte or block is cached for the timed
  * dataset. The worker threads and the JIT are warmed first on `paleocar_warm`, a second dataset whose objects are the
- * same files under other keys (nothing it caches serves the timed dataset). The proxy's counters are reset just
+ * same files under other keys (nothing it caches serves the timed dataset). The server's counters are reset just
  * before the timed work and read right after it.
  *
  * Usage: tsx bench/s3.child.ts '<json Args>'; prints one JSON object (see `Output`).
@@ -25,7 +25,7 @@ interface Args {
   registryDir: string;
   /** `s3://bucket` or `http://…/bucket`. */
   storage: string;
-  /** The proxy (S3 endpoint and control). */
+  /** The server (S3 endpoint and control). */
   endpoint: string;
   /** extract: the area (GeoJSON, dataset CRS) and how many times it is extracted in a row (the first is cold). */
   polygon?: Record<string, unknown>;
@@ -41,12 +41,12 @@ interface Args {
 }
 
 /** Proxy counters of one timed piece of work. */
-export interface ProxyStats {
+export interface ServerStats {
   requests: number;
   bytes: number;
   /** Bytes requested more than once within the piece (0 = no range read twice). */
   overlapBytes: number;
-  /** CPU seconds of the server process (s3rver and the proxy) over the piece. */
+  /** CPU seconds of the server process over the piece. */
   serverCpu: number;
 }
 
@@ -76,7 +76,7 @@ async function control(endpoint: string, what: 'stats' | 'reset'): Promise<RawSt
   return what === 'stats' ? ((await res.json()) as RawStats) : null;
 }
 
-async function stats(endpoint: string): Promise<ProxyStats> {
+async function stats(endpoint: string): Promise<ServerStats> {
   const s = (await control(endpoint, 'stats')) as RawStats;
   return { requests: s.requests, bytes: s.bytes, overlapBytes: overlapBytes(s.ranges), serverCpu: s.serverCpu };
 }
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       // The timed dataset's lookup is loaded as a running server's would be (its requests are not the extraction's).
       await datasets.lookups.get('paleocar_v3');
       const request = extractRequest('paleocar_v3', args.polygon ?? {});
-      const runs: { seconds: number; cpu: number; proxy: ProxyStats }[] = [];
+      const runs: { seconds: number; cpu: number; server: ServerStats }[] = [];
       let result: Awaited<ReturnType<typeof service.run>> | null = null;
       for (let i = 0; i < (args.repeats ?? 1); i++) {
         await control(args.endpoint, 'reset');
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
         result = await service.run(request, { signal: new AbortController().signal });
         const seconds = (performance.now() - t0) / 1000;
         const c = process.cpuUsage(c0);
-        runs.push({ seconds, cpu: (c.user + c.system) / 1e6, proxy: await stats(args.endpoint) });
+        runs.push({ seconds, cpu: (c.user + c.system) / 1e6, server: await stats(args.endpoint) });
       }
       Object.assign(out, {
         runs,
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     for (const t of tiles) await render('paleocar_warm', t); // JIT, lookups, colormaps
     await datasets.lookups.get('paleocar_v3');
     const first = tiles[0] as TileAddress;
-    // What one round trip costs here (proxy latency + s3rver + HTTP), to split the cold tile's time: the median of
+    // What one round trip costs here (the 20 ms held + s3rver + HTTP), to split the cold tile's time: the median of
     // three unsigned 64 KiB range GETs of the twin object (the same bytes under another key: the timed object stays
     // unread), after one untimed GET (the first `fetch` of a process loads its HTTP client and connects).
     const bucket = args.storage.replace(/^s3:\/\//, '').split('/')[0] ?? '';
@@ -198,9 +198,9 @@ async function main(): Promise<void> {
       busy: performance.eventLoopUtilization(elu0).active / 1000,
       open: (t1 - t0) / 1000,
       roundTrip: trips[1] as number,
-      proxy: await stats(args.endpoint),
+      server: await stats(args.endpoint),
     };
-    const passes: { seconds: number[]; proxy: ProxyStats }[] = [];
+    const passes: { seconds: number[]; server: ServerStats }[] = [];
     for (let p = 0; p < (args.passes ?? 3); p++) {
       await control(args.endpoint, 'reset');
       const seconds: number[] = [];
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
         await render('paleocar_v3', t);
         seconds.push((performance.now() - t0) / 1000);
       }
-      passes.push({ seconds, proxy: await stats(args.endpoint) });
+      passes.push({ seconds, server: await stats(args.endpoint) });
     }
     Object.assign(out, { cold, passes });
   }
