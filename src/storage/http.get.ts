@@ -139,7 +139,8 @@ class Exchange implements HttpResponse {
       this.conn.reusable = false;
     }
     if (this.#done) this.#finish();
-    return this.#sink !== null || this.#done || this.#error !== null;
+    // Paused only between a complete head and the caller asking for the body.
+    return this.#framing === null || this.#sink !== null || this.#done || this.#error !== null;
   }
 
   /** The connection ended; `err` when it failed. */
