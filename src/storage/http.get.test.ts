@@ -242,6 +242,7 @@ describe('httpGet: the HTTP/1.1 response parser', () => {
       'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
       'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nabX\r\n',
       `HTTP/1.1 200 OK\r\nx-long: ${'a'.repeat(70_000)}\r\n\r\n`,
+      'HTTP/1.1 206 Partial Content\r\ncontent-length: 999999999999999\r\n\r\n',
     ];
     const server = await rawServer((_r, socket, i) => {
       if (i < replies.length) socket.write(replies[i] as string);

@@ -44,6 +44,11 @@ const IDLE_MS = 4_000;
 const MAX_HEAD_BYTES = 64 * 1024;
 /** A chunk-size line longer than this is refused. */
 const MAX_LINE_BYTES = 4 * 1024;
+/**
+ * A body larger than this is refused before anything is allocated for it (a bogus Content-Length must not exhaust
+ * memory). The sources ask for at most 16 MiB at a time; whole objects (lookups) are small.
+ */
+const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 
 /** An error with a `code` (retry.ts retries ECONNRESET and its kind). */
 function coded(message: string, code: string): Error {
@@ -212,6 +217,10 @@ class Exchange implements HttpResponse {
         this.fail(invalid(`Content-Length "${cl}"`));
         return;
       }
+      if (Number(only) > MAX_BODY_BYTES) {
+        this.fail(invalid(`body of ${only} bytes (at most ${MAX_BODY_BYTES})`));
+        return;
+      }
       this.#declared = Number(only);
       this.#framing = { kind: 'length', remaining: this.#declared };
     } else {
@@ -285,6 +294,10 @@ class Exchange implements HttpResponse {
       }
       sink.out.set(buf.subarray(a, b), sink.got);
     } else {
+      if (sink.got + (b - a) > MAX_BODY_BYTES) {
+        this.fail(invalid(`body over ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
       sink.chunks.push(Uint8Array.prototype.slice.call(buf, a, b));
     }
     sink.got += b - a;
