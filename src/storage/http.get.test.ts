@@ -64,6 +64,31 @@ describe('httpGet', () => {
     expect(Buffer.from(bytes).equals(BODY.subarray(0, 5000))).toBe(true);
   });
 
+  it('reads a 2xx body straight into the memory given with the request, and an error body without it', async () => {
+    const given: Uint8Array[] = [];
+    const alloc = (n: number): Uint8Array => {
+      const b = new Uint8Array(n);
+      given.push(b);
+      return b;
+    };
+    const res = await httpGet(new URL(`${base}/whole`), {}, new AbortController().signal, alloc);
+    await new Promise((r) => setTimeout(r, 50)); // not paused: the body arrives meanwhile
+    const body = await res.bytes();
+    expect(body).toBe(given[0]);
+    expect(Buffer.from(body).equals(BODY)).toBe(true);
+    const server = await rawServer((_r, socket) =>
+      socket.write('HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\n\r\nnope'),
+    );
+    try {
+      const missing = await httpGet(server.url('/m'), {}, new AbortController().signal, alloc);
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).toBe('nope');
+      expect(given).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('rejects the body with the signal’s reason when aborted mid-body, and the next request still works', async () => {
     const controller = new AbortController();
     const res = await get('/slow', controller.signal);

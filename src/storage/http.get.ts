@@ -130,6 +130,8 @@ class Exchange implements HttpResponse {
     readonly conn: Connection,
     private readonly signal: AbortSignal,
     private readonly started: (err: Error | null) => void,
+    /** Memory for a successful body of declared length, given with the request (then the body is read at once). */
+    private readonly alloc: BodyAlloc | undefined,
   ) {}
 
   /** Bytes `buf[0, n)` from the socket. Returns false to pause the socket (the body is not asked for yet). */
@@ -228,6 +230,10 @@ class Exchange implements HttpResponse {
       this.#keepAlive = false;
     }
     if (this.#framing.kind === 'length' && this.#framing.remaining === 0) this.#done = true;
+    // The body's memory is known already: read it straight in, with no pause and no copy kept aside.
+    if (this.ok && this.#declared !== null && this.alloc !== undefined) {
+      this.#sink = { out: this.alloc(this.#declared), chunks: [], got: 0 };
+    }
     this.started(null);
   }
 
@@ -342,8 +348,8 @@ class Exchange implements HttpResponse {
   #read(alloc: BodyAlloc | undefined): Promise<Uint8Array> {
     const early = this.#early;
     const declared = this.#declared;
-    const sink: Sink = { out: null, chunks: early.chunks, got: early.got };
-    if (declared !== null) {
+    const sink: Sink = this.#sink ?? { out: null, chunks: early.chunks, got: early.got };
+    if (declared !== null && this.#sink === null) {
       // Not zero-filled: every byte is written before the buffer is handed on (a short body is cut to what came).
       sink.out =
         alloc !== undefined ? alloc(declared) : new Uint8Array(Buffer.allocUnsafeSlow(declared).buffer, 0, declared);
@@ -513,13 +519,19 @@ function requestHead(url: URL, headers: Record<string, string>): string {
 }
 
 /**
- * Sends a GET request for `url` with `headers` and resolves once the response head arrived (the body waits, its
- * connection paused, until `bytes`, `arrayBuffer` or `text` asks for it, or `cancel` drops it); `signal` aborts the
- * request and the body read.
+ * Sends a GET request for `url` with `headers` and resolves once the response head arrived; `signal` aborts the
+ * request and the body read. With `alloc`, a 2xx body of declared length is read into the memory it gives as it
+ * arrives; any other body waits, its connection paused, until `bytes`, `arrayBuffer` or `text` asks for it, or
+ * `cancel` drops it.
  * @throws Error with a `code` (ECONNREFUSED, ECONNRESET, HPE_INVALID…) on connection and protocol failures;
  *   `signal.reason` when aborted.
  */
-export function httpGet(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<HttpResponse> {
+export function httpGet(
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  alloc?: BodyAlloc,
+): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
     if (signal.aborted) {
       reject(reasonOf(signal));
@@ -538,11 +550,16 @@ export function httpGet(url: URL, headers: Record<string, string>, signal: Abort
     }
     const onAbort = (): void => exchange.fail(reasonOf(signal));
     const conn = Connection.take(`${url.protocol}//${url.host}`, url);
-    const exchange = new Exchange(conn, signal, (err) => {
-      signal.removeEventListener('abort', onAbort);
-      if (err === null) resolve(exchange);
-      else reject(err);
-    });
+    const exchange = new Exchange(
+      conn,
+      signal,
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        if (err === null) resolve(exchange);
+        else reject(err);
+      },
+      alloc,
+    );
     signal.addEventListener('abort', onAbort, { once: true });
     conn.send(exchange, head);
   });

@@ -8,10 +8,17 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { BodyAlloc } from './bodies.js';
 import { httpGet, type HttpResponse } from './http.get.js';
 
 /** One ranged GET of `bucket/key`: the raw response (status checked by the caller). */
-export type S3RangeGet = (bucket: string, key: string, range: string, signal: AbortSignal) => Promise<HttpResponse>;
+export type S3RangeGet = (
+  bucket: string,
+  key: string,
+  range: string,
+  signal: AbortSignal,
+  alloc?: BodyAlloc,
+) => Promise<HttpResponse>;
 
 /** What a request is signed with (the SDK's credential shape). */
 export interface S3Credentials {
@@ -137,7 +144,7 @@ export function s3RangeGet(client: S3Client): S3RangeGet {
   let get = getters.get(client);
   if (get === undefined) {
     let resolved: Promise<Target> | null = null;
-    get = async (bucket, key, range, signal) => {
+    get = async (bucket, key, range, signal, alloc) => {
       resolved ??= target(client).catch((err: unknown) => {
         resolved = null;
         throw err;
@@ -146,7 +153,7 @@ export function s3RangeGet(client: S3Client): S3RangeGet {
       const url = urlOf(bucket, key);
       const headers = signGet(url, region, await credentials());
       headers['range'] = range;
-      return httpGet(url, headers, signal);
+      return httpGet(url, headers, signal, alloc);
     };
     getters.set(client, get);
   }

@@ -185,7 +185,7 @@ export class HttpSource implements ByteSource {
   ): Promise<Uint8Array> {
     const range = `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
     return withRetry(this.#shown, this.#policy, signal, async (attemptSignal) => {
-      const res = await httpGet(this.url, { ...this.#headers, range }, attemptSignal);
+      const res = await httpGet(this.url, { ...this.#headers, range }, attemptSignal, alloc);
       this.#checkStatus(res);
       if (res.status === 416) {
         // The range starts at or past the end of the object.

@@ -166,7 +166,7 @@ export class S3Source implements ByteSource {
   ): Promise<Uint8Array> {
     const range = `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
     return withRetry(this.url.href, this.#policy, signal, async (attemptSignal) => {
-      const res = await this.#get(this.#bucket, this.#key, range, attemptSignal);
+      const res = await this.#get(this.#bucket, this.#key, range, attemptSignal, alloc);
       await this.#checkGet(res);
       const etag = res.headers.get('etag') ?? undefined;
       const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
