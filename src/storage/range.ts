@@ -14,3 +14,8 @@ export function checkRange(url: URL | string, offset: number, length: number | u
     );
   }
 }
+
+/** The `Range` header of `length` bytes at `offset`, or from `offset` to the end when `length` is undefined. */
+export function rangeHeader(offset: number, length: number | undefined): string {
+  return `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
+}

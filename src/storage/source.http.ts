@@ -5,6 +5,7 @@
 import { AppError } from '../errors.js';
 import type { BodyAlloc } from './bodies.js';
 import { httpGet, type HttpResponse } from './http.get.js';
+import { rangeHeader } from './range.js';
 import type { MergeOptions } from './merge.js';
 import { describeCause, RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
 import { remoteFetch, type RemoteReads, type RequestLimit } from './source.remote.js';
@@ -183,7 +184,7 @@ export class HttpSource implements ByteSource {
     signal: AbortSignal | undefined,
     alloc?: BodyAlloc,
   ): Promise<Uint8Array> {
-    const range = `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
+    const range = rangeHeader(offset, length);
     return withRetry(this.#shown, this.#policy, signal, async (attemptSignal) => {
       const res = await httpGet(this.url, { ...this.#headers, range }, attemptSignal, alloc);
       this.#checkStatus(res);

@@ -10,6 +10,7 @@ import type { MergeOptions } from './merge.js';
 import { RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
 import type { BodyAlloc } from './bodies.js';
 import type { HttpResponse } from './http.get.js';
+import { rangeHeader } from './range.js';
 import { s3RangeGet, type S3RangeGet } from './s3.get.js';
 import { remoteFetch, type RemoteReads, type RequestLimit } from './source.remote.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
@@ -164,7 +165,7 @@ export class S3Source implements ByteSource {
     signal: AbortSignal | undefined,
     alloc?: BodyAlloc,
   ): Promise<Uint8Array> {
-    const range = `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
+    const range = rangeHeader(offset, length);
     return withRetry(this.url.href, this.#policy, signal, async (attemptSignal) => {
       const res = await this.#get(this.#bucket, this.#key, range, attemptSignal, alloc);
       await this.#checkGet(res);
