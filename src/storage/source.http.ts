@@ -8,7 +8,7 @@ import { httpGet, type HttpResponse } from './http.get.js';
 import { rangeHeader } from './range.js';
 import type { MergeOptions } from './merge.js';
 import { describeCause, RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
-import { remoteFetch, type RemoteReads, type RequestLimit } from './source.remote.js';
+import { remoteFetch, type RangeRequest, type RemoteReads, type RequestLimit } from './source.remote.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** Options of {@link HttpSource}. */
@@ -95,7 +95,7 @@ export class HttpSource implements ByteSource {
     // identity: a transparently decompressed body would not match the byte range asked for.
     this.#headers = { 'accept-encoding': 'identity', ...auth, ...options.headers };
     this.#maxWholeBytes = options.maxWholeBytes ?? 32 * 1024 * 1024;
-    this.#reads = remoteFetch(parsed, (o, l, s, a) => this.#readFull(o, l, s, a), options.merge, options.limit);
+    this.#reads = remoteFetch(parsed, this.#readFull, options.merge, options.limit);
   }
 
   fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
@@ -156,12 +156,7 @@ export class HttpSource implements ByteSource {
    * A range in as many requests as the server needs: some servers cap the bytes of one 206 below what was asked,
    * so a short 206 that is not at the end of the object is followed by a request for the rest.
    */
-  async #readFull(
-    offset: number,
-    length: number | undefined,
-    signal: AbortSignal | undefined,
-    alloc?: BodyAlloc,
-  ): Promise<Uint8Array> {
+  readonly #readFull: RangeRequest = async (offset, length, signal, alloc) => {
     const first = await this.#readRange(offset, length, signal, alloc);
     const size = this.metadata?.size;
     const end = length === undefined ? size : Math.min(offset + length, size ?? Infinity);
@@ -175,15 +170,10 @@ export class HttpSource implements ByteSource {
     out.set(first, 0);
     out.set(rest, first.byteLength);
     return out;
-  }
+  };
 
   /** One ranged GET with retries. Resolves with the bytes, fewer only at the end of the object. */
-  #readRange(
-    offset: number,
-    length: number | undefined,
-    signal: AbortSignal | undefined,
-    alloc?: BodyAlloc,
-  ): Promise<Uint8Array> {
+  readonly #readRange: RangeRequest = (offset, length, signal, alloc) => {
     const range = rangeHeader(offset, length);
     return withRetry(this.#shown, this.#policy, signal, async (attemptSignal) => {
       const res = await httpGet(this.url, { ...this.#headers, range }, attemptSignal, alloc);
@@ -230,7 +220,7 @@ export class HttpSource implements ByteSource {
       const stop = length === undefined ? body.byteLength : Math.min(offset + length, body.byteLength);
       return offset === 0 && stop === body.byteLength ? body : body.subarray(Math.min(offset, stop), stop);
     });
-  }
+  };
 
   #learn(size: number, etag: string | undefined): void {
     this.metadata = { size, ...(etag !== undefined ? { etag } : {}) };

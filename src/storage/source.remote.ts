@@ -17,7 +17,7 @@ export type RangeRequest = (
   length: number | undefined,
   signal: AbortSignal | undefined,
   alloc?: BodyAlloc,
-) => Promise<ArrayBuffer | Uint8Array>;
+) => Promise<Uint8Array>;
 
 /**
  * Bounds the requests in flight: runs `fn` when a slot is free (a `p-limit` function fits). One is shared by every
@@ -57,10 +57,7 @@ export function remoteFetch(url: URL, raw: RangeRequest, merge?: MergeOptions, l
     checkRange(url, offset, length);
     if (length === 0) return new Uint8Array(0);
     // To the end: one open-ended range request (`bytes=N-`), no HEAD first and no merging.
-    if (length === undefined) {
-      const body = await request(offset, undefined, signal);
-      return body instanceof Uint8Array ? body : new Uint8Array(body);
-    }
+    if (length === undefined) return request(offset, undefined, signal);
     return merged(offset, length, options);
   };
   const pool = merge?.pool;

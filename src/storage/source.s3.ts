@@ -8,11 +8,10 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../errors.js';
 import type { MergeOptions } from './merge.js';
 import { RetryableError, retryPolicy, withRetry, type RetryOptions } from './retry.js';
-import type { BodyAlloc } from './bodies.js';
 import type { HttpResponse } from './http.get.js';
 import { rangeHeader } from './range.js';
 import { s3RangeGet, type S3RangeGet } from './s3.get.js';
-import { remoteFetch, type RemoteReads, type RequestLimit } from './source.remote.js';
+import { remoteFetch, type RangeRequest, type RemoteReads, type RequestLimit } from './source.remote.js';
 import type { ByteSource, FetchOptions, SourceMetadata } from './source.js';
 
 /** How to reach the S3 service. Credentials come from the AWS default chain (env, profile, IMDS…). */
@@ -90,7 +89,7 @@ export class S3Source implements ByteSource {
     this.#key = key;
     this.#policy = retryPolicy(options);
     this.#get = s3RangeGet(client);
-    this.#reads = remoteFetch(this.url, (o, l, s, a) => this.#readRange(o, l, s, a), options.merge, options.limit);
+    this.#reads = remoteFetch(this.url, this.#readRange, options.merge, options.limit);
   }
 
   fetch(offset: number, length?: number, options?: FetchOptions): Promise<ArrayBuffer> {
@@ -159,12 +158,7 @@ export class S3Source implements ByteSource {
    * One ranged GET with retries, signed and sent with `httpGet` (`s3.get.ts`: the SDK's command stack cost ~3.5 ms
    * of CPU per request, `fetch` ~1.1 ms). Resolves with the bytes, fewer only at the end of the object.
    */
-  #readRange(
-    offset: number,
-    length: number | undefined,
-    signal: AbortSignal | undefined,
-    alloc?: BodyAlloc,
-  ): Promise<Uint8Array> {
+  readonly #readRange: RangeRequest = (offset, length, signal, alloc) => {
     const range = rangeHeader(offset, length);
     return withRetry(this.url.href, this.#policy, signal, async (attemptSignal) => {
       const res = await this.#get(this.#bucket, this.#key, range, attemptSignal, alloc);
@@ -206,7 +200,7 @@ export class S3Source implements ByteSource {
       const b = Math.min(from + (length ?? Infinity), bytes.byteLength);
       return a === 0 && b === bytes.byteLength ? bytes : bytes.subarray(a, b);
     });
-  }
+  };
 
   #learn(size: number, etag: string | undefined): void {
     this.metadata = { size, ...(etag !== undefined ? { etag } : {}) };
