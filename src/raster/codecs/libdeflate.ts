@@ -16,6 +16,20 @@ import { fileURLToPath } from 'node:url';
  */
 export type ZlibInflate = (src: Uint8Array, dst: Uint8Array) => number;
 
+/**
+ * Inflates the whole zlib stream `src` until `dst` is full and returns how many leading bytes of `dst` hold the
+ * stream's first bytes: all it wrote when the stream fit, `need` when it did not but its first `need` bytes are proven
+ * written, or -1 when that cannot be told (inflate the whole stream then). Proof needs `dst.length ≥ need +`
+ * {@link HEAD_MARGIN}. @throws Error when the stream is corrupt; TypeError when `need` is not in [0, dst.length].
+ */
+export type ZlibInflateHead = (src: Uint8Array, dst: Uint8Array, need: number) => number;
+
+/**
+ * Bytes of `dst` past `need` that {@link ZlibInflateHead} needs to prove the head written (a canary past the 299
+ * bytes libdeflate's fast loop may write ahead of itself, plus a longest DEFLATE match): `native/inflate/inflate.c`.
+ */
+export const HEAD_MARGIN = 512 + 8 + 258;
+
 /** {@link ZlibInflate} on libuv's thread pool; `src` and `dst` must not be touched until it settles. */
 export type ZlibInflateAsync = (src: Uint8Array, dst: Uint8Array) => Promise<number>;
 
@@ -36,6 +50,7 @@ export type DeltaCount = (
 interface Binding {
   zlibInflate: ZlibInflate;
   zlibInflateAsync?: ZlibInflateAsync;
+  zlibInflateHead?: ZlibInflateHead;
   deltaCount?: DeltaCount;
 }
 
@@ -55,6 +70,7 @@ const ADDON = join(
 interface Loaded {
   inflate: ZlibInflate | null;
   inflateAsync: ZlibInflateAsync | null;
+  inflateHead: ZlibInflateHead | null;
   deltaCount: DeltaCount | null;
   why: string;
 }
@@ -66,6 +82,7 @@ function load(): Loaded {
     loaded = {
       inflate: null,
       inflateAsync: null,
+      inflateHead: null,
       deltaCount: null,
       why: 'not built (install libdeflate-dev, then npm rebuild)',
     };
@@ -75,12 +92,13 @@ function load(): Loaded {
       loaded = {
         inflate: binding.zlibInflate,
         inflateAsync: binding.zlibInflateAsync ?? null,
+        inflateHead: binding.zlibInflateHead ?? null,
         deltaCount: binding.deltaCount ?? null,
         why: 'loaded',
       };
     } catch (e) {
       const why = `cannot be loaded: ${e instanceof Error ? e.message : String(e)}`;
-      loaded = { inflate: null, inflateAsync: null, deltaCount: null, why };
+      loaded = { inflate: null, inflateAsync: null, inflateHead: null, deltaCount: null, why };
     }
   return loaded;
 }
@@ -93,6 +111,11 @@ export function libdeflateInflateAsync(): ZlibInflateAsync | null {
 /** libdeflate's whole-stream inflate, or null when the binding is not built (callers use Node's zlib). */
 export function libdeflateInflate(): ZlibInflate | null {
   return load().inflate;
+}
+
+/** libdeflate's inflate of a stream's first bytes, or null when the binding is not built. */
+export function libdeflateInflateHead(): ZlibInflateHead | null {
+  return load().inflateHead;
 }
 
 /** The binding's delta-row counting loop, or null when the binding is not built (callers count in JavaScript). */
