@@ -49,16 +49,20 @@ const rowsArb = fc
       maxLength: 12,
     }),
     repeat: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+    // Rows of one value (a nodata block's): every delta after the first 0.
+    flat: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
   })
-  .map(({ wide, stride, rows, first, seed, ranges, repeat }) => {
+  .map(({ wide, stride, rows, first, seed, ranges, repeat, flat }) => {
     const length = first + rows * stride;
     const samples = wide ? new Uint16Array(length) : new Uint8Array(length);
     let x = seed >>> 0 || 1;
     for (let i = 0; i < length; i++) {
       x = (Math.imul(x, 1103515245) + 12345) >>> 0;
       // Small deltas mostly (smooth data), a wrap-around now and then.
-      samples[i] = (x >>> 28) === 0 ? x >>> 16 : (x >>> 24) % 7;
+      samples[i] = x >>> 28 === 0 ? x >>> 16 : (x >>> 24) % 7;
     }
+    for (let r = 0; r < rows; r++)
+      if (flat[r] === true) samples.fill(0, first + r * stride + 1, first + (r + 1) * stride);
     const cols = new Int32Array(2 * rows);
     for (let i = 0; i < rows; i++) {
       const [a, b] = ranges[i] as [number, number];
