@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../errors.js';
 import { boxPolygon } from '../geo/box.js';
 import { computeCoverage } from '../geo/coverage.js';
-import { preflightExtraction, runExtraction, shardPieces, type CoverageInput } from './extract.js';
+import { preflightExtraction, runExtraction, shardPieces, taperTail, type CoverageInput } from './extract.js';
 import { localReduceRunner, type ReduceRunner, type ReduceTask } from './reduce.js';
 import { createStatsCache } from './stats.cache.js';
 import { bandsOf, testDeps, type TestDataset } from '../../test/support/extract.fixtures.js';
@@ -433,6 +433,54 @@ describe('shardPieces', () => {
         if (files >= threads * 4 && files % threads === 0) expect(pieces).toBe(1);
         expect(pieces).toBeLessThanOrEqual(Math.max(4, Math.ceil((threads * 4) / files)));
       }),
+    );
+  });
+});
+
+describe('taperTail', () => {
+  const task = (file: number, from: number, n: number): { file: number; bands: number[]; targets: number[][] } => ({
+    file,
+    bands: Array.from({ length: n }, (_, i) => from + i),
+    targets: Array.from({ length: n }, (_, i) => [file * 1000 + from + i]),
+  });
+  it('worked example: 38 tasks of 50 bands on 2 threads end in pieces of 25, 13, 6 and 6 bands, largest first', () => {
+    const tasks = Array.from({ length: 38 }, (_, i) => task(Math.floor(i / 2), 1 + 50 * (i % 2), 50));
+    const out = taperTail(tasks, 2, () => true);
+    expect(out.slice(0, 36)).toEqual(tasks.slice(0, 36));
+    expect(out.slice(36).map((t) => [t.file, t.bands[0], t.bands.length])).toEqual([
+      [18, 1, 25],
+      [18, 51, 25],
+      [18, 26, 13],
+      [18, 76, 13],
+      [18, 39, 6],
+      [18, 89, 6],
+      [18, 45, 6],
+      [18, 95, 6],
+    ]);
+    // One thread, or tasks that must not be split: unchanged.
+    expect(taperTail(tasks, 1, () => true)).toEqual(tasks);
+    expect(taperTail(tasks, 2, () => false)).toEqual(tasks);
+  });
+  it('property: every band of every task once, with its targets, in order within each task; pieces ≥ 4 bands', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 120 }), fc.boolean()), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 8 }),
+        (specs, threads) => {
+          const tasks = specs.map(([n, split], i) => ({ ...task(i, 1, n), split }));
+          const out = taperTail(tasks, threads, (t) => t.split);
+          for (const [i, t] of tasks.entries()) {
+            const mine = out.filter((p) => p.file === i);
+            expect(mine.flatMap((p) => p.bands)).toEqual(t.bands);
+            expect(mine.flatMap((p) => p.targets)).toEqual(t.targets);
+            if (!t.split) expect(mine).toEqual([t]);
+            for (const p of mine) expect(p.bands.length).toBeGreaterThanOrEqual(Math.min(4, t.bands.length));
+          }
+          // Only the last round is cut: tasks before it are the same objects, in the same places.
+          const cut = Math.max(0, tasks.length - threads);
+          if (threads > 1) expect(out.slice(0, cut)).toEqual(tasks.slice(0, cut));
+        },
+      ),
     );
   });
 });

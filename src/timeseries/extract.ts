@@ -26,6 +26,7 @@ import type { FetchOptions } from '../storage/source.js';
 import { analyzeBaseSeries } from './analyze.js';
 import { localReduceRunner, shareable, type ReduceRunner } from './reduce.js';
 import type { StatsCache } from './stats.cache.js';
+import { cellRuns, supportsStrips, type CellRuns } from './stats.strips.js';
 import type { BaseSeries, ExtractRequest, TimeRange, TimeseriesResponse } from './types.js';
 
 /** What {@link computeCoverage} needs: plain data, so it can run on a worker thread. */
@@ -333,21 +334,61 @@ async function openFiles(files: FileTask[], deps: ExtractDeps, signal: AbortSign
  * ranges of it would each decode all of it.
  */
 function shardTasks(files: FileTask[], parallelism: number, cogs: ReadonlyMap<string, Cog>): FileTask[] {
+  const splittable = (f: FileTask): boolean => cogs.get(f.url)?.metadata.interleave === 'band';
   const pieces = shardPieces(files.length, parallelism);
-  if (pieces < 2) return files;
   const out: FileTask[] = [];
   for (const f of files) {
-    const cog = cogs.get(f.url);
     const size = Math.ceil(f.bands.length / pieces);
-    if (cog === undefined || cog.metadata.interleave !== 'band' || size < 1 || pieces < 2) {
+    if (!splittable(f) || size < 1 || pieces < 2) {
       out.push(f);
       continue;
     }
-    for (let i = 0; i < f.bands.length; i += size) {
-      out.push({ url: f.url, bands: f.bands.slice(i, i + size), targets: f.targets.slice(i, i + size) });
+    for (let i = 0; i < f.bands.length; i += size) out.push(bandRange(f, i, i + size));
+  }
+  return taperTail(out, parallelism, splittable);
+}
+
+/** Bands [start, end) of a task, with their targets. */
+function bandRange<T extends BandTask>(t: T, start: number, end: number): T {
+  return { ...t, bands: t.bands.slice(start, end), targets: t.targets.slice(start, end) };
+}
+
+/** What {@link taperTail} cuts: bands of one file and, per band, the timesteps it serves. */
+export interface BandTask {
+  bands: number[];
+  targets: number[][];
+}
+
+/** Bands below which a piece of the last round is not cut in two again. */
+const TAIL_MIN_BANDS = 4;
+
+/**
+ * Re-cuts the last round of tasks so the threads finish together: each of the final `parallelism` tasks that
+ * `splittable` allows becomes pieces of ½, ¼, ⅛ … of its bands (down to {@link TAIL_MIN_BANDS}), and the tail runs
+ * largest pieces first. Equal tasks leave a thread that runs a little slower (it shares its core with the
+ * coordinating thread) finishing its last one alone — measured at 1 000 000 cells on 2 threads: ~60 ms of the other
+ * thread's time idle at the end, 1.5 % of the extraction; with the tail tapered, a thread waits at most for the
+ * last small piece. Pure; keeps every band once, in order within each task.
+ */
+export function taperTail<T extends BandTask>(tasks: T[], parallelism: number, splittable: (t: T) => boolean): T[] {
+  if (parallelism < 2 || tasks.length === 0) return tasks;
+  const cut = Math.max(0, tasks.length - parallelism);
+  const pieces: { level: number; task: T }[] = [];
+  for (const t of tasks.slice(cut)) {
+    if (!splittable(t)) {
+      pieces.push({ level: 0, task: t });
+      continue;
+    }
+    let start = 0;
+    for (let level = 0; start < t.bands.length; level++) {
+      const left = t.bands.length - start;
+      const size = left >= 2 * TAIL_MIN_BANDS ? Math.ceil(left / 2) : left;
+      pieces.push({ level, task: bandRange(t, start, start + size) });
+      start += size;
     }
   }
-  return out;
+  pieces.sort((a, b) => a.level - b.level); // stable: tasks keep their order within a level
+  return [...tasks.slice(0, cut), ...pieces.map((p) => p.task)];
 }
 
 /**
@@ -405,6 +446,8 @@ export async function runExtraction(
   const areaKey = cache ? cache.areaKey(plan.window, weights, plan.points, mode === 'fractional') : '';
   /** The version a file's statistics are cached under (none: not cached). */
   const versions = new Map<string, string>();
+  /** The runs of the area's in-area cells, when tasks reduce in strips (set before the first task runs). */
+  let runs: CellRuns | undefined;
 
   const runTask = async (task: FileTask): Promise<void> => {
     if (stop.signal.aborted) return;
@@ -426,6 +469,7 @@ export async function runExtraction(
           chunkBytes,
           ...(plan.points.length > 0 ? { points: plan.points } : {}),
           ...(task.header ? { header: task.header } : {}),
+          ...(runs ? { runs } : {}),
         },
         { signal: stop.signal, onProgress: advance },
       );
@@ -485,6 +529,13 @@ export async function runExtraction(
       if (left.bands.length > 0) pending.push(left);
     }
     if (done > 0) ctx.onProgress?.(done, total);
+    // Unweighted areas over 8/16-bit data are reduced in strips, which walk the runs of in-area cells: computed
+    // once here, in shared memory, for every task.
+    const strips =
+      mode !== 'fractional' &&
+      plan.points.length === 0 &&
+      [...cogs.values()].some((c) => supportsStrips(c.metadata.dtype));
+    if (strips) runs = cellRuns(weights, plan.window.width, plan.window.height, true);
     const tasks = shardTasks(pending, runner.parallelism, cogs).map((t) => {
       const header = cogs.get(t.url)?.header;
       return header ? { ...t, header } : t;

@@ -9,7 +9,7 @@ import type { CogHeader } from '../raster/header.js';
 import type { Cog } from '../raster/types.js';
 import type { FetchOptions } from '../storage/source.js';
 import { createZonalReducer, type BandStatistics, type ZonalReducer } from './stats.js';
-import { createStripAccumulator, supportsStrips } from './stats.strips.js';
+import { cellRuns, createStripAccumulator, supportsStrips, type CellRuns } from './stats.strips.js';
 import { gatherReduce, type GatherTask } from './reduce.gather.js';
 
 /** One file's share of an extraction: what {@link GatherTask} describes, in the COG at `url`. */
@@ -18,6 +18,8 @@ export interface ReduceTask extends GatherTask {
   url: string;
   /** The COG's header as the coordinating thread read it: a worker thread opens the file without a request. */
   header?: CogHeader;
+  /** The runs of `weights`' in-area cells, when the extraction computed them once for all its tasks. */
+  runs?: CellRuns;
 }
 
 /** Opens a COG by URL (the `CogStore`'s `openCog`). */
@@ -74,9 +76,10 @@ export async function reduceTask(task: ReduceTask, openCog: OpenCogByUrl, ctx: R
   if (!task.weighted && supportsStrips(dtype)) {
     const blockHeight = cog.metadata.levels[0]?.blockHeight ?? 256;
     const { nodata } = cog.metadata;
+    const cells = task.runs ?? cellRuns(weights, window.width, window.height);
     for (let start = 0; start < bands.length; start += MAX_STRIP_BANDS) {
       const group = bands.slice(start, start + MAX_STRIP_BANDS);
-      const acc = createStripAccumulator(weights, window.width, window.height, group.length, dtype, nodata);
+      const acc = createStripAccumulator(cells, window.width, window.height, group.length, dtype, nodata);
       // Strips bound memory where a read is still needed (files with masks); without one, blocks go straight from
       // the decoder into the histograms.
       const blockRows = Math.max(1, Math.floor(task.chunkBytes / (window.width * blockHeight * group.length * bytes)));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DType, DTypeArrays, RasterBlock } from '../raster/types.js';
 import { createZonalReducer } from './stats.js';
 import { medianInPlace, weightedQuantile } from './stats.median.js';
-import { createStripAccumulator } from './stats.strips.js';
+import { cellRuns, createStripAccumulator } from './stats.strips.js';
 import type { BlockSpan } from '../raster/types.js';
 
 const ARRAYS = {
@@ -316,5 +316,45 @@ describe('strip accumulator equals the window reducer', () => {
       ),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('cell runs', () => {
+  it('worked example: the runs of a 4 × 3 coverage, row by row; shared memory on request', () => {
+    // prettier-ignore
+    const weights = [
+      0, 1, 1, 0,
+      0, 0, 0, 0,
+      1, 0.5, 0, 1,
+    ];
+    const cells = cellRuns(weights, 4, 3);
+    expect(Array.from(cells.runs)).toEqual([1, 3, 8, 10, 11, 12]);
+    expect(Array.from(cells.rowRun)).toEqual([0, 1, 1, 3]);
+    expect(cells.runs.buffer).toBeInstanceOf(ArrayBuffer);
+    const shared = cellRuns(weights, 4, 3, true);
+    expect(shared.runs.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.rowRun.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(shared.runs)).toEqual(Array.from(cells.runs));
+    expect(() => cellRuns(weights, 5, 3)).toThrow(/12 weights for a 5×3 window/);
+  });
+  it('an accumulator given the runs counts what one given the weights does', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer(),
+        (width, height, seed) => {
+          const weights = Array.from({ length: width * height }, (_, i) => ((i * 7 + seed) % 3 === 0 ? 0 : 1));
+          const data = Uint16Array.from({ length: width * height }, (_, i) => (i * 31 + seed) & 0xff);
+          const block: RasterBlock = { dtype: 'uint16', width, height, bands: [1], data, nodata: 255 };
+          const a = createStripAccumulator(weights, width, height, 1, 'uint16', 255);
+          const b = createStripAccumulator(cellRuns(weights, width, height, true), width, height, 1, 'uint16', 255);
+          a.add(block, 0);
+          b.add(block, 0);
+          expect(b.finish()).toEqual(a.finish());
+        },
+      ),
+    );
+    expect(() => createStripAccumulator(cellRuns([1, 1], 2, 1), 1, 2, 1, 'uint16')).toThrow(/2×1 grid for 1×2/);
   });
 });
