@@ -5,7 +5,8 @@
  * Why by hand: DEFLATE inflation is most of the CPU of a timeseries extraction over DEFLATE COGs, and Node's zlib
  * inflates at about half libdeflate's rate (measured on this project's 256x256 UInt32 blocks: ~420 vs ~900 MB/s
  * of output). GDAL uses libdeflate for the same blocks. No maintained npm package binds libdeflate natively, so this
- * is a minimal N-API binding (one function and its pooled twin; N-API is ABI-stable, so one build serves Node 20, 22 and 24, and it is
+ * is a minimal N-API binding (a whole-stream inflate, its thread-pool twin and a head-only inflate; N-API is
+ * ABI-stable, so one build serves Node 20, 22 and 24, and it is
  * context-aware, so worker threads load it too).
  *
  * zlibInflate(src: Uint8Array, dst: Uint8Array): number
