@@ -130,6 +130,16 @@ describe('the newest client against pinned releases', () => {
     expect([first.data[k], first.data[k + 1], first.data[k + 2]]).toEqual(viridis(51));
     const styled = await app.inject({ method: 'GET', url: `${url}?colormap=reds&rescale=0,1`, headers });
     expect(styled.rawPayload.equals(res.rawPayload)).toBe(true);
+    // TileJSON: the tile URLs leave out what has no effect (one cached URL per tile), and keep what has.
+    const tj = await app.inject({
+      method: 'GET',
+      url: '/tilejson/ds/v/0103.json?colormap=reds&rescale=0,1&tilesize=512&resampling=bilinear',
+      headers,
+    });
+    expect(tj.statusCode).toBe(200);
+    const template = tj.json<{ tiles: string[] }>().tiles[0] ?? '';
+    expect(new URL(template.replace('{z}/{x}/{y}', '0/0/0')).search).toBe('?tilesize=512&resampling=bilinear');
+    expect(template).toMatch(/\/tiles\/ds\/v\/0103\/\{z\}\/\{x\}\/\{y\}\.png\?/);
   });
 
   it('the time protocol: malformed 422, unknown 404 (tiles); a range that selects nothing 422 with the sentence', async () => {

@@ -82,6 +82,11 @@ export interface PreparedTile {
 /** The resolved layer of a TileJSON request. */
 export interface PreparedLayer {
   style: TileStyle;
+  /**
+   * True when the variable's display preferences style its tiles (a pinned release variable): `colormap` and
+   * `rescale` queries have no effect on them.
+   */
+  styledByDisplay: boolean;
   timestep: string;
   footprint: RasterFootprint;
 }
@@ -146,24 +151,24 @@ export class TileService {
    * @throws as `prepare`
    */
   async layer(req: TileLayerRequest, options: FetchOptions = {}): Promise<PreparedLayer> {
-    const { style } = this.#style(req);
+    const { style, styledByDisplay } = this.#style(req);
     const { cog, crs, timestep } = await this.#open(req, options);
     const m = cog.metadata;
-    return { style, timestep, footprint: rasterFootprint(m.width, m.height, m.transform, crs) };
+    return { style, styledByDisplay, timestep, footprint: rasterFootprint(m.width, m.height, m.transform, crs) };
   }
 
-  #style(req: TileLayerRequest): { style: TileStyle; lut: Uint8Array } {
+  #style(req: TileLayerRequest): { style: TileStyle; lut: Uint8Array; styledByDisplay: boolean } {
     const { registry, colormaps } = this.#deps;
     const { variable } = requireVariable(registry, req.datasetId, req.variableId);
     if (variable.display !== undefined) {
       // A pinned release variable: palette and range come from the display preferences; queries have no effect.
       const style = displayTileStyle(variable.display, variable);
-      return { style, lut: this.#displayLut(variable.display) };
+      return { style, lut: this.#displayLut(variable.display), styledByDisplay: true };
     }
     const style = validateTileStyle(req.colormap, req.rescale, variable.colormap);
     const cm = colormaps.get(style.colormap);
     if (cm === null) throw new AppError('colormap_not_found', `Colormap '${style.colormap}' is not known.`);
-    return { style, lut: cm.lut };
+    return { style, lut: cm.lut, styledByDisplay: false };
   }
 
   /** The 256-entry table of a display palette (ramp interpolated, set by position), built once per palette. */

@@ -182,8 +182,10 @@ export function tilesRoutes(deps: TilesDeps): FastifyPluginAsync {
           { signal: clientSignal(reply) },
         );
         const query = new URLSearchParams();
-        if (q.colormap !== undefined) query.set('colormap', q.colormap);
-        if (q.rescale !== undefined) query.set('rescale', q.rescale);
+        // A variable styled by its display preferences ignores colormap and rescale: its tile URLs go without them,
+        // so every client shares one cached URL per tile.
+        if (q.colormap !== undefined && !layer.styledByDisplay) query.set('colormap', q.colormap);
+        if (q.rescale !== undefined && !layer.styledByDisplay) query.set('rescale', q.rescale);
         if (q.tilesize !== undefined) query.set('tilesize', q.tilesize);
         if (q.resampling !== undefined) query.set('resampling', q.resampling);
         const qs = query.toString();
