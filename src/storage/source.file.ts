@@ -2,7 +2,7 @@
  * A byte source over a local file: positional reads on one shared FileHandle, opened on first use and closed again
  * after a quiet spell so that sources nobody closes do not hold descriptors for ever.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -211,7 +211,7 @@ export class FileSource implements ByteSource {
         if (signal?.aborted === true) throw abortError(signal);
         const bytesRead = this.#syncReads
           ? readSync(h.fh.fd, buf, filled, length - filled, offset + filled)
-          : (await h.fh.read(buf, filled, length - filled, offset + filled)).bytesRead;
+          : await readAt(h.fh.fd, buf, filled, length - filled, offset + filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
@@ -224,4 +224,15 @@ export class FileSource implements ByteSource {
       this.#release();
     }
   }
+}
+
+/**
+ * `fs.read` at a position, as a promise. Through the callback API rather than `FileHandle.read`: measured on this
+ * project's 2-core VM, a 45 KB read from the page cache took 33–47 µs that way against 46–69 µs through the
+ * FileHandle (a map tile without the block cache makes one such read, and waits for it).
+ */
+function readAt(fd: number, buf: Uint8Array, at: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buf, at, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead)));
+  });
 }

@@ -142,6 +142,7 @@ export function validateTileStyle(
     throw new AppError('invalid_request', 'Rescale values must be finite.');
   if (!(lo < hi)) throw new AppError('invalid_request', 'Rescale minimum must be less than maximum.');
   // Upstream sends the %g text to TiTiler, which parses it again: render with those numbers.
-  const rescaleText = `${formatG(lo)},${formatG(hi)}`;
-  return { colormap: name, rescale: { lo: Number(formatG(lo)), hi: Number(formatG(hi)) }, rescaleText };
+  const loText = formatG(lo);
+  const hiText = formatG(hi);
+  return { colormap: name, rescale: { lo: Number(loText), hi: Number(hiText) }, rescaleText: `${loText},${hiText}` };
 }

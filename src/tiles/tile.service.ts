@@ -91,11 +91,18 @@ export interface PreparedLayer {
   footprint: RasterFootprint;
 }
 
+/** Distinct query styles kept validated (the map is emptied when full). */
+const MAX_STYLES = 1024;
+
 /** Tile rendering over the registry, lookups and COGs. Holds the shared transparent tiles. */
 export class TileService {
   readonly #deps: TileSourceDeps;
   readonly #crsCache = new Map<string, Crs>();
   readonly #transparent = new TransparentTiles();
+  /** Digest of each layer's shared ETag part, by style, palette and file metadata (objects a layer's tiles share). */
+  readonly #layerDigests = new WeakMap<TileStyle, WeakMap<Uint8Array, WeakMap<RasterMetadata, string>>>();
+  /** Validated query styles by colormap, rescale and default colormap (read-only: shared by the tiles that ask). */
+  readonly #styles = new Map<string, Readonly<TileStyle>>();
   readonly #luts = new Map<string, Uint8Array>();
 
   constructor(deps: TileSourceDeps) {
@@ -165,7 +172,14 @@ export class TileService {
       const style = displayTileStyle(variable.display, variable);
       return { style, lut: this.#displayLut(variable.display), styledByDisplay: true };
     }
-    const style = validateTileStyle(req.colormap, req.rescale, variable.colormap);
+    // Every tile of a layer asks with the same query: validated (and %g-formatted) once per distinct query.
+    const key = `${req.colormap ?? ''}\u0000${req.rescale ?? ''}\u0000${variable.colormap}`;
+    let style = this.#styles.get(key);
+    if (style === undefined) {
+      style = validateTileStyle(req.colormap, req.rescale, variable.colormap);
+      if (this.#styles.size >= MAX_STYLES) this.#styles.clear();
+      this.#styles.set(key, style);
+    }
     const cm = colormaps.get(style.colormap);
     if (cm === null) throw new AppError('colormap_not_found', `Colormap '${style.colormap}' is not known.`);
     return { style, lut: cm.lut, styledByDisplay: false };
@@ -209,36 +223,38 @@ export class TileService {
   }
 
   #etag(req: TileRequest, style: TileStyle, lut: Uint8Array, m: RasterMetadata, bidx: number, level: number): string {
-    const h = createHash('sha1');
-    h.update(
-      JSON.stringify([
-        RENDER_VERSION,
-        m.url,
-        m.version,
-        m.width,
-        m.height,
-        m.bands,
-        m.dtype,
-        m.nodata === null ? null : String(m.nodata),
-        m.crs,
-        m.transform,
-        m.levels.map((l) => [l.width, l.height]),
-        bidx,
-        level,
-        req.z,
-        req.x,
-        req.y,
-        style.colormap,
-        style.rescaleText,
-        style.categories ?? null,
-        style.scale ?? 1,
-        style.offset ?? 0,
-        req.size,
-        req.format,
-        req.resampling,
-      ]),
-    );
-    h.update(lut);
-    return `"${h.digest('base64url')}"`;
+    // What every tile of a layer shares (file, style, palette) is hashed once per layer; each tile adds its address.
+    let byLut = this.#layerDigests.get(style);
+    if (byLut === undefined) this.#layerDigests.set(style, (byLut = new WeakMap()));
+    let byMeta = byLut.get(lut);
+    if (byMeta === undefined) byLut.set(lut, (byMeta = new WeakMap()));
+    let layer = byMeta.get(m);
+    if (layer === undefined) {
+      const h = createHash('sha1');
+      h.update(
+        JSON.stringify([
+          RENDER_VERSION,
+          m.url,
+          m.version,
+          m.width,
+          m.height,
+          m.bands,
+          m.dtype,
+          m.nodata === null ? null : String(m.nodata),
+          m.crs,
+          m.transform,
+          m.levels.map((l) => [l.width, l.height]),
+          style.colormap,
+          style.rescaleText,
+          style.categories ?? null,
+          style.scale ?? 1,
+          style.offset ?? 0,
+        ]),
+      );
+      h.update(lut);
+      layer = h.digest('base64url');
+      byMeta.set(m, layer);
+    }
+    return `"${layer}-${bidx}-${level}-${req.z}-${req.x}-${req.y}-${req.size}-${req.format}-${req.resampling}"`;
   }
 }
