@@ -8,7 +8,9 @@ import { REDIS_URL, redisUp, requireTool } from '../../test/support/env.js';
 import type { JobRecord } from './job.js';
 import { RedisJobStore } from './job.store.redis.js';
 import { ORPHAN_MESSAGE, type JobHandler } from './queue.js';
-import { BullMqJobQueue, startBullWorker, type BullWorker } from './queue.bullmq.js';
+import { BullMqJobQueue, closeStep, startBullWorker, type BullWorker } from './queue.bullmq.js';
+import { MemoryJobStore } from './job.store.memory.js';
+import { HAS_REDIS_SERVER, ownRedis } from '../../test/support/redis.server.js';
 
 let ok = false;
 const run = `t${randomUUID().slice(0, 8)}`;
@@ -161,5 +163,66 @@ describe('BullMQ queue + worker (real Redis)', () => {
     } finally {
       await queue.close();
     }
+  });
+});
+
+describe('BullMQ shutdown while its Redis hangs (a Redis of the test’s own, SIGSTOPped)', () => {
+  it('the queue and the worker close within their bounded steps, each hang reported: the process can exit', async (ctx) => {
+    if (!requireTool('redis', HAS_REDIS_SERVER())) return ctx.skip();
+    const r = await ownRedis();
+    const logged: string[] = [];
+    const log = { error: (_obj: unknown, msg?: string) => void logged.push(msg ?? '') };
+    const prefix = `${run}h`;
+    const mem = new MemoryJobStore();
+    try {
+      const queue = new BullMqJobQueue<{ n: number }>({
+        url: r.url,
+        prefix,
+        store: mem,
+        capacity: 5,
+        log,
+        closeStepMs: 300,
+      });
+      await queue.connected(5_000);
+      const worker = await startBullWorker({
+        url: r.url,
+        prefix,
+        store: mem,
+        handler: adder,
+        concurrency: 1,
+        log,
+        closeStepMs: 300,
+      });
+      r.freeze(true);
+      // QUIT to a server that answers nothing never returns: without the bounds these would wait for ever.
+      await worker.close();
+      await queue.close();
+      expect(logged.some((m) => /did not finish within 300 ms/.test(m))).toBe(true);
+    } finally {
+      r.freeze(false);
+      await r.remove();
+    }
+  }, 30_000);
+});
+
+describe('closeStep', () => {
+  it('in time: true; late: false after the bound, reported; a rejection: reported, not thrown', async () => {
+    const logged: string[] = [];
+    const log = { error: (_obj: unknown, msg?: string) => void logged.push(msg ?? '') };
+    expect(await closeStep('quick', Promise.resolve(), log, 50)).toBe(true);
+    expect(await closeStep('never', new Promise(() => undefined), log, 50)).toBe(false);
+    // A step that rejects after its bound has passed must not surface as an unhandled rejection.
+    let fail!: (e: Error) => void;
+    const late = new Promise((_, reject) => (fail = reject));
+    expect(await closeStep('late', late, log, 20)).toBe(false);
+    fail(new Error('connection is closed'));
+    expect(await closeStep('rejects', Promise.reject(new Error('boom')), log, 50)).toBe(true);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(logged).toEqual([
+      'never did not finish within 50 ms; shutting down without it',
+      'late did not finish within 20 ms; shutting down without it',
+      'late failed during shutdown',
+      'rejects failed during shutdown',
+    ]);
   });
 });

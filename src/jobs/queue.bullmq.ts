@@ -81,6 +81,10 @@ export interface BullQueueOptions extends BullConnection {
   /** Jobs waiting + running in the whole queue before new ones are refused (503). */
   capacity: number;
   onTransition?: (status: JobRecord['status']) => void;
+  /** Where shutdown steps that fail or hang are reported. */
+  log?: QueueLogger;
+  /** Longest wait for each step of `close` (ms, default {@link CLOSE_STEP_MS}). */
+  closeStepMs?: number;
 }
 
 /** The API side: atomic admission on the global queue depth, PENDING record, enqueue, cancel, orphan sweeps. */
@@ -210,10 +214,53 @@ export class BullMqJobQueue<I> implements JobQueue<I> {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.queue.close().catch(() => undefined);
-    await this.client.quit().catch(() => this.client.disconnect());
-    await this.pub.quit().catch(() => this.pub.disconnect());
+    const log = this.options.log;
+    const ms = this.options.closeStepMs ?? CLOSE_STEP_MS;
+    await closeStep('queue close', this.queue.close(), log, ms);
+    await quitOrDisconnect('queue client', this.client, log, ms);
+    await quitOrDisconnect('cancel publisher', this.pub, log, ms);
   }
+}
+
+/** How long one step of closing a BullMQ queue or worker may take before shutdown goes on without it. */
+export const CLOSE_STEP_MS = 5_000;
+
+/**
+ * Waits for one step of a shutdown, at most `ms`; a rejection is logged, not thrown. Why: BullMQ's close can wait
+ * for ever on a connection that is reconnecting (it awaits an `end` event ioredis does not emit then,
+ * taskforcesh/bullmq#4656), seen once in CI after Redis went down and came back; and a server whose close never
+ * finishes never exits on SIGTERM. Resolves true when the step settled in time.
+ */
+export async function closeStep(
+  step: string,
+  p: Promise<unknown>,
+  log?: QueueLogger,
+  ms = CLOSE_STEP_MS,
+): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = p.then(
+    () => true as const,
+    (err: unknown) => {
+      log?.error({ err }, `${step} failed during shutdown`);
+      return true as const;
+    },
+  );
+  const inTime = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  if (!inTime) log?.error({ step, ms }, `${step} did not finish within ${ms} ms; shutting down without it`);
+  return inTime;
+}
+
+/** QUIT (the server answers once pending replies are sent), bounded; a connection that does not answer is dropped. */
+async function quitOrDisconnect(step: string, client: Redis, log: QueueLogger | undefined, ms: number): Promise<void> {
+  const quit = client.quit().then(
+    () => undefined,
+    () => client.disconnect(),
+  );
+  if (!(await closeStep(step, quit, log, ms))) client.disconnect();
 }
 
 /** Runs a Redis operation; a connection problem becomes AppError `store_unavailable` (503). */
@@ -246,6 +293,8 @@ export interface BullWorkerOptions<I> extends BullConnection {
   cancelCheckMs?: number;
   log?: QueueLogger;
   onTransition?: (status: JobRecord['status']) => void;
+  /** Longest wait for each step of `close` (ms, default {@link CLOSE_STEP_MS}). */
+  closeStepMs?: number;
 }
 
 /** A running distributed worker. */
@@ -324,12 +373,14 @@ export async function startBullWorker<I>(options: BullWorkerOptions<I>): Promise
   await worker.waitUntilReady();
   return {
     async close() {
-      // Take no new jobs; stop the running ones without a FAILED record and hand them back to the queue.
+      // Take no new jobs; stop the running ones without a FAILED record and hand them back to the queue. Each of
+      // BullMQ's steps is bounded (see closeStep): a worker that cannot close cleanly must not keep the process up.
       closing = true;
-      await worker.pause(true);
+      const { log, closeStepMs: ms = CLOSE_STEP_MS } = options;
+      await closeStep('worker pause', worker.pause(true), log, ms);
       await runner.handOver();
-      await worker.close();
-      await sub.quit().catch(() => sub.disconnect());
+      await closeStep('worker close', worker.close(), log, ms);
+      await quitOrDisconnect('cancel subscriber', sub, log, ms);
     },
   };
 }

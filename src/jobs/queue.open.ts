@@ -51,7 +51,7 @@ export async function openJobQueue<I>(settings: QueueSettings, parts: QueueParts
   const lease = settings.jobOrphanAfterMs;
   const bull = settings.queue === 'bullmq' ? bullConnection(settings) : null;
   if (bull) {
-    const queue = new BullMqJobQueue<I>({ ...bull, store, capacity, onTransition });
+    const queue = new BullMqJobQueue<I>({ ...bull, store, capacity, onTransition, ...(log ? { log } : {}) });
     await queue.connected(STARTUP_CONNECT_MS);
     // Unfinished records belong to queued jobs that workers still run or take over, unless their job left the
     // queue: those not written for the lease (a running job's are rewritten every heartbeat) are failed.
