@@ -329,6 +329,14 @@ describe('tile errors (upstream order and sentences)', () => {
     [`/tiles/geo/ppt/0001/0/0/0?rescale=${'1'.repeat(65)}`, 422, 'validation_error'],
     ['/tiles/geo/broken/0001/0/0/0', 500, 'band_out_of_range'],
   ];
+  it('an empty rescale is refused even after the same tile without one was served (validated styles are kept)', async () => {
+    expect((await get('/tiles/geo/ppt/0001/0/0/0')).statusCode).toBe(200);
+    const empty = await get('/tiles/geo/ppt/0001/0/0/0?rescale=');
+    expect(empty.statusCode).toBe(422);
+    expect(empty.json<{ detail: string }>().detail).toBe('Rescale must contain exactly two numeric values.');
+    // An empty colormap is the registry's, as an absent one.
+    expect((await get('/tiles/geo/ppt/0001/0/0/0?colormap=')).statusCode).toBe(200);
+  });
   for (const [url, status, code, detail] of cases) {
     it(`${url.slice(0, 70)} → ${status} ${code}`, async () => {
       const res = await get(url);

@@ -173,7 +173,8 @@ export class TileService {
       return { style, lut: this.#displayLut(variable.display), styledByDisplay: true };
     }
     // Every tile of a layer asks with the same query: validated (and %g-formatted) once per distinct query.
-    const key = `${req.colormap ?? ''}\u0000${req.rescale ?? ''}\u0000${variable.colormap}`;
+    // (An absent query value and an empty one are told apart: an empty rescale is refused, an absent one defaults.)
+    const key = JSON.stringify([req.colormap ?? null, req.rescale ?? null, variable.colormap]);
     let style = this.#styles.get(key);
     if (style === undefined) {
       style = validateTileStyle(req.colormap, req.rescale, variable.colormap);
