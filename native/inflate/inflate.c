@@ -78,6 +78,18 @@ static struct libdeflate_decompressor *decompressor(napi_env env) {
   return d;
 }
 
+/* What a synchronous inflate answers: `written` when the stream fit, `full` when the buffer filled first; throws on a
+ * corrupt stream. */
+static napi_value answer(napi_env env, enum libdeflate_result r, double written, double full) {
+  napi_value out;
+  if (r == LIBDEFLATE_SUCCESS || r == LIBDEFLATE_INSUFFICIENT_SPACE) {
+    napi_create_double(env, r == LIBDEFLATE_SUCCESS ? written : full, &out);
+    return out;
+  }
+  napi_throw_error(env, NULL, "DEFLATE stream is corrupt (libdeflate: bad data)");
+  return NULL;
+}
+
 static napi_value zlib_inflate(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   void *src, *dst;
@@ -88,17 +100,7 @@ static napi_value zlib_inflate(napi_env env, napi_callback_info info) {
   if (d == NULL) return NULL;
   size_t written = 0;
   enum libdeflate_result r = libdeflate_zlib_decompress(d, src, src_len, dst, dst_len, &written);
-  napi_value out;
-  if (r == LIBDEFLATE_SUCCESS) {
-    napi_create_double(env, (double)written, &out);
-    return out;
-  }
-  if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
-    napi_create_int32(env, -1, &out);
-    return out;
-  }
-  napi_throw_error(env, NULL, "DEFLATE stream is corrupt (libdeflate: bad data)");
-  return NULL;
+  return answer(env, r, (double)written, -1.0);
 }
 
 /*
@@ -140,18 +142,9 @@ static napi_value zlib_inflate_head(napi_env env, napi_callback_info info) {
   if (guarded) memcpy(out + need + HEAD_OVERWRITE, CANARY, HEAD_CANARY);
   size_t written = 0;
   enum libdeflate_result r = libdeflate_zlib_decompress(d, src, src_len, dst, dst_len, &written);
-  napi_value result;
-  if (r == LIBDEFLATE_SUCCESS) {
-    napi_create_double(env, (double)written, &result);
-    return result;
-  }
-  if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
-    int proven = guarded && memcmp(out + need + HEAD_OVERWRITE, CANARY, HEAD_CANARY) != 0;
-    napi_create_double(env, proven ? (double)need : -1.0, &result);
-    return result;
-  }
-  napi_throw_error(env, NULL, "DEFLATE stream is corrupt (libdeflate: bad data)");
-  return NULL;
+  int proven = r == LIBDEFLATE_INSUFFICIENT_SPACE && guarded &&
+               memcmp(out + need + HEAD_OVERWRITE, CANARY, HEAD_CANARY) != 0;
+  return answer(env, r, (double)written, proven ? (double)need : -1.0);
 }
 
 /* One inflate on the thread pool: its own decompressor (they are not shared across threads), references that keep
